@@ -3,6 +3,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from uuid import UUID
 
 import pytest
+from pydantic import ValidationError
+
 from codeflow_contracts import (
     Envelope,
     Message,
@@ -14,7 +16,6 @@ from codeflow_contracts import (
     parse_envelope,
     to_json_bytes,
 )
-from pydantic import ValidationError
 
 USER_ID = "clq7z3x0k0000l308f3m9b2qa"
 CREATED_AT = datetime(2024, 3, 14, 9, 26, 53, tzinfo=UTC)

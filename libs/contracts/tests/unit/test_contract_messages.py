@@ -3,6 +3,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from pydantic import ValidationError
+
 from codeflow_contracts import (
     MESSAGE_TYPES,
     DeleteUserData,
@@ -12,7 +14,6 @@ from codeflow_contracts import (
     UserUpdated,
 )
 from codeflow_contracts.topics import ALL_TOPICS
-from pydantic import ValidationError
 
 USER_ID = "clq7z3x0k0000l308f3m9b2qa"
 AT = datetime(2024, 3, 14, 9, 26, 53, tzinfo=UTC)

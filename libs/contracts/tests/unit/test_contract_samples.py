@@ -6,6 +6,7 @@ A sample is never edited once committed; a new field or behaviour gets a new sam
 from pathlib import Path
 
 import pytest
+
 from codeflow_contracts import MESSAGE_TYPES, parse_envelope, to_json_bytes
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "samples"

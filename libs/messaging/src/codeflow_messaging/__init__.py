@@ -1,1 +1,46 @@
-"""messaging."""
+"""Reliable messaging for CodeFlow's services.
+
+- :func:`add_to_outbox` writes a message in the caller's transaction;
+  :class:`OutboxRelay` publishes it afterwards, in order per key, with ``acks=all``.
+- :class:`ReliableConsumer` handles each message once in effect (the inbox), commits offsets
+  only after the handler's transaction, retries, and dead-letters what keeps failing.
+- :func:`replay_dead_letters` sends dead letters back (also ``python -m codeflow_messaging``).
+"""
+
+from codeflow_messaging.backoff import Backoff
+from codeflow_messaging.consumer import Handler, ReliableConsumer, RetryPolicy, is_transient
+from codeflow_messaging.database import (
+    SessionFactory,
+    async_database_url,
+    create_engine,
+    create_session_factory,
+    transaction,
+)
+from codeflow_messaging.dead_letters import ReplayReport, replay_dead_letters
+from codeflow_messaging.inbox import record_processed
+from codeflow_messaging.kafka import create_broker, create_producer
+from codeflow_messaging.outbox import add_to_outbox
+from codeflow_messaging.relay import OutboxRelay
+from codeflow_messaging.tables import MessagingTables, add_messaging_tables
+
+__all__ = [
+    "Backoff",
+    "Handler",
+    "MessagingTables",
+    "OutboxRelay",
+    "ReliableConsumer",
+    "ReplayReport",
+    "RetryPolicy",
+    "SessionFactory",
+    "add_messaging_tables",
+    "add_to_outbox",
+    "async_database_url",
+    "create_broker",
+    "create_engine",
+    "create_producer",
+    "create_session_factory",
+    "is_transient",
+    "record_processed",
+    "replay_dead_letters",
+    "transaction",
+]

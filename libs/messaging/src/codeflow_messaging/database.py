@@ -1,0 +1,51 @@
+"""Engines, sessions and the transaction scope every service uses.
+
+The edge (an HTTP request dependency or the per-message scope of a consumer) owns the
+transaction: it opens one with :func:`transaction`, service functions only ``flush()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def async_database_url(url: str) -> str:
+    """Return ``url`` with the asyncpg driver, whatever driver (or none) it named.
+
+    ``DATABASE_URL`` is usually written the way libpq and Prisma expect
+    (``postgresql://...``); SQLAlchemy needs the driver spelled out.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() not in {"postgresql", "postgres"}:
+        raise ValueError(f"DATABASE_URL must point at PostgreSQL, got {parsed.drivername!r}")
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """An asyncpg engine for ``url``; ``options`` go to :func:`create_async_engine`."""
+    options.setdefault("pool_pre_ping", True)
+    return create_async_engine(async_database_url(url), **options)
+
+
+def create_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Sessions that keep loaded objects usable after commit (no implicit I/O)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def transaction(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
+    """One session in one transaction: committed when the block ends, rolled back if it raises."""
+    async with sessions() as session, session.begin():
+        yield session

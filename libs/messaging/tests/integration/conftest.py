@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from faststream.kafka import KafkaBroker
+
+from codeflow_infra.kafka import create_topics
+from codeflow_infra.postgres import create_database, drop_database
+from codeflow_messaging import (
+    OutboxRelay,
+    ReliableConsumer,
+    SessionFactory,
+    create_broker,
+    create_engine,
+    create_producer,
+    create_session_factory,
+)
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from messaging_support import prepare_database
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def database_url(postgres_url: str) -> AsyncIterator[str]:
+    name = f"messaging_test_{uuid.uuid4().hex[:12]}"
+    url = await create_database(postgres_url, name)
+    await prepare_database(url)
+    yield url
+    await drop_database(postgres_url, name)
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(database_url)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def topic(kafka_bootstrap_servers: str) -> str:
+    name = f"test.{uuid.uuid4().hex[:12]}"
+    await create_topics(kafka_bootstrap_servers, [name], partitions=3)
+    return name
+
+
+@pytest.fixture
+def group_id() -> str:
+    return f"test-group-{uuid.uuid4().hex[:8]}"
+
+
+StartConsumers = Callable[..., Awaitable[KafkaBroker]]
+
+
+@pytest.fixture
+async def start_consumers(kafka_bootstrap_servers: str) -> AsyncIterator[StartConsumers]:
+    """Start a FastStream broker running the given consumers; stopped after the test."""
+    brokers: list[KafkaBroker] = []
+
+    async def start(*consumers: ReliableConsumer) -> KafkaBroker:
+        broker = create_broker(kafka_bootstrap_servers, client_id="messaging-tests")
+        for consumer in consumers:
+            consumer.subscribe(broker)
+        await broker.start()
+        brokers.append(broker)
+        return broker
+
+    yield start
+    for broker in brokers:
+        await broker.stop()
+
+
+StartRelay = Callable[..., OutboxRelay]
+
+
+@pytest.fixture
+async def start_relay(
+    kafka_bootstrap_servers: str, sessions: SessionFactory
+) -> AsyncIterator[StartRelay]:
+    """Run an outbox relay in the background; cancelled after the test."""
+    tasks: list[asyncio.Task[None]] = []
+
+    def start(**options: object) -> OutboxRelay:
+        relay = OutboxRelay(
+            sessions,
+            lambda: create_producer(kafka_bootstrap_servers, client_id="messaging-tests"),
+            **options,  # type: ignore[arg-type]
+        )
+        tasks.append(asyncio.create_task(relay.run()))
+        return relay
+
+    yield start
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,181 @@
+"""What the messaging integration tests share: a test database, a handler with a visible
+effect, and ways to read what reached Kafka.
+
+The handler's effect is a row in ``effects`` with no uniqueness constraint, so a message
+applied twice would show up as two rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_contracts import Envelope, UserActive, new_envelope
+from codeflow_messaging import (
+    ReliableConsumer,
+    RetryPolicy,
+    SessionFactory,
+    add_messaging_tables,
+    create_engine,
+)
+from codeflow_messaging.backoff import Backoff
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+_EFFECTS = """
+CREATE TABLE IF NOT EXISTS effects (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id uuid NOT NULL,
+    user_id text NOT NULL,
+    active_at timestamptz NOT NULL,
+    pid integer NOT NULL
+)
+"""
+
+FAST_RETRIES = RetryPolicy(max_attempts=3, backoff=Backoff(initial=0.05, maximum=0.2))
+
+
+async def prepare_database(url: str) -> None:
+    """Create the messaging tables and the ``effects`` table in a fresh database."""
+    metadata = MetaData()
+    add_messaging_tables(metadata)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+            await conn.execute(text(_EFFECTS))
+    finally:
+        await engine.dispose()
+
+
+def activity(user_id: str, n: int) -> Envelope[UserActive]:
+    """The ``n``-th activity of ``user_id``; ``active_at`` grows with ``n``, so it shows order."""
+    return new_envelope(
+        UserActive(user_id=user_id, active_at=EPOCH + timedelta(seconds=n)),
+        source="codeflow/tests",
+    )
+
+
+def sequence_number(active_at: datetime) -> int:
+    return int((active_at - EPOCH).total_seconds())
+
+
+async def record_effect(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    """The test handler: one ``effects`` row per application of a message."""
+    await session.execute(
+        text(
+            "INSERT INTO effects (message_id, user_id, active_at, pid) "
+            "VALUES (:message_id, :user_id, :active_at, :pid)"
+        ),
+        {
+            "message_id": envelope.id,
+            "user_id": envelope.data.user_id,
+            "active_at": envelope.data.active_at,
+            "pid": os.getpid(),
+        },
+    )
+
+
+def effect_consumer(
+    sessions: SessionFactory,
+    topic: str,
+    group_id: str,
+    *,
+    handler: Callable[[AsyncSession, Envelope[Any]], Awaitable[None]] = record_effect,
+    retry: RetryPolicy = FAST_RETRIES,
+) -> ReliableConsumer:
+    return ReliableConsumer(
+        group_id=group_id,
+        topics=[topic],
+        handlers={UserActive: handler},
+        sessions=sessions,
+        retry=retry,
+    )
+
+
+async def effects(sessions: SessionFactory) -> list[tuple[str, str, int]]:
+    """Every effect in the order it was applied: (message id, user id, sequence number)."""
+    async with sessions() as session:
+        rows = await session.execute(
+            text("SELECT message_id, user_id, active_at FROM effects ORDER BY seq")
+        )
+        return [(str(m), u, sequence_number(a)) for m, u, a in rows]
+
+
+async def count(sessions: SessionFactory, sql: str) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(text(sql)) or 0)
+
+
+async def wait_until(
+    condition: Callable[[], Awaitable[bool]], *, timeout: float, what: str
+) -> None:
+    """Wait for an outcome that happens asynchronously; fail naming it after ``timeout``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def read_topic(bootstrap_servers: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on ``topic`` now, from the beginning, without joining a group."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            await consumer.force_metadata_update()
+            partitions = consumer.partitions_for_topic(topic) or set()
+        assignment = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(assignment)
+        await consumer.seek_to_beginning(*assignment)
+        end = await consumer.end_offsets(assignment)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        for tp in assignment:
+            while await consumer.position(tp) < end[tp]:
+                batch = await consumer.getmany(tp, timeout_ms=5_000)
+                records.extend(r for r in batch.get(tp, []) if r.offset < end[tp])
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def write_to_outbox(
+    sessions: SessionFactory, envelopes: list[Envelope[Any]], *, topic: str
+) -> None:
+    """Write each envelope through the outbox, one committed transaction each."""
+    from codeflow_messaging import add_to_outbox, transaction
+
+    for envelope in envelopes:
+        async with transaction(sessions) as session:
+            await add_to_outbox(session, envelope, topic=topic)
+
+
+async def lag(bootstrap_servers: str, group_id: str, topic: str) -> int:
+    """How many records of ``topic`` the group has not committed yet."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            await consumer.force_metadata_update()
+            partitions = consumer.partitions_for_topic(topic) or set()
+        assignment = [TopicPartition(topic, p) for p in partitions]
+        end = await consumer.end_offsets(assignment)
+        behind = 0
+        for tp in assignment:
+            committed = await consumer.committed(tp)
+            behind += end[tp] - (committed or 0)
+        return behind
+    finally:
+        await consumer.stop()

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+from messaging_support import (
+    activity,
+    count,
+    effect_consumer,
+    effects,
+    read_topic,
+    sequence_number,
+    wait_until,
+    write_to_outbox,
+)
+
+from codeflow_contracts import parse_envelope
+from codeflow_messaging import SessionFactory, add_to_outbox, transaction
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+class Rollback(Exception):
+    pass
+
+
+async def test_a_committed_message_takes_effect_once_and_a_rolled_back_one_is_never_published(
+    sessions: SessionFactory,
+    topic: str,
+    group_id: str,
+    kafka_bootstrap_servers: str,
+    start_relay,
+    start_consumers,
+) -> None:
+    rolled_back, committed = activity("user-a", 1), activity("user-a", 2)
+    with pytest.raises(Rollback):
+        async with transaction(sessions) as session:
+            await add_to_outbox(session, rolled_back, topic=topic)
+            raise Rollback
+    await write_to_outbox(sessions, [committed], topic=topic)
+
+    start_relay()
+    await start_consumers(effect_consumer(sessions, topic, group_id))
+
+    async def handled() -> bool:
+        return len(await effects(sessions)) >= 1
+
+    await wait_until(handled, timeout=60, what="the committed message to take effect")
+    await wait_until(
+        lambda: _no_pending(sessions), timeout=30, what="the outbox row to be marked published"
+    )
+    published = [
+        parse_envelope(r.value).id for r in await read_topic(kafka_bootstrap_servers, topic)
+    ]
+    assert published == [committed.id]
+    assert await effects(sessions) == [(str(committed.id), "user-a", 2)]
+    assert await count(sessions, "SELECT count(*) FROM processed_events") == 1
+
+
+async def test_two_relays_never_publish_the_same_row_and_keep_each_keys_order(
+    sessions: SessionFactory, topic: str, kafka_bootstrap_servers: str, start_relay
+) -> None:
+    users = [f"user-{i}" for i in range(6)]
+    envelopes = [activity(users[n % len(users)], n) for n in range(600)]
+    async with transaction(sessions) as session:
+        for envelope in envelopes:
+            await add_to_outbox(session, envelope, topic=topic)
+
+    start_relay(batch_size=40)
+    start_relay(batch_size=40)
+    await wait_until(lambda: _no_pending(sessions), timeout=90, what="the outbox to drain")
+
+    records = await read_topic(kafka_bootstrap_servers, topic)
+    ids = [parse_envelope(r.value).id for r in records]
+    assert len(ids) == len(set(ids)) == len(envelopes)
+    by_key: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for record in records:
+        envelope = parse_envelope(record.value)
+        by_key[envelope.subject].append((record.offset, sequence_number(envelope.data.active_at)))
+    for user, seen in by_key.items():
+        in_offset_order = [n for _, n in sorted(seen)]
+        assert in_offset_order == sorted(in_offset_order), f"{user}'s messages out of order"
+
+
+async def _no_pending(sessions: SessionFactory) -> bool:
+    return await count(sessions, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0

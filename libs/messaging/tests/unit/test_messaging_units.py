@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from aiokafka import ConsumerRecord
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from codeflow_messaging import Backoff, async_database_url, is_transient
+from codeflow_messaging import dead_letters as dl
+from codeflow_messaging.consumer import RetryPolicy
+
+
+def test_backoff_doubles_from_its_initial_delay_up_to_its_maximum() -> None:
+    backoff = Backoff(initial=0.5, maximum=3.0)
+    assert [backoff.delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    "options", [{"initial": 0}, {"initial": 2.0, "maximum": 1.0}, {"multiplier": 0.5}]
+)
+def test_backoff_refuses_settings_that_never_wait_or_shrink(options: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="invalid backoff"):
+        Backoff(**options)
+
+
+def test_a_retry_policy_needs_at_least_one_attempt() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        RetryPolicy(max_attempts=0)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u:p@127.0.0.1:5432/db", "postgresql+asyncpg://u:p@127.0.0.1:5432/db"),
+        ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+        (
+            "postgresql+psycopg://u@h/db?sslmode=require",
+            "postgresql+asyncpg://u@h/db?sslmode=require",
+        ),
+    ],
+)
+def test_database_urls_are_rewritten_for_asyncpg(given: str, expected: str) -> None:
+    assert async_database_url(given) == expected
+
+
+def test_a_database_url_for_another_database_is_refused_with_what_it_got() -> None:
+    with pytest.raises(ValueError, match="must point at PostgreSQL, got 'mysql'"):
+        async_database_url("mysql://u@h/db")
+
+
+def _dbapi_error(cls: type[DBAPIError], orig: Exception) -> DBAPIError:
+    return cls("SELECT 1", {}, orig)
+
+
+def test_losing_the_database_is_transient_but_a_bad_row_is_not() -> None:
+    assert is_transient(ConnectionRefusedError())
+    assert is_transient(_dbapi_error(OperationalError, Exception("server closed the connection")))
+    assert is_transient(
+        _dbapi_error(DBAPIError, asyncpg.exceptions.SerializationError("could not serialize"))
+    )
+    assert not is_transient(
+        _dbapi_error(IntegrityError, asyncpg.exceptions.UniqueViolationError("duplicate key"))
+    )
+    assert not is_transient(ValueError("bad payload"))
+
+
+def _record(headers: list[tuple[str, bytes]]) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(
+        topic="auth.user-events",
+        partition=2,
+        offset=41,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"user-1",
+        value=b"{}",
+        checksum=None,
+        serialized_key_size=6,
+        serialized_value_size=2,
+        headers=headers,
+    )
+
+
+def test_dead_letter_headers_keep_the_records_own_and_say_where_and_why_it_failed() -> None:
+    try:
+        raise KeyError("missing")
+    except KeyError as exc:
+        error = exc
+    headers = dl.dead_letter_headers(
+        _record([("content-type", b"application/cloudevents+json"), (dl.ATTEMPTS, b"9")]),
+        error,
+        group_id="profiles",
+        attempts=5,
+    )
+    assert headers["content-type"] == "application/cloudevents+json"
+    assert headers[dl.ORIGINAL_TOPIC] == "auth.user-events"
+    assert headers[dl.ORIGINAL_PARTITION] == "2"
+    assert headers[dl.ORIGINAL_OFFSET] == "41"
+    assert headers[dl.GROUP] == "profiles"
+    assert headers[dl.ATTEMPTS] == "5"
+    assert headers[dl.ERROR_TYPE] == "builtins.KeyError"
+    assert headers[dl.ERROR_MESSAGE] == "'missing'"
+    assert "raise KeyError" in headers[dl.ERROR_TRACE]
