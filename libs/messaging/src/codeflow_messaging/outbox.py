@@ -25,8 +25,9 @@ async def add_to_outbox(
 ) -> None:
     """Queue ``envelope`` for publishing when ``session``'s transaction commits.
 
-    The topic is the message's own unless ``topic`` names another; the Kafka key is the envelope's subject (the user id),
-    so every message about one user stays in order on one partition.
+    The topic is the message's own unless ``topic`` names another. The Kafka key is the
+    envelope's subject (the user id), so every message about one user stays in order on
+    one partition.
     """
     await session.execute(
         _INSERT,

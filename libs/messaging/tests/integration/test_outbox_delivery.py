@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import pytest
 from messaging_support import (
@@ -14,7 +15,7 @@ from messaging_support import (
     write_to_outbox,
 )
 
-from codeflow_contracts import parse_envelope
+from codeflow_contracts import Envelope, parse_envelope
 from codeflow_messaging import SessionFactory, add_to_outbox, transaction
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -34,9 +35,7 @@ async def test_a_committed_message_takes_effect_once_and_a_rolled_back_one_is_ne
 ) -> None:
     rolled_back, committed = activity("user-a", 1), activity("user-a", 2)
     with pytest.raises(Rollback):
-        async with transaction(sessions) as session:
-            await add_to_outbox(session, rolled_back, topic=topic)
-            raise Rollback
+        await _write_then_fail(sessions, rolled_back, topic)
     await write_to_outbox(sessions, [committed], topic=topic)
 
     start_relay()
@@ -80,6 +79,12 @@ async def test_two_relays_never_publish_the_same_row_and_keep_each_keys_order(
     for user, seen in by_key.items():
         in_offset_order = [n for _, n in sorted(seen)]
         assert in_offset_order == sorted(in_offset_order), f"{user}'s messages out of order"
+
+
+async def _write_then_fail(sessions: SessionFactory, envelope: Envelope[Any], topic: str) -> None:
+    async with transaction(sessions) as session:
+        await add_to_outbox(session, envelope, topic=topic)
+        raise Rollback
 
 
 async def _no_pending(sessions: SessionFactory) -> bool:

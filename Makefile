@@ -1,0 +1,43 @@
+# CodeFlow: `make up` runs the local cluster, `make test` runs every test.
+# Run `make help` for the rest.
+
+UV ?= uv
+PYTEST ?= $(UV) run pytest
+PACKAGES := libs services
+
+include mk/infra.mk
+include mk/contracts.mk
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+.PHONY: sync
+sync: ## Install the workspace (every package and the dev tools) into .venv
+	$(UV) sync --locked
+
+.PHONY: up
+up: infra-up ## Start the local cluster (for now: PostgreSQL and Kafka)
+
+.PHONY: down
+down: infra-down ## Stop the local cluster
+
+.PHONY: lint
+lint: ## ruff (lint and format) and mypy --strict over the whole workspace
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy libs/*/src services/*/src
+
+.PHONY: test
+test: test-unit test-integration ## Unit tests, then integration tests on the real PostgreSQL and Kafka
+
+.PHONY: test-unit
+test-unit: ## Tests with no I/O
+	$(PYTEST) -m "not integration" $(PACKAGES)
+
+.PHONY: test-integration
+test-integration: ## Tests against the real PostgreSQL and Kafka (started if not running, then left as found)
+	$(UV) run python -m codeflow_infra run -- $(PYTEST) -m integration $(PACKAGES)

@@ -1,0 +1,1 @@
+"""CodeFlow repositories service: The repositories each user monitors, and the dashboard query."""
