@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+
+import pytest
+from messaging_support import activity, count, effect_consumer, effects, wait_until, write_to_outbox
+
+from codeflow_infra.kafka import start_broker, stop_broker
+from codeflow_messaging import SessionFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+
+async def test_outbox_writes_commit_while_kafka_is_down_and_arrive_in_key_order_when_it_returns(
+    sessions: SessionFactory,
+    topic: str,
+    group_id: str,
+    start_relay,
+    start_consumers,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    start_relay()
+    await start_consumers(effect_consumer(sessions, topic, group_id))
+    await write_to_outbox(sessions, [activity("user-0", 0)], topic=topic)
+
+    async def first_applied() -> bool:
+        return len(await effects(sessions)) == 1
+
+    await wait_until(first_applied, timeout=60, what="the first message before the outage")
+
+    if not await asyncio.to_thread(stop_broker):
+        pytest.skip("Kafka is not run by the local launcher here, so this test can't stop it")
+    try:
+        caplog.set_level(logging.WARNING, logger="codeflow.outbox")
+        during = [activity(f"user-{n % 4}", n) for n in range(1, 61)]
+        await write_to_outbox(sessions, during, topic=topic)
+        pending = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        assert await count(sessions, pending) == len(during)
+
+        async def relay_noticed() -> bool:
+            return any("publishing failed" in r.getMessage() for r in caplog.records)
+
+        await wait_until(relay_noticed, timeout=60, what="the relay to report Kafka down")
+        assert await count(sessions, pending) == len(during)
+    finally:
+        await asyncio.to_thread(start_broker)
+
+    async def all_applied() -> bool:
+        return len(await effects(sessions)) == 1 + len(during)
+
+    await wait_until(all_applied, timeout=120, what="every message after Kafka returned")
+    applied: dict[str, list[int]] = defaultdict(list)
+    for _, user, n in await effects(sessions):
+        applied[user].append(n)
+    for user, numbers in applied.items():
+        assert numbers == sorted(numbers), f"{user}'s messages were applied out of order"
+    assert sorted(n for numbers in applied.values() for n in numbers) == list(range(61))
