@@ -1,0 +1,133 @@
+"""`python -m codeflow_infra {up,down,reset,status,run,jars}`: the operator's entry point."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from types import FrameType
+
+from codeflow_infra import launcher
+from codeflow_infra.config import ConfigError, InfraConfig
+from codeflow_infra.kafka_broker import KafkaStartError, LocalKafka
+from codeflow_infra.postgres_server import PostgresStartError
+
+logger = logging.getLogger("codeflow_infra")
+
+EXIT_NOT_RUNNING = 3
+EXIT_COMMAND_NOT_FOUND = 127
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m codeflow_infra",
+        description="Local PostgreSQL and Kafka for CodeFlow, without Docker.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("up", help="start what is not running, wait until both serve")
+    commands.add_parser("down", help="stop both; data is kept")
+    commands.add_parser("reset", help="stop both and delete their data")
+    commands.add_parser(
+        "status", help=f"show what runs; exit 0 if both do, {EXIT_NOT_RUNNING} if not"
+    )
+    commands.add_parser("jars", help="collect the Kafka jars with Maven unless present")
+    run = commands.add_parser(
+        "run",
+        help="run a command with the infrastructure up, then stop what this started",
+        usage="python -m codeflow_infra run -- COMMAND [ARG ...]",
+    )
+    run.add_argument("argv", nargs=argparse.REMAINDER, help="the command to run")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s infra: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    try:
+        config = InfraConfig.from_env()
+        return _dispatch(args, config)
+    except (ConfigError, KafkaStartError, PostgresStartError, TimeoutError) as error:
+        logger.error("%s", error)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace, config: InfraConfig) -> int:
+    command: str = args.command
+    if command == "up":
+        started = time.monotonic()
+        launcher.up(config)
+        logger.info("infrastructure up in %.1f s", time.monotonic() - started)
+        return 0
+    if command == "down":
+        launcher.down(config)
+        return 0
+    if command == "reset":
+        launcher.reset(config)
+        return 0
+    if command == "status":
+        lines, all_up = launcher.status(config)
+        print("\n".join(lines))
+        return 0 if all_up else EXIT_NOT_RUNNING
+    if command == "jars":
+        broker = LocalKafka(config)
+        broker.ensure_jars()
+        logger.info("Kafka jars in %s", broker.libs_dir)
+        return 0
+    command_argv = list(args.argv)
+    if command_argv[:1] == ["--"]:
+        command_argv = command_argv[1:]
+    if not command_argv:
+        logger.error("nothing to run: python -m codeflow_infra run -- COMMAND [ARG ...]")
+        return 2
+    return run(config, command_argv)
+
+
+def run(config: InfraConfig, argv: list[str]) -> int:
+    """Run `argv` with the infrastructure up; stop afterwards only what this call started."""
+    started = launcher.up(config)
+    try:
+        env = dict(os.environ)
+        env["DATABASE_URL"] = config.postgres_url
+        env["KAFKA_BOOTSTRAP_SERVERS"] = config.bootstrap_servers
+        env["CODEFLOW_LOCAL_DIR"] = str(config.local_dir)
+        return _run_child(argv, env)
+    finally:
+        if started.postgres or started.kafka:
+            launcher.down(config, only=started)
+
+
+def _run_child(argv: list[str], env: dict[str, str]) -> int:
+    try:
+        child = subprocess.Popen(argv, env=env)
+    except FileNotFoundError:
+        logger.error("command not found: %s", argv[0])
+        return EXIT_COMMAND_NOT_FOUND
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        child.send_signal(signum)
+
+    def ignore(_signum: int, _frame: FrameType | None) -> None:
+        # A Ctrl-C reaches the child through the terminal; let it decide and keep waiting.
+        pass
+
+    previous = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
+        signal.SIGHUP: signal.signal(signal.SIGHUP, forward),
+        signal.SIGINT: signal.signal(signal.SIGINT, ignore),
+    }
+    try:
+        code = child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 128 - code if code < 0 else code

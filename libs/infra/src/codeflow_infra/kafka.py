@@ -1,0 +1,121 @@
+"""Kafka client helpers, and control of the launcher-managed broker for fault tests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from codeflow_infra.kafka_broker import START_TIMEOUT, STOP_TIMEOUT, LocalKafka
+
+__all__ = [
+    "LocalKafka",
+    "create_topics",
+    "metadata_ready",
+    "start_broker",
+    "stop_broker",
+    "wait_until_ready",
+]
+
+# aiokafka logs every refused connection at ERROR; while waiting for a broker that is normal.
+_CLIENT_LOGGERS = ("aiokafka", "aiokafka.conn", "aiokafka.client", "aiokafka.admin.client")
+
+
+async def metadata_ready(bootstrap_servers: str, request_timeout: float = 5.0) -> bool:
+    """True if a metadata request to `bootstrap_servers` succeeds and names a controller."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers,
+        request_timeout_ms=int(request_timeout * 1000),
+        client_id="codeflow-infra",
+    )
+    levels = {name: logging.getLogger(name).level for name in _CLIENT_LOGGERS}
+    for name in _CLIENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        await admin.start()
+        cluster = await admin.describe_cluster()
+    except (KafkaError, OSError, TimeoutError):
+        return False
+    finally:
+        await admin.close()
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+    return bool(cluster.get("brokers")) and cluster.get("controller_id", -1) >= 0
+
+
+async def wait_until_ready(bootstrap_servers: str, timeout: float = START_TIMEOUT) -> float:
+    """Wait until the cluster answers a metadata request; return the seconds it took."""
+    started = time.monotonic()
+    while not await metadata_ready(bootstrap_servers):
+        if time.monotonic() - started >= timeout:
+            raise TimeoutError(
+                f"Kafka at {bootstrap_servers} did not answer metadata requests in {timeout:.0f} s"
+            )
+        await asyncio.sleep(0.25)
+    return time.monotonic() - started
+
+
+async def create_topics(
+    bootstrap_servers: str,
+    names: Iterable[str],
+    partitions: int = 3,
+    replication_factor: int = 1,
+) -> list[str]:
+    """Create each topic of `names` that is missing; return the names it created."""
+    wanted = list(dict.fromkeys(names))
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="codeflow-infra")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in wanted if name not in existing]
+        if not missing:
+            return []
+        try:
+            response = await admin.create_topics(
+                [NewTopic(name, partitions, replication_factor) for name in missing]
+            )
+        except TopicAlreadyExistsError:
+            return []
+        created = []
+        for name, error_code, *_ in response.topic_errors:
+            if error_code == 0:
+                created.append(name)
+            elif error_code != TopicAlreadyExistsError.errno:
+                raise KafkaError(f"creating topic {name} failed with error code {error_code}")
+        return created
+    finally:
+        await admin.close()
+
+
+def stop_broker(local_dir: Path | None = None, timeout: float = STOP_TIMEOUT) -> bool:
+    """Stop the launcher-managed broker of `local_dir` (default: this checkout's `.local`).
+
+    Returns True if it was running, and False if not; without `local_dir`, also when
+    KAFKA_BOOTSTRAP_SERVERS names another cluster (a fault test should then skip).
+    `start_broker` brings it back on the same ports with the same data. Blocks; call it
+    through `asyncio.to_thread` from async tests.
+    """
+    broker = LocalKafka.from_local_dir(local_dir)
+    if local_dir is None and not _serves_the_environment(broker):
+        return False
+    return broker.stop(timeout)
+
+
+def start_broker(local_dir: Path | None = None, timeout: float = START_TIMEOUT) -> float:
+    """Start the launcher-managed broker of `local_dir` again and wait until it serves.
+
+    Returns the seconds it took (0 if it was running). Blocks, like `stop_broker`.
+    """
+    return LocalKafka.from_local_dir(local_dir).start(timeout)
+
+
+def _serves_the_environment(broker: LocalKafka) -> bool:
+    """False when KAFKA_BOOTSTRAP_SERVERS names another cluster than this broker."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+    return not bootstrap or bootstrap == broker.bootstrap_servers

@@ -1,0 +1,266 @@
+"""The launcher-managed Kafka broker: one KRaft node run from the jars in deploy/kafka/libs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from string import Template
+
+from codeflow_infra import processes
+from codeflow_infra.blocking import run_blocking
+from codeflow_infra.config import HOST, ConfigError, InfraConfig
+
+logger = logging.getLogger("codeflow_infra")
+
+START_TIMEOUT = 120.0
+STOP_TIMEOUT = 30.0
+
+
+class KafkaStartError(RuntimeError):
+    """The broker did not come up; the message ends with the tail of its log."""
+
+
+def render_server_properties(
+    template: str, *, host: str, port: int, controller_port: int, log_dir: Path
+) -> str:
+    """Fill in the placeholders of deploy/kafka/server.properties.template."""
+    return Template(template).substitute(
+        KAFKA_HOST=host,
+        KAFKA_PORT=port,
+        KAFKA_CONTROLLER_PORT=controller_port,
+        KAFKA_LOG_DIR=str(log_dir),
+    )
+
+
+def new_cluster_id() -> str:
+    """A random cluster id in Kafka's format: a UUID, URL-safe base64, no padding."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):  # Kafka's tools reject ids that look like options
+            return cluster_id
+
+
+def java_available() -> bool:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").is_file():
+        return True
+    return shutil.which("java") is not None
+
+
+class LocalKafka:
+    """Starts, stops and inspects the broker whose files live in `config.kafka_dir`."""
+
+    def __init__(self, config: InfraConfig) -> None:
+        self.config = config
+        self.data_dir = config.kafka_dir / "data"
+        self.properties_file = config.kafka_dir / "server.properties"
+        self.cluster_id_file = config.kafka_dir / "cluster.id"
+        self.instance_file = config.kafka_dir / "instance.json"
+        self.pid_file = config.run_dir / "kafka.pid"
+        self.log_file = config.logs_dir / "kafka.log"
+
+    @classmethod
+    def from_local_dir(cls, local_dir: Path | None = None) -> LocalKafka:
+        """The broker of `local_dir` (default: from the environment), on the ports it last used."""
+        config = InfraConfig.from_env()
+        if local_dir is not None:
+            config = replace(config, local_dir=local_dir.resolve())
+        broker = cls(config)
+        try:
+            recorded = json.loads(broker.instance_file.read_text())
+        except (OSError, ValueError):
+            return broker
+        return cls(
+            replace(
+                config,
+                kafka_port=int(recorded["port"]),
+                kafka_controller_port=int(recorded["controller_port"]),
+            )
+        )
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.config.local_kafka_bootstrap_servers
+
+    @property
+    def launcher(self) -> Path:
+        return self.config.kafka_deploy_dir / "kafka-run.sh"
+
+    @property
+    def libs_dir(self) -> Path:
+        return self.config.kafka_deploy_dir / "libs"
+
+    def jars_present(self) -> bool:
+        return any(self.libs_dir.glob("kafka_2.13-*.jar"))
+
+    def can_run(self) -> bool:
+        """True if this machine can run the broker: a JDK, and the jars or Maven to get them."""
+        try:
+            deploy_dir = self.config.kafka_deploy_dir
+        except ConfigError:
+            return False
+        has_jars = self.jars_present() or shutil.which("mvn") is not None
+        return java_available() and (deploy_dir / "pom.xml").is_file() and has_jars
+
+    def ensure_jars(self) -> None:
+        if self.jars_present():
+            return
+        logger.info("collecting the Kafka jars with Maven into %s", self.libs_dir)
+        started = time.monotonic()
+        subprocess.run(["bash", str(self.launcher), "jars"], check=True)
+        logger.info("Kafka jars ready in %.1f s", time.monotonic() - started)
+
+    def pid(self) -> int | None:
+        """The broker's pid if it runs, checked against its command line."""
+        pid = processes.read_pid(self.pid_file)
+        if pid is None or not processes.is_alive(pid):
+            return None
+        args = processes.cmdline(pid)
+        if args and str(self.properties_file) not in args:
+            return None  # the pid was reused by an unrelated process
+        return pid
+
+    def is_running(self) -> bool:
+        return self.pid() is not None
+
+    def _write_config(self) -> None:
+        template = (self.config.kafka_deploy_dir / "server.properties.template").read_text()
+        self.config.kafka_dir.mkdir(parents=True, exist_ok=True)
+        self.properties_file.write_text(
+            render_server_properties(
+                template,
+                host=HOST,
+                port=self.config.kafka_port,
+                controller_port=self.config.kafka_controller_port,
+                log_dir=self.data_dir,
+            )
+        )
+
+    def _format_storage(self) -> None:
+        """Format the log directory once; the cluster id is kept for later formats."""
+        recorded = self._recorded_instance()
+        if (self.data_dir / "meta.properties").exists():
+            controller_port = recorded.get("controller_port")
+            if controller_port not in (None, self.config.kafka_controller_port):
+                raise ConfigError(
+                    f"the Kafka storage in {self.data_dir} was formatted for controller port "
+                    f"{controller_port}, not {self.config.kafka_controller_port}; "
+                    "run `python -m codeflow_infra reset` to start afresh"
+                )
+            return
+        if not self.cluster_id_file.exists():
+            self.cluster_id_file.write_text(new_cluster_id() + "\n")
+        cluster_id = self.cluster_id_file.read_text().strip()
+        logger.info("formatting Kafka storage in %s (cluster id %s)", self.data_dir, cluster_id)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_file.open("ab") as log:
+            result = subprocess.run(
+                ["bash", str(self.launcher), "format", cluster_id, str(self.properties_file)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self._env(),
+                check=False,
+            )
+        if result.returncode != 0:
+            raise KafkaStartError(
+                f"formatting Kafka storage failed (exit {result.returncode}); "
+                f"{self.log_file} ends with:\n{processes.log_tail(self.log_file)}"
+            )
+
+    def _recorded_instance(self) -> dict[str, int]:
+        try:
+            data = json.loads(self.instance_file.read_text())
+        except (OSError, ValueError):
+            return {}
+        return {key: int(value) for key, value in data.items()}
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["KAFKA_HEAP_OPTS"] = self.config.kafka_heap_opts
+        return env
+
+    def start(self, timeout: float = START_TIMEOUT) -> float:
+        """Start the broker unless it runs; return the seconds until it served metadata."""
+        if self.is_running():
+            return 0.0
+        for port in (self.config.kafka_port, self.config.kafka_controller_port):
+            if processes.port_accepts(HOST, port):
+                raise ConfigError(
+                    f"port {HOST}:{port} is taken by another process; stop it, or choose other "
+                    "ports with KAFKA_PORT and KAFKA_CONTROLLER_PORT"
+                )
+        self.ensure_jars()
+        self._write_config()
+        self._format_storage()
+        self.instance_file.write_text(
+            json.dumps(
+                {
+                    "port": self.config.kafka_port,
+                    "controller_port": self.config.kafka_controller_port,
+                }
+            )
+            + "\n"
+        )
+        logger.info("starting Kafka on %s (log: %s)", self.bootstrap_servers, self.log_file)
+        started = time.monotonic()
+        pid = processes.spawn_detached(
+            ["bash", str(self.launcher), "start", str(self.properties_file)],
+            log_path=self.log_file,
+            cwd=self.config.kafka_dir,
+            env=self._env(),
+        )
+        processes.write_pid(self.pid_file, pid)
+        try:
+            self._wait_until_serving(pid, started + timeout)
+        except BaseException:
+            self.stop()
+            raise
+        elapsed = time.monotonic() - started
+        logger.info("Kafka ready on %s in %.1f s (pid %d)", self.bootstrap_servers, elapsed, pid)
+        return elapsed
+
+    def _wait_until_serving(self, pid: int, deadline: float) -> None:
+        from codeflow_infra.kafka import metadata_ready
+
+        while True:
+            if not processes.is_alive(pid):
+                raise KafkaStartError(
+                    f"Kafka exited during start-up; {self.log_file} ends with:\n"
+                    f"{processes.log_tail(self.log_file)}"
+                )
+            if processes.port_accepts(HOST, self.config.kafka_port) and run_blocking(
+                metadata_ready(self.bootstrap_servers)
+            ):
+                return
+            if time.monotonic() >= deadline:
+                raise KafkaStartError(
+                    f"Kafka did not serve metadata on {self.bootstrap_servers} in time; "
+                    f"{self.log_file} ends with:\n{processes.log_tail(self.log_file)}"
+                )
+            time.sleep(0.25)
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
+        """Stop the broker by SIGTERM (SIGKILL after `timeout`); True if it was running."""
+        pid = processes.read_pid(self.pid_file)
+        was_running = pid is not None and self.is_running()
+        if pid is not None and was_running:
+            logger.info("stopping Kafka (pid %d)", pid)
+            started = time.monotonic()
+            if processes.stop_process(pid, signal.SIGTERM, timeout):
+                logger.info("Kafka stopped in %.1f s", time.monotonic() - started)
+            else:
+                logger.warning("Kafka ignored SIGTERM for %.0f s and was killed", timeout)
+        for leftover in processes.pids_referencing(self.properties_file):
+            logger.warning("killing leftover Kafka process %d", leftover)
+            processes.stop_process(leftover, signal.SIGKILL, 10)
+        self.pid_file.unlink(missing_ok=True)
+        return was_running

