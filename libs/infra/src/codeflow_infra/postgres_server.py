@@ -139,7 +139,11 @@ class LocalPostgres:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=self.data_dir,
+                # Drop root's groups too: root-owned directories would otherwise be judged by
+                # their group bits rather than the `o+x` granted to the server user.
                 user=self.user,
+                group=self.user,
+                extra_groups=[] if self.user is not None else None,
                 check=False,
             )
         if result.returncode != 0:

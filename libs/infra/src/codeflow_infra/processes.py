@@ -51,19 +51,11 @@ def spawn_detached(
             env=dict(env) if env is not None else None,
             start_new_session=True,
             user=user,
-            group=_primary_group(user),
+            group=user,
             extra_groups=[] if user is not None else None,
         )
     _children[process.pid] = process
     return process.pid
-
-
-def _primary_group(user: str | None) -> int | None:
-    if user is None:
-        return None
-    import pwd
-
-    return pwd.getpwnam(user).pw_gid
 
 
 def is_alive(pid: int) -> bool:
