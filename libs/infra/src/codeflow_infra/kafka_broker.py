@@ -161,10 +161,13 @@ class LocalKafka:
             self.cluster_id_file.write_text(new_cluster_id() + "\n")
         cluster_id = self.cluster_id_file.read_text().strip()
         logger.info("formatting Kafka storage in %s (cluster id %s)", self.data_dir, cluster_id)
+        command = ["bash", str(self.launcher), "format", cluster_id, str(self.properties_file)]
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
+            log.write(processes.log_banner(command))
+            log.flush()
             result = subprocess.run(
-                ["bash", str(self.launcher), "format", cluster_id, str(self.properties_file)],
+                command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self._env(),

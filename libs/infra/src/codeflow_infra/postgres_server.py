@@ -163,6 +163,11 @@ class LocalPostgres:
             )
         self._initialize()
         self._prepare_user()
+        # Backends orphaned by a killed postmaster hold its shared memory; a new one would
+        # refuse to start beside them. They work in the data directory, so they are ours.
+        for leftover in processes.pids_referencing(self.data_dir):
+            logger.warning("killing leftover PostgreSQL process %d", leftover)
+            processes.stop_process(leftover, signal.SIGKILL, 10)
         # A postmaster.pid left by a killed server would make the new one refuse to start.
         (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
         logger.info("starting PostgreSQL on %s:%d", HOST, self.config.postgres_port)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 _PROC = Path("/proc")
 _LOG_ROTATE_BYTES = 20 * 1024 * 1024
+_BANNER = "----- "
 
 # Children started by this process, kept so they are reaped (and so no Popen is
 # garbage-collected while its process still runs).
@@ -39,8 +40,7 @@ def spawn_detached(
     if log_path.exists() and log_path.stat().st_size > _LOG_ROTATE_BYTES:
         log_path.replace(log_path.with_name(log_path.name + ".1"))
     with log_path.open("ab") as log:
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        log.write(f"\n----- {stamp} starting: {' '.join(argv)}\n".encode())
+        log.write(log_banner(argv))
         log.flush()
         process = subprocess.Popen(
             list(argv),
@@ -178,9 +178,17 @@ def port_accepts(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def log_banner(command: Sequence[str]) -> bytes:
+    """The line that opens each run's part of a log."""
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    return f"\n{_BANNER}{stamp} starting: {' '.join(command)}\n".encode()
+
+
 def log_tail(path: Path, lines: int = 40) -> str:
+    """The last `lines` lines of the latest run's part of the log at `path`."""
     try:
         text = path.read_text(errors="replace")
     except OSError:
         return f"(no log at {path})"
-    return "\n".join(text.splitlines()[-lines:])
+    latest = text[text.rfind(_BANNER) :] if _BANNER in text else text
+    return "\n".join(latest.splitlines()[-lines:])
