@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,17 +23,40 @@ from codeflow_infra.postgres import database_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
-POSTGRES_PORT = 15432
-KAFKA_PORT = 19092
-KAFKA_CONTROLLER_PORT = 19093
-MAINTENANCE_URL = f"postgresql://postgres@127.0.0.1:{POSTGRES_PORT}/postgres"
-BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
+# Ports of their own, so that these tests never meet the infrastructure of the session (or
+# of another checkout). The preferred ones are used when free.
+PREFERRED_PORTS = (15432, 19092, 19093)
+
+
+def free_ports() -> tuple[int, int, int]:
+    if not any(processes.port_accepts("127.0.0.1", port) for port in PREFERRED_PORTS):
+        return PREFERRED_PORTS
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(3)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        first, second, third = (sock.getsockname()[1] for sock in sockets)
+    return first, second, third
 
 
 @dataclass
 class Infra:
     local_dir: Path
     env: dict[str, str]
+    postgres_port: int
+    kafka_port: int
+
+    @property
+    def maintenance_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.postgres_port}/postgres"
+
+    @property
+    def auth_url(self) -> str:
+        return database_url(self.maintenance_url, "codeflow_auth")
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -66,6 +91,7 @@ class Infra:
 @pytest.fixture
 def infra(tmp_path: Path) -> Iterator[Infra]:
     local_dir = tmp_path / "local"
+    postgres_port, kafka_port, controller_port = free_ports()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -73,11 +99,11 @@ def infra(tmp_path: Path) -> Iterator[Infra]:
     }
     env |= {
         "CODEFLOW_LOCAL_DIR": str(local_dir),
-        "POSTGRES_PORT": str(POSTGRES_PORT),
-        "KAFKA_PORT": str(KAFKA_PORT),
-        "KAFKA_CONTROLLER_PORT": str(KAFKA_CONTROLLER_PORT),
+        "POSTGRES_PORT": str(postgres_port),
+        "KAFKA_PORT": str(kafka_port),
+        "KAFKA_CONTROLLER_PORT": str(controller_port),
     }
-    infra = Infra(local_dir, env)
+    infra = Infra(local_dir, env, postgres_port, kafka_port)
     try:
         yield infra
     finally:
@@ -102,9 +128,9 @@ async def execute(url: str, sql: str) -> None:
         await connection.close()
 
 
-async def table_exists(name: str) -> bool:
+async def table_exists(url: str, name: str) -> bool:
     rows = await query(
-        database_url(MAINTENANCE_URL, "codeflow_auth"),
+        url,
         f"SELECT to_regclass('{name}') IS NOT NULL AS present",
     )
     return bool(rows[0]["present"])
@@ -115,8 +141,8 @@ def assert_all_gone(infra: Infra, pids: dict[str, int | None]) -> None:
         assert pid is not None, f"{name} had no pid file"
         assert not processes.is_alive(pid), f"{name} (pid {pid}) still runs"
     assert infra.remaining_processes() == []
-    assert not processes.port_accepts("127.0.0.1", POSTGRES_PORT)
-    assert not processes.port_accepts("127.0.0.1", KAFKA_PORT)
+    assert not processes.port_accepts("127.0.0.1", infra.postgres_port)
+    assert not processes.port_accepts("127.0.0.1", infra.kafka_port)
 
 
 async def test_up_serves_both_and_down_leaves_nothing_behind_while_data_survives(
@@ -130,11 +156,12 @@ async def test_up_serves_both_and_down_leaves_nothing_behind_while_data_survives
     pids = infra.pids()
     assert all(pid is not None and processes.is_alive(pid) for pid in pids.values()), pids
     assert (infra.local_dir / "infra.env").read_text().splitlines()[-2:] == [
-        f"KAFKA_BOOTSTRAP_SERVERS={BOOTSTRAP}",
-        f"DATABASE_URL={MAINTENANCE_URL}",
+        f"KAFKA_BOOTSTRAP_SERVERS={infra.bootstrap}",
+        f"DATABASE_URL={infra.maintenance_url}",
     ]
     databases = {
-        row["datname"] for row in await query(MAINTENANCE_URL, "SELECT datname FROM pg_database")
+        row["datname"]
+        for row in await query(infra.maintenance_url, "SELECT datname FROM pg_database")
     }
     assert {
         "codeflow_auth",
@@ -142,7 +169,7 @@ async def test_up_serves_both_and_down_leaves_nothing_behind_while_data_survives
         "codeflow_repositories",
         "codeflow_janitor",
     } <= databases
-    assert await metadata_ready(BOOTSTRAP)
+    assert await metadata_ready(infra.bootstrap)
     assert infra.cli("status").returncode == 0
 
     env_written = (infra.local_dir / "infra.env").stat().st_mtime_ns
@@ -153,7 +180,7 @@ async def test_up_serves_both_and_down_leaves_nothing_behind_while_data_survives
     assert infra.pids() == pids
     assert (infra.local_dir / "infra.env").stat().st_mtime_ns == env_written
 
-    auth_url = database_url(MAINTENANCE_URL, "codeflow_auth")
+    auth_url = infra.auth_url
     await execute(
         auth_url, "CREATE TABLE survivor (id int PRIMARY KEY); INSERT INTO survivor VALUES (42)"
     )
@@ -179,12 +206,12 @@ async def test_a_fault_test_can_stop_the_broker_and_bring_it_back(infra: Infra) 
 
     assert await asyncio.to_thread(stop_broker, infra.local_dir)
     assert not processes.is_alive(before)
-    assert not await metadata_ready(BOOTSTRAP, request_timeout=2)
+    assert not await metadata_ready(infra.bootstrap, request_timeout=2)
     assert not await asyncio.to_thread(stop_broker, infra.local_dir)
 
     took = await asyncio.to_thread(start_broker, infra.local_dir)
     print(f"broker back in {took:.1f} s")
-    assert await metadata_ready(BOOTSTRAP)
+    assert await metadata_ready(infra.bootstrap)
     after = infra.pids()
     assert after["kafka"] not in (None, before)
 
@@ -200,7 +227,7 @@ async def test_run_starts_what_is_missing_and_stops_only_that(infra: Infra) -> N
     )
     result = await asyncio.to_thread(infra.cli, "run", "--", sys.executable, "-c", script)
     assert result.returncode == 7, result.stderr
-    assert result.stdout.split() == [MAINTENANCE_URL, BOOTSTRAP]
+    assert result.stdout.split() == [infra.maintenance_url, infra.bootstrap]
     assert infra.remaining_processes() == []
 
     await asyncio.to_thread(infra.up)
@@ -215,7 +242,7 @@ async def test_run_starts_what_is_missing_and_stops_only_that(infra: Infra) -> N
 
 async def test_reset_deletes_the_data(infra: Infra) -> None:
     await asyncio.to_thread(infra.up)
-    auth_url = database_url(MAINTENANCE_URL, "codeflow_auth")
+    auth_url = infra.auth_url
     await execute(auth_url, "CREATE TABLE doomed (id int)")
 
     result = await asyncio.to_thread(infra.cli, "reset")
@@ -225,5 +252,5 @@ async def test_reset_deletes_the_data(infra: Infra) -> None:
     assert not (infra.local_dir / "kafka").exists()
 
     await asyncio.to_thread(infra.up)
-    assert not await table_exists("doomed")
+    assert not await table_exists(auth_url, "doomed")
     await asyncio.to_thread(infra.down)
