@@ -14,9 +14,9 @@ import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from codeflow_messaging.kafka import create_producer
+from codeflow_messaging.kafka import create_producer, topic_partitions
 
 logger = logging.getLogger("codeflow.dead_letters")
 
@@ -96,11 +96,7 @@ async def replay_dead_letters(
     await consumer.start()
     try:
         await producer.start()
-        partitions = consumer.partitions_for_topic(dead_letter_topic)
-        if partitions is None:
-            await consumer.force_metadata_update()
-            partitions = consumer.partitions_for_topic(dead_letter_topic) or set()
-        assignment = [TopicPartition(dead_letter_topic, p) for p in sorted(partitions)]
+        assignment = await topic_partitions(bootstrap_servers, dead_letter_topic)
         if not assignment:
             logger.info("replay: %s does not exist or has no partitions", dead_letter_topic)
             return ReplayReport(replayed=0, topics={})

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 
 CONTENT_TYPE = "application/cloudevents+json"
@@ -48,3 +49,16 @@ def create_broker(
         retry_backoff_ms=PRODUCER_OPTIONS["retry_backoff_ms"],
         **options,
     )
+
+
+async def topic_partitions(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
+    """The partitions of ``topic``; empty if it doesn't exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    if described["error_code"] != 0:
+        return []
+    return sorted(TopicPartition(topic, p["partition"]) for p in described["partitions"])

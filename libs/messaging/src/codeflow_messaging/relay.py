@@ -60,8 +60,8 @@ _MARK_FAILED = text(
     "UPDATE outbox SET attempts = attempts + 1, last_error = :error WHERE id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
 _PURGE = text(
-    "DELETE FROM outbox WHERE id IN ("
-    " SELECT id FROM outbox WHERE published_at < now() - :retention LIMIT 10000)"
+    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+    " WHERE published_at < now() - make_interval(secs => :seconds) LIMIT 10000)"
 )
 
 
@@ -85,6 +85,8 @@ class PublishFailed(Exception):
 RELAY_BACKOFF = Backoff(initial=0.2, maximum=10.0)
 """How long the relay waits between rounds while Kafka or the database is down."""
 
+_PRODUCER_STOP_TIMEOUT = 10.0
+
 ProducerFactory = Callable[[], AIOKafkaProducer]
 
 
@@ -106,6 +108,7 @@ class OutboxRelay:
         backoff: Backoff = RELAY_BACKOFF,
         retention: timedelta = timedelta(hours=24),
         purge_interval: float = 60.0,
+        ack_warning_interval: float = 5.0,
     ) -> None:
         self._sessions = sessions
         self._producer_factory = producer_factory
@@ -115,6 +118,7 @@ class OutboxRelay:
         self.backoff = backoff
         self.retention = retention
         self.purge_interval = purge_interval
+        self.ack_warning_interval = ack_warning_interval
 
     async def run(self) -> None:
         """Publish pending rows forever, backing off while Kafka or the database is down."""
@@ -171,7 +175,7 @@ class OutboxRelay:
     async def purge_published(self) -> int:
         """Delete rows published longer ago than the retention period."""
         async with transaction(self._sessions) as session:
-            result = await session.execute(_PURGE, {"retention": self.retention})
+            result = await session.execute(_PURGE, {"seconds": self.retention.total_seconds()})
         purged: int = getattr(result, "rowcount", 0)
         if purged:
             logger.info("outbox relay: purged %d published row(s)", purged)
@@ -196,14 +200,32 @@ class OutboxRelay:
                 failed[row.id] = exc
                 continue
             futures.append((row.id, future))
-        outcomes = await asyncio.gather(*(f for _, f in futures), return_exceptions=True)
+        await self._acknowledged([f for _, f in futures])
         published: list[int] = []
-        for (row_id, _), outcome in zip(futures, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                failed[row_id] = outcome
+        for row_id, future in futures:
+            error = future.exception()
+            if error is not None:
+                failed[row_id] = error
             else:
                 published.append(row_id)
         return published, failed
+
+    async def _acknowledged(self, futures: Sequence[asyncio.Future[Any]]) -> None:
+        # An idempotent producer never gives up on a message: while Kafka is down it retries
+        # until Kafka is back, then delivers in order. The round waits for it (its rows stay
+        # claimed, new outbox writes keep committing) and says so at intervals.
+        pending: set[asyncio.Future[Any]] = set(futures)
+        waited = 0.0
+        while pending:
+            _, pending = await asyncio.wait(pending, timeout=self.ack_warning_interval)
+            if pending:
+                waited += self.ack_warning_interval
+                logger.warning(
+                    "outbox relay: Kafka has not acknowledged %d message(s) for %.0fs; "
+                    "still waiting",
+                    len(pending),
+                    waited,
+                )
 
     async def _record_failures(self, failed: dict[int, BaseException]) -> None:
         first = next(iter(failed.values()))
@@ -229,6 +251,7 @@ class OutboxRelay:
         producer, self._producer = self._producer, None
         if producer is not None:
             try:
-                await producer.stop()
-            except (KafkaError, OSError) as exc:
-                logger.debug("outbox relay: producer did not stop cleanly: %s", exc)
+                # stop() flushes, which never ends while Kafka is unreachable.
+                await asyncio.wait_for(producer.stop(), timeout=_PRODUCER_STOP_TIMEOUT)
+            except (KafkaError, OSError, TimeoutError) as exc:
+                logger.warning("outbox relay: producer did not stop cleanly: %r", exc)

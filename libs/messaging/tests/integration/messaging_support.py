@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,7 @@ from codeflow_messaging import (
     create_engine,
 )
 from codeflow_messaging.backoff import Backoff
+from codeflow_messaging.kafka import topic_partitions
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -130,11 +131,7 @@ async def read_topic(bootstrap_servers: str, topic: str) -> list[ConsumerRecord[
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            await consumer.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
-        assignment = [TopicPartition(topic, p) for p in partitions]
+        assignment = await topic_partitions(bootstrap_servers, topic)
         consumer.assign(assignment)
         await consumer.seek_to_beginning(*assignment)
         end = await consumer.end_offsets(assignment)
@@ -166,11 +163,7 @@ async def lag(bootstrap_servers: str, group_id: str, topic: str) -> int:
     )
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            await consumer.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
-        assignment = [TopicPartition(topic, p) for p in partitions]
+        assignment = await topic_partitions(bootstrap_servers, topic)
         end = await consumer.end_offsets(assignment)
         behind = 0
         for tp in assignment:

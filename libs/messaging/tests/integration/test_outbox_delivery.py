@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from messaging_support import (
     activity,
     count,
@@ -14,9 +16,10 @@ from messaging_support import (
     wait_until,
     write_to_outbox,
 )
+from sqlalchemy import text
 
 from codeflow_contracts import Envelope, parse_envelope
-from codeflow_messaging import SessionFactory, add_to_outbox, transaction
+from codeflow_messaging import OutboxRelay, SessionFactory, add_to_outbox, transaction
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -89,3 +92,31 @@ async def _write_then_fail(sessions: SessionFactory, envelope: Envelope[Any], to
 
 async def _no_pending(sessions: SessionFactory) -> bool:
     return await count(sessions, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+
+
+async def test_published_rows_are_purged_after_the_retention_period_and_pending_ones_kept(
+    sessions: SessionFactory, topic: str
+) -> None:
+    await write_to_outbox(sessions, [activity("user-r", n) for n in range(3)], topic=topic)
+    async with transaction(sessions) as session:
+        await session.execute(
+            text(
+                "UPDATE outbox SET published_at = now() - interval '2 days' "
+                "WHERE id = (SELECT min(id) FROM outbox)"
+            )
+        )
+        await session.execute(
+            text(
+                "UPDATE outbox SET published_at = now() - interval '1 hour' "
+                "WHERE id = (SELECT max(id) FROM outbox)"
+            )
+        )
+    relay = OutboxRelay(sessions, _no_producer, retention=timedelta(days=1))
+
+    assert await relay.purge_published() == 1
+    assert await count(sessions, "SELECT count(*) FROM outbox") == 2
+    assert await count(sessions, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 1
+
+
+def _no_producer() -> AIOKafkaProducer:
+    raise AssertionError("purging must not touch Kafka")
