@@ -1,1 +1,4 @@
-"""CodeFlow profiles service: GitHub profiles of signed-in users (user_profiles), fed by user events."""
+"""CodeFlow profiles service.
+
+GitHub profiles of signed-in users (user_profiles), fed by user events.
+"""

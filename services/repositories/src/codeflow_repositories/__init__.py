@@ -1,1 +1,4 @@
-"""CodeFlow repositories service: The repositories each user monitors, and the dashboard query."""
+"""CodeFlow repositories service.
+
+The repositories each user monitors, and the dashboard query.
+"""
