@@ -1,0 +1,1 @@
+"""A local stand-in for GitHub's OAuth and REST API."""

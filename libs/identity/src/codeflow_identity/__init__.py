@@ -1,0 +1,1 @@
+"""Who is calling: JWTs signed by auth, verified by every service."""
