@@ -1,0 +1,171 @@
+"""The auth service's settings, read from the environment.
+
+The seed's names keep working: ``DATABASE_URL``, ``NEXTAUTH_SECRET`` or ``AUTH_SECRET``,
+``NEXTAUTH_URL`` or ``AUTH_URL``, ``GITHUB_CLIENT_ID``, ``GITHUB_CLIENT_SECRET``. Everything
+else is prefixed ``AUTH_``. Outside development the service refuses to start with a
+placeholder or missing secret, and says which variable to set.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+PLACEHOLDERS = frozenset(
+    {
+        "",
+        "changethis",
+        "change-me",
+        "changeme",
+        "secret",
+        "your-secret-key",
+        "your-github-oauth-secret",
+        "your-github-oauth-app-id",
+        "development-secret-do-not-use-in-production",
+    }
+)
+"""Values that are never real secrets (the seed's examples among them)."""
+
+DEVELOPMENT_SECRET = "development-secret-do-not-use-in-production"  # noqa: S105
+DEVELOPMENT_GITHUB_CLIENT = "codeflow-dev-client"
+DEVELOPMENT_GITHUB_SECRET = "codeflow-dev-secret"  # noqa: S105 - the emulator's own
+MIN_SECRET_LENGTH = 32
+
+
+class InsecureConfiguration(ValueError):
+    """A secret is missing or a placeholder outside development."""
+
+
+class AuthSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore", frozen=True)
+
+    environment: Environment = Field(
+        default="production",
+        validation_alias=AliasChoices("CODEFLOW_ENV", "AUTH_ENVIRONMENT"),
+        description="development relaxes the secret checks and generates missing keys",
+    )
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/codeflow_auth",
+        validation_alias=AliasChoices("AUTH_DATABASE_URL", "DATABASE_URL"),
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    secret: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_SECRET),
+        validation_alias=AliasChoices("AUTH_SECRET", "NEXTAUTH_SECRET"),
+        description="signs the sign-in state cookie and CSRF tokens",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8080",
+        validation_alias=AliasChoices("AUTH_URL", "NEXTAUTH_URL"),
+        description="where browsers reach CodeFlow (the gateway); https makes cookies Secure",
+    )
+
+    github_client_id: str = Field(
+        default=DEVELOPMENT_GITHUB_CLIENT, validation_alias=AliasChoices("GITHUB_CLIENT_ID")
+    )
+    github_client_secret: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_GITHUB_SECRET),
+        validation_alias=AliasChoices("GITHUB_CLIENT_SECRET"),
+    )
+    github_oauth_base_url: str = Field(
+        default="https://github.com", validation_alias=AliasChoices("GITHUB_OAUTH_BASE_URL")
+    )
+    github_api_base_url: str = Field(
+        default="https://api.github.com", validation_alias=AliasChoices("GITHUB_API_BASE_URL")
+    )
+    github_scope: str = "read:user user:email"
+
+    jwt_private_key: SecretStr | None = Field(
+        default=None, description="PEM private key signing the JWTs; generated in development"
+    )
+    jwt_previous_public_keys: str = Field(
+        default="", description="PEM public keys still accepted during a key rotation"
+    )
+    jwt_audience: str = "codeflow"
+    jwt_ttl: timedelta = timedelta(minutes=5)
+    token_keys: SecretStr | None = Field(
+        default=None,
+        description="keys encrypting GitHub tokens at rest: kid:base64key,... (first is current)",
+    )
+
+    session_max_age: timedelta = timedelta(days=30)
+    session_update_age: timedelta = timedelta(days=1)
+    activity_interval: timedelta = timedelta(hours=1)
+    state_ttl: timedelta = timedelta(minutes=10)
+
+    redirect_url: str = Field(default="/", description="where a browser lands after sign-in")
+    redirect_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="other origins a callbackUrl may point at"
+    )
+    admin_logins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="GitHub logins whose JWTs carry the admin claim"
+    )
+    relay_poll_interval: float = 0.1
+
+    @field_validator("redirect_allowlist", "admin_logins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @property
+    def https(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    @property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.public_url.rstrip('/')}/auth"
+
+    @property
+    def callback_url(self) -> str:
+        return f"{self.public_url.rstrip('/')}/auth/callback/github"
+
+    @model_validator(mode="after")
+    def _sane(self) -> AuthSettings:
+        if self.state_ttl > timedelta(minutes=10):
+            raise ValueError("AUTH_STATE_TTL may be at most 10 minutes")
+        if self.jwt_ttl > timedelta(minutes=5):
+            raise ValueError("AUTH_JWT_TTL may be at most 5 minutes")
+        if self.session_update_age > self.session_max_age:
+            raise ValueError("AUTH_SESSION_UPDATE_AGE must not exceed AUTH_SESSION_MAX_AGE")
+        return self
+
+    def check_secrets(self) -> None:
+        """Refuse placeholder or missing secrets, unless this is development."""
+        if self.environment == "development":
+            return
+        problems: list[str] = []
+        secret = self.secret.get_secret_value()
+        if secret.lower() in PLACEHOLDERS or len(secret) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"AUTH_SECRET (or NEXTAUTH_SECRET) must be a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters, e.g. `openssl rand -base64 33`"
+            )
+        client_secret = self.github_client_secret.get_secret_value()
+        if client_secret.lower() in PLACEHOLDERS | {DEVELOPMENT_GITHUB_SECRET}:
+            problems.append("GITHUB_CLIENT_SECRET must be your GitHub OAuth app's secret")
+        if self.github_client_id.lower() in PLACEHOLDERS | {DEVELOPMENT_GITHUB_CLIENT}:
+            problems.append("GITHUB_CLIENT_ID must be your GitHub OAuth app's client id")
+        if self.jwt_private_key is None:
+            problems.append("AUTH_JWT_PRIVATE_KEY must hold the PEM private key signing JWTs")
+        if self.token_keys is None:
+            problems.append("AUTH_TOKEN_KEYS must hold the keys encrypting GitHub tokens")
+        if problems:
+            raise InsecureConfiguration(
+                f"refusing to start in {self.environment} (set CODEFLOW_ENV=development "
+                "for local use): " + "; ".join(problems)
+            )

@@ -1,0 +1,122 @@
+"""The auth service's ASGI app: ``create_app(settings)``; nothing is built at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI
+
+from codeflow_auth.config import AuthSettings
+from codeflow_auth.messaging import deletion_consumer, outbox_relay
+from codeflow_auth.sessions.cookies import SessionCookie
+from codeflow_auth.sessions.router import router as sessions_router
+from codeflow_auth.sessions.service import SessionPolicy
+from codeflow_auth.signin.github import GitHub
+from codeflow_auth.signin.router import router as signin_router
+from codeflow_auth.signin.state import StateCookie
+from codeflow_auth.state import AuthState
+from codeflow_auth.token_cipher import TokenCipher
+from codeflow_identity.keys import KeySet, PublicKey, SigningKey, generate_signing_key
+from codeflow_identity.problems import install_problem_handlers
+from codeflow_identity.tokens import TokenIssuer
+from codeflow_messaging import create_broker, create_engine, create_session_factory
+
+logger = logging.getLogger("codeflow.auth")
+
+
+def create_app(settings: AuthSettings | None = None) -> FastAPI:
+    """The auth service. Settings come from the environment unless given."""
+    settings = settings or AuthSettings()
+    settings.check_secrets()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url, pool_size=10, max_overflow=10)
+        sessions = create_session_factory(engine)
+        app.state.auth = build_state(settings, sessions)
+        broker = create_broker(settings.kafka_bootstrap_servers, client_id="codeflow-auth")
+        deletion_consumer(sessions).subscribe(broker)
+        await broker.start()
+        relay = asyncio.create_task(outbox_relay(sessions, settings).run(), name="outbox-relay")
+        logger.info(
+            "auth service started (%s, public URL %s)", settings.environment, settings.public_url
+        )
+        try:
+            yield
+        finally:
+            relay.cancel()
+            with suppress(asyncio.CancelledError):
+                await relay
+            await broker.stop()
+            await engine.dispose()
+            logger.info("auth service stopped")
+
+    app = FastAPI(
+        title="CodeFlow auth",
+        version="0.1.0",
+        description="GitHub sign-in, sessions, and the gateway's verify endpoint.",
+        lifespan=lifespan,
+        openapi_url="/auth/openapi.json",
+        docs_url="/auth/docs",
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+    app.include_router(signin_router)
+    app.include_router(sessions_router)
+    return app
+
+
+def build_state(settings: AuthSettings, sessions: object) -> AuthState:
+    """Everything the endpoints share, from the settings."""
+    keyset = _keyset(settings)
+    return AuthState(
+        settings=settings,
+        sessions=sessions,  # type: ignore[arg-type]
+        github=GitHub(settings),
+        cipher=_cipher(settings),
+        keyset=keyset,
+        issuer=TokenIssuer(keyset, settings.issuer, settings.jwt_audience, settings.jwt_ttl),
+        state_cookie=StateCookie(
+            settings.secret.get_secret_value(), settings.state_ttl, secure=settings.https
+        ),
+        session_cookie=SessionCookie(
+            secure=settings.https,
+            secret=settings.secret.get_secret_value(),
+            max_age=settings.session_max_age,
+        ),
+        policy=SessionPolicy(
+            max_age=settings.session_max_age,
+            update_age=settings.session_update_age,
+            activity_interval=settings.activity_interval,
+        ),
+    )
+
+
+def _keyset(settings: AuthSettings) -> KeySet:
+    if settings.jwt_private_key is None:
+        logger.warning("AUTH_JWT_PRIVATE_KEY unset: signing JWTs with a key made for this run")
+        current = generate_signing_key()
+    else:
+        current = SigningKey.from_pem(settings.jwt_private_key.get_secret_value())
+    marker = "-----END PUBLIC KEY-----"
+    previous = [
+        PublicKey.from_pem(block + marker)
+        for block in settings.jwt_previous_public_keys.split(marker)
+        if block.strip()
+    ]
+    return KeySet(current, previous)
+
+
+def _cipher(settings: AuthSettings) -> TokenCipher:
+    if settings.token_keys is not None:
+        return TokenCipher.from_config(settings.token_keys.get_secret_value())
+    # Development only (check_secrets refuses this elsewhere): a key derived from the secret,
+    # so tokens stored in one run still decrypt in the next.
+    derived = hashlib.sha256(b"codeflow.token-key:" + settings.secret.get_secret_value().encode())
+    key = base64.urlsafe_b64encode(derived.digest()).decode()
+    return TokenCipher.from_config(f"dev:{key}")

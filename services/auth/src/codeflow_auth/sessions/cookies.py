@@ -1,0 +1,53 @@
+"""The session cookie and the CSRF token bound to it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+from fastapi import Request, Response
+
+from codeflow_auth.sessions.tokens import stored_form
+
+SESSION_COOKIE = "authjs.session-token"
+"""Auth.js's own name; with https it carries the ``__Secure-`` prefix, as Auth.js does."""
+
+
+class SessionCookie:
+    def __init__(self, *, secure: bool, secret: str, max_age: timedelta) -> None:
+        self.secure = secure
+        self.name = ("__Secure-" if secure else "") + SESSION_COOKIE
+        self.max_age = max_age
+        self._csrf_key = hashlib.sha256(b"codeflow.csrf:" + secret.encode()).digest()
+
+    def read(self, request: Request) -> str | None:
+        return request.cookies.get(self.name)
+
+    def write(self, response: Response, token: str, expires: datetime) -> None:
+        response.set_cookie(
+            self.name,
+            token,
+            max_age=int(self.max_age.total_seconds()),
+            expires=expires,
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+        )
+
+    def clear(self, response: Response) -> None:
+        response.delete_cookie(
+            self.name, path="/", secure=self.secure, httponly=True, samesite="lax"
+        )
+
+    def csrf_token(self, session_token: str) -> str:
+        """The CSRF token of one session: an HMAC of it, so it needs no storage."""
+        return hmac.new(
+            self._csrf_key, stored_form(session_token).encode(), hashlib.sha256
+        ).hexdigest()
+
+    def csrf_matches(self, session_token: str, presented: str | None) -> bool:
+        return bool(presented) and hmac.compare_digest(
+            self.csrf_token(session_token), presented or ""
+        )

@@ -1,0 +1,199 @@
+"""The session endpoints: who am I, sign out, delete me, and the gateway's verify."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Header, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_auth.dependencies import DbSession, State
+from codeflow_auth.models import User
+from codeflow_auth.problems import CsrfRejected, NotSignedIn
+from codeflow_auth.sessions import service
+from codeflow_auth.state import AuthState
+
+router = APIRouter(prefix="/auth", tags=["sessions"])
+
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: {"description": "No valid session"}}
+
+
+class SessionUser(BaseModel):
+    id: str
+    name: str | None
+    email: str | None
+    image: str | None
+
+
+class SessionInfo(BaseModel):
+    """Auth.js's session shape."""
+
+    user: SessionUser
+    expires: str
+
+
+class CsrfToken(BaseModel):
+    csrfToken: str
+
+
+class Verified(BaseModel):
+    userId: str
+    token: str
+    expiresIn: int
+
+
+@router.get("/session", response_model=SessionInfo | None)
+async def read_session(request: Request, state: State, db: DbSession) -> Any:
+    """The signed-in user and when the session expires, or ``null``, as Auth.js answers.
+
+    A visit counts as activity, and slides the session's expiry.
+    """
+    token = state.session_cookie.read(request)
+    active = await service.use_session(db, token, state.policy)
+    if active is None or token is None:
+        return None
+    body = SessionInfo(
+        user=SessionUser(
+            id=active.user.id,
+            name=active.user.name,
+            email=active.user.email,
+            image=active.user.image,
+        ),
+        expires=active.expires.isoformat().replace("+00:00", "Z"),
+    )
+    response = JSONResponse(body.model_dump())
+    if active.refreshed:
+        state.session_cookie.write(response, token, active.expires)
+    return response
+
+
+@router.get("/csrf", response_model=CsrfToken, responses=UNAUTHORIZED)
+async def read_csrf_token(request: Request, state: State, db: DbSession) -> CsrfToken:
+    """The token that ``POST /auth/signout`` and ``DELETE /auth/me`` require."""
+    token = state.session_cookie.read(request)
+    if await service.find_session(db, token) is None or token is None:
+        raise NotSignedIn("sign in first")
+    return CsrfToken(csrfToken=state.session_cookie.csrf_token(token))
+
+
+CsrfForm = Annotated[str | None, Form(alias="csrfToken")]
+CsrfHeader = Annotated[str | None, Header(alias="X-CSRF-Token")]
+
+
+@router.post("/signout", status_code=204, responses=UNAUTHORIZED)
+async def sign_out(
+    request: Request,
+    state: State,
+    db: DbSession,
+    csrf_form: CsrfForm = None,
+    csrf_header: CsrfHeader = None,
+) -> Response:
+    """End this session on the server and clear the cookie."""
+    token, _ = await _checked_session(request, state, db, csrf_form or csrf_header)
+    await service.sign_out(db, token)
+    response = Response(status_code=204)
+    state.session_cookie.clear(response)
+    return response
+
+
+@router.post("/signout/everywhere", status_code=204, responses=UNAUTHORIZED)
+async def sign_out_everywhere(
+    request: Request,
+    state: State,
+    db: DbSession,
+    csrf_form: CsrfForm = None,
+    csrf_header: CsrfHeader = None,
+) -> Response:
+    """End every session of the signed-in user, on every device."""
+    _, user = await _checked_session(request, state, db, csrf_form or csrf_header)
+    await service.sign_out_everywhere(db, user.id)
+    response = Response(status_code=204)
+    state.session_cookie.clear(response)
+    return response
+
+
+@router.delete("/me", status_code=202, responses=UNAUTHORIZED)
+async def delete_me(
+    request: Request,
+    state: State,
+    db: DbSession,
+    csrf_form: CsrfForm = None,
+    csrf_header: CsrfHeader = None,
+) -> Response:
+    """Ask for this account and everything CodeFlow holds about it to be erased.
+
+    Every session ends now; the erasure runs across the services and completes shortly.
+    """
+    _, user = await _checked_session(request, state, db, csrf_form or csrf_header)
+    await service.request_deletion(db, user.id)
+    response = JSONResponse({"status": "deletion requested", "userId": user.id}, 202)
+    state.session_cookie.clear(response)
+    return response
+
+
+@router.get(
+    "/verify",
+    response_model=Verified,
+    responses={401: {"description": "No valid session"}},
+)
+async def verify(request: Request, state: State, db: DbSession) -> Response:
+    """For the gateway: is this request's session valid, and who is it?
+
+    200 carries ``X-User-Id`` and a JWT (``X-Auth-Token``) valid for a few minutes; anything
+    else is 401. An expired session's row is deleted.
+    """
+    active = await service.use_session(db, state.session_cookie.read(request), state.policy)
+    if active is None:
+        # Not raised: the transaction must commit the expired session's deletion.
+        return JSONResponse(
+            {
+                "type": "urn:codeflow:problem:not-signed-in",
+                "title": "Not signed in",
+                "status": 401,
+            },
+            status_code=401,
+            media_type="application/problem+json",
+            headers={"WWW-Authenticate": 'Cookie realm="codeflow"'},
+        )
+    claims: dict[str, Any] = {}
+    if active.user.login:
+        claims["login"] = active.user.login
+        if active.user.login in state.settings.admin_logins:
+            claims["admin"] = True
+    jwt = state.issuer.issue(active.user.id, extra_claims=claims)
+    ttl = int(state.issuer.ttl.total_seconds())
+    return JSONResponse(
+        Verified(userId=active.user.id, token=jwt, expiresIn=ttl).model_dump(),
+        headers={
+            "X-User-Id": active.user.id,
+            "X-Auth-Token": jwt,
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/.well-known/jwks.json", tags=["keys"])
+async def jwks(state: State) -> Response:
+    """The public keys that verify CodeFlow's JWTs."""
+    return JSONResponse(state.keyset.jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+
+async def _checked_session(
+    request: Request, state: AuthState, db: AsyncSession, csrf: str | None
+) -> tuple[str, User]:
+    """The session token and user of a state-changing request, after its CSRF checks."""
+    origin = request.headers.get("origin")
+    if origin is not None and origin != state.settings.public_origin:
+        raise CsrfRejected(f"requests from {origin} may not change this session")
+    token = state.session_cookie.read(request)
+    found = await service.find_session(db, token)
+    if token is None or found is None:
+        raise NotSignedIn("sign in first")
+    if not state.session_cookie.csrf_matches(token, csrf):
+        raise CsrfRejected(
+            "send the token from GET /auth/csrf as the csrfToken form field or the "
+            "X-CSRF-Token header"
+        )
+    return token, found[1]

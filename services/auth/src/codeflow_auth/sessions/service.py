@@ -1,0 +1,111 @@
+"""Sessions after sign-in: look-up, sliding expiry, activity, sign-out, account deletion."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_auth import adapter
+from codeflow_auth.events import emit
+from codeflow_auth.models import Session, User
+from codeflow_auth.sessions.tokens import stored_form
+from codeflow_contracts import UserActive, UserDeletionRequested
+
+logger = logging.getLogger("codeflow.auth.sessions")
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    max_age: timedelta
+    update_age: timedelta
+    activity_interval: timedelta
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    session: Session
+    user: User
+    expires: datetime
+    refreshed: bool
+
+
+async def find_session(
+    session: AsyncSession, token: str | None, *, now: datetime | None = None
+) -> tuple[Session, User] | None:
+    """The live session of ``token`` and its user; an expired one is deleted."""
+    if not token:
+        return None
+    now = now or datetime.now(UTC)
+    found = await adapter.get_session_and_user(session, stored_form(token))
+    if found is None:
+        return None
+    if found[0].expires <= now:
+        await adapter.delete_session(session, found[0].session_token)
+        logger.info("session of user %s expired; deleted it", found[1].id)
+        return None
+    return found
+
+
+async def use_session(
+    session: AsyncSession, token: str | None, policy: SessionPolicy, *, now: datetime | None = None
+) -> ActiveSession | None:
+    """A request made with ``token``: slide its expiry and record the user's activity.
+
+    The expiry is written at most once per ``update_age`` (as Auth.js does), and
+    ``UserActive`` emitted at most once per ``activity_interval`` per user, whatever the
+    number of requests or replicas: the conditional update decides which request emits.
+    """
+    now = now or datetime.now(UTC)
+    found = await find_session(session, token, now=now)
+    if found is None:
+        return None
+    db_session, user = found
+    expires = db_session.expires
+    refreshed = False
+    if expires - policy.max_age + policy.update_age <= now:
+        expires = now + policy.max_age
+        await adapter.update_session(session, db_session.session_token, expires=expires)
+        refreshed = True
+    await record_activity(session, user.id, policy.activity_interval, now=now)
+    return ActiveSession(db_session, user, expires, refreshed)
+
+
+async def record_activity(
+    session: AsyncSession, user_id: str, interval: timedelta, *, now: datetime
+) -> bool:
+    """Emit ``UserActive`` unless one was emitted for this user within ``interval``."""
+    result = await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .where(or_(User.last_active_at.is_(None), User.last_active_at <= now - interval))
+        .values(last_active_at=now)
+        .returning(User.id)
+    )
+    if result.scalar_one_or_none() is None:
+        return False
+    await emit(session, UserActive(user_id=user_id, active_at=now))
+    return True
+
+
+async def sign_out(session: AsyncSession, token: str) -> bool:
+    return await adapter.delete_session(session, stored_form(token))
+
+
+async def sign_out_everywhere(session: AsyncSession, user_id: str) -> int:
+    count = await adapter.delete_sessions_of_user(session, user_id)
+    logger.info("signed user %s out of %d session(s)", user_id, count)
+    return count
+
+
+async def request_deletion(
+    session: AsyncSession, user_id: str, *, now: datetime | None = None
+) -> None:
+    """The user asked to delete their account: end every session and tell the janitor."""
+    now = now or datetime.now(UTC)
+    await adapter.delete_sessions_of_user(session, user_id)
+    await emit(session, UserDeletionRequested(user_id=user_id, requested_at=now))
+    logger.info("user %s requested the deletion of their account", user_id)

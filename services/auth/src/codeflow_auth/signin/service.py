@@ -1,0 +1,154 @@
+"""Signing a GitHub user in: upsert the user and the account, emit, open a session.
+
+Users are found by GitHub's numeric id (the account's ``provider_account_id``), never by
+login, which GitHub lets people change. One transaction covers the upsert, the event in the
+outbox and the new session.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_auth import adapter
+from codeflow_auth.events import emit
+from codeflow_auth.models import User
+from codeflow_auth.sessions.tokens import new_session_token, stored_form
+from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
+from codeflow_auth.token_cipher import TokenCipher
+from codeflow_contracts import UserCreated, UserUpdated
+
+logger = logging.getLogger("codeflow.auth.signin")
+
+PROVIDER = "github"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    session_token: str
+    expires: datetime
+    created: bool
+    changed: tuple[str, ...]
+
+
+async def sign_in(
+    session: AsyncSession,
+    profile: GitHubProfile,
+    tokens: GitHubTokens,
+    *,
+    cipher: TokenCipher,
+    session_max_age: timedelta,
+    now: datetime | None = None,
+) -> SignedIn:
+    """Upsert ``profile``'s user and account and open a new session for them."""
+    now = now or datetime.now(UTC)
+    encrypted = _encrypted_tokens(tokens, cipher)
+    user = await adapter.get_user_by_account(session, PROVIDER, str(profile.id))
+    changed: tuple[str, ...] = ()
+    if user is None:
+        user = await _create(session, profile, encrypted, now)
+        created = True
+    else:
+        created = False
+        changed = await _refresh(session, user, profile, encrypted, now)
+    token = new_session_token()
+    expires = now + session_max_age
+    await adapter.create_session(
+        session, session_token=stored_form(token), user_id=user.id, expires=expires
+    )
+    logger.info(
+        "signed in user %s (GitHub id %d)%s",
+        user.id,
+        profile.id,
+        " for the first time" if created else "",
+    )
+    return SignedIn(user, token, expires, created, changed)
+
+
+async def _create(
+    session: AsyncSession,
+    profile: GitHubProfile,
+    encrypted: dict[str, str | int | None],
+    now: datetime,
+) -> User:
+    email = profile.email
+    if email is not None and await adapter.get_user_by_email(session, email) is not None:
+        # Another CodeFlow user (another GitHub account) still holds this address.
+        logger.warning("email of GitHub user %d already belongs to another user", profile.id)
+        email = None
+    user = await adapter.create_user(
+        session,
+        name=profile.name,
+        email=email,
+        email_verified=now if email else None,
+        image=profile.avatar_url,
+        login=profile.login,
+    )
+    await adapter.link_account(
+        session,
+        user_id=user.id,
+        type="oauth",
+        provider=PROVIDER,
+        provider_account_id=str(profile.id),
+        **encrypted,  # type: ignore[arg-type]
+    )
+    await emit(
+        session,
+        UserCreated(user_id=user.id, github_id=profile.id, login=profile.login, created_at=now),
+    )
+    return user
+
+
+async def _refresh(
+    session: AsyncSession,
+    user: User,
+    profile: GitHubProfile,
+    encrypted: dict[str, str | int | None],
+    now: datetime,
+) -> tuple[str, ...]:
+    wanted = {
+        "login": profile.login,
+        "name": profile.name,
+        "email": profile.email,
+        "image": profile.avatar_url,
+    }
+    if wanted["email"] is not None and wanted["email"] != user.email:
+        holder = await adapter.get_user_by_email(session, str(wanted["email"]))
+        if holder is not None and holder.id != user.id:
+            wanted["email"] = user.email
+    changed = tuple(field for field, value in wanted.items() if getattr(user, field) != value)
+    if changed:
+        changes: dict[str, object] = {field: wanted[field] for field in changed}
+        if "email" in changed:
+            changes["email_verified"] = now if wanted["email"] else None
+        await adapter.update_user(session, user.id, **changes)
+        await emit(
+            session,
+            UserUpdated(
+                user_id=user.id,
+                github_id=profile.id,
+                login=profile.login,
+                changed=changed,
+                updated_at=now,
+            ),
+        )
+    await adapter.update_account_tokens(session, PROVIDER, str(profile.id), **encrypted)
+    return changed
+
+
+def _encrypted_tokens(tokens: GitHubTokens, cipher: TokenCipher) -> dict[str, str | int | None]:
+    return {
+        "access_token": cipher.encrypt(tokens.access_token, purpose="accounts.access_token"),
+        "refresh_token": (
+            cipher.encrypt(tokens.refresh_token, purpose="accounts.refresh_token")
+            if tokens.refresh_token
+            else None
+        ),
+        "expires_at": tokens.expires_at,
+        "token_type": tokens.token_type,
+        "scope": tokens.scope,
+    }

@@ -1,0 +1,28 @@
+"""What the auth service holds while it runs, built once by the lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codeflow_auth.config import AuthSettings
+from codeflow_auth.sessions.cookies import SessionCookie
+from codeflow_auth.sessions.service import SessionPolicy
+from codeflow_auth.signin.github import GitHub
+from codeflow_auth.signin.state import StateCookie
+from codeflow_auth.token_cipher import TokenCipher
+from codeflow_identity.keys import KeySet
+from codeflow_identity.tokens import TokenIssuer
+from codeflow_messaging import SessionFactory
+
+
+@dataclass(frozen=True)
+class AuthState:
+    settings: AuthSettings
+    sessions: SessionFactory
+    github: GitHub
+    cipher: TokenCipher
+    keyset: KeySet
+    issuer: TokenIssuer
+    state_cookie: StateCookie
+    session_cookie: SessionCookie
+    policy: SessionPolicy
