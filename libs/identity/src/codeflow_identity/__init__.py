@@ -2,6 +2,7 @@
 JWKS; plus the shared HTTP problem handling (`codeflow_identity.problems`)."""
 
 from codeflow_identity.clock import Clock, utc_now
+from codeflow_identity.dependencies import RequireIdentity
 from codeflow_identity.errors import InvalidToken, JwksUnavailable
 from codeflow_identity.identity import Identity
 from codeflow_identity.jwks import JwksVerifier
@@ -26,6 +27,7 @@ __all__ = [
     "JwksVerifier",
     "KeySet",
     "PublicKey",
+    "RequireIdentity",
     "SigningKey",
     "StaticKeyVerifier",
     "TokenIssuer",
