@@ -7,13 +7,12 @@ applied twice would show up as two rows.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,36 +112,6 @@ async def effects(sessions: SessionFactory) -> list[tuple[str, str, int]]:
 async def count(sessions: SessionFactory, sql: str) -> int:
     async with sessions() as session:
         return int(await session.scalar(text(sql)) or 0)
-
-
-async def wait_until(
-    condition: Callable[[], Awaitable[bool]], *, timeout: float, what: str
-) -> None:
-    """Wait for an outcome that happens asynchronously; fail naming it after ``timeout``."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
-async def read_topic(bootstrap_servers: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record on ``topic`` now, from the beginning, without joining a group."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        assignment = await topic_partitions(bootstrap_servers, topic)
-        consumer.assign(assignment)
-        await consumer.seek_to_beginning(*assignment)
-        end = await consumer.end_offsets(assignment)
-        records: list[ConsumerRecord[bytes, bytes]] = []
-        for tp in assignment:
-            while await consumer.position(tp) < end[tp]:
-                batch = await consumer.getmany(tp, timeout_ms=5_000)
-                records.extend(r for r in batch.get(tp, []) if r.offset < end[tp])
-        return records
-    finally:
-        await consumer.stop()
 
 
 async def write_to_outbox(

@@ -13,12 +13,11 @@ from messaging_support import (
     effect_consumer,
     effects,
     lag,
-    read_topic,
-    wait_until,
     write_to_outbox,
 )
 
 from codeflow_contracts import parse_envelope
+from codeflow_infra.testing import read_topic, wait_until
 from codeflow_messaging import SessionFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]

@@ -5,9 +5,10 @@ import logging
 from collections import defaultdict
 
 import pytest
-from messaging_support import activity, count, effect_consumer, effects, wait_until, write_to_outbox
+from messaging_support import activity, count, effect_consumer, effects, write_to_outbox
 
 from codeflow_infra.kafka import start_broker, stop_broker
+from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]

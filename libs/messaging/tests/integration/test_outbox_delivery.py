@@ -11,14 +11,13 @@ from messaging_support import (
     count,
     effect_consumer,
     effects,
-    read_topic,
     sequence_number,
-    wait_until,
     write_to_outbox,
 )
 from sqlalchemy import text
 
 from codeflow_contracts import Envelope, parse_envelope
+from codeflow_infra.testing import read_topic, wait_until
 from codeflow_messaging import OutboxRelay, SessionFactory, add_to_outbox, transaction
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]

@@ -1,0 +1,59 @@
+"""Helpers for integration tests: waiting for asynchronous outcomes, reading topics back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+async def wait_until(
+    condition: Callable[[], Awaitable[bool]], *, timeout: float, what: str
+) -> None:
+    """Wait for an outcome that happens asynchronously; fail naming it after ``timeout``.
+
+    This is a bounded wait for something another process or task does, not a retry of a
+    flaky step: ``condition`` only observes.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def partitions_of(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
+    """The partitions of ``topic``; empty if it doesn't exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    if described["error_code"] != 0:
+        return []
+    return sorted(TopicPartition(topic, p["partition"]) for p in described["partitions"])
+
+
+async def read_topic(bootstrap_servers: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on ``topic`` now, from the beginning, with a plain consumer (no group)."""
+    assignment = await partitions_of(bootstrap_servers, topic)
+    if not assignment:
+        return []
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(assignment)
+        await consumer.seek_to_beginning(*assignment)
+        end = await consumer.end_offsets(assignment)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        for tp in assignment:
+            while await consumer.position(tp) < end[tp]:
+                batch = await consumer.getmany(tp, timeout_ms=5_000)
+                records.extend(r for r in batch.get(tp, []) if r.offset < end[tp])
+        return records
+    finally:
+        await consumer.stop()
