@@ -1,0 +1,177 @@
+"""Sessions and verification tokens through the adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from codeflow_auth import adapter
+from codeflow_auth.adapter import SessionTokenTaken, UserNotFound, VerificationTokenTaken
+from codeflow_auth.models import Session
+from codeflow_messaging import SessionFactory, transaction
+
+pytestmark = pytest.mark.integration
+
+EXPIRES = datetime(2026, 12, 28, 9, 15, 30, 250000, tzinfo=UTC)
+
+
+def hashed(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def new_user_id(sessions: SessionFactory, email: str | None = None) -> str:
+    async with transaction(sessions) as s:
+        user = await adapter.create_user(
+            s, name="Ada", email=email, email_verified=None, image=None
+        )
+        return user.id
+
+
+async def test_a_session_and_its_user_come_back_together(auth_sessions: SessionFactory) -> None:
+    user_id = await new_user_id(auth_sessions, "ada@example.com")
+    async with transaction(auth_sessions) as s:
+        created = await adapter.create_session(
+            s, session_token=hashed("cookie"), user_id=user_id, expires=EXPIRES
+        )
+
+    async with auth_sessions() as s:
+        found = await adapter.get_session_and_user(s, hashed("cookie"))
+        assert await adapter.get_session_and_user(s, hashed("other")) is None
+    assert found is not None
+    session, user = found
+    assert (session.id, session.user_id, session.expires) == (created.id, user_id, EXPIRES)
+    assert session.expires.tzinfo is UTC
+    assert (user.id, user.email) == (user_id, "ada@example.com")
+
+
+async def test_session_tokens_are_unique_and_sessions_need_a_user(
+    auth_sessions: SessionFactory,
+) -> None:
+    user_id = await new_user_id(auth_sessions)
+    async with transaction(auth_sessions) as s:
+        await adapter.create_session(s, session_token="h", user_id=user_id, expires=EXPIRES)
+    async with transaction(auth_sessions) as s:
+        with pytest.raises(SessionTokenTaken):
+            await adapter.create_session(s, session_token="h", user_id=user_id, expires=EXPIRES)
+        with pytest.raises(UserNotFound):
+            await adapter.create_session(s, session_token="h2", user_id="nobody", expires=EXPIRES)
+
+
+async def test_update_session_moves_the_expiry(auth_sessions: SessionFactory) -> None:
+    user_id = await new_user_id(auth_sessions)
+    later = EXPIRES + timedelta(days=1)
+    async with transaction(auth_sessions) as s:
+        await adapter.create_session(s, session_token="h", user_id=user_id, expires=EXPIRES)
+    async with transaction(auth_sessions) as s:
+        updated = await adapter.update_session(s, "h", expires=later)
+        assert await adapter.update_session(s, "missing", expires=later) is None
+    assert updated is not None
+    assert updated.expires == later
+
+    async with auth_sessions() as s:
+        assert await s.scalar(select(Session.expires)) == later
+
+
+async def test_delete_session_signs_out_one_session(auth_sessions: SessionFactory) -> None:
+    user_id = await new_user_id(auth_sessions)
+    async with transaction(auth_sessions) as s:
+        for token in ("a", "b"):
+            await adapter.create_session(s, session_token=token, user_id=user_id, expires=EXPIRES)
+    async with transaction(auth_sessions) as s:
+        assert await adapter.delete_session(s, "a") is True
+        assert await adapter.delete_session(s, "a") is False
+    async with auth_sessions() as s:
+        assert (await s.scalars(select(Session.session_token))).all() == ["b"]
+
+
+async def test_delete_sessions_of_user_signs_out_everywhere_and_counts(
+    auth_sessions: SessionFactory,
+) -> None:
+    ada, bob = await new_user_id(auth_sessions), await new_user_id(auth_sessions)
+    async with transaction(auth_sessions) as s:
+        for n in range(3):
+            await adapter.create_session(s, session_token=f"a{n}", user_id=ada, expires=EXPIRES)
+        await adapter.create_session(s, session_token="b0", user_id=bob, expires=EXPIRES)
+
+    async with transaction(auth_sessions) as s:
+        assert await adapter.delete_sessions_of_user(s, ada) == 3
+        assert await adapter.delete_sessions_of_user(s, ada) == 0
+    async with auth_sessions() as s:
+        assert (await s.scalars(select(Session.user_id))).all() == [bob]
+
+
+async def test_a_verification_token_works_once(auth_sessions: SessionFactory) -> None:
+    async with transaction(auth_sessions) as s:
+        await adapter.create_verification_token(
+            s, identifier="ada@example.com", token=hashed("t"), expires=EXPIRES
+        )
+        with pytest.raises(VerificationTokenTaken):
+            await adapter.create_verification_token(
+                s, identifier="ada@example.com", token=hashed("t"), expires=EXPIRES
+            )
+
+    async with transaction(auth_sessions) as s:
+        used = await adapter.use_verification_token(
+            s, identifier="ada@example.com", token=hashed("t")
+        )
+    async with transaction(auth_sessions) as s:
+        again = await adapter.use_verification_token(
+            s, identifier="ada@example.com", token=hashed("t")
+        )
+
+    assert used is not None
+    assert (used.identifier, used.token, used.expires) == ("ada@example.com", hashed("t"), EXPIRES)
+    assert again is None
+
+
+async def test_a_verification_token_needs_its_own_identifier(
+    auth_sessions: SessionFactory,
+) -> None:
+    async with transaction(auth_sessions) as s:
+        await adapter.create_verification_token(s, identifier="ada", token="t", expires=EXPIRES)
+        assert await adapter.use_verification_token(s, identifier="bob", token="t") is None
+
+
+async def test_of_two_concurrent_uses_of_a_verification_token_only_one_wins(
+    auth_sessions: SessionFactory,
+) -> None:
+    async with transaction(auth_sessions) as s:
+        await adapter.create_verification_token(s, identifier="ada", token="t", expires=EXPIRES)
+
+    async with auth_sessions() as first, auth_sessions() as second:
+        await first.begin()
+        await second.begin()
+        won = await adapter.use_verification_token(first, identifier="ada", token="t")
+        # The second DELETE waits on the first one's row lock ...
+        racing = asyncio.create_task(
+            adapter.use_verification_token(second, identifier="ada", token="t")
+        )
+        await asyncio.sleep(0.3)
+        assert not racing.done()
+        # ... and finds nothing once the first commits.
+        await first.commit()
+        lost = await asyncio.wait_for(racing, timeout=10)
+        await second.commit()
+
+    assert won is not None
+    assert lost is None
+
+
+async def test_delete_verification_tokens_for_an_identifier(
+    auth_sessions: SessionFactory,
+) -> None:
+    async with transaction(auth_sessions) as s:
+        for token in ("t1", "t2"):
+            await adapter.create_verification_token(
+                s, identifier="ada", token=token, expires=EXPIRES
+            )
+        await adapter.create_verification_token(s, identifier="bob", token="t1", expires=EXPIRES)
+
+    async with transaction(auth_sessions) as s:
+        assert await adapter.delete_verification_tokens_for(s, "ada") == 2
+        assert await adapter.delete_verification_tokens_for(s, "ada") == 0
+        assert await adapter.use_verification_token(s, identifier="bob", token="t1") is not None
