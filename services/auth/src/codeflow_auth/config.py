@@ -43,7 +43,9 @@ class InsecureConfiguration(ValueError):
 
 
 class AuthSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="AUTH_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     environment: Environment = Field(
         default="production",
