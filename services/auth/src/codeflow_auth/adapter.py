@@ -141,7 +141,10 @@ async def update_user(s: AsyncSession, user_id: str, **changes: Any) -> User | N
 
 
 async def delete_user(s: AsyncSession, user_id: str) -> bool:
-    """Delete the user; the database deletes their accounts and sessions with them."""
+    """Delete the user; the database deletes their accounts and sessions with them.
+
+    Accounts or sessions of this user already loaded in ``s`` are stale afterwards.
+    """
     deleted = await s.scalar(delete(User).where(User.id == user_id).returning(User.id))
     return deleted is not None
 
