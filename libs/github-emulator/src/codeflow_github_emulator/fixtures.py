@@ -1,0 +1,121 @@
+"""What the emulator knows about: users, their emails and repositories, and OAuth apps.
+
+A fixtures file is JSON of the shape of :class:`Fixtures`; see the package README.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+class EmailFixture(BaseModel):
+    """One row of ``GET /user/emails``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str
+    primary: bool = False
+    verified: bool = True
+    visibility: Literal["public", "private"] | None = None
+
+
+class UserFixture(BaseModel):
+    """A GitHub account. ``email`` is the public profile email: ``None`` keeps it private."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(gt=0)
+    login: str = Field(min_length=1, max_length=39)
+    name: str | None = None
+    email: str | None = None
+    emails: list[EmailFixture] = Field(default_factory=list)
+    avatar_url: str | None = None
+    company: str | None = None
+    blog: str = ""
+    location: str | None = None
+    bio: str | None = None
+    twitter_username: str | None = None
+    hireable: bool | None = None
+    site_admin: bool = False
+    followers: int = 0
+    following: int = 0
+    public_gists: int = 0
+    private_gists: int = 0
+    two_factor_authentication: bool = True
+    plan: str = "free"
+    created_at: datetime = _EPOCH
+    updated_at: datetime = _EPOCH
+
+
+class RepoFixture(BaseModel):
+    """A repository, owned by the user whose id is ``owner_id`` (so it follows renames)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(gt=0)
+    owner_id: int
+    name: str = Field(min_length=1, max_length=100)
+    private: bool = False
+    description: str | None = None
+    fork: bool = False
+    homepage: str | None = None
+    language: str | None = None
+    default_branch: str = "main"
+    topics: list[str] = Field(default_factory=list)
+    archived: bool = False
+    is_template: bool = False
+    size: int = 0
+    stargazers_count: int = 0
+    forks_count: int = 0
+    open_issues_count: int = 0
+    created_at: datetime = _EPOCH
+    updated_at: datetime = _EPOCH
+    pushed_at: datetime = _EPOCH
+
+
+class OAuthAppFixture(BaseModel):
+    """A registered OAuth app.
+
+    A ``redirect_uri`` is accepted when it has the scheme and host of one of the
+    ``callback_urls`` and a path at or under its path; the port must match too, except
+    for loopback hosts, where any port will do (as GitHub allows for native apps).
+    The first callback URL is where GitHub redirects when no ``redirect_uri`` is given.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=1)
+    name: str = "CodeFlow (development)"
+    callback_urls: list[str] = Field(min_length=1)
+    expire_user_tokens: bool = False
+
+
+class Fixtures(BaseModel):
+    """Everything the emulator serves at start and after a reset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    users: list[UserFixture] = Field(default_factory=list)
+    apps: list[OAuthAppFixture] = Field(default_factory=list)
+    repos: list[RepoFixture] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _refer_to_known_users_by_unique_keys(self) -> Fixtures:
+        user_ids = [user.id for user in self.users]
+        logins = [user.login.lower() for user in self.users]
+        if len(set(user_ids)) != len(user_ids) or len(set(logins)) != len(logins):
+            raise ValueError("user ids and logins must be unique (logins ignoring case)")
+        if len({app.client_id for app in self.apps}) != len(self.apps):
+            raise ValueError("OAuth app client ids must be unique")
+        if len({repo.id for repo in self.repos}) != len(self.repos):
+            raise ValueError("repository ids must be unique")
+        orphans = [repo.name for repo in self.repos if repo.owner_id not in set(user_ids)]
+        if orphans:
+            raise ValueError(f"repositories owned by no known user: {orphans}")
+        return self
