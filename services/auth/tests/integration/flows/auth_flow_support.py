@@ -1,0 +1,67 @@
+"""What the sign-in flow tests share: signing in as a browser, and reading auth's events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from codeflow_contracts import Envelope, parse_envelope
+from codeflow_contracts.topics import USER_EVENTS
+from codeflow_infra.testing import read_topic, wait_until
+from codeflow_messaging import SessionFactory
+
+SESSION_COOKIE = "authjs.session-token"
+
+
+async def sign_in(
+    browser: httpx.AsyncClient, auth_url: str, *, as_login: str | None = None, **params: str
+) -> httpx.Response:
+    """The whole browser round trip; lands on ``/auth/session`` unless told otherwise.
+
+    ``as_login`` picks the GitHub account, as GitHub's ``login`` parameter does; otherwise
+    the emulator's signed-in user approves.
+    """
+    params.setdefault("callbackUrl", "/auth/session")
+    started = await browser.get(
+        f"{auth_url}/auth/signin/github", params=params, follow_redirects=False
+    )
+    authorize = httpx.URL(started.headers["location"])
+    if as_login is not None:
+        authorize = authorize.copy_merge_params({"login": as_login})
+    return await browser.get(authorize)
+
+
+async def scalar(sessions: SessionFactory, sql: str, **params: Any) -> Any:
+    async with sessions() as session:
+        return await session.scalar(text(sql), params)
+
+
+async def outbox_drained(sessions: SessionFactory) -> None:
+    async def drained() -> bool:
+        pending = await scalar(sessions, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        return pending == 0
+
+    await wait_until(drained, timeout=30, what="auth's outbox to be published")
+
+
+async def user_events(
+    bootstrap_servers: str, user_id: str, topic: str = USER_EVENTS
+) -> list[Envelope[Any]]:
+    """Every message about ``user_id`` on ``topic``, read back with a plain consumer."""
+    records = await read_topic(bootstrap_servers, topic)
+    envelopes = [parse_envelope(r.value) for r in records if r.key == user_id.encode()]
+    return [e for e in envelopes if e.subject == user_id]
+
+
+ACTIVE = "codeflow.user.active.v1"
+
+
+def types(envelopes: list[Envelope[Any]]) -> list[str]:
+    return [e.type for e in envelopes]
+
+
+def identity_events(envelopes: list[Envelope[Any]]) -> list[Envelope[Any]]:
+    """The events about who the user is (activity left out: landing on a page is activity)."""
+    return [e for e in envelopes if e.type != ACTIVE]

@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from auth_flow_support import outbox_drained, scalar, sign_in, types, user_events
+from sqlalchemy import text
+
+from codeflow_contracts import DeleteUserData, new_envelope, to_json_bytes
+from codeflow_contracts.topics import USER_DELETION_ACKS, USER_DELETION_COMMANDS
+from codeflow_identity import InvalidToken, JwksVerifier
+from codeflow_infra.testing import wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+COOKIE = "authjs.session-token"
+
+
+async def test_verify_answers_a_valid_cookie_with_a_jwt_that_verifies_against_the_jwks(
+    start_auth,
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
+        verified = await browser.get(f"{auth.url}/auth/verify")
+    assert verified.status_code == 200
+    assert verified.headers["x-user-id"] == user_id
+    token = verified.headers["x-auth-token"]
+    async with JwksVerifier(
+        f"{auth.url}/auth/.well-known/jwks.json",
+        issuer=auth.settings.issuer,
+        audience=auth.settings.jwt_audience,
+    ) as verifier:
+        identity = await verifier.verify(token)
+        assert identity.user_id == user_id
+        assert identity.login == "octocat"
+        assert identity.expires_at - datetime.now(UTC) <= timedelta(minutes=5)
+        with pytest.raises(InvalidToken):
+            await verifier.verify(token[:-4] + "AAAA")
+
+
+async def test_verify_refuses_a_request_without_a_session_or_with_a_made_up_one(
+    start_auth,
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        assert (await browser.get(f"{auth.url}/auth/verify")).status_code == 401
+        browser.cookies.set(COOKIE, "made-up-token")
+        refused = await browser.get(f"{auth.url}/auth/verify")
+    assert refused.status_code == 401
+    assert "x-user-id" not in refused.headers
+
+
+async def test_an_expired_session_gets_401_and_its_row_is_deleted(start_auth) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        await sign_in(browser, auth.url)
+        async with auth.sessions() as session, session.begin():
+            await session.execute(
+                text("UPDATE sessions SET expires = now() AT TIME ZONE 'UTC' - interval '1 minute'")
+            )
+        refused = await browser.get(f"{auth.url}/auth/verify")
+    assert refused.status_code == 401
+    assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
+
+
+async def test_a_hundred_verify_calls_within_the_hour_emit_exactly_one_user_active(
+    start_auth, kafka_bootstrap_servers: str
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        # Land somewhere that is not itself activity, then verify a hundred times at once.
+        await sign_in(browser, auth.url, callbackUrl="/auth/csrf")
+        user_id = await scalar(auth.sessions, "SELECT id FROM users")
+        answers = await asyncio.gather(
+            *(browser.get(f"{auth.url}/auth/verify") for _ in range(100))
+        )
+    assert {a.status_code for a in answers} == {200}
+    await outbox_drained(auth.sessions)
+    assert (
+        types(await user_events(kafka_bootstrap_servers, user_id)).count("codeflow.user.active.v1")
+        == 1
+    )
+
+
+async def test_activity_is_emitted_again_once_the_interval_has_passed(
+    start_auth, kafka_bootstrap_servers: str
+) -> None:
+    auth = await start_auth(activity_interval=timedelta(seconds=1))
+    async with auth.browser() as browser:
+        await sign_in(browser, auth.url, callbackUrl="/auth/csrf")
+        user_id = await scalar(auth.sessions, "SELECT id FROM users")
+        await browser.get(f"{auth.url}/auth/verify")
+        await asyncio.sleep(1.2)
+        await browser.get(f"{auth.url}/auth/verify")
+    await outbox_drained(auth.sessions)
+    assert (
+        types(await user_events(kafka_bootstrap_servers, user_id)).count("codeflow.user.active.v1")
+        == 2
+    )
+
+
+async def test_sign_out_needs_the_csrf_token_then_ends_the_session_on_the_server(
+    start_auth,
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        await sign_in(browser, auth.url)
+        old_cookie = browser.cookies[COOKIE]
+        without_token = await browser.post(f"{auth.url}/auth/signout")
+        assert without_token.status_code == 403
+        csrf = (await browser.get(f"{auth.url}/auth/csrf")).json()["csrfToken"]
+        from_elsewhere = await browser.post(
+            f"{auth.url}/auth/signout",
+            data={"csrfToken": csrf},
+            headers={"Origin": "https://evil.example"},
+        )
+        assert from_elsewhere.status_code == 403
+        signed_out = await browser.post(f"{auth.url}/auth/signout", data={"csrfToken": csrf})
+        assert signed_out.status_code == 204
+        browser.cookies.set(COOKIE, old_cookie)
+        assert (await browser.get(f"{auth.url}/auth/verify")).status_code == 401
+    assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
+
+
+async def test_signing_out_everywhere_ends_every_session_of_the_user(start_auth) -> None:
+    auth = await start_auth()
+    async with auth.browser() as laptop, auth.browser() as phone:
+        await sign_in(laptop, auth.url)
+        await sign_in(phone, auth.url)
+        csrf = (await laptop.get(f"{auth.url}/auth/csrf")).json()["csrfToken"]
+        response = await laptop.post(
+            f"{auth.url}/auth/signout/everywhere", headers={"X-CSRF-Token": csrf}
+        )
+        assert response.status_code == 204
+        assert (await phone.get(f"{auth.url}/auth/verify")).status_code == 401
+    assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
+
+
+async def test_deleting_my_account_ends_my_sessions_and_emits_user_deletion_requested(
+    start_auth, kafka_bootstrap_servers: str
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
+        csrf = (await browser.get(f"{auth.url}/auth/csrf")).json()["csrfToken"]
+        response = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
+        assert response.status_code == 202
+        assert (await browser.get(f"{auth.url}/auth/verify")).status_code == 401
+    await outbox_drained(auth.sessions)
+    assert "codeflow.user.deletion-requested.v1" in types(
+        await user_events(kafka_bootstrap_servers, user_id)
+    )
+
+
+async def test_delete_user_data_removes_the_user_and_tokens_and_a_repeated_command_is_harmless(
+    start_auth, kafka_bootstrap_servers: str
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
+    email = await scalar(auth.sessions, "SELECT email FROM users")
+    async with auth.sessions() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO verification_tokens (identifier, token, expires) "
+                "VALUES (:email, 'tok', now() + interval '1 day')"
+            ),
+            {"email": email},
+        )
+    deletion_id = uuid.uuid4()
+    command = new_envelope(
+        DeleteUserData(
+            deletion_id=deletion_id,
+            user_id=user_id,
+            reason="inactive",
+            requested_at=datetime.now(UTC),
+        ),
+        source="codeflow/janitor",
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        # Twice: a re-sent command must be harmless and acknowledged again.
+        for _ in range(2):
+            await producer.send_and_wait(
+                USER_DELETION_COMMANDS, to_json_bytes(command), key=user_id.encode()
+            )
+    finally:
+        await producer.stop()
+
+    async def gone() -> bool:
+        return await scalar(auth.sessions, "SELECT count(*) FROM users") == 0
+
+    await wait_until(gone, timeout=60, what="auth to delete the user")
+    for table in ("accounts", "sessions", "verification_tokens"):
+        assert await scalar(auth.sessions, f"SELECT count(*) FROM {table}") == 0  # noqa: S608
+    await outbox_drained(auth.sessions)
+    acks = [
+        e
+        for e in await user_events(kafka_bootstrap_servers, user_id, topic=USER_DELETION_ACKS)
+        if e.data.deletion_id == deletion_id
+    ]
+    assert len(acks) == 1  # the duplicate command was dropped by the inbox
+    assert acks[0].data.service == "auth"

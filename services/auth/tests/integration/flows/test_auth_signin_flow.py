@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import httpx
+import pytest
+from auth_flow_support import (
+    identity_events,
+    outbox_drained,
+    scalar,
+    sign_in,
+    types,
+    user_events,
+)
+
+from codeflow_auth.sessions.tokens import stored_form
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+OCTOCAT_GITHUB_ID = 583231
+
+
+async def test_a_first_sign_in_creates_user_account_and_session_and_emits_one_user_created(
+    start_auth, kafka_bootstrap_servers: str
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        landed = await sign_in(browser, auth.url)
+
+    assert landed.status_code == 200
+    assert str(landed.url) == f"{auth.url}/auth/session"
+    user = landed.json()["user"]
+    assert user["name"] == "The Octocat"
+    assert await scalar(auth.sessions, "SELECT count(*) FROM users") == 1
+    assert (
+        await scalar(
+            auth.sessions,
+            "SELECT user_id FROM accounts WHERE provider = 'github' AND provider_account_id = :id",
+            id=str(OCTOCAT_GITHUB_ID),
+        )
+        == user["id"]
+    )
+    assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 1
+
+    await outbox_drained(auth.sessions)
+    events = await user_events(kafka_bootstrap_servers, user["id"])
+    assert types(events).count("codeflow.user.created.v1") == 1
+    created = next(e for e in events if e.type == "codeflow.user.created.v1")
+    assert created.data.github_id == OCTOCAT_GITHUB_ID
+    assert created.data.login == "octocat"
+
+
+async def test_a_second_sign_in_opens_a_new_session_for_the_same_user_and_emits_no_user_created(
+    start_auth, kafka_bootstrap_servers: str
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as first, auth.browser() as second:
+        user_id = (await sign_in(first, auth.url)).json()["user"]["id"]
+        again = await sign_in(second, auth.url)
+    assert again.json()["user"]["id"] == user_id
+    assert await scalar(auth.sessions, "SELECT count(*) FROM users") == 1
+    assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 2
+
+    await outbox_drained(auth.sessions)
+    events = identity_events(await user_events(kafka_bootstrap_servers, user_id))
+    assert types(events) == ["codeflow.user.created.v1"]
+
+
+async def test_a_rename_on_github_is_found_by_github_id_and_emitted_as_user_updated(
+    start_auth, kafka_bootstrap_servers: str
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
+        renamed = await browser.post(
+            f"{auth.emulator_url}/_emulator/users",
+            json={"id": OCTOCAT_GITHUB_ID, "login": "octocat-renamed", "name": "Mona Octocat"},
+        )
+        renamed.raise_for_status()
+        again = await sign_in(browser, auth.url, as_login="octocat-renamed")
+    assert again.json()["user"]["id"] == user_id
+    assert again.json()["user"]["name"] == "Mona Octocat"
+
+    await outbox_drained(auth.sessions)
+    events = identity_events(await user_events(kafka_bootstrap_servers, user_id))
+    assert types(events) == ["codeflow.user.created.v1", "codeflow.user.updated.v1"]
+    assert events[1].data.login == "octocat-renamed"
+    assert set(events[1].data.changed) == {"login", "name"}
+
+
+async def test_a_user_who_keeps_their_email_private_can_sign_in(start_auth) -> None:
+    auth = await start_auth(auto_login="private-person")
+    async with auth.browser() as browser:
+        landed = await sign_in(browser, auth.url)
+    assert landed.status_code == 200
+    email = await scalar(auth.sessions, "SELECT email FROM users")
+    assert email is not None
+    assert await scalar(auth.sessions, "SELECT email_verified IS NOT NULL FROM users")
+
+
+async def _callback_with(
+    auth, browser: httpx.AsyncClient, *, state: str | None = None, code: str | None = None
+) -> tuple[httpx.Response, str, str]:
+    """Start a sign-in, stop at GitHub's redirect back, and call the callback differently."""
+    started = await browser.get(
+        f"{auth.url}/auth/signin/github", follow_redirects=False, params={"callbackUrl": "/"}
+    )
+    at_github = await browser.get(started.headers["location"], follow_redirects=False)
+    back = httpx.URL(at_github.headers["location"])
+    real_state, real_code = back.params["state"], back.params["code"]
+    response = await browser.get(
+        f"{auth.url}/auth/callback/github",
+        params={"state": state or real_state, "code": code or real_code},
+        follow_redirects=False,
+    )
+    return response, real_state, real_code
+
+
+async def _no_session(auth) -> bool:
+    return await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
+
+
+async def test_a_wrong_state_gets_400_and_no_session(start_auth) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        response, _, _ = await _callback_with(auth, browser, state="forged-state")
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:codeflow:problem:invalid-sign-in-state"
+    assert await _no_session(auth)
+
+
+async def test_a_missing_state_cookie_gets_400_and_no_session(start_auth) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        started = await browser.get(f"{auth.url}/auth/signin/github", follow_redirects=False)
+        at_github = await browser.get(started.headers["location"], follow_redirects=False)
+        browser.cookies.clear()
+        response = await browser.get(at_github.headers["location"], follow_redirects=False)
+    assert response.status_code == 400
+    assert "no sign-in in progress" in response.json()["detail"]
+    assert await _no_session(auth)
+
+
+async def test_a_replayed_callback_gets_400_and_opens_no_second_session(start_auth) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        started = await browser.get(f"{auth.url}/auth/signin/github", follow_redirects=False)
+        at_github = await browser.get(started.headers["location"], follow_redirects=False)
+        callback = at_github.headers["location"]
+        first = await browser.get(callback, follow_redirects=False)
+        replayed = await browser.get(callback, follow_redirects=False)
+    assert first.status_code == 302
+    assert replayed.status_code == 400
+    assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 1
+
+
+async def test_an_expired_state_gets_400_and_no_session(start_auth) -> None:
+    auth = await start_auth(state_ttl=timedelta(seconds=1))
+    async with auth.browser() as browser:
+        started = await browser.get(f"{auth.url}/auth/signin/github", follow_redirects=False)
+        sealed = started.cookies["codeflow.sign-in-state"]
+        at_github = await browser.get(started.headers["location"], follow_redirects=False)
+        await asyncio.sleep(2.2)
+        # A browser drops the cookie at its Max-Age; an old copy presented anyway is refused.
+        response = await browser.get(
+            at_github.headers["location"],
+            headers={"Cookie": f"codeflow.sign-in-state={sealed}"},
+            follow_redirects=False,
+        )
+    assert response.status_code == 400
+    assert "longer than it may" in response.json()["detail"]
+    assert await _no_session(auth)
+
+
+async def test_githubs_200_with_an_error_for_a_bad_code_gets_a_clear_error_and_no_session(
+    start_auth,
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        response, _, _ = await _callback_with(auth, browser, code="not-a-code-github-issued")
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["type"] == "urn:codeflow:problem:github-refused"
+    assert "bad_verification_code" in problem["detail"]
+    assert await _no_session(auth)
+
+
+async def test_a_callback_url_elsewhere_is_refused_before_going_to_github(start_auth) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        response = await browser.get(
+            f"{auth.url}/auth/signin/github",
+            params={"callbackUrl": "https://evil.example/"},
+            follow_redirects=False,
+        )
+    assert response.status_code == 400
+    assert response.json()["type"] == "urn:codeflow:problem:redirect-refused"
+
+
+async def test_the_database_holds_no_plaintext_github_token_and_no_usable_session_token(
+    start_auth,
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        await sign_in(browser, auth.url)
+        cookie = browser.cookies["authjs.session-token"]
+    stored_access = await scalar(auth.sessions, "SELECT access_token FROM accounts")
+    state = auth.settings
+    from codeflow_auth.main import build_state
+
+    cipher = build_state(state, auth.sessions).cipher
+    plaintext = cipher.decrypt(stored_access, purpose="accounts.access_token")
+    assert plaintext.startswith("gho_")
+    dump = await scalar(
+        auth.sessions,
+        "SELECT string_agg(t::text, ' ') FROM (SELECT * FROM accounts) t",
+    )
+    dump += await scalar(
+        auth.sessions, "SELECT string_agg(t::text, ' ') FROM (SELECT * FROM sessions) t"
+    )
+    assert plaintext not in dump
+    assert cookie not in dump
+    assert stored_form(cookie) in dump
