@@ -1,0 +1,38 @@
+"""Settings every service shares; each service subclasses with its own ``env_prefix``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+class ServiceSettings(BaseSettings):
+    """``<PREFIX>DATABASE_URL`` names the service's own database; the rest is shared."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    environment: Environment = Field(
+        default="production", validation_alias=AliasChoices("CODEFLOW_ENV")
+    )
+    database_url: str
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    jwks_url: str = Field(
+        default="http://127.0.0.1:8001/auth/.well-known/jwks.json",
+        validation_alias=AliasChoices("CODEFLOW_JWKS_URL"),
+        description="auth's JWKS, which verifies the callers' JWTs",
+    )
+    jwt_issuer: str = Field(
+        default="http://127.0.0.1:8080/auth",
+        validation_alias=AliasChoices("CODEFLOW_JWT_ISSUER"),
+        description="the iss of auth's JWTs: auth's public URL followed by /auth",
+    )
+    jwt_audience: str = Field(
+        default="codeflow", validation_alias=AliasChoices("CODEFLOW_JWT_AUDIENCE")
+    )
+    relay_poll_interval: float = 0.1
