@@ -1,0 +1,79 @@
+"""Test helpers for services: a migrated database, and JWTs with a JWKS served on loopback.
+
+Imported by the services' test suites only; it needs ``codeflow-infra`` (a dev dependency).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from codeflow_identity import KeySet, TokenIssuer, generate_signing_key
+from codeflow_infra.asgi import serve
+from codeflow_infra.postgres import create_database, drop_database
+
+ISSUER = "http://127.0.0.1:8080/auth"
+AUDIENCE = "codeflow"
+
+
+def alembic_config(alembic_ini: Path, database_url: str) -> Config:
+    config = Config(str(alembic_ini))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+@asynccontextmanager
+async def migrated_database(
+    maintenance_url: str, alembic_ini: Path, *, prefix: str
+) -> AsyncIterator[str]:
+    """A new database at the latest migration; dropped afterwards. Yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    url = await create_database(maintenance_url, name)
+    try:
+        # env.py runs its own event loop, so Alembic gets a thread of its own.
+        await asyncio.to_thread(command.upgrade, alembic_config(alembic_ini, url), "head")
+        yield url
+    finally:
+        await drop_database(maintenance_url, name)
+
+
+class TestTokens:
+    """Signs JWTs the way auth does, and serves the JWKS that verifies them."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    def __init__(self, *, issuer: str = ISSUER, audience: str = AUDIENCE) -> None:
+        self.keyset = KeySet(generate_signing_key())
+        self.issuer = TokenIssuer(self.keyset, issuer, audience)
+        self.jwks_url = ""
+
+    def token_for(self, user_id: str, **claims: Any) -> str:
+        return self.issuer.issue(user_id, extra_claims=claims)
+
+    def headers_for(self, user_id: str, **claims: Any) -> Mapping[str, str]:
+        return {"Authorization": f"Bearer {self.token_for(user_id, **claims)}"}
+
+    def jwks_app(self) -> Starlette:
+        async def jwks(request: Request) -> JSONResponse:
+            return JSONResponse(self.keyset.jwks())
+
+        return Starlette(routes=[Route("/auth/.well-known/jwks.json", jwks)])
+
+    @asynccontextmanager
+    async def served(self) -> AsyncIterator[TestTokens]:
+        """Serve the JWKS on loopback; ``jwks_url`` is set while the block runs."""
+        async with serve(self.jwks_app()) as base_url:
+            self.jwks_url = f"{base_url}/auth/.well-known/jwks.json"
+            yield self
