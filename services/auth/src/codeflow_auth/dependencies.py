@@ -1,15 +1,15 @@
-"""Request dependencies: the service state, and one database transaction per request."""
+"""Request dependencies: the auth service's state (the transaction comes from the kit)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth.state import AuthState
-from codeflow_messaging import transaction
+from codeflow_service import DbSession
+
+__all__ = ["DbSession", "State", "get_auth_state"]
 
 
 def get_auth_state(request: Request) -> AuthState:
@@ -18,16 +18,3 @@ def get_auth_state(request: Request) -> AuthState:
 
 
 State = Annotated[AuthState, Depends(get_auth_state)]
-
-
-async def db_session(state: State) -> AsyncIterator[AsyncSession]:
-    """The request's transaction: committed when the endpoint returns, rolled back if it raises.
-
-    ``scope="function"`` commits before the response is sent, so a client never sees a
-    success whose writes could still fail.
-    """
-    async with transaction(state.sessions) as session:
-        yield session
-
-
-DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]

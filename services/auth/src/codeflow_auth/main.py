@@ -39,6 +39,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         engine = create_engine(settings.database_url, pool_size=10, max_overflow=10)
         sessions = create_session_factory(engine)
         app.state.auth = build_state(settings, sessions)
+        app.state.sessions = sessions
         broker = create_broker(settings.kafka_bootstrap_servers, client_id="codeflow-auth")
         deletion_consumer(sessions).subscribe(broker)
         await broker.start()
