@@ -70,6 +70,8 @@ def create_service_app(
             consumer.subscribe(broker)
         app.state.runtime = Runtime(name, settings, engine, sessions, verifier, broker)
         app.state.sessions = sessions
+        app.state.engine = engine
+        app.state.broker = broker
         await broker.start()
         relay = OutboxRelay(
             sessions,

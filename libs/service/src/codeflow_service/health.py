@@ -1,4 +1,7 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (its database and Kafka answer)."""
+"""``/healthz`` (the process answers) and ``/readyz`` (its database and Kafka answer).
+
+The app's lifespan sets ``app.state.engine`` and ``app.state.broker``, which ``/readyz`` checks.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +25,9 @@ def health_router() -> APIRouter:
 
     @router.get("/readyz")
     async def ready(request: Request) -> JSONResponse:
-        runtime = request.app.state.runtime
         checks = {
-            "database": await _database_ready(runtime.engine),
-            "kafka": await _kafka_ready(runtime.broker),
+            "database": await _database_ready(request.app.state.engine),
+            "kafka": await _kafka_ready(request.app.state.broker),
         }
         status = 200 if all(checks.values()) else 503
         body = {name: "ok" if up else "unavailable" for name, up in checks.items()}

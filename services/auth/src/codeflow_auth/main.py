@@ -25,6 +25,7 @@ from codeflow_identity.keys import KeySet, PublicKey, SigningKey, generate_signi
 from codeflow_identity.problems import install_problem_handlers
 from codeflow_identity.tokens import TokenIssuer
 from codeflow_messaging import create_broker, create_engine, create_session_factory
+from codeflow_service.health import health_router
 
 logger = logging.getLogger("codeflow.auth")
 
@@ -40,8 +41,10 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         sessions = create_session_factory(engine)
         app.state.auth = build_state(settings, sessions)
         app.state.sessions = sessions
+        app.state.engine = engine
         broker = create_broker(settings.kafka_bootstrap_servers, client_id="codeflow-auth")
         deletion_consumer(sessions).subscribe(broker)
+        app.state.broker = broker
         await broker.start()
         relay = asyncio.create_task(outbox_relay(sessions, settings).run(), name="outbox-relay")
         logger.info(
@@ -67,6 +70,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_problem_handlers(app)
+    app.include_router(health_router())
     app.include_router(signin_router)
     app.include_router(sessions_router)
     return app

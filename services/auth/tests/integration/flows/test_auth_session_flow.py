@@ -206,3 +206,14 @@ async def test_delete_user_data_removes_the_user_and_tokens_and_a_repeated_comma
     ]
     assert len(acks) == 1  # the duplicate command was dropped by the inbox
     assert acks[0].data.service == "auth"
+
+
+async def test_the_service_says_it_is_alive_and_ready_when_its_database_and_kafka_answer(
+    start_auth,
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as client:
+        assert (await client.get(f"{auth.url}/healthz")).json() == {"status": "ok"}
+        ready = await client.get(f"{auth.url}/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "database": "ok", "kafka": "ok"}
