@@ -7,6 +7,7 @@ PACKAGES := libs services
 
 include mk/infra.mk
 include mk/contracts.mk
+include mk/cluster.mk
 
 .DEFAULT_GOAL := help
 
@@ -18,12 +19,6 @@ help: ## List the targets
 .PHONY: sync
 sync: ## Install the workspace (every package and the dev tools) into .venv
 	$(UV) sync --locked
-
-.PHONY: up
-up: infra-up ## Start the local cluster (for now: PostgreSQL and Kafka)
-
-.PHONY: down
-down: infra-down ## Stop the local cluster
 
 .PHONY: lint
 lint: ## ruff (lint and format) and mypy --strict over the whole workspace
