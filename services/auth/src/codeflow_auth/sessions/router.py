@@ -127,7 +127,7 @@ async def delete_me(
     Every session ends now; the erasure runs across the services and completes shortly.
     """
     _, user = await _checked_session(request, state, db, csrf_form or csrf_header)
-    await service.request_deletion(db, user.id)
+    await service.request_deletion(db, user)
     response = JSONResponse({"status": "deletion requested", "userId": user.id}, 202)
     state.session_cookie.clear(response)
     return response

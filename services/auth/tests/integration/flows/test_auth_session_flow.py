@@ -217,3 +217,35 @@ async def test_the_service_says_it_is_alive_and_ready_when_its_database_and_kafk
         ready = await client.get(f"{auth.url}/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ok", "database": "ok", "kafka": "ok"}
+
+
+async def test_signing_in_again_while_the_deletion_is_in_flight_gives_a_fresh_account(
+    start_auth, kafka_bootstrap_servers: str
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        old_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
+        csrf = (await browser.get(f"{auth.url}/auth/csrf")).json()["csrfToken"]
+        assert (
+            await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
+        ).status_code == 202
+        again = await sign_in(browser, auth.url)
+    new_id = again.json()["user"]["id"]
+    assert again.status_code == 200
+    assert new_id != old_id
+    assert again.json()["user"]["email"] == "octocat@github.com"
+    # The old row waits for the janitor as a tombstone: nothing identifies the person.
+    assert (
+        await scalar(
+            auth.sessions,
+            "SELECT count(*) FROM users WHERE id = :id AND email IS NULL AND login IS NULL",
+            id=old_id,
+        )
+        == 1
+    )
+    assert (
+        await scalar(auth.sessions, "SELECT count(*) FROM accounts WHERE user_id = :id", id=old_id)
+        == 0
+    )
+    await outbox_drained(auth.sessions)
+    assert "codeflow.user.created.v1" in types(await user_events(kafka_bootstrap_servers, new_id))
