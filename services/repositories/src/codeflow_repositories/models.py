@@ -1,0 +1,56 @@
+"""The ``repositories`` table: one row per (user, GitHub repository) the user monitors.
+
+Names follow the seed's Prisma mapping; the differences (``bigint`` GitHub ids, ``timestamptz``,
+per-user uniqueness, the dashboard index) are recorded in ADR 0005.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from codeflow_repositories.db import Base
+
+DASHBOARD_INDEX = "ix_repositories_user_id_is_active_full_name_id"
+"""The seed's ``(user_id, is_active)`` index, extended by the dashboard's sort key."""
+
+
+class Repository(Base):
+    """A GitHub repository one user monitors; ``is_active`` false means switched off."""
+
+    __tablename__ = "repositories"
+    __table_args__ = (
+        UniqueConstraint("user_id", "github_id"),
+        # Equality on (user_id, is_active) then (full_name, id) in order: the dashboard's
+        # keyset pages are index range scans with no sort.
+        Index(DASHBOARD_INDEX, "user_id", "is_active", "full_name", "id"),
+        Index("ix_repositories_full_name", "full_name"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, primary_key=True, default=uuid.uuid4, server_default=text("gen_random_uuid()")
+    )
+    github_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(Text)
+    full_name: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    user_id: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    def __repr__(self) -> str:
+        return f"Repository(id={self.id!r}, user_id={self.user_id!r}, github_id={self.github_id!r})"
