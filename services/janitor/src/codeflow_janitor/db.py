@@ -1,0 +1,51 @@
+"""The janitor schema's declarative base, and the advisory locks that serialise its work.
+
+The metadata also holds the service's ``outbox`` and ``processed_events`` tables, so the
+migrations create them and ``alembic check`` compares them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
+
+from codeflow_messaging import add_messaging_tables
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+messaging_tables = add_messaging_tables(Base.metadata)
+
+# Advisory lock keys are (class, object) pairs of int4; the class keeps the janitor's locks
+# apart from any other user of advisory locks in the same database.
+_SWEEP_LOCK_CLASS = 0x4A414E  # "JAN"
+_USER_LOCK_CLASS = 0x4A414F
+
+
+async def try_lock_sweep(session: AsyncSession) -> bool:
+    """Take the sweep lock until the transaction ends; ``False`` if another sweep holds it."""
+    locked = await session.scalar(select(func.pg_try_advisory_xact_lock(_SWEEP_LOCK_CLASS, 0)))
+    return bool(locked)
+
+
+async def lock_user(session: AsyncSession, user_id: str) -> None:
+    """Serialise, until the transaction ends, everything the janitor does about one user.
+
+    Activity, deletion requests and acknowledgements for one user arrive on different topics
+    and may be handled by different replicas at once; without this an activity row could be
+    written just after completion removed it.
+    """
+    await session.execute(
+        select(func.pg_advisory_xact_lock(_USER_LOCK_CLASS, func.hashtext(user_id)))
+    )
