@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import Envelope, Message, UnknownMessageType, parse_envelope
 from codeflow_contracts.topics import dead_letter_topic
+from codeflow_messaging.asyncapi import documented_as
 from codeflow_messaging.backoff import Backoff
 from codeflow_messaging.database import SessionFactory, transaction
 from codeflow_messaging.dead_letters import dead_letter_headers
@@ -106,17 +107,30 @@ class ReliableConsumer:
         """Register the subscriber on ``broker``; it consumes once the broker starts."""
         self._broker = broker
 
-        @broker.subscriber(
+        title = f"{self.group_id}:{','.join(self.topics)}"
+
+        async def consume(body: Any, message: KafkaMessage) -> None:
+            await self.handle(message.raw_message)
+            await self._commit(message)
+
+        # The body is never used (the record is parsed by handle()); its annotation only
+        # tells the AsyncAPI document which envelopes this group consumes. Set here, not in
+        # the signature, because annotations are strings in this module.
+        consume.__annotations__ = {
+            "body": documented_as(self.handlers, title=f"{title}:Envelope"),
+            "message": KafkaMessage,
+            "return": None,
+        }
+        broker.subscriber(
             *self.topics,
             group_id=self.group_id,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=_raw_body,
-            title=f"{self.group_id}:{','.join(self.topics)}",
-        )
-        async def consume(message: KafkaMessage) -> None:
-            await self.handle(message.raw_message)
-            await self._commit(message)
+            title=title,
+            description=f"Consumer group {self.group_id}: "
+            + ", ".join(m.__name__ for m in self.handlers),
+        )(consume)
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         """Handle one record to completion: applied, skipped, or dead-lettered."""

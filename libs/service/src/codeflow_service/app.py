@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from codeflow_contracts import Message
 from codeflow_identity import JwksVerifier
 from codeflow_identity.problems import install_problem_handlers
 from codeflow_messaging import (
@@ -28,6 +29,8 @@ from codeflow_messaging import (
     create_producer,
     create_session_factory,
 )
+from codeflow_messaging.asyncapi import declare_publications
+from codeflow_service.asyncapi import asyncapi_router
 from codeflow_service.health import health_router
 from codeflow_service.settings import ServiceSettings
 
@@ -54,9 +57,14 @@ def create_service_app(
     settings: ServiceSettings,
     routers: Sequence[APIRouter],
     consumers: ConsumerFactory = lambda sessions: (),
+    publishes: Sequence[type[Message]] = (),
     description: str = "",
 ) -> FastAPI:
-    """The app of service ``name``: its routers under ``/<name>``, health at ``/healthz``."""
+    """The app of service ``name``: its routers under ``/<name>``, health at ``/healthz``.
+
+    ``publishes`` lists the messages its outbox carries, for the AsyncAPI document at
+    ``/<name>/asyncapi.json`` (the consumers describe themselves).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +76,7 @@ def create_service_app(
         broker = create_broker(settings.kafka_bootstrap_servers, client_id=f"codeflow-{name}")
         for consumer in consumers(sessions):
             consumer.subscribe(broker)
+        declare_publications(broker, publishes, service=name)
         app.state.runtime = Runtime(name, settings, engine, sessions, verifier, broker)
         app.state.sessions = sessions
         app.state.engine = engine
@@ -104,6 +113,7 @@ def create_service_app(
     )
     install_problem_handlers(app)
     app.include_router(health_router())
+    app.include_router(asyncapi_router(name))
     for router in routers:
         app.include_router(router)
     return app

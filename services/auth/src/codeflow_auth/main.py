@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from codeflow_auth.config import AuthSettings
-from codeflow_auth.messaging import deletion_consumer, outbox_relay
+from codeflow_auth.messaging import PUBLISHES, deletion_consumer, outbox_relay
 from codeflow_auth.sessions.cookies import SessionCookie
 from codeflow_auth.sessions.router import router as sessions_router
 from codeflow_auth.sessions.service import SessionPolicy
@@ -25,6 +25,8 @@ from codeflow_identity.keys import KeySet, PublicKey, SigningKey, generate_signi
 from codeflow_identity.problems import install_problem_handlers
 from codeflow_identity.tokens import TokenIssuer
 from codeflow_messaging import create_broker, create_engine, create_session_factory
+from codeflow_messaging.asyncapi import declare_publications
+from codeflow_service.asyncapi import asyncapi_router
 from codeflow_service.health import health_router
 
 logger = logging.getLogger("codeflow.auth")
@@ -44,6 +46,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         app.state.engine = engine
         broker = create_broker(settings.kafka_bootstrap_servers, client_id="codeflow-auth")
         deletion_consumer(sessions).subscribe(broker)
+        declare_publications(broker, PUBLISHES, service="auth")
         app.state.broker = broker
         await broker.start()
         relay = asyncio.create_task(outbox_relay(sessions, settings).run(), name="outbox-relay")
@@ -71,6 +74,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.include_router(health_router())
+    app.include_router(asyncapi_router("auth"))
     app.include_router(signin_router)
     app.include_router(sessions_router)
     return app

@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from codeflow_auth.config import AuthSettings
 from codeflow_auth.deletion import delete_user_data
-from codeflow_contracts import DeleteUserData
+from codeflow_contracts import (
+    DeleteUserData,
+    Message,
+    UserActive,
+    UserCreated,
+    UserDataDeleted,
+    UserDeletionRequested,
+    UserUpdated,
+)
 from codeflow_contracts.topics import USER_DELETION_COMMANDS
 from codeflow_messaging import OutboxRelay, ReliableConsumer, SessionFactory, create_producer
 
 GROUP_ID = "auth"
+
+PUBLISHES: tuple[type[Message], ...] = (
+    UserCreated,
+    UserUpdated,
+    UserActive,
+    UserDeletionRequested,
+    UserDataDeleted,
+)
+"""What auth's outbox carries."""
 
 
 def deletion_consumer(sessions: SessionFactory) -> ReliableConsumer:

@@ -249,3 +249,23 @@ async def test_signing_in_again_while_the_deletion_is_in_flight_gives_a_fresh_ac
     )
     await outbox_drained(auth.sessions)
     assert "codeflow.user.created.v1" in types(await user_events(kafka_bootstrap_servers, new_id))
+
+
+async def test_the_asyncapi_document_lists_what_auth_consumes_and_publishes(start_auth) -> None:
+    auth = await start_auth()
+    async with auth.browser() as client:
+        document = (await client.get(f"{auth.url}/auth/asyncapi.json")).json()
+    assert document["asyncapi"].startswith("3.")
+    payloads = str(document["components"]["schemas"])
+    for message_type in (
+        "codeflow.user.delete-data.v1",
+        "codeflow.user.created.v1",
+        "codeflow.user.active.v1",
+        "codeflow.user.data-deleted.v1",
+    ):
+        assert message_type in payloads
+    assert set(document["channels"]) >= {
+        "auth:janitor.user-deletion-commands",
+        "auth:auth.user-events",
+        "auth:user-deletion-acks",
+    }
