@@ -1,0 +1,28 @@
+"""The repositories service's Kafka side: the consumer of deletion commands.
+
+The outbox relay that publishes ``RepositoryMonitoringChanged`` and ``UserDataDeleted`` is run
+by the service kit's lifespan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from codeflow_contracts import DeleteUserData
+from codeflow_contracts.topics import USER_DELETION_COMMANDS
+from codeflow_messaging import ReliableConsumer, SessionFactory
+from codeflow_repositories.deletion import delete_user_data
+
+GROUP_ID = "repositories"
+
+
+def consumers(sessions: SessionFactory) -> Sequence[ReliableConsumer]:
+    """Every consumer the service runs: ``DeleteUserData`` in group ``repositories``."""
+    return [
+        ReliableConsumer(
+            group_id=GROUP_ID,
+            topics=[USER_DELETION_COMMANDS],
+            handlers={DeleteUserData: delete_user_data},
+            sessions=sessions,
+        )
+    ]

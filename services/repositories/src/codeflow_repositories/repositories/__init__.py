@@ -1,0 +1,1 @@
+"""Monitored repositories: the HTTP API, its service layer and its queries."""

@@ -1,0 +1,23 @@
+"""The repositories feature's domain errors; ``main`` maps each to a problem response."""
+
+from __future__ import annotations
+
+import uuid
+
+
+class RepositoryNotFound(Exception):
+    """No repository with this id belongs to the caller (another user's answers the same)."""
+
+    def __init__(self, repository_id: uuid.UUID, *, index: int = 0) -> None:
+        super().__init__(f"no repository {repository_id} among yours")
+        self.repository_id = repository_id
+        self.index = index
+
+
+class BulkItemRejected(Exception):
+    """One item of a bulk request can't be applied, so none of them is."""
+
+    def __init__(self, index: int, reason: str, detail: str) -> None:
+        super().__init__(f"items.{index}: {detail}")
+        self.index = index
+        self.reason = reason

@@ -1,0 +1,115 @@
+"""The queries of the repositories feature; every one of them is scoped to one user."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, Select, Text, Uuid, delete, literal, or_, select, true, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_repositories.models import Repository
+from codeflow_repositories.repositories.actions import Monitor
+from codeflow_repositories.repositories.cursor import Position
+
+DashboardRow = Row[uuid.UUID, int, str, str, str, bool]
+
+
+def dashboard_statement(
+    user_id: str, *, include_inactive: bool, after: Position | None, limit: int
+) -> Select[uuid.UUID, int, str, str, str, bool]:
+    """The dashboard query: one keyset page of the user's repositories by ``(full_name, id)``.
+
+    With ``is_active`` pinned it is a range scan of the dashboard index, already in order.
+    """
+    statement = select(
+        Repository.id,
+        Repository.github_id,
+        Repository.full_name,
+        Repository.owner,
+        Repository.name,
+        Repository.is_active,
+    ).where(Repository.user_id == user_id)
+    if not include_inactive:
+        statement = statement.where(Repository.is_active == true())
+    if after is not None:
+        statement = statement.where(
+            tuple_(Repository.full_name, Repository.id)
+            > tuple_(literal(after.full_name, Text), literal(after.id, Uuid))
+        )
+    return statement.order_by(Repository.full_name, Repository.id).limit(limit)
+
+
+async def dashboard_page(
+    session: AsyncSession,
+    user_id: str,
+    *,
+    include_inactive: bool,
+    after: Position | None,
+    limit: int,
+) -> Sequence[DashboardRow]:
+    """Up to ``limit`` rows after ``after``."""
+    statement = dashboard_statement(
+        user_id, include_inactive=include_inactive, after=after, limit=limit
+    )
+    return (await session.execute(statement)).all()
+
+
+async def lock_rows(
+    session: AsyncSession,
+    user_id: str,
+    *,
+    ids: Collection[uuid.UUID] = (),
+    github_ids: Collection[int] = (),
+) -> Sequence[Repository]:
+    """The user's rows with these ids or GitHub ids, locked until the transaction ends.
+
+    Locked in id order, so two requests touching the same rows can't deadlock.
+    """
+    if not ids and not github_ids:
+        return []
+    statement = (
+        select(Repository)
+        .where(
+            Repository.user_id == user_id,
+            or_(Repository.id.in_(list(ids)), Repository.github_id.in_(list(github_ids))),
+        )
+        .order_by(Repository.id)
+        .with_for_update()
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def insert_new(
+    session: AsyncSession, user_id: str, monitors: Sequence[Monitor], now: datetime
+) -> Sequence[Repository]:
+    """Insert a row per monitor; the rows another request inserted meanwhile are skipped."""
+    values = [
+        {
+            "id": uuid.uuid4(),
+            "user_id": user_id,
+            "github_id": monitor.github_id,
+            "owner": monitor.owner,
+            "name": monitor.name,
+            "full_name": monitor.full_name,
+            "is_active": True,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for monitor in monitors
+    ]
+    statement = (
+        insert(Repository)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[Repository.user_id, Repository.github_id])
+        .returning(Repository)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def delete_all_of(session: AsyncSession, user_id: str) -> int:
+    """Hard-delete every row of the user; returns how many there were."""
+    result = await session.execute(delete(Repository).where(Repository.user_id == user_id))
+    return int(getattr(result, "rowcount", 0))

@@ -1,0 +1,204 @@
+"""The repositories feature's service layer: apply the caller's changes, emit what changed.
+
+Services only flush; the edge (the request or the consumer) owns the transaction. Every
+change that switches a row on or off, or creates it, writes one ``RepositoryMonitoringChanged``
+to the outbox in that same transaction; an action that changes nothing emits nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_contracts import RepositoryChange, RepositoryMonitoringChanged
+from codeflow_repositories.events import emit
+from codeflow_repositories.models import Repository
+from codeflow_repositories.repositories import repository
+from codeflow_repositories.repositories.actions import (
+    Action,
+    Monitor,
+    Outcome,
+    SetActive,
+    outcome_of,
+)
+from codeflow_repositories.repositories.cursor import Position
+from codeflow_repositories.repositories.errors import BulkItemRejected, RepositoryNotFound
+from codeflow_repositories.repositories.repository import DashboardRow
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the dashboard, and where the next one starts (None: this is the last)."""
+
+    items: Sequence[DashboardRow]
+    next: Position | None
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One action's row after it was applied, and what it did to it."""
+
+    repository: Repository
+    outcome: Outcome
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome != "unchanged"
+
+
+async def list_repositories(
+    session: AsyncSession,
+    user_id: str,
+    *,
+    include_inactive: bool = False,
+    after: Position | None = None,
+    limit: int = 50,
+) -> Page:
+    """The user's repositories (active ones only unless asked), one keyset page at a time."""
+    rows = await repository.dashboard_page(
+        session, user_id, include_inactive=include_inactive, after=after, limit=limit + 1
+    )
+    if len(rows) <= limit:
+        return Page(rows, None)
+    last = rows[limit - 1]
+    return Page(rows[:limit], Position(last.full_name, last.id))
+
+
+async def monitor_repository(session: AsyncSession, user_id: str, monitor: Monitor) -> Applied:
+    """Start monitoring a repository; monitoring it again switches its row back on."""
+    [applied] = await apply_actions(session, user_id, [monitor])
+    return applied
+
+
+async def set_monitoring(
+    session: AsyncSession, user_id: str, repository_id: uuid.UUID, *, active: bool
+) -> Applied:
+    """Switch monitoring of one of the user's repositories on or off."""
+    [applied] = await apply_actions(session, user_id, [SetActive(repository_id, active)])
+    return applied
+
+
+async def stop_monitoring(session: AsyncSession, user_id: str, repository_id: uuid.UUID) -> None:
+    """The soft delete: the row stays, switched off, and the event says ``deleted``."""
+    await apply_actions(session, user_id, [SetActive(repository_id, False, removing=True)])
+
+
+async def apply_bulk(
+    session: AsyncSession, user_id: str, actions: Sequence[Action]
+) -> list[Applied]:
+    """Apply every action or, when one can't be, raise ``BulkItemRejected`` naming it.
+
+    The caller's transaction then rolls back whatever the earlier items already did.
+    """
+    try:
+        return await apply_actions(session, user_id, actions)
+    except RepositoryNotFound as exc:
+        raise BulkItemRejected(
+            exc.index, "repository-not-found", f"no repository {exc.repository_id} among yours"
+        ) from exc
+
+
+async def apply_actions(
+    session: AsyncSession, user_id: str, actions: Sequence[Action]
+) -> list[Applied]:
+    """Apply ``actions`` in order to the user's rows, and emit one event per changed row.
+
+    Raises ``RepositoryNotFound`` (with the action's index) for an id that isn't the user's,
+    and ``BulkItemRejected`` for a repository named by two actions.
+    """
+    now = datetime.now(UTC)
+    rows = await _rows_for(session, user_id, actions, now)
+    created = {row.id for row in rows.created}
+    touched: dict[uuid.UUID, int] = {}
+    applied: list[Applied] = []
+    for index, action in enumerate(actions):
+        row = rows.for_action(action)
+        if row.id in touched:
+            raise BulkItemRejected(
+                index,
+                "repository-repeated",
+                f"names the same repository as item {touched[row.id]}",
+            )
+        touched[row.id] = index
+        outcome = outcome_of(None if row.id in created else row.is_active, action)
+        _apply(row, action, outcome, now)
+        applied.append(Applied(row, outcome))
+    await session.flush()
+    for result in applied:
+        if result.outcome != "unchanged":
+            await _emit_change(session, result.repository, result.outcome, now)
+    return applied
+
+
+@dataclass
+class _Rows:
+    by_id: dict[uuid.UUID, Repository]
+    by_github_id: dict[int, Repository]
+    created: Sequence[Repository]
+
+    def for_action(self, action: Action) -> Repository:
+        if isinstance(action, Monitor):
+            return self.by_github_id[action.github_id]
+        return self.by_id[action.repository_id]
+
+
+async def _rows_for(
+    session: AsyncSession, user_id: str, actions: Sequence[Action], now: datetime
+) -> _Rows:
+    """Lock every row the actions name, inserting the ones monitored for the first time."""
+    ids = {a.repository_id for a in actions if isinstance(a, SetActive)}
+    github_ids = {a.github_id for a in actions if isinstance(a, Monitor)}
+    found = await repository.lock_rows(session, user_id, ids=ids, github_ids=github_ids)
+    by_id = {row.id: row for row in found}
+    for index, action in enumerate(actions):
+        if isinstance(action, SetActive) and action.repository_id not in by_id:
+            raise RepositoryNotFound(action.repository_id, index=index)
+    by_github_id = {row.github_id: row for row in found}
+    new: dict[int, Monitor] = {}
+    for action in actions:
+        if isinstance(action, Monitor) and action.github_id not in by_github_id:
+            new.setdefault(action.github_id, action)
+    created = await repository.insert_new(session, user_id, list(new.values()), now) if new else []
+    by_github_id.update((row.github_id, row) for row in created)
+    if raced := [github_id for github_id in new if github_id not in by_github_id]:
+        # Another request inserted these between our lock and our insert; lock its rows.
+        for row in await repository.lock_rows(session, user_id, github_ids=raced):
+            by_github_id[row.github_id] = row
+    return _Rows(by_id, by_github_id, created)
+
+
+def _apply(row: Repository, action: Action, outcome: Outcome, now: datetime) -> None:
+    changed = outcome not in {"unchanged", "monitored"}
+    if changed:
+        row.is_active = outcome == "activated"
+    if isinstance(action, Monitor) and (row.owner, row.name, row.full_name) != (
+        action.owner,
+        action.name,
+        action.full_name,
+    ):
+        # GitHub repositories get renamed and transferred; the id is what stays.
+        row.owner, row.name, row.full_name = action.owner, action.name, action.full_name
+        changed = True
+    if changed:
+        row.updated_at = now
+
+
+async def _emit_change(
+    session: AsyncSession, row: Repository, change: RepositoryChange, now: datetime
+) -> None:
+    await emit(
+        session,
+        RepositoryMonitoringChanged(
+            user_id=row.user_id,
+            repository_id=row.id,
+            github_id=row.github_id,
+            full_name=row.full_name,
+            is_active=row.is_active,
+            change=change,
+            changed_at=now,
+        ),
+    )
