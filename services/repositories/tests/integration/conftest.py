@@ -1,0 +1,77 @@
+"""A running repositories service for the integration tests, on the real PostgreSQL and Kafka.
+
+One service and one migrated database serve the whole session: everything the service does is
+scoped to the caller, so each test stays out of the others' way by acting as its own users
+(``new_user``). Tests that need a database to themselves (the schema and plan tests) make one.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from codeflow_contracts.topics import ALL_TOPICS
+from codeflow_infra.asgi import serve
+from codeflow_infra.kafka import create_topics
+from codeflow_messaging import SessionFactory, create_engine, create_session_factory
+from codeflow_repositories.config import RepositoriesSettings
+from codeflow_repositories.main import create_app
+from codeflow_service.testing import TestTokens, migrated_database
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+
+
+@dataclass(frozen=True)
+class RepositoriesService:
+    """The service under test: its URL, its database, and tokens it accepts."""
+
+    url: str
+    sessions: SessionFactory
+    tokens: TestTokens
+
+    def client_for(self, user_id: str | None) -> httpx.AsyncClient:
+        """A client calling as ``user_id`` (a valid JWT), or anonymously for ``None``."""
+        headers = dict(self.tokens.headers_for(user_id)) if user_id else {}
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30.0)
+
+
+@pytest.fixture(scope="session")
+async def repositories_database_url(postgres_url: str) -> AsyncIterator[str]:
+    """The session's database, migrated with the real migrations."""
+    async with migrated_database(postgres_url, ALEMBIC_INI, prefix="repositories_test") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def repositories_service(
+    repositories_database_url: str, kafka_bootstrap_servers: str
+) -> AsyncIterator[RepositoriesService]:
+    """The app served on loopback with its lifespan: relay, consumer, JWKS verification."""
+    await create_topics(kafka_bootstrap_servers, ALL_TOPICS)
+    engine = create_engine(repositories_database_url)
+    async with TestTokens().served() as tokens:
+        settings = RepositoriesSettings(
+            environment="test",
+            database_url=repositories_database_url,
+            kafka_bootstrap_servers=kafka_bootstrap_servers,
+            jwks_url=tokens.jwks_url,
+            jwt_issuer=tokens.issuer.issuer,
+            relay_poll_interval=0.05,
+        )
+        async with serve(create_app(settings)) as url:
+            yield RepositoriesService(url, create_session_factory(engine), tokens)
+    await engine.dispose()
+
+
+@pytest.fixture
+def new_user() -> Callable[[], str]:
+    """Make up a user id no other test uses (cuid-like, as the contracts require)."""
+    return lambda: f"user{uuid.uuid4().hex[:20]}"

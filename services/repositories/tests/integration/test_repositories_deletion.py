@@ -1,0 +1,96 @@
+"""``DeleteUserData``: every row of the user goes, other users' stay, and the ack goes out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from repositories_support import outbox_drained, repository, rows_of, scalar
+
+from codeflow_contracts import DeleteUserData, Envelope, new_envelope, parse_envelope, to_json_bytes
+from codeflow_contracts.topics import USER_DELETION_ACKS, USER_DELETION_COMMANDS
+from codeflow_infra.testing import read_topic, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+async def send(bootstrap_servers: str, *envelopes: Envelope[Any]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for envelope in envelopes:
+            await producer.send_and_wait(
+                USER_DELETION_COMMANDS, to_json_bytes(envelope), key=envelope.kafka_key
+            )
+    finally:
+        await producer.stop()
+
+
+async def acks_for(bootstrap_servers: str, deletion_id: uuid.UUID) -> list[Envelope[Any]]:
+    records = await read_topic(bootstrap_servers, USER_DELETION_ACKS)
+    envelopes = [parse_envelope(r.value) for r in records]
+    return [e for e in envelopes if e.data.deletion_id == deletion_id]
+
+
+def delete_command(user_id: str, deletion_id: uuid.UUID) -> Envelope[Any]:
+    command = DeleteUserData(
+        deletion_id=deletion_id,
+        user_id=user_id,
+        reason="inactive",
+        requested_at=datetime.now(UTC),
+    )
+    return new_envelope(command, source="codeflow/janitor")
+
+
+async def test_delete_user_data_removes_every_row_of_the_user_and_acknowledges_once_per_command(
+    repositories_service, new_user, kafka_bootstrap_servers: str
+) -> None:
+    doomed, bystander = new_user(), new_user()
+    shared = repository()
+    async with repositories_service.client_for(doomed) as client:
+        for _ in range(3):
+            await client.post("/repositories", json=repository())
+        removed = (await client.post("/repositories", json=shared)).json()
+        await client.delete(f"/repositories/{removed['id']}")  # soft-deleted rows go too
+    async with repositories_service.client_for(bystander) as client:
+        await client.post("/repositories", json=shared)
+        await client.post("/repositories", json=repository())
+    bystanders_rows = await rows_of(repositories_service.sessions, bystander)
+    sessions = repositories_service.sessions
+
+    deletion_id = uuid.uuid4()
+    command = delete_command(doomed, deletion_id)
+    # The same envelope twice (a redelivery) and a re-sent command (a new envelope, as the
+    # janitor sends after a timeout): the state ends the same, and each command is acked.
+    await send(kafka_bootstrap_servers, command, command, delete_command(doomed, deletion_id))
+
+    async def all_handled() -> bool:
+        handled = await scalar(
+            sessions,
+            "SELECT count(*) FROM outbox WHERE key = :user_id "
+            "AND message_type = 'codeflow.user.data-deleted.v1'",
+            user_id=doomed,
+        )
+        return bool(handled == 2)
+
+    await wait_until(all_handled, timeout=60, what="both deletion commands to be handled")
+    assert await rows_of(sessions, doomed) == {}
+    assert await rows_of(sessions, bystander) == bystanders_rows
+    await outbox_drained(sessions)
+    acks = await acks_for(kafka_bootstrap_servers, deletion_id)
+    assert len(acks) == 2
+    assert {(a.subject, a.data.user_id, a.data.service) for a in acks} == {
+        (doomed, doomed, "repositories")
+    }
+    assert (
+        await scalar(
+            sessions,
+            "SELECT count(*) FROM processed_events WHERE consumer = 'repositories' "
+            "AND message_id = :message_id",
+            message_id=command.id,
+        )
+        == 1
+    )

@@ -1,0 +1,48 @@
+"""One user's repositories are invisible and untouchable to every other user."""
+
+from __future__ import annotations
+
+import pytest
+from repositories_support import changes, outbox_events, repository, rows_of
+
+pytestmark = pytest.mark.integration
+
+
+async def test_user_b_can_neither_see_nor_change_nor_delete_user_a_repositories(
+    repositories_service, new_user
+) -> None:
+    alice, bob = new_user(), new_user()
+    shared = repository()  # both may monitor the same GitHub repository
+    async with (
+        repositories_service.client_for(alice) as a,
+        repositories_service.client_for(bob) as b,
+    ):
+        alices = [(await a.post("/repositories", json=repository())).json() for _ in range(2)]
+        alices.append((await a.post("/repositories", json=shared)).json())
+        before = await rows_of(repositories_service.sessions, alice)
+
+        assert (await b.get("/repositories", params={"include_inactive": True})).json() == {
+            "items": [],
+            "next_cursor": None,
+        }
+        for repo in alices:
+            patched = await b.patch(f"/repositories/{repo['id']}", json={"is_active": False})
+            deleted = await b.delete(f"/repositories/{repo['id']}")
+            assert (patched.status_code, deleted.status_code) == (404, 404)
+        bulk = await b.post(
+            "/repositories/bulk",
+            json={"items": [{"action": "deactivate", "id": alices[0]["id"]}]},
+        )
+        assert bulk.status_code == 422
+        assert bulk.json()["index"] == 0
+
+        bobs_copy = await b.post("/repositories", json=shared)
+        assert bobs_copy.status_code == 201
+        assert bobs_copy.json()["id"] != alices[2]["id"]
+        listed = (await a.get("/repositories")).json()["items"]
+
+    assert await rows_of(repositories_service.sessions, alice) == before
+    assert sorted(r["id"] for r in listed) == sorted(r["id"] for r in alices)
+    assert changes(await outbox_events(repositories_service.sessions, bob)) == [
+        (bobs_copy.json()["id"], "monitored")
+    ]
