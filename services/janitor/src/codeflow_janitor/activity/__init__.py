@@ -1,0 +1,1 @@
+"""The ``user_activity`` projection, fed by auth's ``UserCreated`` and ``UserActive``."""

@@ -1,0 +1,1 @@
+"""The ``deletions`` ledger: issuing ``DeleteUserData``, acknowledgements, re-sending, views."""

@@ -1,0 +1,56 @@
+"""``GET /janitor/deletions/{id}`` and the admins' ``GET /janitor/deletions`` summary."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from codeflow_identity.problems import ProblemError, problem_type
+from codeflow_janitor.deletions import service
+from codeflow_janitor.deletions.schemas import DeletionCounts, DeletionPage, DeletionView
+from codeflow_janitor.dependencies import AdminIdentity, Settings
+from codeflow_janitor.models import DeletionStatus
+from codeflow_service import CurrentIdentity, DbSession
+
+router = APIRouter(prefix="/janitor/deletions", tags=["deletions"])
+
+
+def _not_found() -> ProblemError:
+    return ProblemError(404, problem_type("deletion-not-found"), "Deletion not found")
+
+
+@router.get("/{deletion_id}", response_model=DeletionView)
+async def show_deletion(
+    deletion_id: uuid.UUID, session: DbSession, identity: CurrentIdentity, settings: Settings
+) -> DeletionView:
+    """One deletion, to an admin or to the user it concerns (404 to anyone else)."""
+    deletion = await service.find_deletion(session, deletion_id)
+    if deletion is None or not (identity.is_admin or identity.user_id == deletion.user_id):
+        raise _not_found()
+    return DeletionView.of(deletion, overdue_before=datetime.now(UTC) - settings.ack_timeout)
+
+
+@router.get("", response_model=DeletionPage)
+async def summarise_deletions(
+    session: DbSession,
+    admin: AdminIdentity,
+    settings: Settings,
+    status: DeletionStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DeletionPage:
+    """How many deletions are pending, complete and overdue, and a page of them (admins)."""
+    overdue_before = datetime.now(UTC) - settings.ack_timeout
+    summary = await service.summarise_deletions(
+        session, status=status, overdue_before=overdue_before, limit=limit, offset=offset
+    )
+    return DeletionPage(
+        counts=DeletionCounts(**summary.counts),
+        status=status,
+        limit=limit,
+        offset=offset,
+        items=[DeletionView.of(d, overdue_before=overdue_before) for d in summary.items],
+    )

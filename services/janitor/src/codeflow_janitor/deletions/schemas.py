@@ -1,0 +1,69 @@
+"""What the deletion endpoints answer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from codeflow_contracts.deletions import DeletionReason
+from codeflow_janitor.models import Deletion, DeletionStatus
+
+
+class Acknowledgements(BaseModel):
+    """When each service confirmed it deleted its data (``null``: not yet)."""
+
+    auth: datetime | None
+    profiles: datetime | None
+    repositories: datetime | None
+
+
+class DeletionView(BaseModel):
+    """One deletion in the ledger."""
+
+    deletion_id: uuid.UUID
+    user_id: str
+    reason: DeletionReason
+    status: DeletionStatus = Field(
+        description="`overdue`: pending for longer than the acknowledgement timeout"
+    )
+    requested_at: datetime
+    acknowledged: Acknowledgements
+    completed_at: datetime | None
+    last_sent_at: datetime
+    attempts: int = Field(description="how many times the command was sent")
+
+    @classmethod
+    def of(cls, deletion: Deletion, *, overdue_before: datetime) -> DeletionView:
+        return cls(
+            deletion_id=deletion.deletion_id,
+            user_id=deletion.user_id,
+            reason=deletion.reason,
+            status=deletion.status(overdue_before=overdue_before),
+            requested_at=deletion.requested_at,
+            acknowledged=Acknowledgements(
+                auth=deletion.auth_acked_at,
+                profiles=deletion.profiles_acked_at,
+                repositories=deletion.repositories_acked_at,
+            ),
+            completed_at=deletion.completed_at,
+            last_sent_at=deletion.last_sent_at,
+            attempts=deletion.attempts,
+        )
+
+
+class DeletionCounts(BaseModel):
+    pending: int = Field(description="not complete yet (overdue ones included)")
+    complete: int
+    overdue: int = Field(description="pending for longer than the acknowledgement timeout")
+
+
+class DeletionPage(BaseModel):
+    """Counts by status, and one page of deletions (newest first)."""
+
+    counts: DeletionCounts
+    status: DeletionStatus | None
+    limit: int
+    offset: int
+    items: list[DeletionView]

@@ -1,0 +1,35 @@
+"""Request dependencies of the janitor's endpoints: its settings, and admin-only access."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from codeflow_identity import Identity
+from codeflow_identity.problems import ProblemError, problem_type
+from codeflow_janitor.config import JanitorSettings
+from codeflow_service import CurrentIdentity
+
+
+def janitor_settings(request: Request) -> JanitorSettings:
+    settings: JanitorSettings = request.app.state.settings
+    return settings
+
+
+Settings = Annotated[JanitorSettings, Depends(janitor_settings)]
+
+
+def require_admin(identity: CurrentIdentity) -> Identity:
+    """The caller, if their token carries the ``admin`` claim; 403 otherwise (401 without one)."""
+    if not identity.is_admin:
+        raise ProblemError(
+            403,
+            problem_type("admin-only"),
+            "Admins only",
+            "this endpoint is for admins: their GitHub login must be in AUTH_ADMIN_LOGINS",
+        )
+    return identity
+
+
+AdminIdentity = Annotated[Identity, Depends(require_admin)]
