@@ -1,0 +1,41 @@
+"""The janitor's ASGI app: ``create_app(settings)``; nothing is built at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from codeflow_janitor.background import background_jobs
+from codeflow_janitor.config import JanitorSettings
+from codeflow_janitor.deletions.router import router as deletions_router
+from codeflow_janitor.messaging import janitor_consumer
+from codeflow_janitor.sweeps.router import router as sweeps_router
+from codeflow_service import create_service_app
+
+
+def create_app(settings: JanitorSettings | None = None) -> FastAPI:
+    """The janitor service. Settings come from the environment unless given."""
+    settings = settings or JanitorSettings()
+    group_id = settings.consumer_group
+    app = create_service_app(
+        name="janitor",
+        settings=settings,
+        routers=[sweeps_router, deletions_router],
+        consumers=lambda sessions: [janitor_consumer(sessions, group_id=group_id)],
+        description="Sweeps inactive users and runs the deletion saga across services.",
+    )
+    app.state.settings = settings
+
+    # The kit's lifespan has no hook for periodic jobs, so they run inside it: they start
+    # once the database and the broker are up, and stop before either goes away.
+    kit_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with kit_lifespan(app), background_jobs(app.state.sessions, settings):
+            yield
+
+    app.router.lifespan_context = lifespan
+    return app

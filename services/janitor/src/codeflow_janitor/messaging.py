@@ -1,0 +1,65 @@
+"""The janitor's Kafka side: one consumer group for auth's user events and the services'
+acknowledgements, each message mapped to a call of the service layer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_contracts import (
+    Envelope,
+    UserActive,
+    UserCreated,
+    UserDataDeleted,
+    UserDeletionRequested,
+)
+from codeflow_contracts.topics import USER_DELETION_ACKS, USER_EVENTS
+from codeflow_janitor.activity.service import record_activity
+from codeflow_janitor.deletions.service import record_acknowledgement, request_deletion
+from codeflow_messaging import ReliableConsumer, SessionFactory
+
+
+async def on_user_created(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    event: UserCreated = envelope.data
+    # A new user who never comes back counts as inactive from the day they signed up.
+    await record_activity(session, event.user_id, event.created_at)
+
+
+async def on_user_active(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    event: UserActive = envelope.data
+    await record_activity(session, event.user_id, event.active_at)
+
+
+async def on_user_deletion_requested(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    event: UserDeletionRequested = envelope.data
+    await request_deletion(session, event.user_id, now=datetime.now(UTC))
+
+
+async def on_user_data_deleted(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    ack: UserDataDeleted = envelope.data
+    await record_acknowledgement(
+        session,
+        deletion_id=ack.deletion_id,
+        user_id=ack.user_id,
+        service=ack.service,
+        deleted_at=ack.deleted_at,
+        now=datetime.now(UTC),
+    )
+
+
+def janitor_consumer(sessions: SessionFactory, *, group_id: str) -> ReliableConsumer:
+    """The consumer of everything the janitor listens to."""
+    return ReliableConsumer(
+        group_id=group_id,
+        topics=[USER_EVENTS, USER_DELETION_ACKS],
+        handlers={
+            UserCreated: on_user_created,
+            UserActive: on_user_active,
+            UserDeletionRequested: on_user_deletion_requested,
+            UserDataDeleted: on_user_data_deleted,
+        },
+        sessions=sessions,
+    )

@@ -1,0 +1,37 @@
+"""The queries a sweep runs on the projection and the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_janitor.models import Deletion, UserActivity
+
+_HAS_DELETION = exists().where(Deletion.user_id == UserActivity.user_id)
+
+
+async def count_inactive(session: AsyncSession, *, cutoff: datetime) -> tuple[int, int]:
+    """Users last active before ``cutoff``: (without a deletion yet, with one already)."""
+    row = (
+        await session.execute(
+            select(
+                func.count().filter(~_HAS_DELETION),
+                func.count().filter(_HAS_DELETION),
+            ).where(UserActivity.last_active_at < cutoff)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def inactive_users(session: AsyncSession, *, cutoff: datetime, limit: int) -> Sequence[str]:
+    """Up to ``limit`` users last active before ``cutoff`` with no deletion, longest idle first."""
+    statement = (
+        select(UserActivity.user_id)
+        .where(UserActivity.last_active_at < cutoff, ~_HAS_DELETION)
+        .order_by(UserActivity.last_active_at, UserActivity.user_id)
+        .limit(limit)
+    )
+    return (await session.scalars(statement)).all()

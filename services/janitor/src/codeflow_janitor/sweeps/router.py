@@ -1,0 +1,58 @@
+"""``POST /janitor/sweeps``: an admin's sweep on demand, or a dry run of one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from codeflow_identity.problems import ProblemError, problem_type
+from codeflow_janitor.dependencies import AdminIdentity, Settings
+from codeflow_janitor.sweeps.schemas import SweepRequest, SweepResult
+from codeflow_janitor.sweeps.service import SweepPolicy, sweep_inactive_users
+from codeflow_service import DbSession
+
+router = APIRouter(prefix="/janitor/sweeps", tags=["sweeps"])
+
+
+@router.post(
+    "",
+    response_model=SweepResult,
+    responses={
+        403: {"description": "the caller is not an admin"},
+        409: {"description": "refused by the safety limit, or another sweep is running"},
+    },
+)
+async def sweep(
+    session: DbSession,
+    admin: AdminIdentity,
+    settings: Settings,
+    body: Annotated[SweepRequest | None, Body()] = None,
+) -> SweepResult:
+    """Sweep now. A refusal (409) says why and how many; ``force`` overrides the share limit."""
+    request = body or SweepRequest()
+    report = await sweep_inactive_users(
+        session,
+        SweepPolicy.from_settings(settings),
+        now=datetime.now(UTC),
+        dry_run=request.dry_run,
+        force=request.force,
+    )
+    result = SweepResult.of(report)
+    if report.outcome == "refused":
+        raise ProblemError(
+            409,
+            problem_type("sweep-refused"),
+            "Sweep refused by the safety limit",
+            report.refusal,
+            extensions={"sweep": result.model_dump(mode="json")},
+        )
+    if report.outcome == "busy":
+        raise ProblemError(
+            409,
+            problem_type("sweep-in-progress"),
+            "Another sweep is running",
+            "only one sweep runs at a time; try again when it has finished",
+        )
+    return result
