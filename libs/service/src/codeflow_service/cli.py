@@ -1,0 +1,58 @@
+"""``python -m codeflow_<service> {serve,migrate,...}``: every service's command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+Command = Callable[[argparse.Namespace], int]
+Extension = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], dict[str, Command]]
+
+
+def service_main(
+    *,
+    name: str,
+    default_port: int,
+    alembic_ini: Path,
+    argv: Sequence[str] | None = None,
+    extend: Extension | None = None,
+) -> int:
+    """Parse ``argv`` and run ``serve`` (uvicorn on ``codeflow_<name>.main:create_app``),
+    ``migrate`` (``alembic upgrade head``), or a command ``extend`` adds."""
+    prefix = name.upper()
+    parser = argparse.ArgumentParser(prog=f"python -m codeflow_{name}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP service and its Kafka consumers")
+    serve.add_argument("--host", default=os.environ.get(f"{prefix}_HOST", "127.0.0.1"))
+    serve.add_argument(
+        "--port", type=int, default=int(os.environ.get(f"{prefix}_PORT", str(default_port)))
+    )
+    commands.add_parser("migrate", help="apply the database migrations (alembic upgrade head)")
+    extra = extend(commands) if extend is not None else {}
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    if args.command in extra:
+        return extra[args.command](args)
+    if args.command == "migrate":
+        from alembic import command
+        from alembic.config import Config
+
+        command.upgrade(Config(str(alembic_ini)), "head")
+        return 0
+
+    import uvicorn
+
+    uvicorn.run(
+        f"codeflow_{name}.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        access_log=False,
+    )
+    return 0
