@@ -1,0 +1,65 @@
+"""The profiles service's consumer: auth's user events and the janitor's deletion commands.
+
+Each handler maps a contract message to one call of the service layer, inside the
+consumer's per-message transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_contracts import DeleteUserData, Envelope, UserActive, UserCreated, UserUpdated
+from codeflow_contracts.topics import USER_DELETION_COMMANDS, USER_EVENTS
+from codeflow_messaging import ReliableConsumer, RetryPolicy, SessionFactory
+from codeflow_profiles.profiles import service
+from codeflow_profiles.profiles.domain import GitHubIdentity
+
+GROUP_ID = "profiles"
+TOPICS = (USER_EVENTS, USER_DELETION_COMMANDS)
+
+
+async def on_user_created(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    event: UserCreated = envelope.data
+    identity = GitHubIdentity(event.user_id, event.github_id, event.login, event.created_at)
+    await service.record_identity(session, identity)
+
+
+async def on_user_updated(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    event: UserUpdated = envelope.data
+    identity = GitHubIdentity(event.user_id, event.github_id, event.login, event.updated_at)
+    await service.record_identity(session, identity)
+
+
+async def on_user_active(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    event: UserActive = envelope.data
+    await service.record_activity(session, event.user_id, event.active_at)
+
+
+async def on_delete_user_data(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    command: DeleteUserData = envelope.data
+    await service.delete_user_data(session, command.user_id, command.deletion_id)
+
+
+def profiles_consumer(
+    sessions: SessionFactory,
+    *,
+    topics: Iterable[str] = TOPICS,
+    group_id: str = GROUP_ID,
+    retry: RetryPolicy | None = None,
+) -> ReliableConsumer:
+    """The ``profiles`` consumer group; tests point it at topics and a group of their own."""
+    return ReliableConsumer(
+        group_id=group_id,
+        topics=topics,
+        handlers={
+            UserCreated: on_user_created,
+            UserUpdated: on_user_updated,
+            UserActive: on_user_active,
+            DeleteUserData: on_delete_user_data,
+        },
+        sessions=sessions,
+        retry=retry,
+    )

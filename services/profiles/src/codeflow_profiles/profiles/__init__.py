@@ -1,0 +1,1 @@
+"""Profiles: who each user is on GitHub, kept from auth's events, and read over HTTP."""

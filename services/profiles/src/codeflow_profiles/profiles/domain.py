@@ -1,0 +1,44 @@
+"""The rules of the profiles domain, free of any framework.
+
+A GitHub login belongs to one account at a time, but accounts rename and logins are reused,
+and auth reports each user's login only when that user signs in. Events about different users
+travel on different partitions, so they can arrive in any order relative to each other. The
+rule that makes the outcome independent of that order: **the newest claim wins**. A claim is
+"user U held this login (or GitHub account) at time T"; of two claims, the later one wins,
+and the user id breaks a tie so that every replay decides the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class ProfileNotFound(LookupError):
+    """No profile answers the lookup (none yet, or deleted, or never)."""
+
+
+@dataclass(frozen=True, order=True)
+class Claim:
+    """``user_id`` held a login or GitHub account at ``at``; claims order by time, then user."""
+
+    at: datetime
+    user_id: str
+
+    def supersedes(self, other: Claim) -> bool:
+        """Whether this claim is newer than ``other`` (and so takes the name from it)."""
+        return self > other
+
+
+@dataclass(frozen=True)
+class GitHubIdentity:
+    """Who a user is on GitHub, as auth stored it at ``seen_at``."""
+
+    user_id: str
+    github_id: int
+    login: str
+    seen_at: datetime
+
+    @property
+    def claim(self) -> Claim:
+        return Claim(self.seen_at, self.user_id)

@@ -1,0 +1,128 @@
+"""What the profiles service does: keep profiles in step with auth's events, and read them.
+
+Functions only flush: the HTTP request or the consumed message owns the transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_contracts import UserDataDeleted
+from codeflow_profiles.events import emit
+from codeflow_profiles.models import UserProfile
+from codeflow_profiles.profiles import repository
+from codeflow_profiles.profiles.domain import GitHubIdentity, ProfileNotFound
+
+logger = logging.getLogger("codeflow.profiles")
+
+
+async def record_identity(session: AsyncSession, identity: GitHubIdentity) -> None:
+    """Apply a user's GitHub identity as auth stored it (from ``UserCreated`` or ``UserUpdated``).
+
+    Creates the profile if it doesn't exist. Never fails on the unique login or GitHub id:
+    a login claimed more recently by another user is given up (set to NULL) by whoever held
+    it before, and an identity older than the one the profile holds changes nothing but the
+    profile's first and last seen times. The outcome doesn't depend on the order events
+    arrive in (see :mod:`codeflow_profiles.profiles.domain`).
+    """
+    user_id = identity.user_id
+    if await repository.is_deleted(session, user_id):
+        logger.info("ignoring the identity of %s: their data was deleted", user_id)
+        return
+    # The claim is recorded even when the event is stale for its own user: it still proves
+    # that whoever held the login before that moment has moved on.
+    holder = await repository.claim_login(session, identity.login, identity.claim)
+    await repository.release_login(session, identity.login, holder=holder)
+    username = identity.login if holder == user_id else None
+
+    profile = await repository.lock_profile(session, user_id)
+    if profile is not None and profile.identity_updated_at >= identity.seen_at:
+        await repository.widen_times(session, user_id, identity.seen_at)
+        return
+    github_id = await _github_id_for(session, identity)
+    if profile is None:
+        await repository.add_profile(
+            session,
+            user_id=user_id,
+            github_id=github_id,
+            username=username,
+            seen_at=identity.seen_at,
+        )
+    else:
+        await repository.set_identity(
+            session,
+            user_id=user_id,
+            github_id=github_id,
+            username=username,
+            seen_at=identity.seen_at,
+        )
+
+
+async def _github_id_for(session: AsyncSession, identity: GitHubIdentity) -> int | None:
+    """The GitHub id the profile may hold: NULL if a newer user holds that account.
+
+    Auth keys users by GitHub id, so two users with one GitHub id means the older one was
+    deleted in auth and its ``DeleteUserData`` hasn't reached this service yet.
+    """
+    current = await repository.github_account_claim(session, identity.github_id)
+    if current is None or current.user_id == identity.user_id:
+        return identity.github_id
+    if identity.claim.supersedes(current):
+        await repository.release_github_account(session, current.user_id)
+        return identity.github_id
+    return None
+
+
+async def record_activity(session: AsyncSession, user_id: str, active_at: datetime) -> None:
+    """Move the profile's ``last_active_at`` forward to ``active_at``; never back.
+
+    Activity of a user without a profile is ignored: ``UserCreated`` (which sets the first
+    activity) always comes first on the user's partition, so this only happens for a user
+    already deleted here, or when ``UserCreated`` was dead-lettered.
+    """
+    if not await repository.move_last_active_forward(session, user_id, active_at):
+        logger.debug("activity of %s at %s changed nothing", user_id, active_at.isoformat())
+
+
+async def delete_user_data(session: AsyncSession, user_id: str, deletion_id: UUID) -> None:
+    """Delete the user's profile and login claims, and acknowledge with ``UserDataDeleted``.
+
+    Idempotent: a user already gone is acknowledged all the same, so a re-sent command
+    completes the saga. Events about the user that arrive later are ignored.
+    """
+    deleted = await repository.delete_profile(session, user_id)
+    logger.info(
+        "deletion %s: %s profile of %s",
+        deletion_id,
+        "deleted the" if deleted else "already no",
+        user_id,
+    )
+    await emit(
+        session,
+        UserDataDeleted(
+            deletion_id=deletion_id,
+            user_id=user_id,
+            service="profiles",
+            deleted_at=datetime.now(UTC),
+        ),
+    )
+
+
+async def my_profile(session: AsyncSession, user_id: str) -> UserProfile:
+    """The caller's own profile; :class:`ProfileNotFound` if there is none (yet)."""
+    profile = await repository.profile_of(session, user_id)
+    if profile is None:
+        raise ProfileNotFound("no profile for this user yet")
+    return profile
+
+
+async def public_profile(session: AsyncSession, username: str) -> UserProfile:
+    """The profile holding ``username``; :class:`ProfileNotFound` if none does."""
+    profile = await repository.profile_named(session, username)
+    if profile is None:
+        raise ProfileNotFound("no profile with this username")
+    return profile
