@@ -1,0 +1,104 @@
+"""Fixtures for the profiles service's integration tests, on the real PostgreSQL and Kafka.
+
+- ``profiles_database_url``: a new database at the latest migration, dropped afterwards;
+- ``profiles_sessions``: sessions on it;
+- ``consumer_topics``: an events topic and a commands topic of the test's own;
+- ``start_consumer``: the real profiles consumer on those topics, in a group of its own;
+- ``tokens``: JWTs as auth signs them, with their JWKS served on loopback;
+- ``profiles_url``: the whole service running on loopback against the above.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from faststream.kafka import KafkaBroker
+
+from codeflow_contracts.topics import ALL_TOPICS
+from codeflow_infra.asgi import serve
+from codeflow_infra.kafka import create_topics
+from codeflow_messaging import SessionFactory, create_broker, create_engine, create_session_factory
+from codeflow_service.testing import TestTokens, migrated_database
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from profiles_support import ALEMBIC_INI, FAST_RETRIES, ConsumerTopics, new_topics
+
+from codeflow_profiles.config import ProfilesSettings
+from codeflow_profiles.main import create_app
+from codeflow_profiles.messaging import profiles_consumer
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def profiles_database_url(postgres_url: str) -> AsyncIterator[str]:
+    async with migrated_database(postgres_url, ALEMBIC_INI, prefix="profiles_test") as url:
+        yield url
+
+
+@pytest.fixture
+async def profiles_sessions(profiles_database_url: str) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(profiles_database_url)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def consumer_topics(kafka_bootstrap_servers: str) -> ConsumerTopics:
+    """Topics of the test's own, with three partitions as the real ones have."""
+    return await new_topics(kafka_bootstrap_servers, partitions=3)
+
+
+StartConsumer = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture
+async def start_consumer(
+    kafka_bootstrap_servers: str, consumer_topics: ConsumerTopics
+) -> AsyncIterator[StartConsumer]:
+    """Start the profiles consumer into ``sessions``, on the test's topics unless given other
+    ones, in a consumer group of its own; returns the group id."""
+    brokers: list[KafkaBroker] = []
+
+    async def start(sessions: SessionFactory, topics: ConsumerTopics | None = None) -> str:
+        group_id = f"profiles-test-{uuid.uuid4().hex[:8]}"
+        broker = create_broker(kafka_bootstrap_servers, client_id=group_id)
+        consumer = profiles_consumer(
+            sessions, topics=topics or consumer_topics, group_id=group_id, retry=FAST_RETRIES
+        )
+        consumer.subscribe(broker)
+        await broker.start()
+        brokers.append(broker)
+        return group_id
+
+    yield start
+    for broker in brokers:
+        await broker.stop()
+
+
+@pytest.fixture
+async def tokens() -> AsyncIterator[TestTokens]:
+    async with TestTokens().served() as served:
+        yield served
+
+
+@pytest.fixture
+async def profiles_url(
+    profiles_database_url: str, kafka_bootstrap_servers: str, tokens: TestTokens
+) -> AsyncIterator[str]:
+    """The whole service (HTTP, consumer on the real topics, outbox relay) on loopback."""
+    await create_topics(kafka_bootstrap_servers, ALL_TOPICS)
+    settings = ProfilesSettings(
+        environment="test",
+        database_url=profiles_database_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        jwks_url=tokens.jwks_url,
+        relay_poll_interval=0.05,
+    )
+    async with serve(create_app(settings)) as url:
+        yield url

@@ -1,0 +1,163 @@
+"""The real profiles consumer on the real Kafka and PostgreSQL, against topics of its own:
+duplicates, replays, out-of-order activity, deleted users, reused GitHub accounts."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from profiles_support import (
+    ALEMBIC_INI,
+    ConsumerTopics,
+    active,
+    at,
+    created,
+    dead_letters,
+    delete_command,
+    new_user_id,
+    profiles_state,
+    publish,
+    scalar,
+    updated,
+    wait_caught_up,
+)
+
+from codeflow_messaging import SessionFactory, create_engine, create_session_factory
+from codeflow_service.testing import migrated_database
+
+pytestmark = pytest.mark.integration
+
+
+async def test_every_event_delivered_twice_and_a_replay_from_the_start_leave_the_same_state(
+    kafka_bootstrap_servers: str,
+    postgres_url: str,
+    profiles_sessions: SessionFactory,
+    consumer_topics: ConsumerTopics,
+    start_consumer,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    a, b, c, d, e_old, e_new = (new_user_id() for _ in range(6))
+    x, y, lc, le = f"x-{tag}", f"y-{tag}", f"c-{tag}", f"e-{tag}"
+    events = [
+        created(a, 101, x, 0),
+        created(b, 102, y, 1),
+        created(c, 103, lc, 2),
+        created(d, 104, f"d-{tag}", 3),
+        active(a, 10),
+        active(a, 5),
+        active(b, 20),
+        updated(a, 101, y, 30),  # A and B swap logins
+        updated(b, 102, x, 31),
+        updated(d, 104, lc, 40),  # C left lc without signing in again; D took it
+        created(e_old, 105, le, 50),  # a user deleted in auth who signs in again ...
+        created(e_new, 105, le, 60),  # ... comes back as a new user with the same account
+    ]
+    commands = [delete_command(c), delete_command(e_old)]
+    for _ in range(2):  # every message delivered twice
+        await publish(kafka_bootstrap_servers, consumer_topics.events, events)
+        await publish(kafka_bootstrap_servers, consumer_topics.commands, commands)
+
+    first = await start_consumer(profiles_sessions)
+    await wait_caught_up(kafka_bootstrap_servers, first, consumer_topics)
+    state = await profiles_state(profiles_sessions)
+
+    assert state == {
+        a: (101, y, at(30), at(0), at(30)),
+        b: (102, x, at(31), at(1), at(31)),
+        d: (104, lc, at(40), at(3), at(40)),
+        e_new: (105, le, at(60), at(60), at(60)),
+    }
+    assert await scalar(profiles_sessions, "SELECT count(*) FROM outbox") == 2  # one ack each
+    assert await dead_letters(kafka_bootstrap_servers, consumer_topics, first) == 0
+
+    # A second group reads both topics from the beginning into a fresh database.
+    async with migrated_database(postgres_url, ALEMBIC_INI, prefix="profiles_replay") as url:
+        engine = create_engine(url)
+        try:
+            replay_sessions = create_session_factory(engine)
+            second = await start_consumer(replay_sessions)
+            await wait_caught_up(kafka_bootstrap_servers, second, consumer_topics)
+            assert await profiles_state(replay_sessions) == state
+            assert await dead_letters(kafka_bootstrap_servers, consumer_topics, second) == 0
+        finally:
+            await engine.dispose()
+
+
+async def test_last_active_at_never_moves_back_on_out_of_order_activity(
+    kafka_bootstrap_servers: str,
+    profiles_sessions: SessionFactory,
+    consumer_topics: ConsumerTopics,
+    start_consumer,
+) -> None:
+    user = new_user_id()
+    latest = active(user, 30)
+    await publish(
+        kafka_bootstrap_servers,
+        consumer_topics.events,
+        [created(user, 201, f"active-{user}", 0), active(user, 10), latest, active(user, 20)],
+    )
+    await publish(kafka_bootstrap_servers, consumer_topics.events, [active(user, 5), latest])
+    group = await start_consumer(profiles_sessions)
+    await wait_caught_up(kafka_bootstrap_servers, group, consumer_topics)
+
+    last_active = await scalar(
+        profiles_sessions, "SELECT last_active_at FROM user_profiles WHERE user_id = :u", u=user
+    )
+    assert last_active == at(30)
+
+
+async def test_activity_of_a_user_without_a_profile_is_ignored_without_a_dead_letter(
+    kafka_bootstrap_servers: str,
+    profiles_sessions: SessionFactory,
+    consumer_topics: ConsumerTopics,
+    start_consumer,
+) -> None:
+    stranger = new_user_id()
+    await publish(kafka_bootstrap_servers, consumer_topics.events, [active(stranger, 1)])
+    group = await start_consumer(profiles_sessions)
+    await wait_caught_up(kafka_bootstrap_servers, group, consumer_topics)
+
+    assert await scalar(profiles_sessions, "SELECT count(*) FROM user_profiles") == 0
+    assert await dead_letters(kafka_bootstrap_servers, consumer_topics, group) == 0
+
+
+async def test_a_user_created_event_arriving_after_the_deletion_does_not_bring_the_profile_back(
+    kafka_bootstrap_servers: str,
+    profiles_sessions: SessionFactory,
+    consumer_topics: ConsumerTopics,
+    start_consumer,
+) -> None:
+    user = new_user_id()
+    await publish(kafka_bootstrap_servers, consumer_topics.commands, [delete_command(user)])
+    group = await start_consumer(profiles_sessions)
+    await wait_caught_up(kafka_bootstrap_servers, group, consumer_topics)
+    await publish(
+        kafka_bootstrap_servers,
+        consumer_topics.events,
+        [created(user, 301, f"gone-{user}", 0), updated(user, 301, f"gone2-{user}", 1)],
+    )
+    await wait_caught_up(kafka_bootstrap_servers, group, consumer_topics)
+
+    assert await scalar(profiles_sessions, "SELECT count(*) FROM user_profiles") == 0
+    assert await scalar(profiles_sessions, "SELECT count(*) FROM login_claims") == 0
+    assert await scalar(profiles_sessions, "SELECT count(*) FROM outbox") == 1  # acknowledged
+
+
+async def test_a_github_account_reused_by_a_new_user_before_the_old_deletion_arrives(
+    kafka_bootstrap_servers: str,
+    profiles_sessions: SessionFactory,
+    consumer_topics: ConsumerTopics,
+    start_consumer,
+) -> None:
+    old, new = new_user_id(), new_user_id()
+    group = await start_consumer(profiles_sessions)
+    # The new user's creation is applied first; the old user's stale creation after it.
+    await publish(kafka_bootstrap_servers, consumer_topics.events, [created(new, 401, "n", 60)])
+    await wait_caught_up(kafka_bootstrap_servers, group, consumer_topics)
+    await publish(kafka_bootstrap_servers, consumer_topics.events, [created(old, 401, "o", 50)])
+    await wait_caught_up(kafka_bootstrap_servers, group, consumer_topics)
+
+    state = await profiles_state(profiles_sessions)
+    assert state[new][0] == 401
+    assert state[old][0] is None  # a newer user holds the account
+    assert await dead_letters(kafka_bootstrap_servers, consumer_topics, group) == 0

@@ -1,0 +1,65 @@
+"""The running service on the real topics: profiles arrive from auth's events, and the
+janitor's ``DeleteUserData`` removes one user's data and is acknowledged on the acks topic."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from profiles_support import created, delete_command, new_user_id, publish, scalar
+
+from codeflow_contracts import parse_envelope
+from codeflow_contracts.topics import USER_DELETION_ACKS, USER_DELETION_COMMANDS, USER_EVENTS
+from codeflow_infra.testing import read_topic, wait_until
+from codeflow_messaging import SessionFactory
+
+pytestmark = pytest.mark.integration
+
+
+async def profile_count(sessions: SessionFactory, user_id: str) -> int:
+    sql = "SELECT count(*) FROM user_profiles WHERE user_id = :u"
+    return int(await scalar(sessions, sql, u=user_id))
+
+
+async def test_delete_user_data_removes_only_that_user_and_is_acknowledged_once_per_command(
+    profiles_url: str, profiles_sessions: SessionFactory, kafka_bootstrap_servers: str
+) -> None:
+    leaving, staying = new_user_id(), new_user_id()
+    await publish(
+        kafka_bootstrap_servers,
+        USER_EVENTS,
+        [created(leaving, 9001, f"l-{leaving}", 0), created(staying, 9002, f"s-{staying}", 0)],
+    )
+
+    async def both_arrived() -> bool:
+        return await scalar(profiles_sessions, "SELECT count(*) FROM user_profiles") == 2
+
+    await wait_until(both_arrived, timeout=30, what="both profiles to be created")
+
+    deletion_id = uuid.uuid4()
+    command = delete_command(leaving, deletion_id)
+    await publish(kafka_bootstrap_servers, USER_DELETION_COMMANDS, [command, command])
+
+    async def acknowledged() -> bool:
+        published = "SELECT count(*) FROM outbox WHERE published_at IS NOT NULL"
+        return await scalar(profiles_sessions, published) == 1
+
+    await wait_until(acknowledged, timeout=30, what="the deletion to be acknowledged")
+    assert await profile_count(profiles_sessions, leaving) == 0
+    assert (
+        await scalar(
+            profiles_sessions, "SELECT count(*) FROM login_claims WHERE user_id = :u", u=leaving
+        )
+        == 0
+    )
+    assert await profile_count(profiles_sessions, staying) == 1
+    acks = [
+        envelope
+        for envelope in map(
+            parse_envelope,
+            [r.value for r in await read_topic(kafka_bootstrap_servers, USER_DELETION_ACKS)],
+        )
+        if envelope.data.deletion_id == deletion_id
+    ]
+    assert len(acks) == 1  # the duplicate command was dropped by the inbox
+    assert (acks[0].subject, acks[0].data.service) == (leaving, "profiles")
