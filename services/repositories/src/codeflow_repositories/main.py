@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from codeflow_repositories.config import RepositoriesSettings
-from codeflow_repositories.messaging import consumers
+from codeflow_repositories.messaging import PUBLISHES, consumers
 from codeflow_repositories.repositories.problems import install_repository_problems
 from codeflow_repositories.repositories.router import router
 from codeflow_service import create_service_app
@@ -18,6 +18,7 @@ def create_app(settings: RepositoriesSettings | None = None) -> FastAPI:
         settings=settings or RepositoriesSettings(),
         routers=[router],
         consumers=consumers,
+        publishes=PUBLISHES,
         description="The GitHub repositories each user monitors, and the dashboard query.",
     )
     install_repository_problems(app)

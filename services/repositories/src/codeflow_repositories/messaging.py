@@ -1,19 +1,26 @@
-"""The repositories service's Kafka side: the consumer of deletion commands.
+"""The repositories service's Kafka side: the consumer of deletion commands, what it publishes.
 
-The outbox relay that publishes ``RepositoryMonitoringChanged`` and ``UserDataDeleted`` is run
-by the service kit's lifespan.
+The outbox relay that publishes them is run by the service kit's lifespan.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from codeflow_contracts import DeleteUserData
+from codeflow_contracts import (
+    DeleteUserData,
+    Message,
+    RepositoryMonitoringChanged,
+    UserDataDeleted,
+)
 from codeflow_contracts.topics import USER_DELETION_COMMANDS
 from codeflow_messaging import ReliableConsumer, SessionFactory
 from codeflow_repositories.deletion import delete_user_data
 
 GROUP_ID = "repositories"
+
+PUBLISHES: Sequence[type[Message]] = (RepositoryMonitoringChanged, UserDataDeleted)
+"""What the outbox carries, for the AsyncAPI document."""
 
 
 def consumers(sessions: SessionFactory) -> Sequence[ReliableConsumer]:

@@ -21,7 +21,8 @@ FULL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,38}/[A-Za-z0-9_.-]{1,100}$"
 MAX_BULK_ITEMS = 500
 
 GitHubId = Annotated[
-    int, Field(ge=1, le=2**63 - 1, description="GitHub's numeric repository id (64-bit).")
+    int,
+    Field(strict=True, ge=1, le=2**63 - 1, description="GitHub's numeric repository id (64-bit)."),
 ]
 
 
@@ -65,7 +66,7 @@ class RepositoryToMonitor(_Request):
 class MonitoringUpdate(_Request):
     """Switch monitoring on or off."""
 
-    is_active: bool
+    is_active: bool = Field(strict=True)
 
 
 class MonitorItem(RepositoryToMonitor):
@@ -109,7 +110,7 @@ class DashboardRepository(_Response):
     full_name: str
     owner: str
     name: str
-    is_active: bool
+    is_active: bool = Field(strict=True)
 
 
 class RepositoryPage(_Response):
