@@ -1,0 +1,92 @@
+"""The migration creates the schema of ADR 0005, agrees with the models, and reverses cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from codeflow_messaging import create_engine
+from codeflow_service.testing import alembic_config, migrated_database
+
+pytestmark = pytest.mark.integration
+
+ALEMBIC_INI = __import__("conftest").ALEMBIC_INI
+
+
+@pytest.fixture
+async def fresh_database_url(postgres_url: str) -> AsyncIterator[str]:
+    async with migrated_database(postgres_url, ALEMBIC_INI, prefix="repositories_schema") as url:
+        yield url
+
+
+async def query(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return [tuple(row) for row in await connection.execute(text(sql))]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_repositories_table_has_the_seed_columns_with_adr_0005_types(
+    fresh_database_url: str,
+) -> None:
+    columns = await query(
+        fresh_database_url,
+        "SELECT column_name, data_type, is_nullable, column_default FROM "
+        "information_schema.columns WHERE table_name = 'repositories' ORDER BY ordinal_position",
+    )
+    assert [(name, kind, nullable) for name, kind, nullable, _ in columns] == [
+        ("id", "uuid", "NO"),
+        ("github_id", "bigint", "NO"),
+        ("name", "text", "NO"),
+        ("full_name", "text", "NO"),
+        ("owner", "text", "NO"),
+        ("is_active", "boolean", "NO"),
+        ("user_id", "text", "NO"),
+        ("created_at", "timestamp with time zone", "NO"),
+        ("updated_at", "timestamp with time zone", "NO"),
+    ]
+    assert {c[0]: c[3] for c in columns}["is_active"] == "true"
+
+
+async def test_uniqueness_is_per_user_and_the_dashboard_and_name_lookups_are_indexed(
+    fresh_database_url: str,
+) -> None:
+    indexes = dict(
+        await query(
+            fresh_database_url,
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'repositories'",
+        )
+    )
+    assert set(indexes) == {
+        "pk_repositories",
+        "uq_repositories_user_id_github_id",
+        "ix_repositories_user_id_is_active_full_name_id",
+        "ix_repositories_full_name",
+    }
+    assert "UNIQUE" in str(indexes["uq_repositories_user_id_github_id"])
+    assert str(indexes["uq_repositories_user_id_github_id"]).endswith("(user_id, github_id)")
+    assert str(indexes["ix_repositories_user_id_is_active_full_name_id"]).endswith(
+        "(user_id, is_active, full_name, id)"
+    )
+    assert str(indexes["ix_repositories_full_name"]).endswith("(full_name)")
+
+
+async def test_the_migration_matches_the_models_and_downgrades_and_upgrades_again(
+    fresh_database_url: str,
+) -> None:
+    config = alembic_config(ALEMBIC_INI, fresh_database_url)
+    await asyncio.to_thread(command.check, config)
+    await asyncio.to_thread(command.downgrade, config, "base")
+    tables = await query(
+        fresh_database_url,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    assert tables == [("alembic_version",)]
+    await asyncio.to_thread(command.upgrade, config, "head")
+    await asyncio.to_thread(command.check, config)
