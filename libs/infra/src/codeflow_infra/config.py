@@ -40,7 +40,8 @@ def find_repo_root(start: Path | None = None) -> Path | None:
     return None
 
 
-def _port(environ: Mapping[str, str], name: str, default: int) -> int:
+def env_port(environ: Mapping[str, str], name: str, default: int) -> int:
+    """The TCP port in variable `name` of `environ`, or `default` when it is unset or empty."""
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -88,9 +89,9 @@ class InfraConfig:
         return cls(
             local_dir=local_dir,
             repo_root=repo_root,
-            postgres_port=_port(env, "POSTGRES_PORT", DEFAULT_POSTGRES_PORT),
-            kafka_port=_port(env, "KAFKA_PORT", DEFAULT_KAFKA_PORT),
-            kafka_controller_port=_port(
+            postgres_port=env_port(env, "POSTGRES_PORT", DEFAULT_POSTGRES_PORT),
+            kafka_port=env_port(env, "KAFKA_PORT", DEFAULT_KAFKA_PORT),
+            kafka_controller_port=env_port(
                 env, "KAFKA_CONTROLLER_PORT", DEFAULT_KAFKA_CONTROLLER_PORT
             ),
             kafka_heap_opts=env.get("KAFKA_HEAP_OPTS", "").strip() or DEFAULT_KAFKA_HEAP_OPTS,

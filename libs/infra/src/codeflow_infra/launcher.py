@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from codeflow_infra import kafka, postgres
 from codeflow_infra.blocking import run_blocking
@@ -44,15 +45,22 @@ def external_kafka(config: InfraConfig) -> bool:
 
 
 @contextmanager
-def exclusive(config: InfraConfig) -> Iterator[None]:
-    """Serialise launchers working on the same local directory."""
-    config.run_dir.mkdir(parents=True, exist_ok=True)
-    with (config.run_dir / "infra.lock").open("w") as lock:
+def lock_file(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) for the block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
+def exclusive(config: InfraConfig) -> Iterator[None]:
+    """Serialise launchers working on the same local directory."""
+    with lock_file(config.run_dir / "infra.lock"):
+        yield
 
 
 def ensure_postgres(config: InfraConfig) -> bool:
@@ -162,7 +170,7 @@ def status(config: InfraConfig) -> tuple[list[str], bool]:
         pid = LocalPostgres(config).pid()
         pg_up = pid is not None
         where = f"running, pid {pid}" if pg_up else "stopped"
-    lines.append(f"postgres  {where:<28} {config.postgres_url}")
+    lines.append(f"{'postgres':<16} {where:<32} {config.postgres_url}")
     if external_kafka(config):
         kafka_up = run_blocking(kafka.metadata_ready(config.bootstrap_servers))
         where = "reachable" if kafka_up else "unreachable"
@@ -171,5 +179,5 @@ def status(config: InfraConfig) -> tuple[list[str], bool]:
         pid = LocalKafka(config).pid()
         kafka_up = pid is not None
         where = f"running, pid {pid}" if kafka_up else "stopped"
-    lines.append(f"kafka     {where:<28} {config.bootstrap_servers}")
+    lines.append(f"{'kafka':<16} {where:<32} {config.bootstrap_servers}")
     return lines, pg_up and kafka_up

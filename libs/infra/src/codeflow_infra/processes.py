@@ -157,6 +157,43 @@ def stop_process(pid: int, sig: signal.Signals, timeout: float) -> bool:
     return False
 
 
+def group_members(pgid: int) -> list[int]:
+    """Live processes (zombies excluded) in process group `pgid`."""
+    members = []
+    for pid in _all_pids():
+        try:
+            stat = (_PROC / str(pid) / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the parenthesised command name: state, ppid, pgrp, ...
+        fields = stat.rpartition(")")[2].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in {"Z", "X"}:
+            members.append(pid)
+    return members
+
+
+def stop_group(pgid: int, sig: signal.Signals, timeout: float) -> bool:
+    """Stop the session leader `pgid` and everything in its process group.
+
+    Sends `sig` to the group, waits up to `timeout` seconds for the leader, then SIGKILLs
+    whatever is left of the group (a worker the leader did not take down with it). True if
+    `sig` alone was enough.
+    """
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
+    clean = wait_for_exit(pgid, timeout)
+    deadline = time.monotonic() + 5
+    while group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leftovers = group_members(pgid)
+    if leftovers or not clean:
+        clean = False
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        wait_for_exit(pgid, 10)
+    return clean
+
+
 def read_pid(path: Path) -> int | None:
     try:
         return int(path.read_text().split()[0])
