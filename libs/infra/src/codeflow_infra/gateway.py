@@ -1,0 +1,161 @@
+"""The nginx gateway: its configuration rendered from deploy/gateway, and its process.
+
+nginx runs from the distribution's package (`/usr/sbin/nginx`) with a prefix directory of
+its own (`.local/gateway/`: the rendered `nginx.conf`, nginx's pid file, temp paths and the
+JSON access log in `logs/access.log`). Its error log goes to stderr, which the launcher
+appends to `.local/logs/gateway.log`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from codeflow_infra.components import Component
+from codeflow_infra.config import HOST, ConfigError
+
+logger = logging.getLogger("codeflow_infra")
+
+#: The upstream names the template routes to, one per service.
+UPSTREAMS = ("auth", "profiles", "repositories", "janitor")
+DEFAULT_NGINX = "/usr/sbin/nginx"
+DEFAULT_SIGNIN_RATE = "10r/s"
+DEFAULT_SIGNIN_BURST = 20
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+_RATE = re.compile(r"^[1-9][0-9]*r/[sm]$")
+_ADDRESS = re.compile(r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$")
+
+
+class GatewayError(RuntimeError):
+    """nginx is missing, or refuses the rendered configuration."""
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """What the template needs: where to listen, where each service is, the sign-in limit."""
+
+    prefix: Path
+    port: int
+    upstreams: Mapping[str, str]
+    listen_host: str = HOST
+    signin_rate: str = DEFAULT_SIGNIN_RATE
+    signin_burst: int = DEFAULT_SIGNIN_BURST
+
+    def values(self) -> dict[str, str]:
+        missing = [name for name in UPSTREAMS if name not in self.upstreams]
+        if missing:
+            raise ConfigError(f"no upstream address for {', '.join(missing)}")
+        for name, address in self.upstreams.items():
+            if not _ADDRESS.fullmatch(address):
+                raise ConfigError(f"upstream {name}: {address!r} is not host:port")
+        if not _RATE.fullmatch(self.signin_rate):
+            raise ConfigError(f"sign-in rate {self.signin_rate!r} is not like 10r/s")
+        return {
+            "prefix": str(self.prefix),
+            "listen": f"{self.listen_host}:{self.port}",
+            "signin_rate": self.signin_rate,
+            "signin_burst": str(self.signin_burst),
+            **{f"{name}_upstream": self.upstreams[name] for name in UPSTREAMS},
+        }
+
+
+def template_path(repo_root: Path | None) -> Path:
+    if repo_root is None:
+        raise ConfigError("cannot find deploy/gateway of the CodeFlow repository")
+    return repo_root / "deploy" / "gateway" / "nginx.conf.template"
+
+
+def render(template: str, settings: GatewaySettings) -> str:
+    """Fill the template's `{{ name }}` placeholders; an unknown name is an error."""
+    values = settings.values()
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise ConfigError(f"the gateway template names an unknown value {{{{ {name} }}}}")
+        return values[name]
+
+    return _PLACEHOLDER.sub(substitute, template)
+
+
+def nginx_binary(environ: Mapping[str, str] | None = None) -> str | None:
+    """`NGINX` if set, else /usr/sbin/nginx, else nginx on PATH; None if there is none."""
+    env = os.environ if environ is None else environ
+    configured = env.get("NGINX", "").strip()
+    if configured:
+        return configured
+    if os.access(DEFAULT_NGINX, os.X_OK):
+        return DEFAULT_NGINX
+    return shutil.which("nginx")
+
+
+def nginx_argv(nginx: str, prefix: Path, *extra: str) -> list[str]:
+    # -e: nginx opens its error log before reading the configuration; by default that is a
+    # file under /var/log, which an unprivileged user cannot write.
+    return [nginx, "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf"), "-e", "stderr", *extra]
+
+
+def prepare_prefix(prefix: Path) -> None:
+    for sub in ("logs", "tmp"):
+        (prefix / sub).mkdir(parents=True, exist_ok=True)
+
+
+def write_config(prefix: Path, content: str) -> bool:
+    """Write `prefix/nginx.conf` unless it already holds `content`; True if it changed."""
+    prepare_prefix(prefix)
+    path = prefix / "nginx.conf"
+    if path.exists() and path.read_text() == content:
+        return False
+    path.write_text(content)
+    return True
+
+
+def check_config(nginx: str, prefix: Path) -> None:
+    """Run `nginx -t` on the rendered configuration; raise with nginx's words if it fails."""
+    result = subprocess.run(
+        nginx_argv(nginx, prefix, "-t", "-q"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise GatewayError(f"nginx rejects {prefix / 'nginx.conf'}:\n{result.stderr.strip()}")
+
+
+def gateway_component(
+    *, nginx: str, prefix: Path, port: int, run_dir: Path, logs_dir: Path
+) -> Component:
+    """The gateway as a cluster component: ready when its own /healthz answers."""
+    return Component(
+        name="gateway",
+        argv=nginx_argv(nginx, prefix),
+        port=port,
+        ready_path="/healthz",
+        run_dir=run_dir,
+        logs_dir=logs_dir,
+        cwd=prefix,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        # The master renames itself "nginx: master process ..." but keeps its arguments.
+        marker=str(prefix / "nginx.conf"),
+        # SIGQUIT: finish the requests in flight, then exit (SIGTERM would drop them).
+        stop_signal=signal.SIGQUIT,
+    )
+
+
+def reload(component: Component) -> bool:
+    """Ask a running gateway to read its configuration again; False if it does not run."""
+    pid = component.pid()
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGHUP)
+    logger.info("gateway reloading its configuration")
+    return True

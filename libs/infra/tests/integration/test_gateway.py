@@ -1,0 +1,282 @@
+"""The nginx gateway in front of stub services: routing, the session check, problems, limits.
+
+The stubs are tiny ASGI apps on loopback ports; the gateway runs from the real template
+with nginx from the distribution's package, on a free port, in a temporary prefix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codeflow_infra import gateway
+from codeflow_infra.asgi import reserve_port, serve
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+TEMPLATE = Path(__file__).resolve().parents[4] / "deploy" / "gateway" / "nginx.conf.template"
+GOOD_COOKIE = "authjs.session-token=good"
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class Stub:
+    """An ASGI app answering every request with what it saw; auth's also answers verify."""
+
+    name: str
+    seen: list[dict[str, Any]] = field(default_factory=list)
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        request = {"path": scope["path"], "query": scope["query_string"].decode(), **headers}
+        self.seen.append(request)
+        status, extra = 200, []
+        if scope["path"] == "/auth/verify":
+            if GOOD_COOKIE in headers.get("cookie", ""):
+                extra = [(b"x-user-id", b"user-1"), (b"x-auth-token", b"jwt-of-user-1")]
+            else:
+                status = 401
+        body = json.dumps({"service": self.name, **request}).encode()
+        start_headers = [(b"content-type", b"application/json"), *extra]
+        await send({"type": "http.response.start", "status": status, "headers": start_headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Gateway:
+    port: int
+    prefix: Path
+    stubs: dict[str, Stub]
+
+    async def get(self, path: str, headers: Mapping[str, str] | None = None) -> Answer:
+        return await asyncio.to_thread(self._get, path, dict(headers or {}))
+
+    def _get(self, path: str, headers: dict[str, str]) -> Answer:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            answer_headers = {k.lower(): v for k, v in response.getheaders()}
+            return Answer(response.status, answer_headers, response.read())
+        finally:
+            connection.close()
+
+    def access_log(self) -> list[dict[str, Any]]:
+        lines = (self.prefix / "logs" / "access.log").read_text().splitlines()
+        return [json.loads(line) for line in lines]
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def nginx() -> str:
+    binary = gateway.nginx_binary()
+    if binary is None:
+        pytest.skip("nginx is not installed (Debian: apt-get install nginx)")
+    return binary
+
+
+@asynccontextmanager
+async def running_gateway(nginx: str, prefix: Path, up: tuple[str, ...]) -> AsyncIterator[Gateway]:
+    """A gateway whose services in `up` are stubs; the others' ports are closed."""
+    stubs = {name: Stub(name) for name in up}
+    upstreams = {name: f"127.0.0.1:{closed_port()}" for name in gateway.UPSTREAMS}
+    async with _stubs_served(stubs) as ports:
+        upstreams |= {name: f"127.0.0.1:{port}" for name, port in ports.items()}
+        port = closed_port()
+        settings = gateway.GatewaySettings(prefix=prefix, port=port, upstreams=upstreams)
+        gateway.write_config(prefix, gateway.render(TEMPLATE.read_text(), settings))
+        component = gateway.gateway_component(
+            nginx=nginx, prefix=prefix, port=port, run_dir=prefix, logs_dir=prefix / "logs"
+        )
+        component.start()
+        try:
+            await asyncio.to_thread(component.wait_ready, 15)
+            yield Gateway(port, prefix, stubs)
+        finally:
+            await asyncio.to_thread(component.stop)
+
+
+@asynccontextmanager
+async def _stubs_served(stubs: dict[str, Stub]) -> AsyncIterator[dict[str, int]]:
+    ports: dict[str, int] = {}
+    async with _serve_all(list(stubs.items()), ports):
+        yield ports
+
+
+@asynccontextmanager
+async def _serve_all(items: list[tuple[str, Stub]], ports: dict[str, int]) -> AsyncIterator[None]:
+    if not items:
+        yield
+        return
+    (name, stub), rest = items[0], items[1:]
+    sock = reserve_port()
+    ports[name] = sock.getsockname()[1]
+    async with serve(stub, sock=sock), _serve_all(rest, ports):
+        yield
+
+
+@pytest.fixture(scope="module")
+async def gw(nginx: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
+    prefix = tmp_path_factory.mktemp("gateway")
+    async with running_gateway(nginx, prefix, up=("auth", "profiles", "janitor")) as running:
+        yield running
+
+
+def assert_problem(answer: Answer, status: int, kind: str) -> None:
+    assert answer.status == status, answer.body
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["status"] == status
+    assert problem["type"] == f"urn:codeflow:problem:{kind}"
+
+
+async def test_an_api_call_without_a_session_gets_a_401_problem(gw: Gateway) -> None:
+    answer = await gw.get("/api/profiles/me")
+
+    assert_problem(answer, 401, "not-signed-in")
+    assert not any(seen["path"].startswith("/profiles") for seen in gw.stubs["profiles"].seen)
+
+
+async def test_a_signed_in_call_reaches_the_service_with_the_gateway_s_identity(
+    gw: Gateway,
+) -> None:
+    answer = await gw.get(
+        "/api/profiles/me?fields=all",
+        {"Cookie": GOOD_COOKIE, "Authorization": "Bearer forged", "X-User-Id": "someone-else"},
+    )
+
+    assert answer.status == 200, answer.body
+    seen = answer.json()
+    assert seen["service"] == "profiles"
+    assert (seen["path"], seen["query"]) == ("/profiles/me", "fields=all")
+    assert seen["authorization"] == "Bearer jwt-of-user-1"
+    assert seen["x-user-id"] == "user-1"
+    verify = gw.stubs["auth"].seen[-1]
+    assert verify["path"] == "/auth/verify"
+    assert verify["cookie"] == GOOD_COOKIE
+    assert "authorization" not in verify
+
+
+async def test_each_api_prefix_goes_to_its_own_service(gw: Gateway) -> None:
+    cookie = {"Cookie": GOOD_COOKIE}
+    janitor = await gw.get("/api/janitor/sweeps", cookie)
+    bare = await gw.get("/api/profiles", cookie)
+
+    assert (janitor.json()["service"], janitor.json()["path"]) == ("janitor", "/janitor/sweeps")
+    assert (bare.json()["service"], bare.json()["path"]) == ("profiles", "/profiles")
+
+
+async def test_auth_routes_pass_without_a_session_check_and_drop_forged_identity(
+    gw: Gateway,
+) -> None:
+    answer = await gw.get("/auth/session", {"Cookie": "a=b", "X-User-Id": "forged"})
+
+    seen = answer.json()
+    assert (seen["service"], seen["path"], seen["cookie"]) == ("auth", "/auth/session", "a=b")
+    assert "x-user-id" not in seen
+
+
+async def test_a_sane_request_id_is_kept_and_an_odd_one_replaced(gw: Gateway) -> None:
+    kept = await gw.get("/auth/session", {"X-Request-Id": "req-123.abc"})
+    replaced = await gw.get("/auth/session", {"X-Request-Id": "<script>"})
+
+    assert kept.headers["x-request-id"] == "req-123.abc"
+    assert kept.json()["x-request-id"] == "req-123.abc"
+    assert replaced.headers["x-request-id"] != "<script>"
+    assert replaced.json()["x-request-id"] == replaced.headers["x-request-id"]
+
+
+async def test_a_service_that_is_down_answers_a_502_problem(gw: Gateway) -> None:
+    answer = await gw.get("/api/repositories?page=1", {"Cookie": GOOD_COOKIE})
+
+    assert_problem(answer, 502, "service-unavailable")
+    assert answer.json()["request_id"] == answer.headers["x-request-id"]
+
+
+async def test_unknown_paths_answer_a_404_problem(gw: Gateway) -> None:
+    for path in ("/", "/nothing/here", "/api/unknown", "/_verify", "/_problem/502"):
+        assert_problem(await gw.get(path), 404, "not-found")
+
+
+async def test_the_openapi_documents_are_served_in_one_place(gw: Gateway) -> None:
+    index = await gw.get("/api/docs/")
+    auth = await gw.get("/api/docs/auth.json")
+    janitor = await gw.get("/api/docs/janitor.json")
+    missing = await gw.get("/api/docs/repositories.json")
+
+    assert set(index.json()["openapi"]) == {"auth", "profiles", "repositories", "janitor"}
+    assert auth.json()["path"] == "/auth/openapi.json"
+    assert janitor.json()["path"] == "/janitor/openapi.json"
+    assert_problem(missing, 502, "service-unavailable")
+
+
+async def test_sign_in_is_rate_limited_with_a_429_problem(gw: Gateway) -> None:
+    answers = await asyncio.gather(*(gw.get("/auth/signin/github") for _ in range(40)))
+
+    statuses = [answer.status for answer in answers]
+    assert 200 in statuses
+    limited = [answer for answer in answers if answer.status == 429]
+    assert limited, statuses
+    assert_problem(limited[0], 429, "rate-limited")
+
+
+async def test_the_access_log_has_one_json_object_per_request(gw: Gateway) -> None:
+    answer = await gw.get("/api/profiles/me", {"Cookie": GOOD_COOKIE, "X-Request-Id": "log-1"})
+    assert answer.status == 200
+
+    entry = await _eventually_logged(gw, "log-1")
+    assert entry["method"] == "GET"
+    assert entry["uri"] == "/api/profiles/me"
+    assert entry["status"] == 200
+    assert entry["user_id"] == "user-1"
+    assert entry["upstream_time"] not in ("", "-")
+    assert {"time", "request_time"} <= set(entry)
+
+
+async def _eventually_logged(gw: Gateway, request_id: str) -> dict[str, Any]:
+    # nginx writes the log line after the response has gone out.
+    for _ in range(50):
+        entries = [e for e in gw.access_log() if e["request_id"] == request_id]
+        if entries:
+            return entries[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no access log line for {request_id}")
+
+
+async def test_when_auth_is_down_api_calls_answer_a_503_problem(nginx: str, tmp_path: Path) -> None:
+    async with running_gateway(nginx, tmp_path, up=("profiles",)) as without_auth:
+        answer = await without_auth.get("/api/profiles/me", {"Cookie": GOOD_COOKIE})
+        sign_in = await without_auth.get("/auth/signin/github")
+
+    assert_problem(answer, 503, "service-unavailable")
+    assert_problem(sign_in, 502, "service-unavailable")

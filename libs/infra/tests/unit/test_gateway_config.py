@@ -1,0 +1,149 @@
+"""The gateway's nginx configuration as rendered from deploy/gateway/nginx.conf.template."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from codeflow_infra import gateway
+from codeflow_infra.config import ConfigError
+
+TEMPLATE = Path(__file__).resolve().parents[4] / "deploy" / "gateway" / "nginx.conf.template"
+UPSTREAMS = {
+    "auth": "127.0.0.1:18001",
+    "profiles": "127.0.0.1:18002",
+    "repositories": "127.0.0.1:18003",
+    "janitor": "127.0.0.1:18004",
+}
+
+
+def rendered(prefix: Path = Path("/srv/gw"), **overrides: object) -> str:
+    settings = gateway.GatewaySettings(prefix=prefix, port=18080, upstreams=UPSTREAMS)
+    if overrides:
+        settings = gateway.GatewaySettings(**{**settings.__dict__, **overrides})  # type: ignore[arg-type]
+    return gateway.render(TEMPLATE.read_text(), settings)
+
+
+def block(config: str, opening: str) -> str:
+    """The text of the block that starts with `opening` (up to its matching brace)."""
+    start = config.index(opening + " {")
+    depth = 0
+    for index in range(start, len(config)):
+        if config[index] == "{":
+            depth += 1
+        elif config[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return config[start : index + 1]
+    raise AssertionError(f"unclosed block {opening}")
+
+
+def test_every_placeholder_is_filled_and_only_loopback_is_listened_on() -> None:
+    config = rendered()
+
+    assert "{{" not in config
+    assert re.findall(r"^\s*listen (.+);", config, re.MULTILINE) == ["127.0.0.1:18080"]
+    for name, address in UPSTREAMS.items():
+        assert f"server {address} max_fails=0;" in block(config, f"upstream {name}")
+
+
+def test_everything_nginx_writes_stays_under_the_prefix() -> None:
+    config = rendered(Path("/srv/gw"))
+
+    for directive in ("pid", "client_body_temp_path", "proxy_temp_path", "access_log"):
+        [value] = re.findall(rf"^\s*{directive} (\S+)", config, re.MULTILINE)
+        assert value.startswith("/srv/gw/"), directive
+    assert "error_log stderr" in config
+
+
+def test_api_routes_strip_their_prefix_towards_their_service() -> None:
+    api = block(rendered(), "location /api/")
+
+    for name in ("profiles", "repositories", "janitor"):
+        assert f"proxy_pass http://{name}/{name}/;" in block(api, f"location /api/{name}/")
+        assert f"proxy_pass http://{name}/{name};" in block(api, f"location = /api/{name}")
+    assert "proxy_pass http://auth;" in block(rendered(), "location /auth/")
+
+
+def test_api_calls_are_checked_by_auth_verify_and_carry_its_token() -> None:
+    config = rendered()
+    api = block(config, "location /api/")
+    verify = block(config, "location = /_verify")
+
+    assert "auth_request /_verify;" in api
+    assert "auth_request_set $codeflow_token $upstream_http_x_auth_token;" in api
+    assert "auth_request_set $codeflow_user_id $upstream_http_x_user_id;" in api
+    assert "error_page 401 /_problem/401;" in api
+    assert "internal;" in verify
+    assert "proxy_pass http://auth/auth/verify;" in verify
+    assert "proxy_pass_request_body off;" in verify
+    assert "proxy_set_header Cookie $http_cookie;" in verify
+    authorization = block(config, "map $codeflow_token $codeflow_authorization")
+    assert 'default "Bearer $codeflow_token";' in authorization
+
+
+def test_client_supplied_identity_headers_are_always_replaced() -> None:
+    server = block(rendered(), "server")
+
+    assert "proxy_set_header Authorization $codeflow_authorization;" in server
+    assert "proxy_set_header X-User-Id $codeflow_user_id;" in server
+
+
+def test_sign_in_and_its_callback_are_rate_limited() -> None:
+    config = rendered(signin_rate="5r/s", signin_burst=7)
+
+    assert "zone=signin:1m rate=5r/s;" in config
+    assert "limit_req_status 429;" in config
+    for path in ("/auth/signin/", "/auth/callback/"):
+        assert "limit_req zone=signin burst=7 nodelay;" in block(config, f"location {path}")
+
+
+def test_the_openapi_documents_are_proxied_to_each_service() -> None:
+    config = rendered()
+
+    for name in ("auth", "profiles", "repositories", "janitor"):
+        location = block(config, f"location = /api/docs/{name}.json")
+        assert f"proxy_pass http://{name}/{name}/openapi.json;" in location
+
+
+def test_every_error_nginx_makes_has_a_problem_document() -> None:
+    config = rendered()
+    pages = set(re.findall(r"error_page \d+(?: =\d+)? (/_problem/\S+);", config))
+
+    problems = block(config, "location /_problem/")
+    for page in pages:
+        assert f"location = {page} " in problems
+    assert "default_type application/problem+json;" in problems
+
+
+def test_a_bad_setting_is_refused_before_nginx_sees_it() -> None:
+    with pytest.raises(ConfigError, match="not host:port"):
+        rendered(upstreams={**UPSTREAMS, "auth": "127.0.0.1:1; evil"})
+    with pytest.raises(ConfigError, match="no upstream address for janitor"):
+        rendered(upstreams={k: v for k, v in UPSTREAMS.items() if k != "janitor"})
+    with pytest.raises(ConfigError, match="not like 10r/s"):
+        rendered(signin_rate="fast")
+
+
+def test_an_unknown_placeholder_in_the_template_is_an_error() -> None:
+    settings = gateway.GatewaySettings(prefix=Path("/x"), port=1, upstreams=UPSTREAMS)
+
+    with pytest.raises(ConfigError, match="unknown value"):
+        gateway.render("listen {{ nope }};", settings)
+
+
+def test_nginx_accepts_the_rendered_configuration(tmp_path: Path) -> None:
+    nginx = gateway.nginx_binary()
+    if nginx is None:
+        pytest.skip("nginx is not installed (Debian: apt-get install nginx)")
+    gateway.write_config(tmp_path, rendered(tmp_path))
+
+    gateway.check_config(nginx, tmp_path)  # raises with nginx's message if it refuses
+
+    result = subprocess.run(
+        gateway.nginx_argv(nginx, tmp_path, "-t"), capture_output=True, text=True, check=False
+    )
+    assert "[warn]" not in result.stderr, result.stderr
