@@ -1,8 +1,24 @@
 # The local cluster (libs/infra, deploy/gateway). Included by the root Makefile.
+# Ports and locations come from the environment: GATEWAY_PORT, AUTH_PORT, PROFILES_PORT,
+# REPOSITORIES_PORT, JANITOR_PORT, GITHUB_EMULATOR_PORT and the infrastructure's
+# (see libs/infra/README.md).
 
 UV ?= uv
+CLUSTER := $(UV) run python -m codeflow_infra cluster
+# `make logs S=auth` shows one piece's log; `F=0` prints the last lines and returns.
+S ?=
+F ?= 1
 
-.PHONY: up down
-up: infra-up ## Start the local cluster (for now: PostgreSQL and Kafka)
+.PHONY: up down ps logs
 
-down: infra-down ## Stop the local cluster
+up: ## Start the whole local cluster (infrastructure, services, GitHub stand-in, gateway on :8080)
+	$(CLUSTER) up
+
+down: ## Stop the whole local cluster; no process is left behind (data is kept)
+	$(CLUSTER) down
+
+ps: ## Show each piece of the local cluster: running, ready, address (exit 3 if any is not)
+	$(CLUSTER) ps
+
+logs: ## Follow the cluster's logs (S=auth for one piece, F=0 to print and return)
+	$(CLUSTER) logs $(S) $(if $(filter 1,$(F)),--follow)

@@ -1,4 +1,4 @@
-"""`python -m codeflow_infra {up,down,reset,status,run,jars}`: the operator's entry point."""
+"""`python -m codeflow_infra {up,down,reset,status,run,jars,cluster}`: the operator's commands."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
-from codeflow_infra import launcher
+from codeflow_infra import cluster_cli, launcher
+from codeflow_infra.components import ComponentError
 from codeflow_infra.config import ConfigError, InfraConfig
+from codeflow_infra.gateway import GatewayError
 from codeflow_infra.kafka_broker import KafkaStartError, LocalKafka
 from codeflow_infra.postgres_server import PostgresStartError
 
@@ -42,21 +44,32 @@ def _parser() -> argparse.ArgumentParser:
         usage="python -m codeflow_infra run -- COMMAND [ARG ...]",
     )
     run.add_argument("argv", nargs=argparse.REMAINDER, help="the command to run")
+    cluster_cli.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    tag = "cluster" if args.command == "cluster" else "infra"
     logging.basicConfig(
         level=logging.INFO,
-        format="%(asctime)s infra: %(message)s",
+        format=f"%(asctime)s {tag}: %(message)s",
         datefmt="%H:%M:%S",
         stream=sys.stderr,
     )
     try:
+        if args.command == "cluster":
+            return cluster_cli.dispatch(args)
         config = InfraConfig.from_env()
         return _dispatch(args, config)
-    except (ConfigError, KafkaStartError, PostgresStartError, TimeoutError) as error:
+    except (
+        ComponentError,
+        ConfigError,
+        GatewayError,
+        KafkaStartError,
+        PostgresStartError,
+        TimeoutError,
+    ) as error:
         logger.error("%s", error)
         return 1
 

@@ -1,0 +1,157 @@
+"""The local cluster's ports, URLs and each process's environment, read from the environment.
+
+Everything listens on 127.0.0.1; only the gateway's routes are meant to be used from outside
+the machine's own processes. Every port can be moved with a variable, so a second cluster
+(a test's, another checkout's) can run beside the first.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codeflow_infra import postgres
+from codeflow_infra.config import HOST, ConfigError, InfraConfig, env_port
+
+#: The services in the order they start (auth first: the others fetch its JWKS).
+SERVICES = ("auth", "profiles", "repositories", "janitor")
+
+DEFAULT_SERVICE_PORTS: Mapping[str, int] = {
+    "auth": 8001,
+    "profiles": 8002,
+    "repositories": 8003,
+    "janitor": 8004,
+}
+DEFAULT_GATEWAY_PORT = 8080
+DEFAULT_EMULATOR_PORT = 9000
+
+#: The OAuth app the GitHub emulator registers for loopback callbacks (its fixtures').
+DEV_GITHUB_CLIENT_ID = "codeflow-dev-client"
+DEV_GITHUB_CLIENT_SECRET = "codeflow-dev-secret"  # noqa: S105 - the emulator's, not a secret
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """What `cluster up` starts and how each process is configured.
+
+    `environ` is the environment the cluster was started from; every process inherits it,
+    with the cluster's own settings laid over it.
+    """
+
+    infra: InfraConfig
+    environ: Mapping[str, str]
+    service_ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SERVICE_PORTS))
+    gateway_port: int = DEFAULT_GATEWAY_PORT
+    emulator_port: int = DEFAULT_EMULATOR_PORT
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ClusterConfig:
+        env = dict(os.environ if environ is None else environ)
+        ports = {
+            name: env_port(env, f"{name.upper()}_PORT", default)
+            for name, default in DEFAULT_SERVICE_PORTS.items()
+        }
+        config = cls(
+            infra=InfraConfig.from_env(env),
+            environ=env,
+            service_ports=ports,
+            gateway_port=env_port(env, "GATEWAY_PORT", DEFAULT_GATEWAY_PORT),
+            emulator_port=env_port(env, "GITHUB_EMULATOR_PORT", DEFAULT_EMULATOR_PORT),
+        )
+        config.check_ports()
+        return config
+
+    def check_ports(self) -> None:
+        """Refuse two pieces of the cluster (or the infrastructure) on one port."""
+        ports = {
+            "POSTGRES_PORT": self.infra.postgres_port,
+            "KAFKA_PORT": self.infra.kafka_port,
+            "KAFKA_CONTROLLER_PORT": self.infra.kafka_controller_port,
+            "GATEWAY_PORT": self.gateway_port,
+            **{f"{name.upper()}_PORT": port for name, port in self.service_ports.items()},
+        }
+        if self.uses_emulator:
+            ports["GITHUB_EMULATOR_PORT"] = self.emulator_port
+        seen: dict[int, str] = {}
+        for name, port in ports.items():
+            if port in seen:
+                raise ConfigError(f"{name} and {seen[port]} are both {port}")
+            seen[port] = name
+
+    @property
+    def local_dir(self) -> Path:
+        return self.infra.local_dir
+
+    @property
+    def uses_emulator(self) -> bool:
+        """No GitHub OAuth app is configured, so the local GitHub stand-in takes its place."""
+        return not self.environ.get("GITHUB_CLIENT_ID", "").strip()
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{HOST}:{self.gateway_port}"
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://{HOST}:{self.emulator_port}"
+
+    @property
+    def public_url(self) -> str:
+        """Where browsers reach CodeFlow: `AUTH_URL` (or the seed's `NEXTAUTH_URL`) if set."""
+        for name in ("AUTH_URL", "NEXTAUTH_URL"):
+            value = self.environ.get(name, "").strip()
+            if value:
+                return value.rstrip("/")
+        return self.gateway_url
+
+    @property
+    def jwt_issuer(self) -> str:
+        # Auth names itself by its public URL, so that is what every service must expect.
+        return f"{self.public_url}/auth"
+
+    @property
+    def jwks_url(self) -> str:
+        # Straight to auth, not through the gateway: the services start before it.
+        return f"{self.service_url('auth')}/auth/.well-known/jwks.json"
+
+    def service_url(self, name: str) -> str:
+        return f"http://{HOST}:{self.service_ports[name]}"
+
+    def database_url(self, name: str) -> str:
+        """Service `name`'s own database on the infrastructure's PostgreSQL server."""
+        return postgres.database_url(self.infra.postgres_url, f"codeflow_{name}")
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """The environment of service `name`, for both `migrate` and `serve`."""
+        env = dict(self.environ)
+        env.setdefault("CODEFLOW_ENV", "development")
+        database_url = self.database_url(name)
+        prefix = name.upper()
+        env.update(
+            {
+                # Both names: the prefixed one wins, and the bare one (which the infrastructure
+                # exports as its maintenance database) must not point anywhere else.
+                f"{prefix}_DATABASE_URL": database_url,
+                "DATABASE_URL": database_url,
+                f"{prefix}_PORT": str(self.service_ports[name]),
+                "KAFKA_BOOTSTRAP_SERVERS": self.infra.bootstrap_servers,
+                "AUTH_URL": self.public_url,
+                "CODEFLOW_JWKS_URL": self.jwks_url,
+                "CODEFLOW_JWT_ISSUER": self.jwt_issuer,
+            }
+        )
+        if self.uses_emulator:
+            env.update(
+                {
+                    "GITHUB_CLIENT_ID": DEV_GITHUB_CLIENT_ID,
+                    "GITHUB_CLIENT_SECRET": DEV_GITHUB_CLIENT_SECRET,
+                    "GITHUB_OAUTH_BASE_URL": self.emulator_url,
+                    "GITHUB_API_BASE_URL": self.emulator_url,
+                }
+            )
+        return env
+
+    def emulator_env(self) -> dict[str, str]:
+        return dict(self.environ)

@@ -1,0 +1,150 @@
+"""`cluster up` twice, then `cluster down`, through the CLI on a private directory and ports.
+
+The cluster gets its own PostgreSQL and Kafka here (not the session's), so that its
+services' consumer groups never meet those of a cluster someone is using.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from codeflow_infra import gateway, processes
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+PORT_NAMES = (
+    "POSTGRES_PORT",
+    "KAFKA_PORT",
+    "KAFKA_CONTROLLER_PORT",
+    "GATEWAY_PORT",
+    "AUTH_PORT",
+    "PROFILES_PORT",
+    "REPOSITORIES_PORT",
+    "JANITOR_PORT",
+    "GITHUB_EMULATOR_PORT",
+)
+# Settings of the caller's own cluster that must not leak into this one.
+FOREIGN = {
+    "DATABASE_URL",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "GITHUB_CLIENT_ID",
+    "AUTH_URL",
+    "NEXTAUTH_URL",
+}
+
+
+def free_ports(count: int) -> list[int]:
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+@dataclass
+class LocalCluster:
+    local_dir: Path
+    env: dict[str, str]
+
+    def port(self, name: str) -> int:
+        return int(self.env[name])
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "codeflow_infra", "cluster", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=400,
+            check=False,
+        )
+
+    def pids(self) -> dict[str, int]:
+        run_dir = self.local_dir / "run"
+        found = {path.stem: processes.read_pid(path) for path in run_dir.glob("*.pid")}
+        return {name: pid for name, pid in found.items() if pid is not None}
+
+    def get(self, path: str) -> tuple[int, str, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port("GATEWAY_PORT"), timeout=10)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.getheader("content-type", ""), response.read()
+        finally:
+            connection.close()
+
+    def remaining_processes(self) -> list[str]:
+        return [
+            f"{pid}: {' '.join(processes.cmdline(pid))}"
+            for pid in processes.pids_referencing(self.local_dir)
+        ]
+
+
+@pytest.fixture
+def local_cluster(tmp_path: Path) -> Iterator[LocalCluster]:
+    if gateway.nginx_binary() is None:
+        pytest.skip("nginx is not installed (Debian: apt-get install nginx)")
+    local_dir = tmp_path / "local"
+    env = {key: value for key, value in os.environ.items() if key not in FOREIGN}
+    env |= dict(zip(PORT_NAMES, map(str, free_ports(len(PORT_NAMES))), strict=True))
+    env["CODEFLOW_LOCAL_DIR"] = str(local_dir)
+    cluster = LocalCluster(local_dir, env)
+    try:
+        yield cluster
+    finally:
+        cluster.cli("down")
+        for pid in processes.pids_referencing(local_dir):  # only processes this test started
+            processes.stop_process(pid, signal.SIGKILL, 10)
+
+
+async def test_up_twice_changes_nothing_and_down_leaves_no_process(
+    local_cluster: LocalCluster,
+) -> None:
+    started = time.monotonic()
+    first = await asyncio.to_thread(local_cluster.cli, "up")
+    print(f"first up: {time.monotonic() - started:.1f} s\n{first.stderr}")
+    assert first.returncode == 0, first.stderr
+    assert f"http://127.0.0.1:{local_cluster.port('GATEWAY_PORT')}" in first.stdout
+    pids = local_cluster.pids()
+    assert {"postgres", "kafka", "github-emulator", "gateway"} <= set(pids), pids
+    assert all(processes.is_alive(pid) for pid in pids.values()), pids
+
+    status, content_type, body = await asyncio.to_thread(local_cluster.get, "/api/profiles/me")
+    assert (status, content_type) == (401, "application/problem+json"), body
+    if "auth" in pids:
+        status, _, body = await asyncio.to_thread(local_cluster.get, "/api/docs/auth.json")
+        assert status == 200
+        assert json.loads(body)["info"]["title"]
+    assert (await asyncio.to_thread(local_cluster.cli, "ps")).returncode == 0
+
+    started = time.monotonic()
+    second = await asyncio.to_thread(local_cluster.cli, "up")
+    assert second.returncode == 0, second.stderr
+    assert time.monotonic() - started < 30
+    assert "gateway already running" in second.stderr
+    assert "started" not in second.stderr
+    assert local_cluster.pids() == pids
+
+    down = await asyncio.to_thread(local_cluster.cli, "down")
+    assert down.returncode == 0, down.stderr
+    for name, pid in pids.items():
+        assert not processes.is_alive(pid), f"{name} (pid {pid}) still runs"
+        assert processes.group_members(pid) == [], f"{name}'s process group outlived it"
+    assert local_cluster.remaining_processes() == []
+    for name in PORT_NAMES:
+        assert not processes.port_accepts("127.0.0.1", local_cluster.port(name)), name
+    assert (await asyncio.to_thread(local_cluster.cli, "ps")).returncode == 3
