@@ -1,0 +1,98 @@
+"""A running janitor on its own migrated database, the real Kafka, and admin/user tokens.
+
+``start_janitor(**overrides)`` serves the janitor over real HTTP on loopback. Its consumer
+group is new for each start and begins at the current end of the topics, so messages that
+other tests left on the shared topics never reach it.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from codeflow_contracts.topics import ALL_TOPICS
+from codeflow_infra.asgi import serve
+from codeflow_infra.kafka import create_topics
+from codeflow_janitor.config import JanitorSettings
+from codeflow_janitor.main import create_app
+from codeflow_messaging import SessionFactory, create_engine, create_session_factory
+from codeflow_service.testing import ISSUER, TestTokens, migrated_database
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from janitor_support import Janitor, StartJanitor, start_group_at_end
+
+ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+
+
+@pytest.fixture
+async def janitor_database_url(postgres_url: str) -> AsyncIterator[str]:
+    """A new database at the latest migration; dropped after the test."""
+    async with migrated_database(postgres_url, ALEMBIC_INI, prefix="janitor_test") as url:
+        yield url
+
+
+@pytest.fixture
+async def janitor_sessions(janitor_database_url: str) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(janitor_database_url)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def tokens() -> AsyncIterator[TestTokens]:
+    """JWTs as auth signs them, verified through a JWKS served on loopback."""
+    async with TestTokens().served() as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
+    """A plain producer, standing in for auth, profiles and repositories."""
+    await create_topics(kafka_bootstrap_servers, ALL_TOPICS)
+    kafka = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, acks="all")
+    await kafka.start()
+    yield kafka
+    await kafka.stop()
+
+
+@pytest.fixture
+async def start_janitor(
+    janitor_database_url: str,
+    janitor_sessions: SessionFactory,
+    kafka_bootstrap_servers: str,
+    tokens: TestTokens,
+    producer: AIOKafkaProducer,
+) -> AsyncIterator[StartJanitor]:
+    """Start the janitor (settings overridable) for the rest of the test."""
+    async with AsyncExitStack() as stack:
+
+        async def start(**overrides: Any) -> Janitor:
+            options: dict[str, Any] = {
+                "environment": "test",
+                "database_url": janitor_database_url,
+                "kafka_bootstrap_servers": kafka_bootstrap_servers,
+                "jwks_url": tokens.jwks_url,
+                "jwt_issuer": ISSUER,
+                "consumer_group": f"janitor-test-{uuid.uuid4().hex[:8]}",
+                "inactive_after": "PT3S",
+                "sweep_interval": 0,
+                "max_deletion_share": 1.0,
+                "ack_timeout": "PT1H",
+                "resend_check_interval": 0.2,
+                "relay_poll_interval": 0.05,
+            }
+            options.update(overrides)
+            settings = JanitorSettings(**options)
+            await start_group_at_end(kafka_bootstrap_servers, settings.consumer_group)
+            url = await stack.enter_async_context(serve(create_app(settings)))
+            return Janitor(url, settings, janitor_sessions, tokens, producer)
+
+        yield start
