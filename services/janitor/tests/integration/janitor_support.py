@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -136,9 +136,12 @@ class Janitor:
         """Every ``DeleteUserData`` about ``user_id`` on the commands topic, oldest first."""
         records = await read_topic(self.settings.kafka_bootstrap_servers, USER_DELETION_COMMANDS)
         envelopes = [parse_envelope(r.value) for r in records if r.key == user_id.encode()]
-        return sorted(
-            (e for e in envelopes if isinstance(e.data, DeleteUserData)), key=lambda e: e.time
-        )
+        commands = [
+            cast(Envelope[DeleteUserData], e)
+            for e in envelopes
+            if isinstance(e.data, DeleteUserData)
+        ]
+        return sorted(commands, key=lambda e: e.time)
 
     async def wait_for_commands(
         self, user_id: str, count: int = 1

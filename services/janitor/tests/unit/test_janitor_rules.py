@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -29,7 +30,7 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
         ("1:00:00", timedelta(hours=1)),
     ],
 )
-def test_a_duration_may_be_written_in_any_usual_form(written: object, meant: timedelta) -> None:
+def test_a_duration_may_be_written_in_any_usual_form(written: Any, meant: timedelta) -> None:
     assert JanitorSettings(inactive_after=written).inactive_after == meant
 
 
@@ -65,7 +66,7 @@ def test_the_settings_come_from_janitor_variables(monkeypatch: pytest.MonkeyPatc
         {"sweep_interval": -1},
     ],
 )
-def test_nonsense_settings_are_refused(bad: dict[str, object]) -> None:
+def test_nonsense_settings_are_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         JanitorSettings(**bad)
 

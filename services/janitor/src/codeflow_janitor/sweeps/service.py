@@ -78,7 +78,9 @@ class SweepReport:
             f"skipped; {self.already_pending} already being deleted, "
             f"{self.known_users} known user(s)"
         )
-        return f"{text}; refused: {self.refusal}" if self.refusal else text
+        if self.refusal is None:
+            return text
+        return f"{text}; {'would be refused' if self.dry_run else 'refused'}: {self.refusal}"
 
 
 async def sweep_inactive_users(
