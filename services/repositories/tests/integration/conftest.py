@@ -26,7 +26,7 @@ from codeflow_service.testing import TestTokens, migrated_database
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+from repositories_support import ALEMBIC_INI
 
 
 @dataclass(frozen=True)

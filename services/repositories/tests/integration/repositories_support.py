@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
 from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory
+
+ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 
 _github_ids = itertools.count(1_000_000_000)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from repositories_support import changes, outbox_events, repository, rows_of
 
@@ -168,3 +170,20 @@ async def test_every_endpoint_refuses_a_caller_without_a_valid_token(
         ]
     assert [a.status_code for a in answers] == [401] * len(answers)
     assert all(a.headers["www-authenticate"].startswith("Bearer") for a in answers)
+
+
+async def test_concurrent_monitoring_of_one_repository_makes_one_row_and_one_event(
+    repositories_service, new_user
+) -> None:
+    user = new_user()
+    body = repository()
+    async with repositories_service.client_for(user) as client:
+        answers = await asyncio.gather(
+            *(client.post("/repositories", json=body) for _ in range(10))
+        )
+    assert sorted(a.status_code for a in answers) == [200] * 9 + [201]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert len(await rows_of(repositories_service.sessions, user)) == 1
+    assert [c for _, c in changes(await outbox_events(repositories_service.sessions, user))] == [
+        "monitored"
+    ]

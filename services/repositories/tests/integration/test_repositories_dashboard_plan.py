@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from repositories_support import ALEMBIC_INI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
@@ -19,7 +20,6 @@ from codeflow_service.testing import migrated_database
 
 pytestmark = pytest.mark.integration
 
-ALEMBIC_INI = __import__("conftest").ALEMBIC_INI
 USERS = 250
 ROWS = 12_500
 HEAVY_USER, HEAVY_ROWS = "user9999", 2_500

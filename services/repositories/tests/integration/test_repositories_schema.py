@@ -7,14 +7,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 from alembic import command
+from repositories_support import ALEMBIC_INI
 from sqlalchemy import text
 
 from codeflow_messaging import create_engine
 from codeflow_service.testing import alembic_config, migrated_database
 
 pytestmark = pytest.mark.integration
-
-ALEMBIC_INI = __import__("conftest").ALEMBIC_INI
 
 
 @pytest.fixture
