@@ -87,7 +87,8 @@ class Cluster:
         nginx = gateway.nginx_binary(self.config.environ)
         if nginx is None:
             raise gateway.GatewayError(
-                "nginx is not installed: apt-get install nginx (or set NGINX to its path)"
+                "nginx is not installed (Debian: apt-get install nginx), or NGINX does not "
+                "name an executable"
             )
         return gateway.gateway_component(
             nginx=nginx,

@@ -91,7 +91,7 @@ def nginx_binary(environ: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if environ is None else environ
     configured = env.get("NGINX", "").strip()
     if configured:
-        return configured
+        return configured if os.access(configured, os.X_OK) else None
     if os.access(DEFAULT_NGINX, os.X_OK):
         return DEFAULT_NGINX
     return shutil.which("nginx")
