@@ -1,0 +1,250 @@
+"""docker-compose.yml: valid by the Compose specification, and the cluster it describes is
+the one ARCHITECTURE.md promises (ordered start, health checks, one public port, no secrets).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+
+from codeflow_auth.config import AuthSettings, InsecureConfiguration
+from codeflow_contracts.topics import ALL_TOPICS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the containers listen on
+SERVICES = {"auth": 8001, "profiles": 8002, "repositories": 8003, "janitor": 8004}
+DEVELOPMENT_ENV = REPO_ROOT / "deploy" / "compose" / "development.env"
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE_KEY|_KEYS$|DATABASE_URL$")
+CREDENTIALS_IN_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+
+CLI = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            values[name.strip()] = value.strip()
+    return values
+
+
+def long_running(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: service
+        for name, service in config["services"].items()
+        if service.get("restart") != "no"
+    }
+
+
+def test_the_compose_file_is_valid_by_the_compose_specification(compose_cli: CLI) -> None:
+    for profile_args in ((), ("--profile", "emulator")):
+        result = compose_cli(*profile_args, "config", "--quiet")
+        assert result.returncode == 0, result.stderr
+
+
+def test_the_validation_catches_a_misspelt_key(compose_cli: CLI, tmp_path: Path) -> None:
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(COMPOSE_FILE.read_text().replace("healthcheck:", "healtcheck:", 1))
+    result = compose_cli("config", "--quiet", file=broken)
+    assert result.returncode != 0
+    assert "healtcheck" in result.stderr
+
+
+def test_only_the_gateway_publishes_a_port_and_only_on_loopback(
+    compose_config: dict[str, Any],
+) -> None:
+    publishing = {name for name, s in compose_config["services"].items() if s.get("ports")}
+    assert publishing == {"gateway"}
+    (port,) = compose_config["services"]["gateway"]["ports"]
+    assert (port["host_ip"], port["published"], port["target"]) == ("127.0.0.1", "8080", 8080)
+
+
+def test_the_emulator_is_an_opt_in_profile_published_on_loopback(
+    compose_config_with_emulator: dict[str, Any],
+) -> None:
+    services = compose_config_with_emulator["services"]
+    emulator = services["github-emulator"]
+    assert emulator["profiles"] == ["emulator"]
+    assert [p["host_ip"] for p in emulator["ports"]] == ["127.0.0.1"]
+    assert "github.localhost" in emulator["networks"]["default"]["aliases"]
+    assert {name for name, s in services.items() if s.get("ports")} == {
+        "gateway",
+        "github-emulator",
+    }
+
+
+def test_every_long_running_container_has_a_health_check(
+    compose_config_with_emulator: dict[str, Any],
+) -> None:
+    for name, service in long_running(compose_config_with_emulator).items():
+        healthcheck = service.get("healthcheck", {})
+        assert healthcheck.get("test"), name
+        assert not healthcheck.get("disable"), name
+
+
+def test_a_service_counts_as_healthy_only_once_it_is_ready(
+    compose_config: dict[str, Any],
+) -> None:
+    for name, port in SERVICES.items():
+        test = compose_config["services"][name]["healthcheck"]["test"]
+        assert test[-1] == f"http://127.0.0.1:{port}/readyz", name
+
+
+def test_every_dependency_waits_for_health_or_completion(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+    for name, service in services.items():
+        for dependency, how in service.get("depends_on", {}).items():
+            expected = (
+                "service_completed_successfully"
+                if services[dependency].get("restart") == "no"
+                else "service_healthy"
+            )
+            assert how["condition"] == expected, f"{name} -> {dependency}"
+
+
+def test_each_service_is_migrated_by_its_own_image_before_it_serves(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+    for name, port in SERVICES.items():
+        service, migrate = services[name], services[f"{name}-migrate"]
+        assert migrate["image"] == service["image"] == f"codeflow-{name}:dev"
+        assert migrate["command"] == ["migrate"]
+        assert migrate["restart"] == "no"
+        assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert service["depends_on"][f"{name}-migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+        assert service["depends_on"]["kafka-topics"]["condition"] == (
+            "service_completed_successfully"
+        )
+        assert service["command"] == ["serve", "--host", ALL_INTERFACES, "--port", str(port)]
+        build = service["build"]
+        assert build["dockerfile"] == "deploy/docker/Dockerfile"
+        assert build["args"] == {"PACKAGE": f"codeflow-{name}", "PORT": str(port)}
+
+
+def test_the_other_services_wait_for_auth_whose_keys_they_need(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+    for name in ("profiles", "repositories", "janitor"):
+        assert services[name]["depends_on"]["auth"]["condition"] == "service_healthy"
+        assert services[name]["environment"]["CODEFLOW_JWKS_URL"] == (
+            "http://auth:8001/auth/.well-known/jwks.json"
+        )
+
+
+def test_the_gateway_waits_for_every_service_and_routes_to_their_ports(
+    compose_config: dict[str, Any],
+) -> None:
+    gateway = compose_config["services"]["gateway"]
+    assert set(gateway["depends_on"]) == set(SERVICES)
+    for name, port in SERVICES.items():
+        assert gateway["environment"][f"{name.upper()}_UPSTREAM"] == f"{name}:{port}"
+    assert gateway["user"] not in ("", "0", "root")
+    assert gateway["read_only"] is True
+
+
+def test_the_topics_job_creates_every_contract_topic(compose_config: dict[str, Any]) -> None:
+    script = " ".join(compose_config["services"]["kafka-topics"]["command"])
+    for topic in ALL_TOPICS:
+        assert topic in script
+    assert "--if-not-exists" in script
+
+
+def test_postgres_gets_one_database_per_service(compose_config: dict[str, Any]) -> None:
+    init = (REPO_ROOT / "deploy" / "compose" / "postgres-init.sql").read_text()
+    created = set(re.findall(r"CREATE DATABASE (\w+);", init))
+    assert created == {f"codeflow_{name}" for name in SERVICES}
+    env = read_env_file(DEVELOPMENT_ENV)
+    for name in SERVICES:
+        assert env[f"{name.upper()}_DATABASE_URL"].endswith(f"@postgres:5432/codeflow_{name}")
+    image = compose_config["services"]["postgres"]["image"]
+    assert re.fullmatch(r"postgres:\d+", image), "pin PostgreSQL's major version"
+
+
+def test_the_file_itself_holds_no_secret() -> None:
+    text = COMPOSE_FILE.read_text()
+    raw = yaml.safe_load(text)
+    assert not CREDENTIALS_IN_URL.search(text)
+    for name, service in raw["services"].items():
+        environment = service.get("environment", {})
+        assert isinstance(environment, dict), name
+        assert not [key for key in environment if SECRET_NAME.search(key)], name
+    secrets = {
+        value for key, value in read_env_file(DEVELOPMENT_ENV).items() if SECRET_NAME.search(key)
+    }
+    assert secrets
+    assert not [value for value in secrets if value in text]
+
+
+def test_settings_come_from_the_development_file_then_an_ignored_local_one(
+    compose_config: dict[str, Any],
+) -> None:
+    raw = yaml.safe_load(COMPOSE_FILE.read_text())
+    files = raw["x-settings"]["env_file"]
+    assert files == [
+        {"path": "deploy/compose/development.env"},
+        {"path": "deploy/compose/local.env", "required": False},
+    ]
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "deploy/compose/local.env"], cwd=REPO_ROOT, check=False
+    )
+    assert ignored.returncode == 0, "deploy/compose/local.env must be git-ignored"
+    assert compose_config["services"]["auth"]["environment"]["CODEFLOW_ENV"] == "development"
+
+
+def test_the_development_secrets_are_refused_outside_development(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("AUTH_", "GITHUB_", "NEXTAUTH_")) or name == "CODEFLOW_ENV":
+            monkeypatch.delenv(name)
+    for name, value in read_env_file(DEVELOPMENT_ENV).items():
+        monkeypatch.setenv(name, value)
+    AuthSettings().check_secrets()  # accepted as they are: CODEFLOW_ENV=development
+    monkeypatch.setenv("CODEFLOW_ENV", "production")
+    with pytest.raises(InsecureConfiguration) as refused:
+        AuthSettings().check_secrets()
+    for variable in ("AUTH_SECRET", "GITHUB_CLIENT_SECRET", "GITHUB_CLIENT_ID"):
+        assert variable in str(refused.value)
+
+
+def test_the_gateway_script_renders_a_configuration_nginx_accepts(tmp_path: Path) -> None:
+    nginx = shutil.which("nginx", path="/usr/sbin:/usr/bin:/sbin:/bin")
+    if nginx is None:
+        pytest.skip("nginx is not installed")
+    env = {
+        "PATH": f"{Path(nginx).parent}:/usr/bin:/bin",
+        "GATEWAY_TEMPLATE": str(REPO_ROOT / "deploy" / "gateway" / "nginx.conf.template"),
+        "GATEWAY_PREFIX": str(tmp_path),
+        "GATEWAY_LISTEN": "127.0.0.1:18080",
+        # Container names do not resolve here, and nginx resolves upstreams when it starts.
+        **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{port}" for name, port in SERVICES.items()},
+    }
+    result = subprocess.run(
+        ["sh", str(REPO_ROOT / "deploy" / "compose" / "gateway.sh"), "-t", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    rendered = (tmp_path / "nginx.conf").read_text()
+    assert "{{" not in rendered
+    assert "listen 127.0.0.1:18080;" in rendered
+    assert os.readlink(tmp_path / "logs" / "access.log") == "/dev/stdout"
