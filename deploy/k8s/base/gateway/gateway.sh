@@ -1,0 +1,34 @@
+#!/bin/sh
+# The gateway in a container: render deploy/gateway/nginx.conf.template for container
+# networking, then run nginx in the foreground as the container's (unprivileged) user.
+#
+# Settings (all optional): GATEWAY_TEMPLATE, GATEWAY_PREFIX (a writable directory),
+# GATEWAY_LISTEN, AUTH_UPSTREAM, PROFILES_UPSTREAM, REPOSITORIES_UPSTREAM, JANITOR_UPSTREAM
+# (host:port of each service), GATEWAY_SIGNIN_RATE, GATEWAY_SIGNIN_BURST.
+# Arguments are passed to nginx, e.g. `-t` to only check the configuration.
+set -eu
+
+template="${GATEWAY_TEMPLATE:-/etc/codeflow/nginx.conf.template}"
+prefix="${GATEWAY_PREFIX:-/tmp/gateway}"
+
+mkdir -p "$prefix/logs" "$prefix/tmp"
+# The JSON access log goes to the container's output, like the error log.
+ln -sf /dev/stdout "$prefix/logs/access.log"
+
+sed \
+    -e "s|{{ *prefix *}}|$prefix|g" \
+    -e "s|{{ *listen *}}|${GATEWAY_LISTEN:-0.0.0.0:8080}|g" \
+    -e "s|{{ *signin_rate *}}|${GATEWAY_SIGNIN_RATE:-10r/s}|g" \
+    -e "s|{{ *signin_burst *}}|${GATEWAY_SIGNIN_BURST:-20}|g" \
+    -e "s|{{ *auth_upstream *}}|${AUTH_UPSTREAM:-auth:8001}|g" \
+    -e "s|{{ *profiles_upstream *}}|${PROFILES_UPSTREAM:-profiles:8002}|g" \
+    -e "s|{{ *repositories_upstream *}}|${REPOSITORIES_UPSTREAM:-repositories:8003}|g" \
+    -e "s|{{ *janitor_upstream *}}|${JANITOR_UPSTREAM:-janitor:8004}|g" \
+    "$template" > "$prefix/nginx.conf"
+
+if grep -n '{{' "$prefix/nginx.conf" >&2; then
+    echo "gateway.sh: the template names a value this script does not fill in" >&2
+    exit 1
+fi
+
+exec nginx -p "$prefix/" -c "$prefix/nginx.conf" -e stderr "$@"
