@@ -3,7 +3,7 @@
 
 UV ?= uv
 PYTEST ?= $(UV) run pytest
-PACKAGES := libs services
+PACKAGES := libs services tests/deploy
 
 include mk/infra.mk
 include mk/contracts.mk

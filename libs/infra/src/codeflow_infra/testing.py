@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -55,5 +55,23 @@ async def read_topic(bootstrap_servers: str, topic: str) -> list[ConsumerRecord[
                 batch = await consumer.getmany(tp, timeout_ms=5_000)
                 records.extend(r for r in batch.get(tp, []) if r.offset < end[tp])
         return records
+    finally:
+        await consumer.stop()
+
+
+async def start_group_at_end(bootstrap_servers: str, group_id: str, topics: Iterable[str]) -> None:
+    """Commit ``group_id``'s offsets at the current end of ``topics``.
+
+    A consumer group made for one test then sees only what that test publishes, not what
+    earlier tests left on shared topics.
+    """
+    partitions = [tp for topic in topics for tp in await partitions_of(bootstrap_servers, topic)]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(dict(await consumer.end_offsets(partitions)))
     finally:
         await consumer.stop()

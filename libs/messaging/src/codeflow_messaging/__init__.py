@@ -19,12 +19,13 @@ from codeflow_messaging.database import (
 from codeflow_messaging.dead_letters import ReplayReport, replay_dead_letters
 from codeflow_messaging.inbox import record_processed
 from codeflow_messaging.kafka import create_broker, create_producer
-from codeflow_messaging.outbox import add_to_outbox
+from codeflow_messaging.outbox import Emit, add_to_outbox, emitter
 from codeflow_messaging.relay import OutboxRelay
 from codeflow_messaging.tables import MessagingTables, add_messaging_tables
 
 __all__ = [
     "Backoff",
+    "Emit",
     "Handler",
     "MessagingTables",
     "OutboxRelay",
@@ -39,6 +40,7 @@ __all__ = [
     "create_engine",
     "create_producer",
     "create_session_factory",
+    "emitter",
     "is_transient",
     "record_processed",
     "replay_dead_letters",

@@ -7,12 +7,13 @@ transaction rolls back, the message was never written, so it is never published.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codeflow_contracts import Envelope, to_json_bytes
+from codeflow_contracts import Envelope, Message, new_envelope, to_json_bytes
 
 _INSERT = text(
     "INSERT INTO outbox (message_id, topic, key, message_type, payload) "
@@ -39,3 +40,15 @@ async def add_to_outbox(
             "payload": to_json_bytes(envelope).decode(),
         },
     )
+
+
+Emit = Callable[[AsyncSession, Message], Awaitable[None]]
+
+
+def emitter(source: str) -> Emit:
+    """``emit(session, message)`` for one service: a new envelope from ``source``, outboxed."""
+
+    async def emit(session: AsyncSession, message: Message) -> None:
+        await add_to_outbox(session, new_envelope(message, source=source))
+
+    return emit

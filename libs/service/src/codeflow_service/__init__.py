@@ -3,11 +3,30 @@
 - :class:`ServiceSettings`: database, Kafka and JWT settings (subclass with an env prefix);
 - :func:`create_service_app`: the FastAPI app with the shared lifespan and health checks;
 - :data:`DbSession` and :data:`CurrentIdentity`: the request's transaction and caller.
+
+Names are imported on first use, so that ``codeflow_service.cli`` (every service's command
+line) starts without loading the web and Kafka stacks.
 """
 
-from codeflow_service.app import Runtime, create_service_app
-from codeflow_service.dependencies import CurrentIdentity, DbSession, db_session
-from codeflow_service.settings import Environment, ServiceSettings
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from codeflow_service.app import Runtime, create_service_app
+    from codeflow_service.dependencies import CurrentIdentity, DbSession, db_session
+    from codeflow_service.settings import Environment, ServiceSettings
+
+_WHERE = {
+    "Runtime": "codeflow_service.app",
+    "create_service_app": "codeflow_service.app",
+    "CurrentIdentity": "codeflow_service.dependencies",
+    "DbSession": "codeflow_service.dependencies",
+    "db_session": "codeflow_service.dependencies",
+    "Environment": "codeflow_service.settings",
+    "ServiceSettings": "codeflow_service.settings",
+}
 
 __all__ = [
     "CurrentIdentity",
@@ -18,3 +37,9 @@ __all__ = [
     "create_service_app",
     "db_session",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'codeflow_service' has no attribute {name!r}")
+    return getattr(import_module(_WHERE[name]), name)

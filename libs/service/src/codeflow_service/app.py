@@ -36,7 +36,8 @@ from codeflow_service.settings import ServiceSettings
 
 logger = logging.getLogger("codeflow.service")
 
-ConsumerFactory = Callable[[SessionFactory], Sequence[ReliableConsumer]]
+ConsumerFactory = Callable[[SessionFactory, str], Sequence[ReliableConsumer]]
+"""Builds the service's consumers from its sessions and its consumer group id."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def create_service_app(
     name: str,
     settings: ServiceSettings,
     routers: Sequence[APIRouter],
-    consumers: ConsumerFactory = lambda sessions: (),
+    consumers: ConsumerFactory = lambda sessions, group_id: (),
     publishes: Sequence[type[Message]] = (),
     description: str = "",
 ) -> FastAPI:
@@ -74,7 +75,7 @@ def create_service_app(
             settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
         broker = create_broker(settings.kafka_bootstrap_servers, client_id=f"codeflow-{name}")
-        for consumer in consumers(sessions):
+        for consumer in consumers(sessions, settings.consumer_group or name):
             consumer.subscribe(broker)
         declare_publications(broker, publishes, service=name)
         app.state.runtime = Runtime(name, settings, engine, sessions, verifier, broker)

@@ -35,4 +35,7 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = Field(
         default="codeflow", validation_alias=AliasChoices("CODEFLOW_JWT_AUDIENCE")
     )
+    consumer_group: str = Field(
+        default="", description="the service's Kafka consumer group; its name when empty"
+    )
     relay_poll_interval: float = 0.1

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from codeflow_janitor.config import JanitorSettings
 from codeflow_janitor.sweeps.service import SweepPolicy, SweepReport, sweep_inactive_users
+from codeflow_service.cli import service_main
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 EXIT_REFUSED = 3
@@ -41,47 +41,33 @@ async def run_sweep(settings: JanitorSettings, *, dry_run: bool, force: bool) ->
         await engine.dispose()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m codeflow_janitor")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the HTTP service, its consumer and its jobs")
-    serve.add_argument("--host", default=os.environ.get("JANITOR_HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("JANITOR_PORT", "8004")))
-    commands.add_parser("migrate", help="apply the database migrations (alembic upgrade head)")
+def add_sweep_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> dict[str, Callable[[argparse.Namespace], int]]:
     sweep = commands.add_parser("sweep", help="sweep inactive users now and print the report")
     sweep.add_argument("--dry-run", action="store_true", help="count and check; issue nothing")
     sweep.add_argument(
         "--force", action="store_true", help="override the share limit (JANITOR_MAX_DELETION_SHARE)"
     )
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return {"sweep": sweep_now}
 
-    if args.command == "migrate":
-        from alembic import command
-        from alembic.config import Config
 
-        command.upgrade(Config(str(ALEMBIC_INI)), "head")
-        return 0
+def sweep_now(args: argparse.Namespace) -> int:
+    from codeflow_janitor.sweeps.schemas import SweepResult
 
-    if args.command == "sweep":
-        from codeflow_janitor.sweeps.schemas import SweepResult
+    report = asyncio.run(run_sweep(JanitorSettings(), dry_run=args.dry_run, force=args.force))
+    print(SweepResult.of(report).model_dump_json(indent=2))
+    return {"refused": EXIT_REFUSED, "busy": EXIT_BUSY}.get(report.outcome, 0)
 
-        report = asyncio.run(run_sweep(JanitorSettings(), dry_run=args.dry_run, force=args.force))
-        print(SweepResult.of(report).model_dump_json(indent=2))
-        return {"refused": EXIT_REFUSED, "busy": EXIT_BUSY}.get(report.outcome, 0)
 
-    import uvicorn
-
-    uvicorn.run(
-        "codeflow_janitor.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-        access_log=False,
+def main(argv: list[str] | None = None) -> int:
+    return service_main(
+        name="janitor",
+        default_port=8004,
+        alembic_ini=ALEMBIC_INI,
+        argv=argv,
+        extend=add_sweep_command,
     )
-    return 0
 
 
 if __name__ == "__main__":

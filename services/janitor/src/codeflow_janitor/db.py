@@ -6,26 +6,16 @@ migrations create them and ``alembic check`` compares them.
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
-from codeflow_messaging import add_messaging_tables
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_N_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from codeflow_service.db import service_metadata
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = service_metadata()
 
-
-messaging_tables = add_messaging_tables(Base.metadata)
 
 # Advisory lock keys are (class, object) pairs of int4; the class keeps the janitor's locks
 # apart from any other user of advisory locks in the same database.

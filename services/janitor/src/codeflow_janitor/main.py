@@ -18,12 +18,11 @@ from codeflow_service import create_service_app
 def create_app(settings: JanitorSettings | None = None) -> FastAPI:
     """The janitor service. Settings come from the environment unless given."""
     settings = settings or JanitorSettings()
-    group_id = settings.consumer_group
     app = create_service_app(
         name="janitor",
         settings=settings,
         routers=[sweeps_router, deletions_router],
-        consumers=lambda sessions: [janitor_consumer(sessions, group_id=group_id)],
+        consumers=lambda sessions, group_id: [janitor_consumer(sessions, group_id=group_id)],
         description="Sweeps inactive users and runs the deletion saga across services.",
     )
     app.state.settings = settings

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from codeflow_contracts.topics import ALL_TOPICS
+from codeflow_contracts.topics import ALL_TOPICS, USER_DELETION_ACKS, USER_EVENTS
 from codeflow_infra.asgi import serve
 from codeflow_infra.kafka import create_topics
+from codeflow_infra.testing import start_group_at_end
 from codeflow_janitor.config import JanitorSettings
 from codeflow_janitor.main import create_app
 from codeflow_messaging import SessionFactory, create_engine, create_session_factory
@@ -27,7 +28,7 @@ from codeflow_service.testing import ISSUER, TestTokens, migrated_database
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from janitor_support import Janitor, StartJanitor, start_group_at_end
+from janitor_support import Janitor, StartJanitor
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 
@@ -91,7 +92,9 @@ async def start_janitor(
             }
             options.update(overrides)
             settings = JanitorSettings(**options)
-            await start_group_at_end(kafka_bootstrap_servers, settings.consumer_group)
+            await start_group_at_end(
+                kafka_bootstrap_servers, settings.consumer_group, (USER_EVENTS, USER_DELETION_ACKS)
+            )
             url = await stack.enter_async_context(serve(create_app(settings)))
             return Janitor(url, settings, janitor_sessions, tokens, producer)
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
 from codeflow_contracts import (
@@ -26,8 +26,8 @@ from codeflow_contracts import (
     to_json_bytes,
 )
 from codeflow_contracts.deletions import DataHoldingService
-from codeflow_contracts.topics import USER_DELETION_ACKS, USER_DELETION_COMMANDS, USER_EVENTS
-from codeflow_infra.testing import partitions_of, read_topic, wait_until
+from codeflow_contracts.topics import USER_DELETION_COMMANDS
+from codeflow_infra.testing import read_topic, wait_until
 from codeflow_janitor.config import JanitorSettings
 from codeflow_janitor.models import Deletion, UserActivity
 from codeflow_messaging import SessionFactory
@@ -46,24 +46,6 @@ def new_user_id() -> str:
 
 def ago(**delta: float) -> datetime:
     return datetime.now(UTC) - timedelta(**delta)
-
-
-async def start_group_at_end(bootstrap_servers: str, group_id: str) -> None:
-    """Commit ``group_id``'s offsets at the current end of the topics the janitor reads."""
-    partitions = [
-        tp
-        for topic in (USER_EVENTS, USER_DELETION_ACKS)
-        for tp in await partitions_of(bootstrap_servers, topic)
-    ]
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.commit(dict(await consumer.end_offsets(partitions)))
-    finally:
-        await consumer.stop()
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,7 @@ from codeflow_contracts import (
     new_envelope,
 )
 from codeflow_infra.testing import wait_until
-from codeflow_janitor.db import messaging_tables
-from codeflow_messaging import MessagingTables
+from codeflow_janitor.db import Base
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +28,11 @@ pytestmark = pytest.mark.integration
 async def wait_until_handled(janitor: Janitor, message_ids: Iterable[uuid.UUID]) -> None:
     """Wait until the janitor's inbox holds every one of ``message_ids`` (handled or ignored)."""
     wanted = set(message_ids)
-    inbox: MessagingTables = messaging_tables
+    processed_events = Base.metadata.tables["processed_events"]
 
     async def handled() -> bool:
         async with janitor.sessions() as session:
-            column = inbox.processed_events.c.message_id
+            column = processed_events.c.message_id
             count = await session.scalar(select(func.count()).where(column.in_(wanted)))
         return count == len(wanted)
 

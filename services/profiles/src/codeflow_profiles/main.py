@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from codeflow_identity.problems import problem_handler_for, problem_type
 from codeflow_profiles.config import ProfilesSettings
-from codeflow_profiles.messaging import profiles_consumer
+from codeflow_profiles.messaging import GROUP_ID, profiles_consumer
 from codeflow_profiles.profiles.domain import ProfileNotFound
 from codeflow_profiles.profiles.router import router as profiles_router
 from codeflow_service import create_service_app
@@ -17,10 +17,10 @@ PROFILE_NOT_FOUND = problem_type("profile-not-found")
 def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
     """The profiles service. Settings come from the environment unless given."""
     app = create_service_app(
-        name="profiles",
+        name=GROUP_ID,
         settings=settings or ProfilesSettings(),
         routers=[profiles_router],
-        consumers=lambda sessions: [profiles_consumer(sessions)],
+        consumers=lambda sessions, group_id: [profiles_consumer(sessions, group_id=group_id)],
         description="Users' GitHub profiles, kept from auth's events.",
     )
     app.add_exception_handler(

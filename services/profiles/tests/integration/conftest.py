@@ -21,6 +21,7 @@ from faststream.kafka import KafkaBroker
 from codeflow_contracts.topics import ALL_TOPICS
 from codeflow_infra.asgi import serve
 from codeflow_infra.kafka import create_topics
+from codeflow_infra.testing import start_group_at_end
 from codeflow_messaging import SessionFactory, create_broker, create_engine, create_session_factory
 from codeflow_service.testing import TestTokens, migrated_database
 
@@ -30,7 +31,7 @@ from profiles_support import ALEMBIC_INI, FAST_RETRIES, ConsumerTopics, new_topi
 
 from codeflow_profiles.config import ProfilesSettings
 from codeflow_profiles.main import create_app
-from codeflow_profiles.messaging import profiles_consumer
+from codeflow_profiles.messaging import TOPICS, profiles_consumer
 
 pytestmark = pytest.mark.integration
 
@@ -93,8 +94,12 @@ async def profiles_url(
 ) -> AsyncIterator[str]:
     """The whole service (HTTP, consumer on the real topics, outbox relay) on loopback."""
     await create_topics(kafka_bootstrap_servers, ALL_TOPICS)
+    # A group of its own, starting at the end: earlier tests' messages are not this test's.
+    group_id = f"profiles-served-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(kafka_bootstrap_servers, group_id, TOPICS)
     settings = ProfilesSettings(
         environment="test",
+        consumer_group=group_id,
         database_url=profiles_database_url,
         kafka_bootstrap_servers=kafka_bootstrap_servers,
         jwks_url=tokens.jwks_url,

@@ -7,7 +7,6 @@ from uuid import uuid4
 
 import pytest
 
-from codeflow_profiles.__main__ import main
 from codeflow_profiles.config import ProfilesSettings
 from codeflow_profiles.main import create_app
 from codeflow_profiles.messaging import GROUP_ID, TOPICS
@@ -52,8 +51,3 @@ def test_the_public_view_carries_no_user_id_and_no_activity() -> None:
     public = PublicProfile.model_validate(profile).model_dump()
     assert "u1" not in public.values()
     assert MyProfile.model_validate(profile).user_id == "u1"
-
-
-def test_the_runner_needs_a_command() -> None:
-    with pytest.raises(SystemExit):
-        main([])

@@ -23,11 +23,11 @@ PUBLISHES: Sequence[type[Message]] = (RepositoryMonitoringChanged, UserDataDelet
 """What the outbox carries, for the AsyncAPI document."""
 
 
-def consumers(sessions: SessionFactory) -> Sequence[ReliableConsumer]:
-    """Every consumer the service runs: ``DeleteUserData`` in group ``repositories``."""
+def consumers(sessions: SessionFactory, group_id: str = GROUP_ID) -> Sequence[ReliableConsumer]:
+    """Every consumer the service runs: ``DeleteUserData``, in group ``repositories``."""
     return [
         ReliableConsumer(
-            group_id=GROUP_ID,
+            group_id=group_id,
             topics=[USER_DELETION_COMMANDS],
             handlers={DeleteUserData: delete_user_data},
             sessions=sessions,
