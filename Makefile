@@ -27,7 +27,7 @@ lint: ## ruff (lint and format) and mypy --strict over the whole workspace
 	$(UV) run mypy libs/*/src services/*/src
 
 .PHONY: test
-test: test-unit test-integration ## Unit tests, then integration tests on the real PostgreSQL and Kafka
+test: test-unit test-integration test-e2e ## Unit, integration (real PostgreSQL and Kafka), then end-to-end tests
 
 .PHONY: test-unit
 test-unit: ## Tests with no I/O
@@ -36,3 +36,7 @@ test-unit: ## Tests with no I/O
 .PHONY: test-integration
 test-integration: ## Tests against the real PostgreSQL and Kafka (started if not running, then left as found)
 	$(UV) run python -m codeflow_infra run -- $(PYTEST) -m integration $(PACKAGES)
+
+.PHONY: test-e2e
+test-e2e: ## End-to-end tests through the gateway (starts the cluster if needed, then leaves it as found)
+	$(UV) run python -m codeflow_infra cluster run -- $(PYTEST) -m e2e tests/e2e

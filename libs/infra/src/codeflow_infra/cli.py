@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from types import FrameType
 
-from codeflow_infra import cluster_cli, launcher
+from codeflow_infra import cluster_cli, launcher, processes
 from codeflow_infra.components import ComponentError
 from codeflow_infra.config import ConfigError, InfraConfig
 from codeflow_infra.gateway import GatewayError
@@ -113,34 +110,7 @@ def run(config: InfraConfig, argv: list[str]) -> int:
         env["DATABASE_URL"] = config.postgres_url
         env["KAFKA_BOOTSTRAP_SERVERS"] = config.bootstrap_servers
         env["CODEFLOW_LOCAL_DIR"] = str(config.local_dir)
-        return _run_child(argv, env)
+        return processes.run_foreground(argv, env)
     finally:
         if started.postgres or started.kafka:
             launcher.down(config, only=started)
-
-
-def _run_child(argv: list[str], env: dict[str, str]) -> int:
-    try:
-        child = subprocess.Popen(argv, env=env)
-    except FileNotFoundError:
-        logger.error("command not found: %s", argv[0])
-        return EXIT_COMMAND_NOT_FOUND
-
-    def forward(signum: int, _frame: FrameType | None) -> None:
-        child.send_signal(signum)
-
-    def ignore(_signum: int, _frame: FrameType | None) -> None:
-        # A Ctrl-C reaches the child through the terminal; let it decide and keep waiting.
-        pass
-
-    previous = {
-        signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
-        signal.SIGHUP: signal.signal(signal.SIGHUP, forward),
-        signal.SIGINT: signal.signal(signal.SIGINT, ignore),
-    }
-    try:
-        code = child.wait()
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    return 128 - code if code < 0 else code

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -128,10 +129,41 @@ def exclusive(config: ClusterConfig) -> Iterator[None]:
 
 def up(config: ClusterConfig) -> Cluster:
     """Start whatever is not running and return once everything answers as ready."""
+    return _up(config)[0]
+
+
+def run(config: ClusterConfig, argv: list[str]) -> int:
+    """Run ``argv`` with the whole cluster up; stop afterwards only what this call started.
+
+    The command gets ``CODEFLOW_GATEWAY_URL`` (and ``CODEFLOW_EMULATOR_URL`` when GitHub is
+    emulated) and the infrastructure's ``DATABASE_URL``, ``KAFKA_BOOTSTRAP_SERVERS`` and
+    ``CODEFLOW_LOCAL_DIR``.
+    """
+    already = {c.name for c in Cluster(config).components() if c.pid() is not None}
+    cluster, infra_started = _up(config)
+    try:
+        env = dict(os.environ)
+        env["CODEFLOW_GATEWAY_URL"] = config.gateway_url
+        env["DATABASE_URL"] = config.infra.postgres_url
+        env["KAFKA_BOOTSTRAP_SERVERS"] = config.infra.bootstrap_servers
+        env["CODEFLOW_LOCAL_DIR"] = str(config.infra.local_dir)
+        if config.uses_emulator:
+            env["CODEFLOW_EMULATOR_URL"] = config.emulator_url
+        return processes.run_foreground(argv, env)
+    finally:
+        with exclusive(config):
+            for component in cluster.components():
+                if component.name not in already:
+                    component.stop()
+        if infra_started.postgres or infra_started.kafka:
+            launcher.down(config.infra, only=infra_started)
+
+
+def _up(config: ClusterConfig) -> tuple[Cluster, launcher.Started]:
     cluster = Cluster(config)
     nginx = cluster.gateway_process()  # no nginx: say so before starting anything
     with exclusive(config):
-        launcher.up(config.infra)
+        infra_started = launcher.up(config.infra)
         created = run_blocking(
             create_topics(config.infra.bootstrap_servers, ALL_TOPICS, TOPIC_PARTITIONS)
         )
@@ -152,7 +184,7 @@ def up(config: ClusterConfig) -> Cluster:
         waiting.append(nginx)
         for component in waiting:
             component.wait_ready(READY_TIMEOUT)
-    return cluster
+    return cluster, infra_started
 
 
 def _start(component: Component) -> Component:

@@ -27,6 +27,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions.add_parser("up", help="start what is not running; return when all is ready")
     actions.add_parser("down", help="stop everything, the infrastructure last")
     actions.add_parser("ps", help=f"show each piece; exit 0 if all run, {EXIT_NOT_RUNNING} if not")
+    run = actions.add_parser(
+        "run",
+        help="run a command with the cluster up, then stop what this started",
+        usage="python -m codeflow_infra cluster run -- COMMAND [ARG ...]",
+    )
+    run.add_argument("argv", nargs=argparse.REMAINDER, help="the command to run")
     logs = actions.add_parser("logs", help="show the logs (all, or the named pieces)")
     logs.add_argument("names", nargs="*", metavar="NAME", help=", ".join(LOG_NAMES))
     logs.add_argument("-f", "--follow", action="store_true", help="keep following them")
@@ -45,6 +51,14 @@ def dispatch(args: argparse.Namespace) -> int:
     if action == "down":
         cluster.down(config)
         return 0
+    if action == "run":
+        command = list(args.argv)
+        if command[:1] == ["--"]:
+            command = command[1:]
+        if not command:
+            logger.error("nothing to run: python -m codeflow_infra cluster run -- COMMAND")
+            return 2
+        return cluster.run(config, command)
     if action == "ps":
         lines, all_up = status(config)
         print("\n".join(lines))

@@ -9,6 +9,7 @@ as zombies, which count as gone).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 
 _PROC = Path("/proc")
 _LOG_ROTATE_BYTES = 20 * 1024 * 1024
@@ -229,3 +231,34 @@ def log_tail(path: Path, lines: int = 40) -> str:
         return f"(no log at {path})"
     latest = text[text.rfind(_BANNER) :] if _BANNER in text else text
     return "\n".join(latest.splitlines()[-lines:])
+
+
+EXIT_COMMAND_NOT_FOUND = 127
+
+
+def run_foreground(argv: list[str], env: dict[str, str]) -> int:
+    """Run ``argv`` to its end, passing on SIGTERM and SIGHUP; its exit code (128+N if killed)."""
+    try:
+        child = subprocess.Popen(argv, env=env)
+    except FileNotFoundError:
+        logging.getLogger("codeflow_infra").error("command not found: %s", argv[0])
+        return EXIT_COMMAND_NOT_FOUND
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        child.send_signal(signum)
+
+    def ignore(_signum: int, _frame: FrameType | None) -> None:
+        # A Ctrl-C reaches the child through the terminal; let it decide and keep waiting.
+        pass
+
+    previous = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
+        signal.SIGHUP: signal.signal(signal.SIGHUP, forward),
+        signal.SIGINT: signal.signal(signal.SIGINT, ignore),
+    }
+    try:
+        code = child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 128 - code if code < 0 else code

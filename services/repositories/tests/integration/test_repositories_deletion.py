@@ -88,8 +88,7 @@ async def test_delete_user_data_removes_every_row_of_the_user_and_acknowledges_o
     assert (
         await scalar(
             sessions,
-            "SELECT count(*) FROM processed_events WHERE consumer = 'repositories' "
-            "AND message_id = :message_id",
+            "SELECT count(*) FROM processed_events WHERE message_id = :message_id",
             message_id=command.id,
         )
         == 1

@@ -1,0 +1,56 @@
+"""End-to-end tests: the whole local cluster, reached through the gateway as a browser would.
+
+Run with ``make test-e2e`` (which starts the cluster if it isn't running, then leaves it as it
+found it), or against a running ``make up`` with ``uv run pytest -m e2e tests/e2e``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from codeflow_infra.cluster_config import ClusterConfig
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from e2e_support import Cluster, GitHubUser
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+async def cluster() -> Cluster:
+    # The same ports and addresses `make up` uses, from the same environment variables.
+    config = ClusterConfig.from_env()
+    gateway = os.environ.get("CODEFLOW_GATEWAY_URL", config.gateway_url)
+    emulator = os.environ.get("CODEFLOW_EMULATOR_URL", config.emulator_url)
+    database = os.environ.get("DATABASE_URL", config.infra.postgres_url)
+    async with httpx.AsyncClient(timeout=10) as client:
+        try:
+            (await client.get(f"{gateway}/healthz")).raise_for_status()
+            (await client.get(f"{emulator}/_emulator/users")).raise_for_status()
+        except httpx.HTTPError as error:
+            pytest.fail(
+                f"the local cluster is not answering ({error}); run `make up` first, or "
+                "`make test-e2e`, which starts it",
+                pytrace=False,
+            )
+    return Cluster(gateway_url=gateway, emulator_url=emulator, maintenance_url=database)
+
+
+@pytest.fixture
+async def github_user(cluster: Cluster) -> GitHubUser:
+    """A GitHub account of this test's own, so tests never share a user."""
+    suffix = uuid.uuid4().hex[:10]
+    user = GitHubUser(
+        id=int(uuid.uuid4().int % 9_000_000_000) + 5_000_000_000,
+        login=f"e2e-{suffix}",
+        email=f"e2e-{suffix}@example.com",
+    )
+    await cluster.add_github_user(user)
+    return user
