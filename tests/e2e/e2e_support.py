@@ -9,6 +9,9 @@ from typing import Any
 import asyncpg
 import httpx
 
+from codeflow_infra.cluster import Cluster as LocalCluster
+from codeflow_infra.cluster_config import ClusterConfig
+from codeflow_infra.components import Component
 from codeflow_infra.postgres import database_url, libpq_url
 
 SERVICES = ("auth", "profiles", "repositories", "janitor")
@@ -26,6 +29,10 @@ class Cluster:
     gateway_url: str
     emulator_url: str
     maintenance_url: str
+
+    def component(self, name: str) -> Component:
+        """One of the local cluster's processes, to stop and start it (fault tests)."""
+        return LocalCluster(ClusterConfig.from_env()).service_process(name)
 
     def browser(self) -> httpx.AsyncClient:
         """Follows redirects and keeps cookies, as a browser does."""

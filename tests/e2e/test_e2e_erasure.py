@@ -81,3 +81,69 @@ async def test_a_user_inactive_past_the_threshold_is_swept_and_erased_everywhere
     )
     assert await asyncio.wait_for(sweep.wait(), timeout=120) == 0
     await _erased(cluster, user_id)
+
+
+async def test_a_service_stopped_during_a_deletion_catches_up_after_it_restarts(
+    cluster: Cluster, github_user: GitHubUser
+) -> None:
+    repositories = cluster.component("repositories")
+    async with cluster.browser() as browser:
+        user_id = await _user_with_data(cluster, browser, github_user)
+        await asyncio.to_thread(repositories.stop)
+        try:
+            response = await browser.delete("/auth/me", headers=await cluster.csrf(browser))
+            assert response.status_code == 202
+
+            async def others_acknowledged() -> bool:
+                return (
+                    await cluster.count(
+                        "janitor",
+                        "SELECT count(*) FROM deletions WHERE user_id = $1"
+                        " AND auth_acked_at IS NOT NULL AND profiles_acked_at IS NOT NULL"
+                        " AND repositories_acked_at IS NULL AND completed_at IS NULL",
+                        user_id,
+                    )
+                    == 1
+                )
+
+            await eventually(others_acknowledged, timeout=60, what="auth and profiles to ack")
+            assert (await cluster.rows_of(user_id))["repositories"] == 1
+        finally:
+            await asyncio.to_thread(repositories.start)
+            await asyncio.to_thread(repositories.wait_ready, 60)
+    await _erased(cluster, user_id)
+
+
+async def test_signing_in_again_while_the_old_deletion_is_in_flight_gives_a_fresh_account(
+    cluster: Cluster, github_user: GitHubUser
+) -> None:
+    async with cluster.browser() as browser:
+        old_id = await _user_with_data(cluster, browser, github_user)
+        response = await browser.delete("/auth/me", headers=await cluster.csrf(browser))
+        assert response.status_code == 202
+        new_id = (await cluster.sign_in(browser, github_user))["user"]["id"]
+        assert new_id != old_id
+
+        async def new_profile() -> dict[str, object] | None:
+            answer = await browser.get("/api/profiles/me")
+            return answer.json() if answer.status_code == 200 else None
+
+        profile = await eventually(new_profile, timeout=30, what="the new user's profile")
+        assert profile["user_id"] == new_id
+        again = await browser.post(
+            "/api/repositories",
+            json={
+                "github_id": 2001,
+                "owner": github_user.login,
+                "name": "kept",
+                "full_name": f"{github_user.login}/kept",
+            },
+        )
+        assert again.status_code == 201, again.text
+    await _erased(cluster, old_id)
+    rows = await cluster.rows_of(new_id)
+    assert rows == {"auth": 1, "profiles": 1, "repositories": 1, "janitor": 1}
+    async with cluster.browser() as browser:
+        await cluster.sign_in(browser, github_user)
+        mine = (await browser.get("/api/profiles/me")).json()
+        assert (mine["user_id"], mine["username"]) == (new_id, github_user.login)
