@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+
+from codeflow_messaging.kafka import topic_partitions
 
 
 async def wait_until(
@@ -27,15 +28,7 @@ async def wait_until(
 
 async def partitions_of(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
     """The partitions of ``topic``; empty if it doesn't exist."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    try:
-        [described] = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    if described["error_code"] != 0:
-        return []
-    return sorted(TopicPartition(topic, p["partition"]) for p in described["partitions"])
+    return await topic_partitions(bootstrap_servers, topic)
 
 
 async def read_topic(bootstrap_servers: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
