@@ -8,6 +8,7 @@ PACKAGES := libs services tests/deploy
 include mk/infra.mk
 include mk/contracts.mk
 include mk/cluster.mk
+-include mk/bench.mk
 
 .DEFAULT_GOAL := help
 
