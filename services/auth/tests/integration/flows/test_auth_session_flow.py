@@ -269,3 +269,30 @@ async def test_the_asyncapi_document_lists_what_auth_consumes_and_publishes(star
         "auth:auth.user-events",
         "auth:user-deletion-acks",
     }
+
+
+async def test_verify_slides_the_expiry_at_most_once_per_update_age(start_auth) -> None:
+    auth = await start_auth()
+    days_left = (
+        "SELECT extract(epoch FROM expires - (now() AT TIME ZONE 'UTC')) / 86400 FROM sessions"
+    )
+
+    async def set_days_left(days: float) -> None:
+        async with auth.sessions() as session, session.begin():
+            await session.execute(
+                text(
+                    "UPDATE sessions SET expires = (now() AT TIME ZONE 'UTC') + :d * interval '1 day'"
+                ),
+                {"d": days},
+            )
+
+    async with auth.browser() as browser:
+        await sign_in(browser, auth.url)
+        # Written less than a day ago (29.5 of 30 days left): not due, left as it is.
+        await set_days_left(29.5)
+        assert (await browser.get(f"{auth.url}/auth/verify")).status_code == 200
+        assert abs(float(await scalar(auth.sessions, days_left)) - 29.5) < 0.01
+        # Written two days ago: due, so it slides back to the full 30 days.
+        await set_days_left(28)
+        assert (await browser.get(f"{auth.url}/auth/verify")).status_code == 200
+        assert abs(float(await scalar(auth.sessions, days_left)) - 30) < 0.01
