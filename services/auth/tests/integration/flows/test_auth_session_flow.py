@@ -281,7 +281,8 @@ async def test_verify_slides_the_expiry_at_most_once_per_update_age(start_auth) 
         async with auth.sessions() as session, session.begin():
             await session.execute(
                 text(
-                    "UPDATE sessions SET expires = (now() AT TIME ZONE 'UTC') + :d * interval '1 day'"
+                    "UPDATE sessions"
+                    " SET expires = (now() AT TIME ZONE 'UTC') + :d * interval '1 day'"
                 ),
                 {"d": days},
             )
