@@ -111,3 +111,16 @@ async def test_no_token_or_a_forged_one_gets_401_at_the_gateway_and_at_the_servi
             assert (await direct.get(url)).status_code == 401
             forged = await direct.get(url, headers={"Authorization": "Bearer not.a.jwt"})
             assert forged.status_code == 401
+
+
+async def test_the_gateway_serves_every_services_openapi_and_asyncapi_document(
+    cluster: Cluster,
+) -> None:
+    async with httpx.AsyncClient(base_url=cluster.gateway_url, timeout=10) as client:
+        index = (await client.get("/api/docs/")).json()
+        for service in ("auth", "profiles", "repositories", "janitor"):
+            openapi = (await client.get(index["openapi"][service])).json()
+            assert openapi["openapi"].startswith("3.")
+            asyncapi = (await client.get(index["asyncapi"][service])).json()
+            assert asyncapi["asyncapi"].startswith("3.")
+            assert asyncapi["channels"], f"{service} documents no channel"

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from codeflow_contracts import DeleteUserData
 from codeflow_janitor.background import background_jobs
 from codeflow_janitor.config import JanitorSettings
 from codeflow_janitor.deletions.router import router as deletions_router
@@ -23,6 +24,7 @@ def create_app(settings: JanitorSettings | None = None) -> FastAPI:
         settings=settings,
         routers=[sweeps_router, deletions_router],
         consumers=lambda sessions, group_id: [janitor_consumer(sessions, group_id=group_id)],
+        publishes=[DeleteUserData],
         description="Sweeps inactive users and runs the deletion saga across services.",
     )
     app.state.settings = settings

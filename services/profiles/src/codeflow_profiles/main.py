@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from codeflow_contracts import UserDataDeleted
 from codeflow_identity.problems import problem_handler_for, problem_type
 from codeflow_profiles.config import ProfilesSettings
 from codeflow_profiles.messaging import GROUP_ID, profiles_consumer
@@ -21,6 +22,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         settings=settings or ProfilesSettings(),
         routers=[profiles_router],
         consumers=lambda sessions, group_id: [profiles_consumer(sessions, group_id=group_id)],
+        publishes=[UserDataDeleted],
         description="Users' GitHub profiles, kept from auth's events.",
     )
     app.add_exception_handler(
