@@ -20,9 +20,6 @@ from schemathesis.generation import GenerationMode
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.timeout(120),
-    # schemathesis' negative cases draw from the `random` module, which Hypothesis flags; the
-    # warning is about schemathesis' internals, not about this service.
-    pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning"),
 ]
 
 MAX_EXAMPLES = 25
