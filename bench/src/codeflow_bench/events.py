@@ -1,0 +1,414 @@
+"""B3 (event ingestion by the profiles consumer) and B4 (the outbox relay), each beside a raw
+aiokafka + asyncpg baseline doing the same work.
+
+Both use topics of their own (``bench.*``, deleted afterwards) and consumer groups of their
+own, so the cluster's real consumers never see the benchmark's records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import MetaData
+
+from codeflow_bench import profiling
+from codeflow_bench.plan import Plan
+from codeflow_bench.results import Comparison, Run
+from codeflow_bench.target import Target
+from codeflow_contracts import UserActive, new_envelope, to_json_bytes
+from codeflow_infra.kafka import create_topics
+from codeflow_infra.postgres import create_database
+from codeflow_messaging import (
+    OutboxRelay,
+    create_broker,
+    create_engine,
+    create_producer,
+    create_session_factory,
+)
+from codeflow_messaging.kafka import CONTENT_TYPE, PRODUCER_OPTIONS
+from codeflow_messaging.tables import add_messaging_tables
+from codeflow_profiles.messaging import profiles_consumer
+
+logger = logging.getLogger("codeflow.bench")
+
+B3_PREFIX = "bench-b3-"
+B3_GITHUB_ID_BASE = 8_300_000_000
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+SEND_BATCH = 500
+
+RAW_UPDATE = (
+    "UPDATE user_profiles SET last_active_at = $2, updated_at = now() "
+    "WHERE user_id = $1 AND last_active_at < $2"
+)
+
+
+async def delete_topics(bootstrap: str, topics: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics(topics)
+    except Exception as error:  # leftovers are harmless; say so and go on
+        logger.warning("could not delete %s: %s", topics, error)
+    finally:
+        await admin.close()
+
+
+async def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    """Publish fast (acks=all, pipelined in batches); only to fill a backlog."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_OPTIONS)
+    await producer.start()
+    try:
+        for start in range(0, len(records), SEND_BATCH):
+            futures = [
+                await producer.send(topic, value, key=key)
+                for key, value in records[start : start + SEND_BATCH]
+            ]
+            await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def committed_total(bootstrap: str, group: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return sum(max(0, meta.offset) for meta in offsets.values())
+
+
+async def wait_for(
+    progress: Callable[[], Awaitable[int]], total: int, timeout: float, interval: float = 0.25
+) -> tuple[int, float]:
+    """Poll ``progress()`` until it reaches ``total`` or ``timeout``; (done, seconds)."""
+    began = time.perf_counter()
+    done = 0
+    while True:
+        done = await progress()
+        elapsed = time.perf_counter() - began
+        if done >= total or elapsed > timeout:
+            return done, elapsed
+        await asyncio.sleep(interval)
+
+
+# --- B3 ---------------------------------------------------------------------------------------
+
+
+async def seed_profiles(url: str, users: int) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DELETE FROM user_profiles WHERE user_id LIKE $1", f"{B3_PREFIX}%")
+        await connection.execute(
+            """
+            INSERT INTO user_profiles (id, user_id, github_id, username, last_active_at,
+                                       identity_updated_at, created_at, updated_at)
+            SELECT gen_random_uuid(), $1 || u, $2::bigint + u, $1 || u, $3, $3, $3, $3
+            FROM generate_series(1, $4::int) AS u
+            """,
+            B3_PREFIX,
+            B3_GITHUB_ID_BASE,
+            LONG_AGO,
+            users,
+        )
+        await connection.execute("ANALYZE user_profiles")
+    finally:
+        await connection.close()
+
+
+async def rewind_profiles(url: str) -> None:
+    """Back to long ago, so the next consumer's updates change rows as the first one's did."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(
+            "UPDATE user_profiles SET last_active_at = $2 WHERE user_id LIKE $1",
+            f"{B3_PREFIX}%",
+            LONG_AGO,
+        )
+    finally:
+        await connection.close()
+
+
+def user_active_records(events: int, users: int) -> list[tuple[bytes, bytes]]:
+    """``UserActive`` envelopes round-robin over the seeded users, each later than the last."""
+    base = datetime.now(UTC) - timedelta(days=1)
+    records = []
+    for i in range(events):
+        envelope = new_envelope(
+            UserActive(
+                user_id=f"{B3_PREFIX}{i % users + 1}", active_at=base + timedelta(milliseconds=i)
+            ),
+            source="codeflow/auth",
+        )
+        records.append((envelope.kafka_key, to_json_bytes(envelope)))
+    return records
+
+
+async def raw_consume(
+    bootstrap: str, topic: str, database_url: str, total: int, timeout: float
+) -> float:
+    """The baseline: aiokafka's consumer, the same UPDATE per event with asyncpg (autocommit),
+    offsets committed after each batch; returns seconds to apply ``total`` events."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    connection = await asyncpg.connect(database_url)
+    update = await connection.prepare(RAW_UPDATE)
+    began = time.perf_counter()
+    await consumer.start()
+    applied = 0
+    try:
+        async with asyncio.timeout(timeout):
+            while applied < total:
+                batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                for records in batches.values():
+                    for record in records:
+                        data = json.loads(record.value)["data"]
+                        await update.fetch(
+                            data["user_id"], datetime.fromisoformat(data["active_at"])
+                        )
+                        applied += 1
+                if batches:
+                    await consumer.commit()
+    except TimeoutError:
+        logger.warning("B3 raw consumer: %d of %d events within %.0f s", applied, total, timeout)
+    finally:
+        elapsed = time.perf_counter() - began
+        await consumer.stop()
+        await connection.close()
+    return applied / elapsed if elapsed else 0.0
+
+
+async def run_b3(target: Target, plan: Plan, run: Run, results_dir: Path) -> None:
+    bootstrap = target.bootstrap_servers
+    url = target.database_url("profiles")
+    users = min(plan.users, plan.b3_events)
+    topic = f"bench.user-events.{uuid.uuid4().hex[:8]}"
+    await create_topics(bootstrap, [topic], 3)
+    try:
+        await seed_profiles(url, users)
+        logger.info("B3: publishing a backlog of %d UserActive events", plan.b3_events)
+        await produce(bootstrap, topic, user_active_records(plan.b3_events, users))
+
+        raw_rate = await raw_consume(bootstrap, topic, url, plan.b3_events, plan.b3_timeout)
+        await rewind_profiles(url)
+
+        group = f"bench-profiles-{uuid.uuid4().hex[:8]}"
+        engine = create_engine(url, pool_size=10, max_overflow=10)
+        sessions = create_session_factory(engine)
+        # The per-message access log goes where the services' goes: a file, not the terminal.
+        broker = create_broker(
+            bootstrap, client_id=group, logger=logging.getLogger("codeflow.bench.consumer")
+        )
+        profiles_consumer(sessions, topics=[topic], group_id=group).subscribe(broker)
+        out = profiling.profile_dir(results_dir)
+        recording = None
+        raw_path = out / "b3-profiles-consumer.txt"
+        try:
+            began = time.perf_counter()
+            await broker.start()
+            if plan.profile_seconds > 0:
+                # Sampling this process while it drains: py-spy doesn't pause it (--nonblocking).
+                import os
+
+                raw_path.unlink(missing_ok=True)
+                recording = profiling.start_recording(os.getpid(), plan.profile_seconds, raw_path)
+
+            async def progress() -> int:
+                return await committed_total(bootstrap, group)
+
+            done, _ = await wait_for(progress, plan.b3_events, plan.b3_timeout, interval=0.5)
+            elapsed = time.perf_counter() - began
+        finally:
+            await broker.stop()
+            await engine.dispose()
+        if recording is not None:
+            run.profiles.append(
+                await asyncio.to_thread(
+                    profiling.finish_recording,
+                    recording,
+                    raw_path,
+                    what="B3, the profiles consumer draining the backlog",
+                    target="the benchmark's own process (the consumer runs in it)",
+                    why="The reliable consumer applies each event in its own transaction.",
+                )
+            )
+        rate = done / elapsed if elapsed else 0.0
+        if done < plan.b3_events:
+            run.notes.append(
+                f"B3: the profiles consumer applied {done:,} of {plan.b3_events:,} events within "
+                f"the {plan.b3_timeout:.0f} s bound; the rate is over what it applied."
+            )
+        run.compare(
+            Comparison(
+                "B3",
+                f"profiles consumer, {plan.b3_events:,} UserActive",
+                "ingestion",
+                "events/s",
+                rate,
+                "raw aiokafka + asyncpg",
+                raw_rate,
+            )
+        )
+        # Clean the consumer's inbox rows: they belong to the benchmark's group only.
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute("DELETE FROM processed_events WHERE consumer = $1", group)
+        finally:
+            await connection.close()
+    finally:
+        await delete_topics(bootstrap, [topic])
+
+
+# --- B4 ---------------------------------------------------------------------------------------
+
+BENCH_DATABASE = "codeflow_bench"
+
+
+async def prepare_outbox(target: Target) -> str:
+    url = await create_database(target.maintenance_url, BENCH_DATABASE)
+    engine = create_engine(url)
+    metadata = MetaData()
+    add_messaging_tables(metadata)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    await engine.dispose()
+    return target.database_url_named(BENCH_DATABASE)
+
+
+async def fill_outbox(url: str, topic: str, messages: int) -> None:
+    sample = json.loads(
+        to_json_bytes(
+            new_envelope(
+                UserActive(user_id="bench-b4-0", active_at=datetime.now(UTC)),
+                source="codeflow/auth",
+            )
+        )
+    )
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("TRUNCATE outbox")
+        await connection.execute(
+            """
+            INSERT INTO outbox (message_id, topic, key, message_type, payload)
+            SELECT gen_random_uuid(), $1, 'bench-b4-' || (g % 10000),
+                   'codeflow.user.active.v1',
+                   jsonb_set(
+                       jsonb_set($2::jsonb, '{subject}', to_jsonb('bench-b4-' || (g % 10000))),
+                       '{id}', to_jsonb(gen_random_uuid()::text))
+            FROM generate_series(1, $3::int) AS g
+            """,
+            topic,
+            json.dumps(sample),
+            messages,
+        )
+        await connection.execute("ANALYZE outbox")
+    finally:
+        await connection.close()
+
+
+async def pending(url: str) -> int:
+    connection = await asyncpg.connect(url)
+    try:
+        return int(
+            await connection.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        )
+    finally:
+        await connection.close()
+
+
+async def raw_publish(bootstrap: str, url: str, topic: str) -> tuple[int, float]:
+    """The baseline: the same rows' messages through a raw idempotent ``acks=all`` producer,
+    in batches of the relay's size, awaiting every acknowledgement; (messages, seconds)."""
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch(
+            "SELECT key, payload::text AS payload FROM outbox ORDER BY id"
+        )
+    finally:
+        await connection.close()
+    messages = [(row["key"].encode(), row["payload"].encode()) for row in rows]
+    headers = [("content-type", CONTENT_TYPE.encode())]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_OPTIONS)
+    await producer.start()
+    try:
+        began = time.perf_counter()
+        for start in range(0, len(messages), SEND_BATCH):
+            futures = [
+                await producer.send(topic, value, key=key, headers=headers)
+                for key, value in messages[start : start + SEND_BATCH]
+            ]
+            await asyncio.gather(*futures)
+        elapsed = time.perf_counter() - began
+    finally:
+        await producer.stop()
+    return len(messages), elapsed
+
+
+async def run_b4(target: Target, plan: Plan, run: Run, results_dir: Path) -> None:
+    bootstrap = target.bootstrap_servers
+    raw_topic = f"bench.outbox-raw.{uuid.uuid4().hex[:8]}"
+    relay_topic = f"bench.outbox-relay.{uuid.uuid4().hex[:8]}"
+    await create_topics(bootstrap, [raw_topic, relay_topic], 3)
+    try:
+        url = await prepare_outbox(target)
+        await fill_outbox(url, relay_topic, plan.b4_messages)
+        sent, raw_seconds = await raw_publish(bootstrap, url, raw_topic)
+        raw_rate = sent / raw_seconds if raw_seconds else 0.0
+
+        engine = create_engine(url, pool_size=2, max_overflow=0)
+        sessions = create_session_factory(engine)
+        relay = OutboxRelay(
+            sessions, lambda: create_producer(bootstrap, client_id="codeflow-bench-relay")
+        )
+        began = time.perf_counter()
+        task = asyncio.create_task(relay.run())
+        try:
+
+            async def published() -> int:
+                return plan.b4_messages - await pending(url)
+
+            done, _ = await wait_for(published, plan.b4_messages, plan.b4_timeout, interval=0.1)
+            elapsed = time.perf_counter() - began
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await engine.dispose()
+        if done < plan.b4_messages:
+            run.notes.append(
+                f"B4: the relay published {done:,} of {plan.b4_messages:,} within "
+                f"{plan.b4_timeout:.0f} s; the rate is over what it published."
+            )
+        run.compare(
+            Comparison(
+                "B4",
+                f"outbox relay, {plan.b4_messages:,} messages (acks=all, idempotent)",
+                "publish rate",
+                "messages/s",
+                done / elapsed if elapsed else 0.0,
+                "raw aiokafka producer",
+                raw_rate,
+            )
+        )
+    finally:
+        await delete_topics(bootstrap, [raw_topic, relay_topic])
+
+
+Json = dict[str, Any]

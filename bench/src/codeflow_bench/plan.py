@@ -1,0 +1,70 @@
+"""How big and how long each benchmark runs: ``full`` (make bench) and ``smoke`` (CI)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: str
+    users: int
+    repos_per_user: int
+    sessions: int
+    concurrencies: tuple[int, ...]
+    http_seconds: float
+    warmup_seconds: float
+    b3_events: int
+    b3_timeout: float
+    b4_messages: int
+    b4_timeout: float
+    b5_users: int
+    b5_timeout: float
+    b6_seconds: float
+    b6_concurrency: int
+    profile_seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FULL = Plan(
+    mode="full",
+    users=10_000,
+    repos_per_user=20,
+    sessions=16,
+    concurrencies=(1, 16, 64),
+    http_seconds=10,
+    warmup_seconds=2,
+    b3_events=100_000,
+    b3_timeout=150,
+    b4_messages=50_000,
+    b4_timeout=120,
+    b5_users=10_000,
+    b5_timeout=240,
+    b6_seconds=10,
+    b6_concurrency=4,
+    profile_seconds=8,
+)
+
+SMOKE = Plan(
+    mode="smoke",
+    users=300,
+    repos_per_user=20,
+    sessions=4,
+    concurrencies=(1, 16, 64),
+    http_seconds=1,
+    warmup_seconds=1,
+    b3_events=1_000,
+    b3_timeout=60,
+    b4_messages=1_000,
+    b4_timeout=60,
+    b5_users=50,
+    b5_timeout=90,
+    b6_seconds=2,
+    b6_concurrency=2,
+    profile_seconds=2,
+)
+
+PLANS = {plan.mode: plan for plan in (FULL, SMOKE)}

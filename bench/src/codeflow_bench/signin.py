@@ -1,0 +1,130 @@
+"""Signing in as a browser does, through GitHub's stand-in; B6 and the sessions B1 uses."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from codeflow_bench.target import Target
+
+SESSION_COOKIE = "authjs.session-token"
+
+
+@dataclass(frozen=True)
+class Session:
+    login: str
+    user_id: str
+    cookie: str
+
+
+def github_login(prefix: str, index: int) -> str:
+    return f"{prefix}-{index}"
+
+
+async def add_github_users(target: Target, prefix: str, count: int, first_id: int) -> list[str]:
+    """Users ``<prefix>-0`` … on the stand-in (created, or changed when present)."""
+    logins = [github_login(prefix, i) for i in range(count)]
+    async with httpx.AsyncClient(base_url=target.emulator_url, timeout=30) as client:
+        for i, login in enumerate(logins):
+            response = await client.post(
+                "/_emulator/users",
+                json={
+                    "id": first_id + i,
+                    "login": login,
+                    "name": f"Bench {login}",
+                    "emails": [
+                        {"email": f"{login}@bench.example.com", "primary": True, "verified": True}
+                    ],
+                },
+            )
+            response.raise_for_status()
+    return logins
+
+
+async def sign_in(target: Target, login: str) -> Session:
+    """One complete flow, straight to auth (the gateway rate-limits sign-ins per address).
+
+    auth → the stand-in's authorize page (``login`` picks the user) → auth's callback (its
+    URL names the gateway; the same path is asked of auth) → a session cookie; then
+    ``/auth/session`` confirms it.
+    """
+    auth = target.service_urls["auth"]
+    async with httpx.AsyncClient(timeout=30) as browser:
+        started = await browser.get(
+            f"{auth}/auth/signin/github", params={"callbackUrl": "/auth/session"}
+        )
+        if started.status_code != 302:
+            raise RuntimeError(f"sign-in did not start: {started.status_code} {started.text}")
+        authorize = httpx.URL(started.headers["location"]).copy_merge_params({"login": login})
+        granted = await browser.get(authorize)
+        if granted.status_code != 302:
+            raise RuntimeError(f"the stand-in refused: {granted.status_code} {granted.text}")
+        callback = httpx.URL(granted.headers["location"])
+        landed = await browser.get(httpx.URL(auth).join(callback.raw_path.decode()))
+        if landed.status_code not in (302, 303):
+            raise RuntimeError(f"callback failed: {landed.status_code} {landed.text}")
+        cookie = browser.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            raise RuntimeError("no session cookie after the callback")
+        session = await browser.get(f"{auth}/auth/session")
+        body = session.json() if session.status_code == 200 else None
+        if not body or not body.get("user", {}).get("id"):
+            raise RuntimeError(f"no session after signing in: {session.text}")
+        return Session(login=login, user_id=str(body["user"]["id"]), cookie=cookie)
+
+
+async def jwt_for(target: Target, session: Session) -> str:
+    """A fresh JWT (5 minutes) from ``/auth/verify``, as the gateway gets one."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.get(
+            f"{target.service_urls['auth']}/auth/verify",
+            cookies={SESSION_COOKIE: session.cookie},
+        )
+        response.raise_for_status()
+        return response.headers["X-Auth-Token"]
+
+
+@dataclass(frozen=True)
+class FlowRun:
+    flows: int
+    failures: int
+    seconds: float
+    durations_ms: list[float]
+    first_error: str = ""
+
+    @property
+    def per_second(self) -> float:
+        return self.flows / self.seconds if self.seconds else 0.0
+
+
+async def sign_in_flows(
+    target: Target, logins: list[str], *, concurrency: int, seconds: float
+) -> FlowRun:
+    """Complete sign-in flows back to back for ``seconds``, ``concurrency`` at a time."""
+    durations: list[float] = []
+    failures = 0
+    errors: list[str] = []
+    deadline = time.perf_counter() + seconds
+    counter = 0
+
+    async def worker() -> None:
+        nonlocal failures, counter
+        while time.perf_counter() < deadline:
+            login = logins[counter % len(logins)]
+            counter += 1
+            began = time.perf_counter()
+            try:
+                await sign_in(target, login)
+            except (RuntimeError, httpx.HTTPError) as error:
+                failures += 1
+                errors.append(f"{type(error).__name__}: {error}"[:300])
+                continue
+            durations.append((time.perf_counter() - began) * 1000)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - began
+    return FlowRun(len(durations), failures, elapsed, durations, errors[0] if errors else "")

@@ -1,0 +1,71 @@
+"""The report shows every figure beside its baseline, and the goals' verdicts (no I/O)."""
+
+from __future__ import annotations
+
+from codeflow_bench.goals import evaluate_goals
+from codeflow_bench.report import fmt, fmt_ratio, render
+from codeflow_bench.results import Comparison, Goal, Run
+
+
+def a_run() -> Run:
+    run = Run(
+        mode="smoke",
+        started_at="2026-11-28T00:00:00Z",
+        machine={"CPU": "Test CPU", "cores (logical)": 2},
+        settings={"users": 300},
+    )
+    point = {"rps": 100.0, "p50_ms": 5.0, "p99_ms": 60.0}
+    run.series["B1"] = {"gateway": {"16": point, "64": point}}
+    run.compare(Comparison("B1", "gateway c=64", "throughput", "req/s", 100.0, "bare ASGI", 400.0))
+    run.compare(
+        Comparison("B2", "direct with JWT c=64", "throughput", "req/s", 360.0, "bare ASGI", 400.0)
+    )
+    run.compare(Comparison("B5", "saga", "time", "s", 20.0, "one DELETE per database", 2.0, False))
+    run.memory["idle"] = {"auth": 120.0, "profiles": 160.0}
+    return run
+
+
+def test_a_comparison_is_figure_over_baseline() -> None:
+    assert Comparison("B", "c", "m", "u", 3.0, "base", 4.0).ratio == 0.75
+    assert Comparison("B", "c", "m", "u", 3.0, "base", None).ratio is None
+
+
+def test_goals_are_judged_from_ratios_latencies_and_memory() -> None:
+    goals = {goal.name: goal for goal in evaluate_goals(a_run())}
+    assert goals["B1 through the gateway, concurrency 64"].figure == 0.25
+    assert goals["B1 through the gateway, concurrency 64"].met is False
+    assert goals["B1 called directly, concurrency 64"].met is True
+    assert goals["B1 at concurrency 16 (through the gateway)"].met is False
+    assert goals["B5"].figure == 10.0
+    assert goals["B5"].met is False
+    assert goals["auth at idle"].met is True
+    assert goals["profiles at idle"].met is False
+    assert Goal("x", "t", None, 1.0, at_least=True).met is None
+
+
+def test_the_report_puts_each_figure_beside_its_baseline_and_names_shortfalls() -> None:
+    run = a_run()
+    run.goals = evaluate_goals(run)
+    text = render(run.to_json(), plots=["x-throughput.png"])
+    b1 = "| B1 | gateway c=64 | throughput (req/s, higher is better) | 100 | bare ASGI | 400 |"
+    assert b1 + " 0.25x |" in text
+    assert (
+        "| B5 | saga | time (s, lower is better) | 20.0 | one DELETE per database | 2.00 | 10.00x |"
+        in text
+    )
+    assert "Test CPU" in text
+    assert "**short**" in text
+    assert "Shortfalls: B1 through the gateway, concurrency 64" in text
+    assert "![x-throughput.png](x-throughput.png)" in text
+    assert "| profiles | 160 |" in text
+
+
+def test_figures_are_formatted_for_reading() -> None:
+    assert fmt(12345.678) == "12,346"
+    assert fmt(0.01234) == "0.0123"
+    assert fmt(None) == "-"
+    assert fmt(float("nan")) == "-"
+    assert fmt(3) == "3"
+    assert fmt(True) == "yes"
+    assert fmt_ratio(0.5) == "0.50x"
+    assert fmt_ratio(None) == "-"
