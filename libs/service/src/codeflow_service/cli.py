@@ -52,7 +52,9 @@ def service_main(
         host=args.host,
         port=args.port,
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        # Only the gateway's X-Forwarded-* headers are believed; in containers it isn't on
+        # loopback, so deployments name it (uvicorn's own variable).
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         access_log=False,
     )
     return 0
