@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
 import time
 from pathlib import Path
 
 import asyncpg
 
+from codeflow_bench import profiling
 from codeflow_bench.plan import Plan
 from codeflow_bench.results import Comparison, Run
 from codeflow_bench.target import Target
@@ -170,6 +172,22 @@ async def rows_left(target: Target, prefix: str) -> dict[str, int]:
     return left
 
 
+def start_profiles(
+    target: Target, plan: Plan, results_dir: Path
+) -> list[tuple[str, Path, subprocess.Popen[bytes] | None]]:
+    if plan.profile_seconds <= 0:
+        return []
+    recordings = []
+    for piece in ("janitor", "repositories"):
+        pid = target.pid(piece)
+        if pid is None:
+            continue
+        path = profiling.profile_dir(results_dir) / f"b5-{piece}.txt"
+        path.unlink(missing_ok=True)
+        recordings.append((piece, path, profiling.start_recording(pid, plan.profile_seconds, path)))
+    return recordings
+
+
 async def run_b5(target: Target, plan: Plan, run: Run, results_dir: Path) -> None:
     users = plan.b5_users
     logger.info("B5: seeding %d users twice in every database", users)
@@ -182,6 +200,7 @@ async def run_b5(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
     began = time.perf_counter()
     report = await sweep(target, users)
     swept = time.perf_counter() - began
+    recordings = start_profiles(target, plan, results_dir)
     done = 0
     while True:
         done = await completed(target, SAGA_PREFIX)
@@ -189,6 +208,18 @@ async def run_b5(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
         if done >= users or elapsed > plan.b5_timeout:
             break
         await asyncio.sleep(0.5)
+    for piece, path, process in recordings:
+        run.profiles.append(
+            await asyncio.to_thread(
+                profiling.finish_recording,
+                process,
+                path,
+                what=f"B5, the saga: the {piece} service",
+                target=f"{piece} (pid file {piece}.pid)",
+                why="The janitor takes three acknowledgements per deletion; each service "
+                "one command per user.",
+            )
+        )
     run.figures["B5 sweep (s)"] = round(swept, 2)
     run.figures["B5 deletions complete"] = f"{done:,} of {users:,}"
     run.series["B5"] = {

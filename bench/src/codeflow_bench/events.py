@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -214,7 +215,7 @@ async def run_b3(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
         sessions = create_session_factory(engine)
         # The per-message access log goes where the services' goes: a file, not the terminal.
         broker = create_broker(
-            bootstrap, client_id=group, logger=logging.getLogger("codeflow.bench.consumer")
+            bootstrap, client_id=group, logger=logging.getLogger("codeflow.consumer.bench")
         )
         profiles_consumer(sessions, topics=[topic], group_id=group).subscribe(broker)
         out = profiling.profile_dir(results_dir)
@@ -225,8 +226,6 @@ async def run_b3(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
             await broker.start()
             if plan.profile_seconds > 0:
                 # Sampling this process while it drains: py-spy doesn't pause it (--nonblocking).
-                import os
-
                 raw_path.unlink(missing_ok=True)
                 recording = profiling.start_recording(os.getpid(), plan.profile_seconds, raw_path)
 
@@ -377,8 +376,15 @@ async def run_b4(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
         relay = OutboxRelay(
             sessions, lambda: create_producer(bootstrap, client_id="codeflow-bench-relay")
         )
+        raw_path = profiling.profile_dir(results_dir) / "b4-outbox-relay.txt"
+        raw_path.unlink(missing_ok=True)
         began = time.perf_counter()
         task = asyncio.create_task(relay.run())
+        recording = (
+            profiling.start_recording(os.getpid(), plan.profile_seconds, raw_path)
+            if plan.profile_seconds > 0
+            else None
+        )
         try:
 
             async def published() -> int:
@@ -391,6 +397,17 @@ async def run_b4(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await engine.dispose()
+        if recording is not None:
+            run.profiles.append(
+                await asyncio.to_thread(
+                    profiling.finish_recording,
+                    recording,
+                    raw_path,
+                    what="B4, the outbox relay publishing",
+                    target="the benchmark's own process (the relay runs in it)",
+                    why="The relay claims, publishes and marks each batch in turn.",
+                )
+            )
         if done < plan.b4_messages:
             run.notes.append(
                 f"B4: the relay published {done:,} of {plan.b4_messages:,} within "
