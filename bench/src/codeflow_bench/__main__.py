@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     report_cmd = commands.add_parser("report", help="render a results JSON again")
     report_cmd.add_argument("json", type=Path)
     args = parser.parse_args(argv)
-    configure_logging(args.results if args.command == "run" else args.json.parent)
+    if args.command == "run":
+        configure_logging(args.results)
 
     if args.command == "report":
         run_json = json.loads(args.json.read_text())
