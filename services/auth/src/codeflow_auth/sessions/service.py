@@ -70,7 +70,11 @@ async def use_session(
         expires = now + policy.max_age
         await adapter.update_session(session, db_session.session_token, expires=expires)
         refreshed = True
-    await record_activity(session, user.id, policy.activity_interval, now=now)
+    last = user.last_active_at
+    if last is None or last <= now - policy.activity_interval:
+        # Most requests stop at the check above, with no write; the conditional update
+        # still decides between concurrent requests (and replicas) which one emits.
+        await record_activity(session, user.id, policy.activity_interval, now=now)
     return ActiveSession(db_session, user, expires, refreshed)
 
 
