@@ -25,7 +25,7 @@ sync: ## Install the workspace (every package and the dev tools) into .venv
 lint: ## ruff (lint and format) and mypy --strict over the whole workspace
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy libs/*/src services/*/src
+	$(UV) run mypy libs/*/src services/*/src bench/src
 
 .PHONY: test
 test: test-unit test-integration test-e2e ## Unit, integration (real PostgreSQL and Kafka), then end-to-end tests

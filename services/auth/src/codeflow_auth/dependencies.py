@@ -12,7 +12,7 @@ from codeflow_service import DbSession
 __all__ = ["DbSession", "State", "get_auth_state"]
 
 
-def get_auth_state(request: Request) -> AuthState:
+async def get_auth_state(request: Request) -> AuthState:
     state: AuthState = request.app.state.auth
     return state
 
