@@ -100,3 +100,33 @@ def test_dead_letter_headers_keep_the_records_own_and_say_where_and_why_it_faile
     assert headers[dl.ERROR_TYPE] == "builtins.KeyError"
     assert headers[dl.ERROR_MESSAGE] == "'missing'"
     assert "raise KeyError" in headers[dl.ERROR_TRACE]
+
+
+class _Consumer:
+    def __init__(self, highwater: int | None) -> None:
+        self._highwater = highwater
+
+    def highwater(self, partition: object) -> int | None:
+        return self._highwater
+
+
+def test_a_record_is_the_last_of_its_partition_when_the_next_offset_is_the_highwater() -> None:
+    from codeflow_messaging.consumer import _caught_up
+
+    record = _record([])  # offset 41
+    assert _caught_up(_Consumer(42), record)
+    assert not _caught_up(_Consumer(50), record)
+    assert _caught_up(_Consumer(None), record), "unknown highwater: commit, to be safe"
+
+
+def test_a_consumer_commits_at_least_every_record() -> None:
+    from codeflow_messaging import ReliableConsumer
+
+    with pytest.raises(ValueError, match="at least 1"):
+        ReliableConsumer(
+            group_id="g",
+            topics=["t"],
+            handlers={},
+            sessions=None,  # type: ignore[arg-type]
+            commit_every=0,
+        )
