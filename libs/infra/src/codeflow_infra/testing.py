@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from codeflow_messaging.kafka import topic_partitions
 
@@ -68,3 +69,21 @@ async def start_group_at_end(bootstrap_servers: str, group_id: str, topics: Iter
         await consumer.commit(dict(await consumer.end_offsets(partitions)))
     finally:
         await consumer.stop()
+
+
+async def group_lag(bootstrap_servers: str, group_id: str, topics: Iterable[str]) -> int:
+    """How many records now on ``topics`` ``group_id`` has not committed yet."""
+    partitions = [tp for topic in topics for tp in await partitions_of(bootstrap_servers, topic)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group_id)
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    return sum(
+        max(0, end - (committed[tp].offset if tp in committed else 0)) for tp, end in ends.items()
+    )

@@ -12,11 +12,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import Envelope, UserActive, new_envelope
+from codeflow_infra.testing import group_lag
 from codeflow_messaging import (
     ReliableConsumer,
     RetryPolicy,
@@ -25,7 +25,6 @@ from codeflow_messaging import (
     create_engine,
 )
 from codeflow_messaging.backoff import Backoff
-from codeflow_messaging.kafka import topic_partitions
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -127,17 +126,4 @@ async def write_to_outbox(
 
 async def lag(bootstrap_servers: str, group_id: str, topic: str) -> int:
     """How many records of ``topic`` the group has not committed yet."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        assignment = await topic_partitions(bootstrap_servers, topic)
-        end = await consumer.end_offsets(assignment)
-        behind = 0
-        for tp in assignment:
-            committed = await consumer.committed(tp)
-            behind += end[tp] - (committed or 0)
-        return behind
-    finally:
-        await consumer.stop()
+    return await group_lag(bootstrap_servers, group_id, [topic])

@@ -52,6 +52,47 @@ class Runtime:
     broker: KafkaBroker
 
 
+@asynccontextmanager
+async def messaging_runtime(
+    app: FastAPI,
+    *,
+    name: str,
+    database_url: str,
+    kafka_bootstrap_servers: str,
+    consumers: Callable[[SessionFactory], Sequence[ReliableConsumer]],
+    publishes: Sequence[type[Message]] = (),
+    relay_poll_interval: float = 0.1,
+) -> AsyncIterator[SessionFactory]:
+    """A service's database and Kafka side, for as long as the block runs.
+
+    Opens the engine, subscribes ``consumers`` on a started broker, runs the outbox relay;
+    sets ``app.state.sessions``, ``engine`` and ``broker`` (what the request dependencies
+    and ``/readyz`` use). On the way out: the relay, the broker, then the engine.
+    """
+    engine = create_engine(database_url, pool_size=10, max_overflow=10)
+    sessions = create_session_factory(engine)
+    broker = create_broker(kafka_bootstrap_servers, client_id=f"codeflow-{name}")
+    for consumer in consumers(sessions):
+        consumer.subscribe(broker)
+    declare_publications(broker, publishes, service=name)
+    app.state.sessions, app.state.engine, app.state.broker = sessions, engine, broker
+    await broker.start()
+    relay = OutboxRelay(
+        sessions,
+        lambda: create_producer(kafka_bootstrap_servers, client_id=f"codeflow-{name}-relay"),
+        poll_interval=relay_poll_interval,
+    )
+    relay_task = asyncio.create_task(relay.run(), name=f"{name}-outbox-relay")
+    try:
+        yield sessions
+    finally:
+        relay_task.cancel()
+        with suppress(asyncio.CancelledError):
+            await relay_task
+        await broker.stop()
+        await engine.dispose()
+
+
 def create_service_app(
     *,
     name: str,
@@ -69,39 +110,28 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, pool_size=10, max_overflow=10)
-        sessions = create_session_factory(engine)
-        verifier = JwksVerifier(
-            settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
-        )
-        broker = create_broker(settings.kafka_bootstrap_servers, client_id=f"codeflow-{name}")
-        for consumer in consumers(sessions, settings.consumer_group or name):
-            consumer.subscribe(broker)
-        declare_publications(broker, publishes, service=name)
-        app.state.runtime = Runtime(name, settings, engine, sessions, verifier, broker)
-        app.state.sessions = sessions
-        app.state.engine = engine
-        app.state.broker = broker
-        await broker.start()
-        relay = OutboxRelay(
-            sessions,
-            lambda: create_producer(
-                settings.kafka_bootstrap_servers, client_id=f"codeflow-{name}-relay"
+        group_id = settings.consumer_group or name
+        async with (
+            JwksVerifier(
+                settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+            ) as verifier,
+            messaging_runtime(
+                app,
+                name=name,
+                database_url=settings.database_url,
+                kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+                consumers=lambda sessions: consumers(sessions, group_id),
+                publishes=publishes,
+                relay_poll_interval=settings.relay_poll_interval,
             ),
-            poll_interval=settings.relay_poll_interval,
-        )
-        relay_task = asyncio.create_task(relay.run(), name=f"{name}-outbox-relay")
-        logger.info("%s service started (%s)", name, settings.environment)
-        try:
+        ):
+            state = app.state
+            app.state.runtime = Runtime(
+                name, settings, state.engine, state.sessions, verifier, state.broker
+            )
+            logger.info("%s service started (%s)", name, settings.environment)
             yield
-        finally:
-            relay_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await relay_task
-            await broker.stop()
-            await verifier.aclose()
-            await engine.dispose()
-            logger.info("%s service stopped", name)
+        logger.info("%s service stopped", name)
 
     app = FastAPI(
         title=f"CodeFlow {name}",

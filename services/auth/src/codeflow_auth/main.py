@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from codeflow_auth.config import AuthSettings
-from codeflow_auth.messaging import PUBLISHES, deletion_consumer, outbox_relay
+from codeflow_auth.messaging import PUBLISHES, deletion_consumer
 from codeflow_auth.sessions.cookies import SessionCookie
 from codeflow_auth.sessions.router import router as sessions_router
 from codeflow_auth.sessions.service import SessionPolicy
@@ -24,8 +23,8 @@ from codeflow_auth.token_cipher import TokenCipher
 from codeflow_identity.keys import KeySet, PublicKey, SigningKey, generate_signing_key
 from codeflow_identity.problems import install_problem_handlers
 from codeflow_identity.tokens import TokenIssuer
-from codeflow_messaging import create_broker, create_engine, create_session_factory
-from codeflow_messaging.asyncapi import declare_publications
+from codeflow_messaging import SessionFactory
+from codeflow_service.app import messaging_runtime
 from codeflow_service.asyncapi import asyncapi_router
 from codeflow_service.health import health_router
 
@@ -39,29 +38,23 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, pool_size=10, max_overflow=10)
-        sessions = create_session_factory(engine)
-        app.state.auth = build_state(settings, sessions)
-        app.state.sessions = sessions
-        app.state.engine = engine
-        broker = create_broker(settings.kafka_bootstrap_servers, client_id="codeflow-auth")
-        deletion_consumer(sessions).subscribe(broker)
-        declare_publications(broker, PUBLISHES, service="auth")
-        app.state.broker = broker
-        await broker.start()
-        relay = asyncio.create_task(outbox_relay(sessions, settings).run(), name="outbox-relay")
-        logger.info(
-            "auth service started (%s, public URL %s)", settings.environment, settings.public_url
-        )
-        try:
+        async with messaging_runtime(
+            app,
+            name="auth",
+            database_url=settings.database_url,
+            kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+            consumers=lambda sessions: [deletion_consumer(sessions)],
+            publishes=PUBLISHES,
+            relay_poll_interval=settings.relay_poll_interval,
+        ) as sessions:
+            app.state.auth = build_state(settings, sessions)
+            logger.info(
+                "auth service started (%s, public URL %s)",
+                settings.environment,
+                settings.public_url,
+            )
             yield
-        finally:
-            relay.cancel()
-            with suppress(asyncio.CancelledError):
-                await relay
-            await broker.stop()
-            await engine.dispose()
-            logger.info("auth service stopped")
+        logger.info("auth service stopped")
 
     app = FastAPI(
         title="CodeFlow auth",
@@ -80,12 +73,12 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     return app
 
 
-def build_state(settings: AuthSettings, sessions: object) -> AuthState:
+def build_state(settings: AuthSettings, sessions: SessionFactory) -> AuthState:
     """Everything the endpoints share, from the settings."""
     keyset = _keyset(settings)
     return AuthState(
         settings=settings,
-        sessions=sessions,  # type: ignore[arg-type]
+        sessions=sessions,
         github=GitHub(settings),
         cipher=_cipher(settings),
         keyset=keyset,

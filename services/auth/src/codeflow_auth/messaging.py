@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from codeflow_auth.config import AuthSettings
 from codeflow_auth.deletion import delete_user_data
 from codeflow_contracts import (
     DeleteUserData,
@@ -14,7 +13,7 @@ from codeflow_contracts import (
     UserUpdated,
 )
 from codeflow_contracts.topics import USER_DELETION_COMMANDS
-from codeflow_messaging import OutboxRelay, ReliableConsumer, SessionFactory, create_producer
+from codeflow_messaging import ReliableConsumer, SessionFactory
 
 GROUP_ID = "auth"
 
@@ -34,12 +33,4 @@ def deletion_consumer(sessions: SessionFactory) -> ReliableConsumer:
         topics=[USER_DELETION_COMMANDS],
         handlers={DeleteUserData: delete_user_data},
         sessions=sessions,
-    )
-
-
-def outbox_relay(sessions: SessionFactory, settings: AuthSettings) -> OutboxRelay:
-    return OutboxRelay(
-        sessions,
-        lambda: create_producer(settings.kafka_bootstrap_servers, client_id="codeflow-auth"),
-        poll_interval=settings.relay_poll_interval,
     )

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
 from codeflow_contracts import (
@@ -24,7 +23,7 @@ from codeflow_contracts import (
 )
 from codeflow_contracts.topics import dead_letter_topic
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import partitions_of, read_topic, wait_until
+from codeflow_infra.testing import group_lag, read_topic, wait_until
 from codeflow_messaging import RetryPolicy, SessionFactory
 from codeflow_messaging.backoff import Backoff
 
@@ -106,23 +105,6 @@ async def publish(bootstrap_servers: str, topic: str, envelopes: Iterable[Envelo
         await producer.stop()
 
 
-async def _caught_up(bootstrap_servers: str, group_id: str, topics: Iterable[str]) -> bool:
-    partitions = [tp for topic in topics for tp in await partitions_of(bootstrap_servers, topic)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    await consumer.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group_id)
-        ends = await consumer.end_offsets(partitions)
-    finally:
-        await consumer.stop()
-        await admin.close()
-    return all(
-        end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()
-    )
-
-
 async def wait_caught_up(
     bootstrap_servers: str, group_id: str, topics: Iterable[str], *, timeout: float = 30
 ) -> None:
@@ -130,7 +112,7 @@ async def wait_caught_up(
     topics = list(topics)
 
     async def caught_up() -> bool:
-        return await _caught_up(bootstrap_servers, group_id, topics)
+        return await group_lag(bootstrap_servers, group_id, topics) == 0
 
     await wait_until(caught_up, timeout=timeout, what=f"{group_id} to consume {topics}")
 

@@ -14,6 +14,7 @@ from codeflow_auth.models import User
 from codeflow_auth.problems import CsrfRejected, NotSignedIn
 from codeflow_auth.sessions import service
 from codeflow_auth.state import AuthState
+from codeflow_identity.problems import problem_response, problem_type
 
 router = APIRouter(prefix="/auth", tags=["sessions"])
 
@@ -147,14 +148,10 @@ async def verify(request: Request, state: State, db: DbSession) -> Response:
     active = await service.use_session(db, state.session_cookie.read(request), state.policy)
     if active is None:
         # Not raised: the transaction must commit the expired session's deletion.
-        return JSONResponse(
-            {
-                "type": "urn:codeflow:problem:not-signed-in",
-                "title": "Not signed in",
-                "status": 401,
-            },
-            status_code=401,
-            media_type="application/problem+json",
+        return problem_response(
+            NotSignedIn.status,
+            problem_type(NotSignedIn.slug),
+            NotSignedIn.title,
             headers={"WWW-Authenticate": 'Cookie realm="codeflow"'},
         )
     claims: dict[str, Any] = {}
