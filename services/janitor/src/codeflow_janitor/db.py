@@ -6,7 +6,9 @@ migrations create them and ``alembic check`` compares them.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Collection
+
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
@@ -39,3 +41,26 @@ async def lock_user(session: AsyncSession, user_id: str) -> None:
     await session.execute(
         select(func.pg_advisory_xact_lock(_USER_LOCK_CLASS, func.hashtext(user_id)))
     )
+
+
+# Taken in hash order, so that two transactions locking overlapping sets can't deadlock.
+_LOCK_USERS = text(
+    """
+    SELECT count(pg_advisory_xact_lock(:lock_class, key))
+    FROM (
+        SELECT DISTINCT hashtext(user_id) AS key
+        FROM unnest(CAST(:user_ids AS text[])) AS u(user_id)
+        ORDER BY key
+    ) AS keys
+    """
+)
+
+
+async def lock_users(session: AsyncSession, user_ids: Collection[str]) -> None:
+    """:func:`lock_user` for each of ``user_ids``, in one statement."""
+    if len(user_ids) == 1:
+        await lock_user(session, next(iter(user_ids)))
+    elif user_ids:
+        await session.execute(
+            _LOCK_USERS, {"lock_class": _USER_LOCK_CLASS, "user_ids": list(user_ids)}
+        )

@@ -18,7 +18,8 @@ from codeflow_contracts import (
 )
 from codeflow_contracts.topics import USER_DELETION_ACKS, USER_EVENTS
 from codeflow_janitor.activity.service import record_activity
-from codeflow_janitor.deletions.service import record_acknowledgement, request_deletion
+from codeflow_janitor.deletions.repository import Acknowledgement
+from codeflow_janitor.deletions.service import record_acknowledgements, request_deletion
 from codeflow_messaging import ReliableConsumer, SessionFactory
 
 
@@ -40,13 +41,15 @@ async def on_user_deletion_requested(session: AsyncSession, envelope: Envelope[A
 
 async def on_user_data_deleted(session: AsyncSession, envelope: Envelope[Any]) -> None:
     ack: UserDataDeleted = envelope.data
-    await record_acknowledgement(
-        session,
+    await record_acknowledgements(session, [acknowledgement(ack)], now=datetime.now(UTC))
+
+
+def acknowledgement(ack: UserDataDeleted) -> Acknowledgement:
+    return Acknowledgement(
         deletion_id=ack.deletion_id,
         user_id=ack.user_id,
         service=ack.service,
         deleted_at=ack.deleted_at,
-        now=datetime.now(UTC),
     )
 
 

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, text
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codeflow_contracts.deletions import DeletionReason
+from codeflow_contracts.deletions import DataHoldingService, DeletionReason
 from codeflow_janitor.models import Deletion, DeletionStatus
+
+
+@dataclass(frozen=True)
+class NewDeletion:
+    """What a command needs of a deletion just recorded."""
+
+    deletion_id: uuid.UUID
+    user_id: str
+    reason: DeletionReason
+    requested_at: datetime
 
 
 async def has_any_deletion(session: AsyncSession, user_id: str) -> bool:
@@ -40,6 +51,132 @@ async def insert_deletion(
         .returning(Deletion)
     )
     return (await session.scalars(statement)).one_or_none()
+
+
+async def insert_deletions(
+    session: AsyncSession, users: Select[str], *, reason: DeletionReason, now: datetime
+) -> list[NewDeletion]:
+    """A new pending deletion of each user ``users`` selects, in one statement.
+
+    A user with a deletion already in flight (one issued meanwhile by a request) is left out.
+    """
+    chosen = users.subquery()
+    statement = (
+        insert(Deletion)
+        .from_select(
+            ["deletion_id", "user_id", "reason", "requested_at", "last_sent_at", "attempts"],
+            select(
+                func.gen_random_uuid(),
+                chosen.c.user_id,
+                literal(reason),
+                literal(now, Deletion.requested_at.type),
+                literal(now, Deletion.last_sent_at.type),
+                literal(1),
+            ),
+        )
+        .on_conflict_do_nothing(
+            index_elements=[Deletion.user_id], index_where=text("completed_at IS NULL")
+        )
+        .returning(Deletion.deletion_id, Deletion.user_id, Deletion.reason, Deletion.requested_at)
+    )
+    return [NewDeletion(*row) for row in await session.execute(statement)]
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """One service's word that it deleted its data for a deletion."""
+
+    deletion_id: uuid.UUID
+    user_id: str
+    service: DataHoldingService
+    deleted_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordedAcknowledgements:
+    """A deletion some of a round's acknowledgements were for, after recording them."""
+
+    deletion_id: uuid.UUID
+    user_id: str
+    attempts: int
+    completed_now: bool
+
+
+# Each deletion's first acknowledgement per service counts (earlier rows' ones, then the
+# first in the given order); the deletion completes in the statement that records its last
+# missing one, which also removes the user's activity row. ``before`` is read in the same
+# snapshot as the update, so ``completed_now`` holds for exactly one statement per deletion
+# while acknowledgements of a user are serialised (the caller holds the user's lock).
+_RECORD_ACKNOWLEDGEMENTS = text(
+    """
+    WITH acks AS (
+        SELECT * FROM unnest(
+            CAST(:deletion_ids AS uuid[]), CAST(:user_ids AS text[]),
+            CAST(:services AS text[]), CAST(:deleted_ats AS timestamptz[])
+        ) WITH ORDINALITY AS a(deletion_id, user_id, service, deleted_at, position)
+    ),
+    firsts AS (
+        SELECT deletion_id, user_id,
+            (array_agg(deleted_at ORDER BY position) FILTER (WHERE service = 'auth'))[1]
+                AS auth,
+            (array_agg(deleted_at ORDER BY position) FILTER (WHERE service = 'profiles'))[1]
+                AS profiles,
+            (array_agg(deleted_at ORDER BY position) FILTER (WHERE service = 'repositories'))[1]
+                AS repositories
+        FROM acks GROUP BY deletion_id, user_id
+    ),
+    before AS (
+        SELECT d.deletion_id, d.completed_at
+        FROM deletions AS d JOIN firsts AS f USING (deletion_id, user_id)
+    ),
+    recorded AS (
+        UPDATE deletions AS d SET
+            auth_acked_at = coalesce(d.auth_acked_at, f.auth),
+            profiles_acked_at = coalesce(d.profiles_acked_at, f.profiles),
+            repositories_acked_at = coalesce(d.repositories_acked_at, f.repositories),
+            completed_at = CASE
+                WHEN d.completed_at IS NULL
+                    AND coalesce(d.auth_acked_at, f.auth) IS NOT NULL
+                    AND coalesce(d.profiles_acked_at, f.profiles) IS NOT NULL
+                    AND coalesce(d.repositories_acked_at, f.repositories) IS NOT NULL
+                THEN CAST(:now AS timestamptz)
+                ELSE d.completed_at
+            END
+        FROM firsts AS f JOIN before AS b USING (deletion_id)
+        WHERE d.deletion_id = f.deletion_id AND d.user_id = f.user_id
+        RETURNING d.deletion_id, d.user_id, d.attempts,
+            b.completed_at IS NULL AND d.completed_at IS NOT NULL AS completed_now
+    ),
+    forgotten AS (
+        DELETE FROM user_activity
+        WHERE user_id IN (SELECT user_id FROM recorded WHERE completed_now)
+    )
+    SELECT deletion_id, user_id, attempts, completed_now FROM recorded
+    """
+)
+
+
+async def record_acknowledgements(
+    session: AsyncSession, acks: Sequence[Acknowledgement], *, now: datetime
+) -> list[RecordedAcknowledgements]:
+    """Record ``acks`` in one statement; one row per known deletion they were for.
+
+    Acknowledgements of a deletion the ledger doesn't hold (or of another user's) have no
+    row. The caller must hold the lock of every user concerned.
+    """
+    if not acks:
+        return []
+    result = await session.execute(
+        _RECORD_ACKNOWLEDGEMENTS,
+        {
+            "deletion_ids": [a.deletion_id for a in acks],
+            "user_ids": [a.user_id for a in acks],
+            "services": [a.service for a in acks],
+            "deleted_ats": [a.deleted_at for a in acks],
+            "now": now,
+        },
+    )
+    return [RecordedAcknowledgements(*row) for row in result]
 
 
 async def get_deletion(

@@ -10,14 +10,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import DeleteUserData, Envelope, new_envelope
-from codeflow_contracts.deletions import DataHoldingService, DeletionReason
-from codeflow_janitor.activity.repository import delete_activity
-from codeflow_janitor.db import lock_user
+from codeflow_contracts.deletions import DeletionReason
+from codeflow_janitor.db import lock_user, lock_users
 from codeflow_janitor.deletions import repository
+from codeflow_janitor.deletions.repository import (
+    Acknowledgement,
+    NewDeletion,
+    RecordedAcknowledgements,
+)
 from codeflow_janitor.models import Deletion, DeletionStatus
+from codeflow_janitor.outbox import add_all_to_outbox
 from codeflow_messaging import add_to_outbox
 
 logger = logging.getLogger("codeflow.janitor.deletions")
@@ -26,7 +32,7 @@ SOURCE = "codeflow/janitor"
 RESEND_BATCH = 500
 
 
-def delete_command(deletion: Deletion) -> Envelope[DeleteUserData]:
+def delete_command(deletion: Deletion | NewDeletion) -> Envelope[DeleteUserData]:
     """The command for ``deletion``, in a new envelope (a new id each time it is sent).
 
     The deletion id stays the same, so acknowledgements of any copy count; the envelope id
@@ -53,6 +59,21 @@ async def issue_deletion(
     return deletion
 
 
+async def issue_deletions(
+    session: AsyncSession, users: Select[str], reason: DeletionReason, *, now: datetime
+) -> list[NewDeletion]:
+    """:func:`issue_deletion` for every user ``users`` selects, in two statements in all:
+    one records the deletions, one queues their commands.
+    """
+    deletions = await repository.insert_deletions(session, users, reason=reason, now=now)
+    await add_all_to_outbox(session, [delete_command(d) for d in deletions])
+    for deletion in deletions:
+        logger.debug(
+            "deletion %s of user %s issued (%s)", deletion.deletion_id, deletion.user_id, reason
+        )
+    return deletions
+
+
 async def request_deletion(
     session: AsyncSession, user_id: str, *, now: datetime
 ) -> Deletion | None:
@@ -64,43 +85,39 @@ async def request_deletion(
     return await issue_deletion(session, user_id, "requested", now=now)
 
 
-async def record_acknowledgement(
-    session: AsyncSession,
-    *,
-    deletion_id: uuid.UUID,
-    user_id: str,
-    service: DataHoldingService,
-    deleted_at: datetime,
-    now: datetime,
-) -> Deletion | None:
-    """Note that ``service`` deleted its data; complete the deletion once all three have.
+async def record_acknowledgements(
+    session: AsyncSession, acks: Sequence[Acknowledgement], *, now: datetime
+) -> list[RecordedAcknowledgements]:
+    """Note that each ack's service deleted its data; complete every deletion all three
+    services have now acknowledged, removing its user's activity row.
 
-    Completing removes the user's activity row. A repeated acknowledgement keeps the first
-    time; one for a deletion the janitor doesn't know is logged and dropped.
+    Any number of acknowledgements, of any deletions, in two statements: the users' locks,
+    then one update of the ledger. A service's first acknowledgement of a deletion counts,
+    repeats change nothing, and a deletion completes exactly once. One for a deletion the
+    janitor doesn't know is logged and dropped.
     """
-    await lock_user(session, user_id)
-    deletion = await repository.get_deletion(session, deletion_id, for_update=True)
-    if deletion is None or deletion.user_id != user_id:
-        logger.warning(
-            "acknowledgement from %s for unknown deletion %s of user %s dropped",
-            service,
-            deletion_id,
-            user_id,
-        )
-        return None
-    if deletion.acked_at(service) is None:
-        setattr(deletion, f"{service}_acked_at", deleted_at)
-    if deletion.completed_at is None and not deletion.unacknowledged:
-        deletion.completed_at = now
-        await delete_activity(session, user_id)
-        logger.info(
-            "deletion %s of user %s complete after %d command(s)",
-            deletion_id,
-            user_id,
-            deletion.attempts,
-        )
-    await session.flush()
-    return deletion
+    if not acks:
+        return []
+    await lock_users(session, {a.user_id for a in acks})
+    recorded = await repository.record_acknowledgements(session, acks, now=now)
+    known = {(r.deletion_id, r.user_id) for r in recorded}
+    for ack in acks:
+        if (ack.deletion_id, ack.user_id) not in known:
+            logger.warning(
+                "acknowledgement from %s for unknown deletion %s of user %s dropped",
+                ack.service,
+                ack.deletion_id,
+                ack.user_id,
+            )
+    for deletion in recorded:
+        if deletion.completed_now:
+            logger.info(
+                "deletion %s of user %s complete after %d command(s)",
+                deletion.deletion_id,
+                deletion.user_id,
+                deletion.attempts,
+            )
+    return recorded
 
 
 async def resend_unacknowledged(
@@ -110,8 +127,8 @@ async def resend_unacknowledged(
     deletions = await repository.claim_unacknowledged(
         session, sent_before=now - ack_timeout, limit=limit
     )
+    await add_all_to_outbox(session, [delete_command(d) for d in deletions])
     for deletion in deletions:
-        await add_to_outbox(session, delete_command(deletion))
         deletion.last_sent_at = now
         deletion.attempts += 1
         logger.warning(

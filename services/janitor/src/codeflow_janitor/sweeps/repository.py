@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_janitor.models import Deletion, UserActivity
@@ -26,12 +25,12 @@ async def count_inactive(session: AsyncSession, *, cutoff: datetime) -> tuple[in
     return int(row[0]), int(row[1])
 
 
-async def inactive_users(session: AsyncSession, *, cutoff: datetime, limit: int) -> Sequence[str]:
-    """Up to ``limit`` users last active before ``cutoff`` with no deletion, longest idle first."""
-    statement = (
+def inactive_users(*, cutoff: datetime, limit: int) -> Select[str]:
+    """Up to ``limit`` users last active before ``cutoff`` with no deletion, longest idle
+    first: the query, for the statement that issues their deletions."""
+    return (
         select(UserActivity.user_id)
         .where(UserActivity.last_active_at < cutoff, ~_HAS_DELETION)
         .order_by(UserActivity.last_active_at, UserActivity.user_id)
         .limit(limit)
     )
-    return (await session.scalars(statement)).all()

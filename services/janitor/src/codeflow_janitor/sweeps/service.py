@@ -2,8 +2,9 @@
 
 A sweep finds the users whose last activity is older than the threshold and have no
 deletion yet, checks the safety limits, and issues one deletion per user (at most
-``max_deletions`` of them, longest idle first). Only one sweep runs at a time across all
-replicas: it holds a PostgreSQL advisory lock until its transaction ends.
+``max_deletions`` of them, longest idle first), set-based: one statement records every
+deletion and one more queues every command, however many users there are. Only one sweep
+runs at a time across all replicas: it holds a PostgreSQL advisory lock until its transaction ends.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codeflow_janitor.activity.repository import count_known_users
 from codeflow_janitor.config import JanitorSettings
 from codeflow_janitor.db import try_lock_sweep
-from codeflow_janitor.deletions.service import issue_deletion
+from codeflow_janitor.deletions.service import issue_deletions
 from codeflow_janitor.sweeps import repository
 
 logger = logging.getLogger("codeflow.janitor.sweeps")
@@ -122,12 +123,10 @@ async def sweep_inactive_users(
         _log(found)
         return found
 
-    deletion_ids: list[uuid.UUID] = []
-    inactive = await repository.inactive_users(session, cutoff=cutoff, limit=found.would_issue)
-    for user_id in inactive:
-        deletion = await issue_deletion(session, user_id, "inactive", now=now)
-        if deletion is not None:
-            deletion_ids.append(deletion.deletion_id)
+    inactive = repository.inactive_users(cutoff=cutoff, limit=found.would_issue)
+    deletion_ids = [
+        d.deletion_id for d in await issue_deletions(session, inactive, "inactive", now=now)
+    ]
     report = replace(
         found,
         outcome="issued",
