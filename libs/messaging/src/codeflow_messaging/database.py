@@ -34,14 +34,31 @@ def async_database_url(url: str) -> str:
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
-    """An asyncpg engine for ``url``; ``options`` go to :func:`create_async_engine`."""
-    options.setdefault("pool_pre_ping", True)
+    """An asyncpg engine for ``url``; ``options`` go to :func:`create_async_engine`.
+
+    Lost connections are handled when they are met, not looked for before each use: a ping
+    on every checkout costs two round trips (asyncpg pings with BEGIN and ROLLBACK), more
+    than a dashboard query. A statement that finds its connection dead raises a
+    ``DBAPIError`` with ``connection_invalidated`` set, and SQLAlchemy then replaces every
+    connection the pool held, so one database restart fails the statements in flight and no
+    more. Callers treat it as transient: consumers retry, HTTP answers 503.
+    """
     return create_async_engine(async_database_url(url), **options)
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     """Sessions that keep loaded objects usable after commit (no implicit I/O)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def create_read_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Sessions for work that only reads: in autocommit, so a query is one round trip.
+
+    No BEGIN and no COMMIT go to the server; each statement sees the data committed when it
+    starts, so a read that needs several statements to agree belongs in a transaction.
+    Writing through such a session commits each statement on its own: don't.
+    """
+    return create_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
 @asynccontextmanager

@@ -2,7 +2,8 @@
 
 - :class:`ServiceSettings`: database, Kafka and JWT settings (subclass with an env prefix);
 - :func:`create_service_app`: the FastAPI app with the shared lifespan and health checks;
-- :data:`DbSession` and :data:`CurrentIdentity`: the request's transaction and caller.
+- :data:`DbSession`, :data:`ReadSession` and :data:`CurrentIdentity`: the request's
+  transaction, its read-only session, and its caller.
 
 Names are imported on first use, so that ``codeflow_service.cli`` (every service's command
 line) starts without loading the web and Kafka stacks.
@@ -15,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from codeflow_service.app import Runtime, create_service_app
-    from codeflow_service.dependencies import CurrentIdentity, DbSession, db_session
+    from codeflow_service.dependencies import (
+        CurrentIdentity,
+        DbSession,
+        ReadSession,
+        db_session,
+        read_session,
+    )
     from codeflow_service.settings import Environment, ServiceSettings
 
 _WHERE = {
@@ -24,6 +31,8 @@ _WHERE = {
     "CurrentIdentity": "codeflow_service.dependencies",
     "DbSession": "codeflow_service.dependencies",
     "db_session": "codeflow_service.dependencies",
+    "ReadSession": "codeflow_service.dependencies",
+    "read_session": "codeflow_service.dependencies",
     "Environment": "codeflow_service.settings",
     "ServiceSettings": "codeflow_service.settings",
 }
@@ -32,10 +41,12 @@ __all__ = [
     "CurrentIdentity",
     "DbSession",
     "Environment",
+    "ReadSession",
     "Runtime",
     "ServiceSettings",
     "create_service_app",
     "db_session",
+    "read_session",
 ]
 
 

@@ -30,7 +30,9 @@ from codeflow_messaging import (
     create_session_factory,
 )
 from codeflow_messaging.asyncapi import declare_publications
+from codeflow_messaging.database import create_read_session_factory
 from codeflow_service.asyncapi import asyncapi_router
+from codeflow_service.database_errors import install_database_problem_handler
 from codeflow_service.health import health_router
 from codeflow_service.settings import ServiceSettings
 
@@ -66,11 +68,13 @@ async def messaging_runtime(
     """A service's database and Kafka side, for as long as the block runs.
 
     Opens the engine, subscribes ``consumers`` on a started broker, runs the outbox relay;
-    sets ``app.state.sessions``, ``engine`` and ``broker`` (what the request dependencies
-    and ``/readyz`` use). On the way out: the relay, the broker, then the engine.
+    sets ``app.state.sessions``, ``read_sessions``, ``engine`` and ``broker`` (what the
+    request dependencies and ``/readyz`` use). On the way out: the relay, the broker, then
+    the engine.
     """
     engine = create_engine(database_url, pool_size=10, max_overflow=10)
     sessions = create_session_factory(engine)
+    app.state.read_sessions = create_read_session_factory(engine)
     broker = create_broker(kafka_bootstrap_servers, client_id=f"codeflow-{name}")
     for consumer in consumers(sessions):
         consumer.subscribe(broker)
@@ -143,6 +147,7 @@ def create_service_app(
         redoc_url=None,
     )
     install_problem_handlers(app)
+    install_database_problem_handler(app)
     app.include_router(health_router())
     app.include_router(asyncapi_router(name))
     for router in routers:

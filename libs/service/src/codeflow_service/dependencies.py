@@ -1,4 +1,9 @@
-"""Request dependencies every service uses: one transaction per request, and the caller."""
+"""Request dependencies every service uses: the request's database session, and the caller.
+
+``DbSession`` is one transaction per request, for anything that writes. ``ReadSession`` is
+for endpoints that only read: autocommit, so a one-query endpoint costs one round trip to
+the database instead of three (BEGIN, the query, COMMIT).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,20 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
+
+
+async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for an endpoint that only reads (``app.state.read_sessions``, autocommit).
+
+    Each statement sees what was committed when it started; an endpoint whose statements
+    must agree with each other, or that writes, takes ``DbSession``.
+    """
+    sessions: SessionFactory = request.app.state.read_sessions
+    async with sessions() as session:
+        yield session
+
+
+ReadSession = Annotated[AsyncSession, Depends(read_session, scope="function")]
 
 CurrentIdentity = Annotated[
     Identity, Depends(RequireIdentity(lambda request: request.app.state.runtime.verifier))

@@ -25,6 +25,7 @@ from codeflow_identity.problems import install_problem_handlers
 from codeflow_identity.tokens import TokenIssuer
 from codeflow_messaging import SessionFactory
 from codeflow_service.app import messaging_runtime
+from codeflow_service.database_errors import install_database_problem_handler
 from codeflow_service.asyncapi import asyncapi_router
 from codeflow_service.health import health_router
 
@@ -66,6 +67,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_problem_handlers(app)
+    install_database_problem_handler(app)
     app.include_router(health_router())
     app.include_router(asyncapi_router("auth"))
     app.include_router(signin_router)

@@ -1,7 +1,8 @@
 """``/repositories``: the caller's monitored repositories. Every route acts for the caller only.
 
-Routes parse, call one service function and shape the answer; the request's transaction is
-committed by ``DbSession`` before the response leaves.
+Routes parse, call one service function and shape the answer; a writing request's
+transaction is committed by ``DbSession`` before the response leaves. The dashboard is one
+query, so it reads through ``ReadSession`` (no transaction around it).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from codeflow_repositories.repositories.schemas import (
     RepositoryPage,
     RepositoryToMonitor,
 )
-from codeflow_service import CurrentIdentity, DbSession
+from codeflow_service import CurrentIdentity, DbSession, ReadSession
 
 router = APIRouter(
     prefix="/repositories",
@@ -47,7 +48,7 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 @router.get("")
 async def list_repositories(
     identity: CurrentIdentity,
-    session: DbSession,
+    session: ReadSession,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)] = None,
     include_inactive: bool = False,
