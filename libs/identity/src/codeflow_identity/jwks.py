@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -27,6 +28,11 @@ class JwksVerifier:
     key ids can't hammer auth, and concurrent verifications share one fetch. When auth can't
     be reached, cached keys keep working (tokens live minutes; a stale key set is the lesser
     harm); with no usable cached key, `verify` raises JwksUnavailable.
+
+    A token that verified is remembered (the last `verified_cache_size` of them), so a
+    client sending the same token request after request pays for the signature check once.
+    A remembered token still has its times checked on every use, and is forgotten when its
+    key leaves the key set; a token that failed is never remembered.
     """
 
     def __init__(
@@ -42,6 +48,7 @@ class JwksVerifier:
         algorithms: Collection[str] = (ALGORITHM,),
         leeway: timedelta = DEFAULT_LEEWAY,
         clock: Clock = utc_now,
+        verified_cache_size: int = 4096,
     ) -> None:
         self.jwks_url = jwks_url
         self.rules = TokenRules(issuer, audience, frozenset(algorithms), leeway, clock)
@@ -56,12 +63,38 @@ class JwksVerifier:
         self._attempted_at: datetime | None = None
         self._last_fetch_failed = False
         self._lock = asyncio.Lock()
+        self._verified: OrderedDict[str, tuple[str, Identity]] = OrderedDict()
+        self._verified_cache_size = verified_cache_size
 
     async def verify(self, token: str) -> Identity:
         """The caller the token names; raises InvalidToken, or JwksUnavailable."""
+        remembered = self._remembered(token)
+        if remembered is not None:
+            return remembered
         kid = self.rules.key_id(token)
         key = await self._key(kid)
-        return self.rules.identity(token, key)
+        identity = self.rules.identity(token, key)
+        if self._verified_cache_size > 0:
+            self._verified[token] = (kid, identity)
+            if len(self._verified) > self._verified_cache_size:
+                self._verified.popitem(last=False)
+        return identity
+
+    def _remembered(self, token: str) -> Identity | None:
+        entry = self._verified.get(token)
+        if entry is None:
+            return None
+        kid, identity = entry
+        if kid not in self._keys:
+            del self._verified[token]  # its key was withdrawn: verify it afresh
+            return None
+        try:
+            self.rules.check_time(identity.claims)
+        except InvalidToken:
+            del self._verified[token]
+            raise
+        self._verified.move_to_end(token)
+        return identity
 
     async def aclose(self) -> None:
         """Close the HTTP client if this verifier created it."""

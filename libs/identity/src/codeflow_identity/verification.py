@@ -111,13 +111,14 @@ class TokenRules:
             raise InvalidToken("malformed token") from None
         except jwt.InvalidTokenError:
             raise InvalidToken("invalid claims") from None
-        self._check_time(claims)
+        self.check_time(claims)
         subject = claims["sub"]
         if not isinstance(subject, str) or not subject:
             raise InvalidToken("invalid subject")
         return Identity(user_id=subject, claims=MappingProxyType(claims))
 
-    def _check_time(self, claims: Mapping[str, Any]) -> None:
+    def check_time(self, claims: Mapping[str, Any]) -> None:
+        """Raise InvalidToken unless the claims' exp, nbf and iat hold now (with leeway)."""
         now = self.clock().timestamp()
         leeway = self.leeway.total_seconds()
         times = {name: claims.get(name) for name in ("exp", "nbf", "iat")}

@@ -243,3 +243,94 @@ async def test_keys_are_fetched_from_an_asgi_auth_app(
         )
 
         assert (await verifier.verify(issuer.issue("user-1"))).user_id == "user-1"
+
+
+class CountingRules:
+    """Counts the verifier's full verifications (signature and claims)."""
+
+    def __init__(self, verifier: JwksVerifier) -> None:
+        self.calls = 0
+        identity = verifier.rules.identity
+
+        def counted(token: str, key: Any) -> Any:
+            self.calls += 1
+            return identity(token, key)
+
+        object.__setattr__(verifier.rules, "identity", counted)
+
+
+async def test_a_token_seen_before_is_not_verified_again(
+    verifier: JwksVerifier, issuer: TokenIssuer
+) -> None:
+    counting = CountingRules(verifier)
+    token = issuer.issue("user-1")
+
+    identities = [await verifier.verify(token) for _ in range(3)]
+
+    assert [identity.user_id for identity in identities] == ["user-1"] * 3
+    assert counting.calls == 1
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(
+    verifier: JwksVerifier, issuer: TokenIssuer, clock: FakeClock
+) -> None:
+    token = issuer.issue("user-1")
+    await verifier.verify(token)
+    clock.advance(issuer.ttl + timedelta(minutes=1))
+
+    with pytest.raises(InvalidToken, match="expired"):
+        await verifier.verify(token)
+
+
+async def test_a_remembered_token_is_refused_once_its_key_leaves_the_jwks(
+    verifier: JwksVerifier, issuer: TokenIssuer, auth: FakeAuth, clock: FakeClock
+) -> None:
+    old_token = issuer.issue("user-1")
+    await verifier.verify(old_token)
+    # Auth drops the old key; a token signed with the new one makes the verifier refetch.
+    auth.keyset = KeySet(generate_signing_key())
+    clock.advance(timedelta(seconds=30))
+    new_issuer = TokenIssuer(auth.keyset, issuer.issuer, issuer.audience, clock=clock)
+    await verifier.verify(new_issuer.issue("user-2"))
+
+    with pytest.raises(InvalidToken, match="unknown key"):
+        await verifier.verify(old_token)
+
+
+async def test_a_token_that_failed_is_checked_again_every_time(
+    verifier: JwksVerifier, issuer: TokenIssuer
+) -> None:
+    header, payload, _ = issuer.issue("user-1").split(".")
+    other_signature = issuer.issue("user-2").split(".")[2]
+    forged = f"{header}.{payload}.{other_signature}"
+    counting = CountingRules(verifier)
+
+    for _ in range(2):
+        with pytest.raises(InvalidToken, match="bad signature"):
+            await verifier.verify(forged)
+
+    assert counting.calls == 2
+
+
+async def test_only_the_most_recent_tokens_are_remembered(
+    auth: FakeAuth, issuer: TokenIssuer, clock: FakeClock
+) -> None:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(auth))
+    async with (
+        client,
+        JwksVerifier(
+            JWKS_URL,
+            issuer=issuer.issuer,
+            audience=issuer.audience,
+            http_client=client,
+            clock=clock,
+            verified_cache_size=2,
+        ) as verifier,
+    ):
+        counting = CountingRules(verifier)
+        first, second, third = (issuer.issue(f"user-{n}") for n in range(3))
+        for token in (first, second, third, third, second):
+            await verifier.verify(token)
+        assert counting.calls == 3  # second and third were remembered
+        await verifier.verify(first)  # pushed out by the third: verified afresh
+        assert counting.calls == 4
