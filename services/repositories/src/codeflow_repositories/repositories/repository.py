@@ -6,7 +6,19 @@ import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, Select, Text, Uuid, delete, literal, or_, select, true, tuple_
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    Text,
+    Uuid,
+    bindparam,
+    delete,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,13 +29,9 @@ from codeflow_repositories.repositories.cursor import Position
 DashboardRow = Row[uuid.UUID, int, str, str, str, bool]
 
 
-def dashboard_statement(
-    user_id: str, *, include_inactive: bool, after: Position | None, limit: int
+def _dashboard_query(
+    *, include_inactive: bool, after: bool
 ) -> Select[uuid.UUID, int, str, str, str, bool]:
-    """The dashboard query: one keyset page of the user's repositories by ``(full_name, id)``.
-
-    With ``is_active`` pinned it is a range scan of the dashboard index, already in order.
-    """
     statement = select(
         Repository.id,
         Repository.github_id,
@@ -31,15 +39,48 @@ def dashboard_statement(
         Repository.owner,
         Repository.name,
         Repository.is_active,
-    ).where(Repository.user_id == user_id)
+    ).where(Repository.user_id == bindparam("user_id", type_=Text))
     if not include_inactive:
         statement = statement.where(Repository.is_active == true())
-    if after is not None:
+    if after:
         statement = statement.where(
             tuple_(Repository.full_name, Repository.id)
-            > tuple_(literal(after.full_name, Text), literal(after.id, Uuid))
+            > tuple_(bindparam("after_full_name", type_=Text), bindparam("after_id", type_=Uuid))
         )
-    return statement.order_by(Repository.full_name, Repository.id).limit(limit)
+    return statement.order_by(Repository.full_name, Repository.id).limit(
+        bindparam("limit", type_=Integer)
+    )
+
+
+# Built once: the dashboard is the hottest request, and a statement reused as is skips
+# SQLAlchemy's per-call construction and cache-key work.
+_DASHBOARD_QUERIES = {
+    (include_inactive, after): _dashboard_query(include_inactive=include_inactive, after=after)
+    for include_inactive in (False, True)
+    for after in (False, True)
+}
+
+
+def _dashboard_query_and_parameters(
+    user_id: str, *, include_inactive: bool, after: Position | None, limit: int
+) -> tuple[Select[uuid.UUID, int, str, str, str, bool], dict[str, object]]:
+    parameters: dict[str, object] = {"user_id": user_id, "limit": limit}
+    if after is not None:
+        parameters |= {"after_full_name": after.full_name, "after_id": after.id}
+    return _DASHBOARD_QUERIES[include_inactive, after is not None], parameters
+
+
+def dashboard_statement(
+    user_id: str, *, include_inactive: bool, after: Position | None, limit: int
+) -> Select[uuid.UUID, int, str, str, str, bool]:
+    """The dashboard query: one keyset page of the user's repositories by ``(full_name, id)``.
+
+    With ``is_active`` pinned it is a range scan of the dashboard index, already in order.
+    """
+    statement, parameters = _dashboard_query_and_parameters(
+        user_id, include_inactive=include_inactive, after=after, limit=limit
+    )
+    return statement.params(parameters)
 
 
 async def dashboard_page(
@@ -50,11 +91,11 @@ async def dashboard_page(
     after: Position | None,
     limit: int,
 ) -> Sequence[DashboardRow]:
-    """Up to ``limit`` rows after ``after``."""
-    statement = dashboard_statement(
+    """Up to ``limit`` rows after ``after`` (the statement of :func:`dashboard_statement`)."""
+    statement, parameters = _dashboard_query_and_parameters(
         user_id, include_inactive=include_inactive, after=after, limit=limit
     )
-    return (await session.execute(statement)).all()
+    return (await session.execute(statement, parameters)).all()
 
 
 async def lock_rows(
