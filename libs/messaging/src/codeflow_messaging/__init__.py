@@ -2,13 +2,20 @@
 
 - :func:`add_to_outbox` writes a message in the caller's transaction;
   :class:`OutboxRelay` publishes it afterwards, in order per key, with ``acks=all``.
-- :class:`ReliableConsumer` handles each message once in effect (the inbox), commits offsets
-  only after the handler's transaction, retries, and dead-letters what keeps failing.
+- :class:`ReliableConsumer` handles each message once in effect (the inbox), a batch of them
+  per transaction, commits offsets only after the handlers' transaction, retries, and
+  dead-letters what keeps failing.
 - :func:`replay_dead_letters` sends dead letters back (also ``python -m codeflow_messaging``).
 """
 
 from codeflow_messaging.backoff import Backoff
-from codeflow_messaging.consumer import Handler, ReliableConsumer, RetryPolicy, is_transient
+from codeflow_messaging.consumer import (
+    BatchHandler,
+    Handler,
+    ReliableConsumer,
+    RetryPolicy,
+    is_transient,
+)
 from codeflow_messaging.database import (
     SessionFactory,
     async_database_url,
@@ -17,7 +24,7 @@ from codeflow_messaging.database import (
     transaction,
 )
 from codeflow_messaging.dead_letters import ReplayReport, replay_dead_letters
-from codeflow_messaging.inbox import record_processed
+from codeflow_messaging.inbox import record_all_processed, record_processed
 from codeflow_messaging.kafka import create_broker, create_producer
 from codeflow_messaging.outbox import Emit, add_to_outbox, emitter
 from codeflow_messaging.relay import OutboxRelay
@@ -25,6 +32,7 @@ from codeflow_messaging.tables import MessagingTables, add_messaging_tables
 
 __all__ = [
     "Backoff",
+    "BatchHandler",
     "Emit",
     "Handler",
     "MessagingTables",
@@ -42,6 +50,7 @@ __all__ = [
     "create_session_factory",
     "emitter",
     "is_transient",
+    "record_all_processed",
     "record_processed",
     "replay_dead_letters",
     "transaction",

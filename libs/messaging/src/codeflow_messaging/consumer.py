@@ -1,28 +1,34 @@
 """Consumers that handle each message once in effect, and never lose one.
 
-For every record the consumer:
+The consumer reads records in batches (up to ``max_batch``) and, for each batch:
 
-1. parses the envelope (a record that isn't one goes straight to the dead-letter topic);
-2. in one database transaction, records the message id in the inbox and runs the handler
-   (a duplicate is skipped);
-3. on failure, retries with backoff up to ``RetryPolicy.max_attempts``, then publishes the
-   record to ``<topic>.<group>.dlq`` with the error in its headers;
-4. only then commits the offset: at once when the record was the last its partition had,
+1. parses the envelopes (a record that isn't one goes straight to the dead-letter topic;
+   types the group has no handler for are skipped);
+2. in one database transaction, records the batch's message ids in the inbox with one
+   statement, and runs the handlers of the messages it hadn't seen, in record order
+   (duplicates are skipped). A message type may also register a batch handler, which applies
+   a run of consecutive messages of that type in one go;
+3. if that transaction fails, handles the batch's records one by one, each in a transaction
+   of its own, so that one bad message can't hold the others back: a failing message is
+   retried with backoff up to ``RetryPolicy.max_attempts`` (the batch counts as its first
+   attempt when its handler was the one that failed), then published to
+   ``<topic>.<group>.dlq`` with the error in its headers;
+4. only then commits the offsets: at once when a record was the last its partition had,
    otherwise after ``commit_every`` records. Under a backlog that saves a round trip to Kafka
-   per record; a crash redelivers at most those records, and the inbox skips them.
+   per batch; a crash redelivers at most those records, and the inbox skips them.
 
 Losing the database connection is not the message's fault: such failures are retried until
-the database answers again, without counting against the attempts, so an outage never sends
-good messages to the dead-letter topic.
+the database answers again, a batch as a batch, without counting against the attempts, so an
+outage never sends good messages to the dead-letter topic.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias, TypeVar, cast
 
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -40,12 +46,23 @@ from codeflow_messaging.asyncapi import documented_as
 from codeflow_messaging.backoff import Backoff
 from codeflow_messaging.database import SessionFactory, transaction
 from codeflow_messaging.dead_letters import dead_letter_headers
-from codeflow_messaging.inbox import record_processed
+from codeflow_messaging.inbox import record_all_processed, record_processed
 
 logger = logging.getLogger("codeflow.consumer")
 
 Handler = Callable[[AsyncSession, Envelope[Any]], Awaitable[None]]
 """Applies one message inside the consumer's transaction; it only flushes, never commits."""
+
+BatchHandler = Callable[[AsyncSession, Sequence[Envelope[Any]]], Awaitable[None]]
+"""Applies consecutive messages of one type, in one go, inside the consumer's transaction.
+
+Its effect must be that of the type's :data:`Handler` applied to each message in turn; it
+only flushes, never commits.
+"""
+
+Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -78,13 +95,44 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-def _caught_up(consumer: Any, record: ConsumerRecord[bytes, bytes]) -> bool:
+@dataclass(frozen=True)
+class Delivery:
+    """A record whose envelope the group has a handler for."""
+
+    record: Record
+    envelope: Envelope[Any]
+    handler: Handler
+
+    @property
+    def message_type(self) -> type[Message]:
+        return type(self.envelope.data)
+
+
+def _caught_up(consumer: Any, record: Record) -> bool:
     """Whether ``record`` is the last one its partition had when it was fetched."""
     highwater = consumer.highwater(TopicPartition(record.topic, record.partition))
     return highwater is None or record.offset + 1 >= highwater
 
 
-async def _raw_body(message: StreamMessage[Any]) -> bytes:
+def in_steps(
+    deliveries: Iterable[Delivery], batched: Iterable[type[Message]]
+) -> Iterator[list[Delivery]]:
+    """``deliveries`` in order, consecutive ones of a ``batched`` type together, others alone."""
+    batched = frozenset(batched)
+    step: list[Delivery] = []
+    for delivery in deliveries:
+        kind = delivery.message_type
+        if step and kind in batched and step[0].message_type is kind:
+            step.append(delivery)
+            continue
+        if step:
+            yield step
+        step = [delivery]
+    if step:
+        yield step
+
+
+async def _raw_body(message: StreamMessage[Any]) -> Any:
     # The consumer parses envelopes itself, so that a record that isn't one is dead-lettered
     # instead of failing inside the framework and being skipped.
     return message.body
@@ -100,18 +148,25 @@ class ReliableConsumer:
         topics: Iterable[str],
         handlers: Mapping[type[Message], Handler],
         sessions: SessionFactory,
+        batch_handlers: Mapping[type[Message], BatchHandler] | None = None,
         retry: RetryPolicy | None = None,
         transient_backoff: Backoff = OUTAGE_BACKOFF,
+        max_batch: int = 100,
         commit_every: int = 100,
     ) -> None:
         self.group_id = group_id
         self.topics = tuple(topics)
         self.handlers = dict(handlers)
+        self.batch_handlers = dict(batch_handlers or {})
+        if alone := [m.__name__ for m in self.batch_handlers if m not in self.handlers]:
+            # A failed batch is handled one message at a time, with the per-message handler.
+            raise ValueError(f"batch handlers need a per-message handler too: {alone}")
         self._sessions = sessions
         self.retry = retry or RetryPolicy()
         self.transient_backoff = transient_backoff
-        if commit_every < 1:
-            raise ValueError("commit_every must be at least 1")
+        if max_batch < 1 or commit_every < 1:
+            raise ValueError("max_batch and commit_every must be at least 1")
+        self.max_batch = max_batch
         self.commit_every = commit_every
         self._uncommitted = 0
         self._broker: KafkaBroker | None = None
@@ -123,16 +178,18 @@ class ReliableConsumer:
         title = f"{self.group_id}:{','.join(self.topics)}"
 
         async def consume(body: Any, message: KafkaMessage) -> None:
-            record = message.raw_message
-            await self.handle(record)
-            self._uncommitted += 1
-            if self._uncommitted >= self.commit_every or _caught_up(message.consumer, record):
+            records = cast("tuple[Record, ...]", message.raw_message)  # a batch subscriber's
+            await self.handle_batch(records)
+            self._uncommitted += len(records)
+            if self._uncommitted >= self.commit_every or any(
+                _caught_up(message.consumer, record) for record in records
+            ):
                 await self._commit(message)
                 self._uncommitted = 0
 
-        # The body is never used (the record is parsed by handle()); its annotation only
-        # tells the AsyncAPI document which envelopes this group consumes. Set here, not in
-        # the signature, because annotations are strings in this module.
+        # The body is never used (the records are parsed by handle_batch()); its annotation
+        # only tells the AsyncAPI document which envelopes this group consumes. Set here, not
+        # in the signature, because annotations are strings in this module.
         consume.__annotations__ = {
             "body": documented_as(self.handlers, title=f"{title}:Envelope"),
             "message": KafkaMessage,
@@ -140,6 +197,8 @@ class ReliableConsumer:
         }
         broker.subscriber(
             *self.topics,
+            batch=True,
+            max_records=self.max_batch,
             group_id=self.group_id,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
@@ -149,61 +208,104 @@ class ReliableConsumer:
             + ", ".join(m.__name__ for m in self.handlers),
         )(consume)
 
-    async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    async def handle_batch(self, records: Sequence[Record]) -> None:
+        """Handle ``records`` to completion, in order: each applied, skipped, or dead-lettered."""
+        deliveries = [delivery for record in records if (delivery := await self._parse(record))]
+        if deliveries:
+            await self._apply_batch(deliveries)
+
+    async def handle(self, record: Record) -> None:
         """Handle one record to completion: applied, skipped, or dead-lettered."""
+        if delivery := await self._parse(record):
+            await self._apply(delivery)
+
+    async def _parse(self, record: Record) -> Delivery | None:
+        """The record as a delivery; ``None`` if there is nothing to apply (it was skipped, or
+        dead-lettered because it isn't an envelope)."""
         try:
             envelope = parse_envelope(record.value)
         except UnknownMessageType as exc:
             logger.info("%s: skipping a message of a type it doesn't know: %s", self.group_id, exc)
-            return
+            return None
         except (ValidationError, ValueError) as exc:
             await self._dead_letter(record, exc, attempts=1)
-            return
+            return None
         handler = self.handlers.get(type(envelope.data))
-        if handler is None:
-            return
-        await self._apply(record, envelope, handler)
+        return None if handler is None else Delivery(record, envelope, handler)
 
-    async def _apply(
-        self, record: ConsumerRecord[bytes, bytes], envelope: Envelope[Any], handler: Handler
-    ) -> None:
-        attempts = 0
-        outages = 0
+    async def _apply_batch(self, deliveries: list[Delivery]) -> None:
+        """Apply ``deliveries`` in one transaction, or one by one if that fails."""
+        at_fault: Delivery | None = None  # the message whose handler failed, if one did
+
+        async def apply_all() -> int:
+            nonlocal at_fault
+            async with transaction(self._sessions) as session:
+                fresh = await self._fresh(session, deliveries)
+                for step in in_steps(fresh, self.batch_handlers):
+                    at_fault = step[0] if len(step) == 1 else None
+                    await self._apply_step(session, step)
+                at_fault = None
+            return len(fresh)
+
+        try:
+            applied = await self._until_the_database_answers(
+                apply_all, f"applying a batch of {len(deliveries)} messages"
+            )
+        except Exception as exc:
+            logger.warning(
+                "%s: a batch of %d messages failed and was rolled back (%r); "
+                "handling them one at a time, so only a message that keeps failing is "
+                "dead-lettered",
+                self.group_id,
+                len(deliveries),
+                exc,
+            )
+            for delivery in deliveries:
+                failed = (exc,) if delivery is at_fault else ()
+                await self._apply(delivery, failed=failed)
+            return
+        if skipped := len(deliveries) - applied:
+            logger.info(
+                "%s: %d of a batch of %d messages already handled; skipped the duplicates",
+                self.group_id,
+                skipped,
+                len(deliveries),
+            )
+
+    async def _fresh(self, session: AsyncSession, deliveries: list[Delivery]) -> list[Delivery]:
+        """The deliveries not handled before, in order, each message id once."""
+        new_ids = await record_all_processed(
+            session,
+            consumer=self.group_id,
+            messages=((d.envelope.id, d.envelope.type) for d in deliveries),
+        )
+        fresh = []
+        for delivery in deliveries:
+            if delivery.envelope.id in new_ids:
+                new_ids.discard(delivery.envelope.id)  # a second copy in the batch is skipped
+                fresh.append(delivery)
+        return fresh
+
+    async def _apply_step(self, session: AsyncSession, step: list[Delivery]) -> None:
+        if len(step) == 1:
+            await step[0].handler(session, step[0].envelope)
+        else:
+            await self.batch_handlers[step[0].message_type](session, [d.envelope for d in step])
+        # Each handler sees the database as it would in a transaction of its own, not objects
+        # an earlier handler loaded and changed behind the session's back.
+        await session.flush()
+        session.expunge_all()
+
+    async def _apply(self, delivery: Delivery, *, failed: tuple[BaseException, ...] = ()) -> None:
+        """Apply one delivery in a transaction of its own, retrying it in place; dead-letter it
+        when it keeps failing. ``failed`` holds the errors of earlier attempts (in a batch)."""
+        envelope = delivery.envelope
+        attempts = len(failed)
+        error = failed[-1] if failed else None
         while True:
-            try:
-                async with transaction(self._sessions) as session:
-                    fresh = await record_processed(
-                        session,
-                        consumer=self.group_id,
-                        message_id=envelope.id,
-                        message_type=envelope.type,
-                    )
-                    if fresh:
-                        await handler(session, envelope)
-                if not fresh:
-                    logger.info(
-                        "%s: %s %s already handled; skipped the duplicate",
-                        self.group_id,
-                        envelope.type,
-                        envelope.id,
-                    )
-                return
-            except Exception as exc:
-                if is_transient(exc):
-                    outages += 1
-                    delay = self.transient_backoff.delay(outages)
-                    logger.warning(
-                        "%s: database unavailable handling %s (%s); retrying in %.1fs",
-                        self.group_id,
-                        envelope.id,
-                        exc,
-                        delay,
-                    )
-                    await asyncio.sleep(delay)
-                    continue
-                attempts += 1
+            if error is not None:
                 if attempts >= self.retry.max_attempts:
-                    await self._dead_letter(record, exc, attempts=attempts)
+                    await self._dead_letter(delivery.record, error, attempts=attempts)
                     return
                 delay = self.retry.backoff.delay(attempts)
                 logger.warning(
@@ -213,14 +315,63 @@ class ReliableConsumer:
                     envelope.id,
                     attempts,
                     self.retry.max_attempts,
+                    error,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+            try:
+                fresh = await self._until_the_database_answers(
+                    lambda: self._apply_alone(delivery), f"handling {envelope.id}"
+                )
+            except Exception as exc:
+                attempts += 1
+                error = exc
+                continue
+            if not fresh:
+                logger.info(
+                    "%s: %s %s already handled; skipped the duplicate",
+                    self.group_id,
+                    envelope.type,
+                    envelope.id,
+                )
+            return
+
+    async def _apply_alone(self, delivery: Delivery) -> bool:
+        """Apply one delivery in its own transaction; ``False`` if it was a duplicate."""
+        async with transaction(self._sessions) as session:
+            fresh = await record_processed(
+                session,
+                consumer=self.group_id,
+                message_id=delivery.envelope.id,
+                message_type=delivery.envelope.type,
+            )
+            if fresh:
+                await delivery.handler(session, delivery.envelope)
+        return fresh
+
+    async def _until_the_database_answers(
+        self, attempt: Callable[[], Awaitable[_T]], doing: str
+    ) -> _T:
+        """Run ``attempt`` until it doesn't fail for want of a database; other errors raise."""
+        outages = 0
+        while True:
+            try:
+                return await attempt()
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                outages += 1
+                delay = self.transient_backoff.delay(outages)
+                logger.warning(
+                    "%s: database unavailable %s (%s); retrying in %.1fs",
+                    self.group_id,
+                    doing,
                     exc,
                     delay,
                 )
                 await asyncio.sleep(delay)
 
-    async def _dead_letter(
-        self, record: ConsumerRecord[bytes, bytes], error: BaseException, *, attempts: int
-    ) -> None:
+    async def _dead_letter(self, record: Record, error: BaseException, *, attempts: int) -> None:
         if self._broker is None:
             raise RuntimeError("ReliableConsumer.subscribe() was not called")
         topic = dead_letter_topic(record.topic, self.group_id)
@@ -259,7 +410,9 @@ class ReliableConsumer:
             await message.ack()
         except KafkaError as exc:
             # The partition moved to another member before the commit: it will deliver the
-            # message again, and the inbox turns that into a no-op.
+            # messages again, and the inbox turns that into a no-op.
             logger.warning(
-                "%s: offset commit failed (%s); the message may be redelivered", self.group_id, exc
+                "%s: offset commit failed (%s); the messages may be redelivered",
+                self.group_id,
+                exc,
             )

@@ -6,6 +6,7 @@ delivered twice (Kafka promises at least once) takes effect once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from sqlalchemy import text
@@ -14,6 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 _RECORD = text(
     "INSERT INTO processed_events (consumer, message_id, message_type) "
     "VALUES (:consumer, :message_id, :message_type) "
+    "ON CONFLICT (consumer, message_id) DO NOTHING "
+    "RETURNING message_id"
+)
+
+# One statement for a whole batch, whatever its size: the same text every time, so the
+# driver prepares it once.
+_RECORD_MANY = text(
+    "INSERT INTO processed_events (consumer, message_id, message_type) "
+    "SELECT :consumer, message_id, message_type "
+    "FROM unnest(CAST(:message_ids AS uuid[]), CAST(:message_types AS text[])) "
+    "AS batch (message_id, message_type) "
     "ON CONFLICT (consumer, message_id) DO NOTHING "
     "RETURNING message_id"
 )
@@ -32,3 +44,27 @@ async def record_processed(
         {"consumer": consumer, "message_id": message_id, "message_type": message_type},
     )
     return inserted is not None
+
+
+async def record_all_processed(
+    session: AsyncSession, *, consumer: str, messages: Iterable[tuple[UUID, str]]
+) -> set[UUID]:
+    """Mark every ``(message id, message type)`` handled by ``consumer`` in one statement;
+    return the ids that weren't already.
+
+    The batch form of :func:`record_processed`, with the same rule: only the messages whose
+    ids it returns may be handled, in the same transaction. An id given twice is recorded
+    (and returned) once.
+    """
+    unique = dict(messages)
+    if not unique:
+        return set()
+    inserted = await session.scalars(
+        _RECORD_MANY,
+        {
+            "consumer": consumer,
+            "message_ids": list(unique),
+            "message_types": list(unique.values()),
+        },
+    )
+    return set(inserted)

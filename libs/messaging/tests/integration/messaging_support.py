@@ -2,7 +2,7 @@
 effect, and ways to read what reached Kafka.
 
 The handler's effect is a row in ``effects`` with no uniqueness constraint, so a message
-applied twice would show up as two rows.
+applied twice would show up as two rows; each row also names the transaction that wrote it.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codeflow_contracts import Envelope, UserActive, new_envelope
+from codeflow_contracts import Envelope, UserActive, new_envelope, to_json_bytes
 from codeflow_infra.testing import group_lag
 from codeflow_messaging import (
     ReliableConsumer,
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS effects (
     message_id uuid NOT NULL,
     user_id text NOT NULL,
     active_at timestamptz NOT NULL,
-    pid integer NOT NULL
+    pid integer NOT NULL,
+    txid bigint NOT NULL DEFAULT txid_current()
 )
 """
 
@@ -89,6 +91,7 @@ def effect_consumer(
     *,
     handler: Callable[[AsyncSession, Envelope[Any]], Awaitable[None]] = record_effect,
     retry: RetryPolicy = FAST_RETRIES,
+    **options: Any,
 ) -> ReliableConsumer:
     return ReliableConsumer(
         group_id=group_id,
@@ -96,6 +99,7 @@ def effect_consumer(
         handlers={UserActive: handler},
         sessions=sessions,
         retry=retry,
+        **options,
     )
 
 
@@ -106,6 +110,15 @@ async def effects(sessions: SessionFactory) -> list[tuple[str, str, int]]:
             text("SELECT message_id, user_id, active_at FROM effects ORDER BY seq")
         )
         return [(str(m), u, sequence_number(a)) for m, u, a in rows]
+
+
+async def transactions(sessions: SessionFactory) -> list[int]:
+    """How many effects each transaction wrote, in the order the transactions began."""
+    async with sessions() as session:
+        rows = await session.execute(
+            text("SELECT count(*) FROM effects GROUP BY txid ORDER BY min(seq)")
+        )
+        return [int(n) for (n,) in rows]
 
 
 async def count(sessions: SessionFactory, sql: str) -> int:
@@ -127,3 +140,18 @@ async def write_to_outbox(
 async def lag(bootstrap_servers: str, group_id: str, topic: str) -> int:
     """How many records of ``topic`` the group has not committed yet."""
     return await group_lag(bootstrap_servers, group_id, [topic])
+
+
+async def publish_in_order(
+    bootstrap_servers: str, topic: str, envelopes: list[Envelope[Any]]
+) -> None:
+    """Publish each envelope to partition 0, one after the other: one partition, one order."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for envelope in envelopes:
+            await producer.send_and_wait(
+                topic, to_json_bytes(envelope), key=envelope.kafka_key, partition=0
+            )
+    finally:
+        await producer.stop()

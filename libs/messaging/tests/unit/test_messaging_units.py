@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import asyncpg
 import pytest
 from aiokafka import ConsumerRecord
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from codeflow_contracts import UserActive, UserCreated, new_envelope
 from codeflow_messaging import Backoff, async_database_url, is_transient
 from codeflow_messaging import dead_letters as dl
-from codeflow_messaging.consumer import RetryPolicy
+from codeflow_messaging.consumer import Delivery, RetryPolicy, in_steps
 
 
 def test_backoff_doubles_from_its_initial_delay_up_to_its_maximum() -> None:
@@ -119,7 +123,8 @@ def test_a_record_is_the_last_of_its_partition_when_the_next_offset_is_the_highw
     assert _caught_up(_Consumer(None), record), "unknown highwater: commit, to be safe"
 
 
-def test_a_consumer_commits_at_least_every_record() -> None:
+@pytest.mark.parametrize("option", ["commit_every", "max_batch"])
+def test_a_consumer_commits_at_least_every_record_and_reads_at_least_one(option: str) -> None:
     from codeflow_messaging import ReliableConsumer
 
     with pytest.raises(ValueError, match="at least 1"):
@@ -128,5 +133,42 @@ def test_a_consumer_commits_at_least_every_record() -> None:
             topics=["t"],
             handlers={},
             sessions=None,  # type: ignore[arg-type]
-            commit_every=0,
+            **{option: 0},  # type: ignore[arg-type]
+        )
+
+
+def _delivery(message: Any) -> Delivery:
+    envelope = new_envelope(message, source="codeflow/tests")
+    return Delivery(record=_record([]), envelope=envelope, handler=_ignore)
+
+
+async def _ignore(session: Any, envelope: Any) -> None:
+    return None
+
+
+def test_a_batch_groups_runs_of_a_batched_type_and_keeps_every_message_in_order() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    created = [
+        _delivery(UserCreated(user_id=f"u{n}", github_id=n + 1, login=f"l{n}", created_at=at))
+        for n in range(2)
+    ]
+    active = [_delivery(UserActive(user_id=f"u{n}", active_at=at)) for n in range(4)]
+    batch = [active[0], active[1], created[0], created[1], active[2], active[3]]
+
+    steps = list(in_steps(batch, batched=[UserActive]))
+
+    assert steps == [[active[0], active[1]], [created[0]], [created[1]], [active[2], active[3]]]
+    assert [d for step in steps for d in step] == batch
+
+
+def test_a_batch_handler_without_a_per_message_handler_is_refused() -> None:
+    from codeflow_messaging import ReliableConsumer
+
+    with pytest.raises(ValueError, match="per-message handler too: \\['UserActive'\\]"):
+        ReliableConsumer(
+            group_id="g",
+            topics=["t"],
+            handlers={UserCreated: _ignore},
+            batch_handlers={UserActive: _ignore},
+            sessions=None,  # type: ignore[arg-type]
         )
