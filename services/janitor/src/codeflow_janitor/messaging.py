@@ -1,9 +1,11 @@
 """The janitor's Kafka side: one consumer group for auth's user events and the services'
-acknowledgements, each message mapped to a call of the service layer.
+acknowledgements, each message (or a run of acknowledgements) mapped to a call of the
+service layer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +46,13 @@ async def on_user_data_deleted(session: AsyncSession, envelope: Envelope[Any]) -
     await record_acknowledgements(session, [acknowledgement(ack)], now=datetime.now(UTC))
 
 
+async def on_users_data_deleted(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
+    acks: list[UserDataDeleted] = [envelope.data for envelope in envelopes]
+    await record_acknowledgements(
+        session, [acknowledgement(ack) for ack in acks], now=datetime.now(UTC)
+    )
+
+
 def acknowledgement(ack: UserDataDeleted) -> Acknowledgement:
     return Acknowledgement(
         deletion_id=ack.deletion_id,
@@ -64,5 +73,8 @@ def janitor_consumer(sessions: SessionFactory, *, group_id: str) -> ReliableCons
             UserDeletionRequested: on_user_deletion_requested,
             UserDataDeleted: on_user_data_deleted,
         },
+        # A run of acknowledgements (three per deletion, thousands after a sweep) is recorded
+        # with one statement for the locks and one for the ledger.
+        batch_handlers={UserDataDeleted: on_users_data_deleted},
         sessions=sessions,
     )
