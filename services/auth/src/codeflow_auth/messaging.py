@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codeflow_auth.deletion import delete_user_data
+from codeflow_auth.deletion import delete_user_data, delete_users_data
 from codeflow_contracts import (
     DeleteUserData,
     Message,
@@ -32,5 +32,7 @@ def deletion_consumer(sessions: SessionFactory) -> ReliableConsumer:
         group_id=GROUP_ID,
         topics=[USER_DELETION_COMMANDS],
         handlers={DeleteUserData: delete_user_data},
+        # A run of commands (a sweep's backlog) is carried out with one statement per table.
+        batch_handlers={DeleteUserData: delete_users_data},
         sessions=sessions,
     )

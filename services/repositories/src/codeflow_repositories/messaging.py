@@ -15,7 +15,7 @@ from codeflow_contracts import (
 )
 from codeflow_contracts.topics import USER_DELETION_COMMANDS
 from codeflow_messaging import ReliableConsumer, SessionFactory
-from codeflow_repositories.deletion import delete_user_data
+from codeflow_repositories.deletion import delete_user_data, delete_users_data
 
 GROUP_ID = "repositories"
 
@@ -30,6 +30,8 @@ def consumers(sessions: SessionFactory, group_id: str = GROUP_ID) -> Sequence[Re
             group_id=group_id,
             topics=[USER_DELETION_COMMANDS],
             handlers={DeleteUserData: delete_user_data},
+            # A run of commands (a sweep's backlog) is deleted with one statement.
+            batch_handlers={DeleteUserData: delete_users_data},
             sessions=sessions,
         )
     ]

@@ -1,18 +1,21 @@
-"""``DeleteUserData``: every row of the user goes, other users' stay, and the ack goes out."""
+"""``DeleteUserData``: every row of the user goes, other users' stay, and the ack goes out,
+one per command, also when a run of commands is carried out at once."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from repositories_support import outbox_drained, repository, rows_of, scalar
+from repositories_support import outbox_drained, outbox_events, repository, rows_of, scalar
 
 from codeflow_contracts import DeleteUserData, Envelope, new_envelope, parse_envelope, to_json_bytes
 from codeflow_contracts.topics import USER_DELETION_ACKS, USER_DELETION_COMMANDS
 from codeflow_infra.testing import read_topic, wait_until
+from codeflow_repositories.deletion import delete_users_data
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -93,3 +96,40 @@ async def test_delete_user_data_removes_every_row_of_the_user_and_acknowledges_o
         )
         == 1
     )
+
+
+async def test_a_run_of_commands_is_carried_out_as_one_command_each_would_be(
+    repositories_service, new_user
+) -> None:
+    doomed, also_doomed, already_gone, bystander = new_user(), new_user(), new_user(), new_user()
+    for user, count in ((doomed, 3), (also_doomed, 2), (bystander, 2)):
+        async with repositories_service.client_for(user) as client:
+            for _ in range(count):
+                await client.post("/repositories", json=repository())
+    sessions = repositories_service.sessions
+    bystanders_rows = await rows_of(sessions, bystander)
+    deletion_id = uuid.uuid4()
+    run = [
+        delete_command(doomed, deletion_id),
+        delete_command(also_doomed, uuid.uuid4()),
+        delete_command(already_gone, uuid.uuid4()),
+        delete_command(doomed, deletion_id),  # re-sent within the same run
+    ]
+
+    async with sessions() as session, session.begin():
+        await delete_users_data(session, run)
+
+    for user in (doomed, also_doomed, already_gone):
+        assert await rows_of(sessions, user) == {}
+    assert await rows_of(sessions, bystander) == bystanders_rows
+    queued = [
+        parse_envelope(json.dumps(payload).encode())
+        for user in (doomed, also_doomed, already_gone, bystander)
+        for payload in await outbox_events(sessions, user)
+        if payload["type"] == "codeflow.user.data-deleted.v1"
+    ]
+    # One acknowledgement per command, the re-sent one included.
+    assert sorted((a.data.user_id, a.data.deletion_id) for a in queued) == sorted(
+        (c.data.user_id, c.data.deletion_id) for c in run
+    )
+    assert {a.data.service for a in queued} == {"repositories"}

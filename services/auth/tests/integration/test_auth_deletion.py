@@ -1,0 +1,88 @@
+"""``DeleteUserData`` carried out for a run of commands at once, as the consumer hands over a
+backlog: each user goes with their accounts, sessions and verification tokens, other users
+stay, and every command is acknowledged, as one command at a time would be.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from codeflow_auth import adapter
+from codeflow_auth.deletion import delete_users_data
+from codeflow_auth.models import Account, Session, User, VerificationToken
+from codeflow_contracts import DeleteUserData, Envelope, new_envelope, parse_envelope
+from codeflow_messaging import SessionFactory, transaction
+
+pytestmark = pytest.mark.integration
+
+LATER = datetime.now(UTC) + timedelta(days=1)
+
+
+async def new_user(sessions: SessionFactory, name: str, *, email: bool = True) -> str:
+    async with transaction(sessions) as s:
+        user = await adapter.create_user(
+            s,
+            name=name,
+            email=f"{name}@example.com" if email else None,
+            email_verified=None,
+            image=None,
+            login=name,
+        )
+        await adapter.link_account(
+            s, user_id=user.id, type="oauth", provider="github", provider_account_id=name
+        )
+        await adapter.create_session(
+            s, session_token=f"hash-{name}", user_id=user.id, expires=LATER
+        )
+        await adapter.create_verification_token(
+            s, identifier=f"{name}@example.com", token=f"tok-{name}", expires=LATER
+        )
+    return user.id
+
+
+def delete_command(user_id: str, deletion_id: uuid.UUID | None = None) -> Envelope[DeleteUserData]:
+    command = DeleteUserData(
+        deletion_id=deletion_id or uuid.uuid4(),
+        user_id=user_id,
+        reason="inactive",
+        requested_at=datetime.now(UTC),
+    )
+    return new_envelope(command, source="codeflow/janitor")
+
+
+async def test_a_run_of_commands_deletes_each_user_and_acknowledges_each_command(
+    auth_sessions: SessionFactory,
+) -> None:
+    ada = await new_user(auth_sessions, "ada")
+    bob = await new_user(auth_sessions, "bob", email=False)
+    eve = await new_user(auth_sessions, "eve")
+    again = uuid.uuid4()
+    run = [
+        delete_command(ada, again),
+        delete_command(bob),
+        delete_command("already-gone"),
+        delete_command(ada, again),  # re-sent within the same run
+    ]
+
+    async with transaction(auth_sessions) as s:
+        await delete_users_data(s, run)
+
+    async with auth_sessions() as s:
+        assert (await s.scalars(select(User.id))).all() == [eve]
+        assert (await s.scalars(select(Account.user_id))).all() == [eve]
+        assert (await s.scalars(select(Session.user_id))).all() == [eve]
+        # Tokens go by the user's email; bob has none, so the token under his name stays.
+        assert sorted((await s.scalars(select(VerificationToken.identifier))).all()) == [
+            "bob@example.com",
+            "eve@example.com",
+        ]
+        payloads = (await s.scalars(text("SELECT payload FROM outbox ORDER BY id"))).all()
+    acks = [parse_envelope(json.dumps(p).encode()) for p in payloads]
+    assert [(a.data.user_id, a.data.deletion_id, a.data.service) for a in acks] == [
+        (c.data.user_id, c.data.deletion_id, "auth") for c in run
+    ]
