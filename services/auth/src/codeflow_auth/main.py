@@ -25,8 +25,8 @@ from codeflow_identity.problems import install_problem_handlers
 from codeflow_identity.tokens import TokenIssuer
 from codeflow_messaging import SessionFactory
 from codeflow_service.app import messaging_runtime
-from codeflow_service.database_errors import install_database_problem_handler
 from codeflow_service.asyncapi import asyncapi_router
+from codeflow_service.database_errors import install_database_problem_handler
 from codeflow_service.health import health_router
 
 logger = logging.getLogger("codeflow.auth")

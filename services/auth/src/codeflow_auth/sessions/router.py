@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Request, Response
@@ -15,6 +16,8 @@ from codeflow_auth.problems import CsrfRejected, NotSignedIn
 from codeflow_auth.sessions import service
 from codeflow_auth.state import AuthState
 from codeflow_identity.problems import problem_response, problem_type
+from codeflow_messaging import transaction
+from codeflow_service import ReadSession
 
 router = APIRouter(prefix="/auth", tags=["sessions"])
 
@@ -139,15 +142,27 @@ async def delete_me(
     response_model=Verified,
     responses={401: {"description": "No valid session"}},
 )
-async def verify(request: Request, state: State, db: DbSession) -> Response:
+async def verify(request: Request, state: State, reader: ReadSession) -> Response:
     """For the gateway: is this request's session valid, and who is it?
 
     200 carries ``X-User-Id`` and a JWT (``X-Auth-Token``) valid for a few minutes; anything
     else is 401. An expired session's row is deleted.
+
+    Most calls only read (one query, no transaction); a transaction is opened only when
+    something is due: deleting an expired session, sliding the expiry, recording activity.
     """
-    active = await service.use_session(db, state.session_cookie.read(request), state.policy)
+    token = state.session_cookie.read(request)
+    now = datetime.now(UTC)
+    found = await service.peek_session(reader, token)
+    active: service.ActiveSession | None = None
+    if found is not None and service.writes_due(found, state.policy, now):
+        await reader.close()  # give its connection back before taking one to write
+        async with transaction(state.sessions) as db:
+            active = await service.use_session(db, token, state.policy, now=now)
+    elif found is not None:
+        db_session, user = found
+        active = service.ActiveSession(db_session, user, db_session.expires, refreshed=False)
     if active is None:
-        # Not raised: the transaction must commit the expired session's deletion.
         return problem_response(
             NotSignedIn.status,
             problem_type(NotSignedIn.slug),

@@ -50,6 +50,32 @@ async def find_session(
     return found
 
 
+async def peek_session(session: AsyncSession, token: str | None) -> tuple[Session, User] | None:
+    """The session of ``token`` and its user as stored, expired or not; writes nothing."""
+    if not token:
+        return None
+    return await adapter.get_session_and_user(session, stored_form(token))
+
+
+def _expiry_due(expires: datetime, policy: SessionPolicy, now: datetime) -> bool:
+    return expires - policy.max_age + policy.update_age <= now
+
+
+def _activity_due(last_active_at: datetime | None, policy: SessionPolicy, now: datetime) -> bool:
+    return last_active_at is None or last_active_at <= now - policy.activity_interval
+
+
+def writes_due(found: tuple[Session, User], policy: SessionPolicy, now: datetime) -> bool:
+    """Whether :func:`use_session` would write for this session now (delete it as expired,
+    slide its expiry, or record activity). Most requests write nothing."""
+    db_session, user = found
+    return (
+        db_session.expires <= now
+        or _expiry_due(db_session.expires, policy, now)
+        or _activity_due(user.last_active_at, policy, now)
+    )
+
+
 async def use_session(
     session: AsyncSession, token: str | None, policy: SessionPolicy, *, now: datetime | None = None
 ) -> ActiveSession | None:
@@ -66,12 +92,11 @@ async def use_session(
     db_session, user = found
     expires = db_session.expires
     refreshed = False
-    if expires - policy.max_age + policy.update_age <= now:
+    if _expiry_due(expires, policy, now):
         expires = now + policy.max_age
         await adapter.update_session(session, db_session.session_token, expires=expires)
         refreshed = True
-    last = user.last_active_at
-    if last is None or last <= now - policy.activity_interval:
+    if _activity_due(user.last_active_at, policy, now):
         # Most requests stop at the check above, with no write; the conditional update
         # still decides between concurrent requests (and replicas) which one emits.
         await record_activity(session, user.id, policy.activity_interval, now=now)
