@@ -1,12 +1,13 @@
 """The profiles service's consumer: auth's user events and the janitor's deletion commands.
 
 Each handler maps a contract message to one call of the service layer, inside the
-consumer's per-message transaction.
+consumer's transaction. ``UserActive`` also has a batch handler: a run of activity (what a
+backlog mostly is) is applied in one statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +39,11 @@ async def on_user_active(session: AsyncSession, envelope: Envelope[Any]) -> None
     await service.record_activity(session, event.user_id, event.active_at)
 
 
+async def on_user_active_batch(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
+    events: list[UserActive] = [envelope.data for envelope in envelopes]
+    await service.record_activities(session, ((e.user_id, e.active_at) for e in events))
+
+
 async def on_delete_user_data(session: AsyncSession, envelope: Envelope[Any]) -> None:
     command: DeleteUserData = envelope.data
     await service.delete_user_data(session, command.user_id, command.deletion_id)
@@ -60,6 +66,7 @@ def profiles_consumer(
             UserActive: on_user_active,
             DeleteUserData: on_delete_user_data,
         },
+        batch_handlers={UserActive: on_user_active_batch},
         sessions=sessions,
         retry=retry,
     )

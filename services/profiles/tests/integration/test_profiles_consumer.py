@@ -3,6 +3,7 @@ duplicates, replays, out-of-order activity, deleted users, reused GitHub account
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import pytest
@@ -22,7 +23,14 @@ from profiles_support import (
     wait_caught_up,
 )
 
-from codeflow_messaging import SessionFactory, create_engine, create_session_factory
+from codeflow_messaging import (
+    SessionFactory,
+    create_engine,
+    create_session_factory,
+    transaction,
+)
+from codeflow_profiles.profiles import service
+from codeflow_profiles.profiles.domain import GitHubIdentity
 from codeflow_service.testing import migrated_database
 
 pytestmark = pytest.mark.integration
@@ -161,3 +169,75 @@ async def test_a_github_account_reused_by_a_new_user_before_the_old_deletion_arr
     assert state[new][0] == 401
     assert state[old][0] is None  # a newer user holds the account
     assert await dead_letters(kafka_bootstrap_servers, consumer_topics, group) == 0
+
+
+async def test_a_backlog_of_activity_leaves_every_user_at_their_latest_activity(
+    kafka_bootstrap_servers: str,
+    profiles_sessions: SessionFactory,
+    consumer_topics: ConsumerTopics,
+    start_consumer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="codeflow.consumer")
+    users = [new_user_id() for _ in range(20)]
+    stranger = new_user_id()
+    await publish(
+        kafka_bootstrap_servers,
+        consumer_topics.events,
+        [created(user, 500 + n, f"busy-{user}", 0) for n, user in enumerate(users)],
+    )
+    # Each user's activity out of order, the users interleaved: runs of UserActive that a
+    # batch applies together.
+    minutes = [7, 3, 9, 1, 8]
+    backlog = [active(user, minute) for minute in minutes for user in users]
+    await publish(kafka_bootstrap_servers, consumer_topics.events, [*backlog, active(stranger, 4)])
+    group = await start_consumer(profiles_sessions)
+    await wait_caught_up(kafka_bootstrap_servers, group, consumer_topics)
+
+    state = await profiles_state(profiles_sessions)
+    assert {user: state[user][2] for user in users} == {user: at(9) for user in users}
+    assert stranger not in state
+    assert await dead_letters(kafka_bootstrap_servers, consumer_topics, group) == 0
+    # Applied batch by batch: no batch failed over to handling its records one at a time.
+    assert [r.getMessage() for r in caplog.records if r.name == "codeflow.consumer"] == []
+
+
+async def test_activity_before_and_after_a_users_creation_applies_in_the_order_published(
+    kafka_bootstrap_servers: str,
+    profiles_sessions: SessionFactory,
+    consumer_topics: ConsumerTopics,
+    start_consumer,
+) -> None:
+    user = new_user_id()
+    await publish(
+        kafka_bootstrap_servers,
+        consumer_topics.events,
+        # Activity before the profile exists is ignored, activity after it counts: applying
+        # the runs of UserActive out of order would end at minute 0 or 50, not 10.
+        [active(user, 50), created(user, 601, f"late-{user}", 0), active(user, 10)],
+    )
+    group = await start_consumer(profiles_sessions)
+    await wait_caught_up(kafka_bootstrap_servers, group, consumer_topics)
+
+    last_active = await scalar(
+        profiles_sessions, "SELECT last_active_at FROM user_profiles WHERE user_id = :u", u=user
+    )
+    assert last_active == at(10)
+
+
+async def test_a_run_of_activity_moves_each_user_to_their_latest_activity_and_never_back(
+    profiles_sessions: SessionFactory,
+) -> None:
+    amy, bob, cat, stranger = (new_user_id() for _ in range(4))
+    async with transaction(profiles_sessions) as session:
+        for n, user in enumerate((amy, bob, cat)):
+            await service.record_identity(session, GitHubIdentity(user, 700 + n, user, at(0)))
+        await service.record_activity(session, cat, at(100))
+
+    async with transaction(profiles_sessions) as session:
+        await service.record_activities(
+            session, [(amy, at(5)), (bob, at(7)), (amy, at(9)), (cat, at(50)), (stranger, at(3))]
+        )
+
+    state = await profiles_state(profiles_sessions)
+    assert {user: state[user][2] for user in state} == {amy: at(9), bob: at(7), cat: at(100)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from codeflow_profiles.profiles.domain import Claim, GitHubIdentity
+from codeflow_profiles.profiles.domain import Claim, GitHubIdentity, latest_activity
 
 NOON = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -33,3 +33,9 @@ def test_times_in_other_zones_compare_as_the_same_instant() -> None:
 def test_an_identity_claims_its_login_at_the_time_auth_stored_it() -> None:
     identity = GitHubIdentity("amy", 42, "amy-gh", NOON)
     assert identity.claim == Claim(NOON, "amy")
+
+
+def test_of_several_activities_each_user_keeps_only_their_latest() -> None:
+    later = NOON + timedelta(minutes=5)
+    activity = [("amy", later), ("zed", NOON), ("amy", NOON), ("amy", later)]
+    assert latest_activity(activity) == {"amy": later, "zed": NOON}

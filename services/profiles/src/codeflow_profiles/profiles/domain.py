@@ -10,6 +10,7 @@ and the user id breaks a tie so that every replay decides the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,3 +43,16 @@ class GitHubIdentity:
     @property
     def claim(self) -> Claim:
         return Claim(self.seen_at, self.user_id)
+
+
+def latest_activity(activity: Iterable[tuple[str, datetime]]) -> dict[str, datetime]:
+    """Each user's latest moment of activity among ``(user id, active at)`` pairs.
+
+    Activity only ever moves a user's last activity forward, so of several reports about one
+    user only the latest can matter, whatever order they came in.
+    """
+    latest: dict[str, datetime] = {}
+    for user_id, active_at in activity:
+        if user_id not in latest or active_at > latest[user_id]:
+            latest[user_id] = active_at
+    return latest

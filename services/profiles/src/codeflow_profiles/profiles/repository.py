@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codeflow_profiles.models import DeletedUser, LoginClaim, UserProfile
+from codeflow_profiles.models import TIMESTAMPTZ, DeletedUser, LoginClaim, UserProfile
 from codeflow_profiles.profiles.domain import Claim
 
 
@@ -168,6 +169,34 @@ async def move_last_active_forward(session: AsyncSession, user_id: str, at: date
         .returning(UserProfile.id)
     )
     return result.first() is not None
+
+
+async def move_each_last_active_forward(
+    session: AsyncSession, latest: Mapping[str, datetime]
+) -> int:
+    """For each ``user id: at``, set ``last_active_at`` to ``at`` if that is later, in one
+    statement; how many profiles moved. Each user id appears once (a mapping), so no row is
+    matched twice."""
+    if not latest:
+        return 0
+    activity = (
+        func.unnest(
+            bindparam("user_ids", list(latest), type_=ARRAY(Text)),
+            bindparam("active_ats", list(latest.values()), type_=ARRAY(TIMESTAMPTZ)),
+        )
+        .table_valued("user_id", "active_at")
+        .render_derived(name="activity")
+    )
+    result = await session.execute(
+        update(UserProfile)
+        .where(
+            UserProfile.user_id == activity.c.user_id,
+            UserProfile.last_active_at < activity.c.active_at,
+        )
+        .values(last_active_at=activity.c.active_at, updated_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def delete_profile(session: AsyncSession, user_id: str) -> bool:

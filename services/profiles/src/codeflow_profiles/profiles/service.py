@@ -6,6 +6,7 @@ Functions only flush: the HTTP request or the consumed message owns the transact
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from codeflow_contracts import UserDataDeleted
 from codeflow_profiles.events import emit
 from codeflow_profiles.models import UserProfile
 from codeflow_profiles.profiles import repository
-from codeflow_profiles.profiles.domain import GitHubIdentity, ProfileNotFound
+from codeflow_profiles.profiles.domain import GitHubIdentity, ProfileNotFound, latest_activity
 
 logger = logging.getLogger("codeflow.profiles")
 
@@ -86,6 +87,19 @@ async def record_activity(session: AsyncSession, user_id: str, active_at: dateti
     """
     if not await repository.move_last_active_forward(session, user_id, active_at):
         logger.debug("activity of %s at %s changed nothing", user_id, active_at.isoformat())
+
+
+async def record_activities(
+    session: AsyncSession, activity: Iterable[tuple[str, datetime]]
+) -> None:
+    """:func:`record_activity` for each ``(user id, active at)``, in one statement.
+
+    Only each user's latest activity can move their ``last_active_at``, so the outcome is the
+    same as recording them one by one, in any order.
+    """
+    latest = latest_activity(activity)
+    moved = await repository.move_each_last_active_forward(session, latest)
+    logger.debug("activity of %d user(s) moved %d profile(s) forward", len(latest), moved)
 
 
 async def delete_user_data(session: AsyncSession, user_id: str, deletion_id: UUID) -> None:
