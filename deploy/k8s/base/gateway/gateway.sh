@@ -4,22 +4,25 @@
 #
 # Settings (all optional): GATEWAY_TEMPLATE, GATEWAY_PREFIX (a writable directory),
 # GATEWAY_LISTEN, AUTH_UPSTREAM, PROFILES_UPSTREAM, REPOSITORIES_UPSTREAM, JANITOR_UPSTREAM
-# (host:port of each service), GATEWAY_SIGNIN_RATE, GATEWAY_SIGNIN_BURST.
+# (host:port of each service), GATEWAY_SIGNIN_RATE, GATEWAY_SIGNIN_BURST,
+# GATEWAY_AUTH_CACHE_SECONDS (how long a session check is reused by GET/HEAD; 0 = never).
 # Arguments are passed to nginx, e.g. `-t` to only check the configuration.
 set -eu
 
 template="${GATEWAY_TEMPLATE:-/etc/codeflow/nginx.conf.template}"
 prefix="${GATEWAY_PREFIX:-/tmp/gateway}"
 
-mkdir -p "$prefix/logs" "$prefix/tmp"
+mkdir -p "$prefix/logs" "$prefix/tmp" "$prefix/cache"
 # The JSON access log goes to the container's output, like the error log.
 ln -sf /dev/stdout "$prefix/logs/access.log"
 
 sed \
     -e "s|{{ *prefix *}}|$prefix|g" \
+    -e "s|{{ *user_directive *}}||g" \
     -e "s|{{ *listen *}}|${GATEWAY_LISTEN:-0.0.0.0:8080}|g" \
     -e "s|{{ *signin_rate *}}|${GATEWAY_SIGNIN_RATE:-10r/s}|g" \
     -e "s|{{ *signin_burst *}}|${GATEWAY_SIGNIN_BURST:-20}|g" \
+    -e "s|{{ *auth_cache_seconds *}}|${GATEWAY_AUTH_CACHE_SECONDS:-5}|g" \
     -e "s|{{ *auth_upstream *}}|${AUTH_UPSTREAM:-auth:8001}|g" \
     -e "s|{{ *profiles_upstream *}}|${PROFILES_UPSTREAM:-profiles:8002}|g" \
     -e "s|{{ *repositories_upstream *}}|${REPOSITORIES_UPSTREAM:-repositories:8003}|g" \

@@ -105,6 +105,8 @@ class Cluster:
             prefix=self.gateway_prefix,
             port=self.config.gateway_port,
             upstreams={name: f"127.0.0.1:{self.config.service_ports[name]}" for name in SERVICES},
+            auth_cache_seconds=gateway.auth_cache_seconds(self.config.environ),
+            worker_user=gateway.worker_user(),
         )
 
     def available_services(self) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -28,9 +29,11 @@ UPSTREAMS = ("auth", "profiles", "repositories", "janitor")
 DEFAULT_NGINX = "/usr/sbin/nginx"
 DEFAULT_SIGNIN_RATE = "10r/s"
 DEFAULT_SIGNIN_BURST = 20
+DEFAULT_AUTH_CACHE_SECONDS = 5
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 _RATE = re.compile(r"^[1-9][0-9]*r/[sm]$")
+_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _ADDRESS = re.compile(r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$")
 
 
@@ -40,7 +43,8 @@ class GatewayError(RuntimeError):
 
 @dataclass(frozen=True)
 class GatewaySettings:
-    """What the template needs: where to listen, where each service is, the sign-in limit."""
+    """What the template needs: where to listen, where each service is, the sign-in limit,
+    and how long auth's answer for a session is reused by safe requests (0: never)."""
 
     prefix: Path
     port: int
@@ -48,6 +52,8 @@ class GatewaySettings:
     listen_host: str = HOST
     signin_rate: str = DEFAULT_SIGNIN_RATE
     signin_burst: int = DEFAULT_SIGNIN_BURST
+    auth_cache_seconds: int = DEFAULT_AUTH_CACHE_SECONDS
+    worker_user: str | None = None
 
     def values(self) -> dict[str, str]:
         missing = [name for name in UPSTREAMS if name not in self.upstreams]
@@ -58,13 +64,44 @@ class GatewaySettings:
                 raise ConfigError(f"upstream {name}: {address!r} is not host:port")
         if not _RATE.fullmatch(self.signin_rate):
             raise ConfigError(f"sign-in rate {self.signin_rate!r} is not like 10r/s")
+        if self.worker_user is not None and not _USER.fullmatch(self.worker_user):
+            raise ConfigError(f"worker user {self.worker_user!r} is not a user name")
+        if not 0 <= self.auth_cache_seconds <= 60:
+            raise ConfigError(
+                f"auth cache of {self.auth_cache_seconds} s: give 0 (off) to 60 seconds"
+            )
         return {
             "prefix": str(self.prefix),
             "listen": f"{self.listen_host}:{self.port}",
             "signin_rate": self.signin_rate,
             "signin_burst": str(self.signin_burst),
+            "auth_cache_seconds": str(self.auth_cache_seconds),
+            "user_directive": f"user {self.worker_user};" if self.worker_user else "",
             **{f"{name}_upstream": self.upstreams[name] for name in UPSTREAMS},
         }
+
+
+def worker_user() -> str | None:
+    """Who nginx's workers should run as: the launcher's own user when it is root.
+
+    Started by root, nginx would run its workers as ``nobody``, who can't reach a prefix
+    inside a private directory (a checkout under /root, a temporary directory), and so
+    can't write the session-check cache or buffered request bodies there. Started by anyone
+    else, nginx can't switch users and needs no directive.
+    """
+    if os.geteuid() != 0:
+        return None
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def auth_cache_seconds(environ: Mapping[str, str]) -> int:
+    """``GATEWAY_AUTH_CACHE_SECONDS``, or the default when it is unset or empty."""
+    raw = environ.get("GATEWAY_AUTH_CACHE_SECONDS", "").strip()
+    if not raw:
+        return DEFAULT_AUTH_CACHE_SECONDS
+    if not raw.isdigit():
+        raise ConfigError(f"GATEWAY_AUTH_CACHE_SECONDS={raw!r}: give whole seconds, 0 to 60")
+    return int(raw)
 
 
 def template_path(repo_root: Path | None) -> Path:
@@ -104,7 +141,8 @@ def nginx_argv(nginx: str, prefix: Path, *extra: str) -> list[str]:
 
 
 def prepare_prefix(prefix: Path) -> None:
-    for sub in ("logs", "tmp"):
+    # nginx makes cache/verify inside cache/ itself, for its worker processes' user only.
+    for sub in ("logs", "tmp", "cache"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
 
 

@@ -10,6 +10,7 @@ import asyncio
 import http.client
 import json
 import socket
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import pytest
 
 from codeflow_infra import gateway
 from codeflow_infra.asgi import reserve_port, serve
+from codeflow_infra.testing import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -74,12 +76,21 @@ class Gateway:
     stubs: dict[str, Stub]
 
     async def get(self, path: str, headers: Mapping[str, str] | None = None) -> Answer:
-        return await asyncio.to_thread(self._get, path, dict(headers or {}))
+        return await self.request("GET", path, headers)
 
-    def _get(self, path: str, headers: dict[str, str]) -> Answer:
+    async def request(
+        self, method: str, path: str, headers: Mapping[str, str] | None = None
+    ) -> Answer:
+        return await asyncio.to_thread(self._request, method, path, dict(headers or {}))
+
+    def verifications(self) -> int:
+        """How many session checks reached auth so far."""
+        return sum(1 for seen in self.stubs["auth"].seen if seen["path"] == "/auth/verify")
+
+    def _request(self, method: str, path: str, headers: dict[str, str]) -> Answer:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            connection.request("GET", path, headers=headers)
+            connection.request(method, path, headers=headers)
             response = connection.getresponse()
             answer_headers = {k.lower(): v for k, v in response.getheaders()}
             return Answer(response.status, answer_headers, response.read())
@@ -106,14 +117,25 @@ def nginx() -> str:
 
 
 @asynccontextmanager
-async def running_gateway(nginx: str, prefix: Path, up: tuple[str, ...]) -> AsyncIterator[Gateway]:
+async def running_gateway(
+    nginx: str,
+    prefix: Path,
+    up: tuple[str, ...],
+    auth_cache_seconds: int = gateway.DEFAULT_AUTH_CACHE_SECONDS,
+) -> AsyncIterator[Gateway]:
     """A gateway whose services in `up` are stubs; the others' ports are closed."""
     stubs = {name: Stub(name) for name in up}
     upstreams = {name: f"127.0.0.1:{closed_port()}" for name in gateway.UPSTREAMS}
     async with _stubs_served(stubs) as ports:
         upstreams |= {name: f"127.0.0.1:{port}" for name, port in ports.items()}
         port = closed_port()
-        settings = gateway.GatewaySettings(prefix=prefix, port=port, upstreams=upstreams)
+        settings = gateway.GatewaySettings(
+            prefix=prefix,
+            port=port,
+            upstreams=upstreams,
+            auth_cache_seconds=auth_cache_seconds,
+            worker_user=gateway.worker_user(),
+        )
         gateway.write_config(prefix, gateway.render(TEMPLATE.read_text(), settings))
         component = gateway.gateway_component(
             nginx=nginx, prefix=prefix, port=port, run_dir=prefix, logs_dir=prefix / "logs"
@@ -181,8 +203,8 @@ async def test_a_signed_in_call_reaches_the_service_with_the_gateway_s_identity(
     assert (seen["path"], seen["query"]) == ("/profiles/me", "fields=all")
     assert seen["authorization"] == "Bearer jwt-of-user-1"
     assert seen["x-user-id"] == "user-1"
-    verify = gw.stubs["auth"].seen[-1]
-    assert verify["path"] == "/auth/verify"
+    # The check may have been made by an earlier test's request (it is reused for seconds).
+    verify = [seen for seen in gw.stubs["auth"].seen if seen["path"] == "/auth/verify"][-1]
     assert verify["cookie"] == GOOD_COOKIE
     assert "authorization" not in verify
 
@@ -280,3 +302,66 @@ async def test_when_auth_is_down_api_calls_answer_a_503_problem(nginx: str, tmp_
 
     assert_problem(answer, 503, "service-unavailable")
     assert_problem(sign_in, 502, "service-unavailable")
+
+
+def _session_cookie(good: bool = True) -> dict[str, str]:
+    """A Cookie header of its own (an extra cookie), so no other test's check is reused."""
+    session = GOOD_COOKIE if good else "authjs.session-token=bad"
+    return {"Cookie": f"{session}; probe={uuid.uuid4().hex}"}
+
+
+async def test_safe_requests_of_one_session_reuse_one_check(gw: Gateway) -> None:
+    cookie = _session_cookie()
+    before = gw.verifications()
+
+    answers = [await gw.get("/api/profiles/me", cookie) for _ in range(5)]
+
+    assert [answer.status for answer in answers] == [200] * 5
+    assert {answer.json()["authorization"] for answer in answers} == {"Bearer jwt-of-user-1"}
+    assert gw.verifications() == before + 1
+
+
+async def test_a_request_that_changes_something_is_checked_every_time(gw: Gateway) -> None:
+    cookie = _session_cookie()
+    before = gw.verifications()
+
+    for method in ("POST", "PATCH", "DELETE"):
+        assert (await gw.request(method, "/api/profiles/me", cookie)).status == 200
+    assert gw.verifications() == before + 3
+    # Their checks were not kept either: the next GET asks auth again.
+    assert (await gw.get("/api/profiles/me", cookie)).status == 200
+    assert gw.verifications() == before + 4
+
+
+async def test_a_refused_session_is_checked_every_time(gw: Gateway) -> None:
+    cookie = _session_cookie(good=False)
+    before = gw.verifications()
+
+    for _ in range(3):
+        assert_problem(await gw.get("/api/profiles/me", cookie), 401, "not-signed-in")
+    assert gw.verifications() == before + 3
+
+
+async def test_a_kept_check_expires_after_its_window(nginx: str, tmp_path: Path) -> None:
+    async with running_gateway(
+        nginx, tmp_path, up=("auth", "profiles"), auth_cache_seconds=1
+    ) as short:
+        cookie = _session_cookie()
+        assert (await short.get("/api/profiles/me", cookie)).status == 200
+        assert short.verifications() == 1
+
+        async def checked_again() -> bool:
+            assert (await short.get("/api/profiles/me", cookie)).status == 200
+            return short.verifications() == 2
+
+        await wait_until(checked_again, timeout=10, what="the session to be checked again")
+
+
+async def test_with_the_cache_off_every_request_is_checked(nginx: str, tmp_path: Path) -> None:
+    async with running_gateway(
+        nginx, tmp_path, up=("auth", "profiles"), auth_cache_seconds=0
+    ) as uncached:
+        cookie = _session_cookie()
+        for _ in range(3):
+            assert (await uncached.get("/api/profiles/me", cookie)).status == 200
+        assert uncached.verifications() == 3

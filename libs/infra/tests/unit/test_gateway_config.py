@@ -147,3 +147,30 @@ def test_nginx_accepts_the_rendered_configuration(tmp_path: Path) -> None:
         gateway.nginx_argv(nginx, tmp_path, "-t"), capture_output=True, text=True, check=False
     )
     assert "[warn]" not in result.stderr, result.stderr
+
+
+def test_session_checks_are_reused_for_safe_requests_only_for_the_configured_window() -> None:
+    config = rendered(auth_cache_seconds=7)
+    verify = block(config, "location = /_verify")
+
+    assert "proxy_cache verify;" in verify
+    assert "proxy_cache_key $http_cookie;" in verify
+    assert "proxy_cache_valid 200 7s;" in verify  # 200 only: a 401 is never kept
+    assert "proxy_no_cache $codeflow_verify_fresh;" in verify
+    assert re.search(r"map \$request_method \$codeflow_verify_fresh \{\s*GET 0;\s*HEAD 0;", config)
+
+
+def test_the_auth_cache_window_is_bounded_and_read_from_the_environment() -> None:
+    with pytest.raises(ConfigError, match="0 \\(off\\) to 60"):
+        rendered(auth_cache_seconds=61)
+    assert gateway.auth_cache_seconds({}) == gateway.DEFAULT_AUTH_CACHE_SECONDS
+    assert gateway.auth_cache_seconds({"GATEWAY_AUTH_CACHE_SECONDS": "0"}) == 0
+    with pytest.raises(ConfigError, match="whole seconds"):
+        gateway.auth_cache_seconds({"GATEWAY_AUTH_CACHE_SECONDS": "2.5"})
+
+
+def test_workers_run_as_the_launcher_s_user_only_when_it_is_root() -> None:
+    assert not re.search(r"^user ", rendered(), re.MULTILINE)
+    assert re.search(r"^user root;$", rendered(worker_user="root"), re.MULTILINE)
+    with pytest.raises(ConfigError, match="not a user name"):
+        rendered(worker_user="root; evil")
