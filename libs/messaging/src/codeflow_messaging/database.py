@@ -51,14 +51,19 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def create_read_session_factory(engine: AsyncEngine) -> SessionFactory:
-    """Sessions for work that only reads: in autocommit, so a query is one round trip.
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """``engine`` in autocommit, for work that only reads: a query is one round trip.
 
     No BEGIN and no COMMIT go to the server; each statement sees the data committed when it
     starts, so a read that needs several statements to agree belongs in a transaction.
-    Writing through such a session commits each statement on its own: don't.
+    Writing through it commits each statement on its own: don't. It shares the pool.
     """
-    return create_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def create_read_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Sessions on :func:`read_only` ``engine``: ORM reads with no transaction around them."""
+    return create_session_factory(read_only(engine))
 
 
 @asynccontextmanager

@@ -2,8 +2,9 @@
 
 - :class:`ServiceSettings`: database, Kafka and JWT settings (subclass with an env prefix);
 - :func:`create_service_app`: the FastAPI app with the shared lifespan and health checks;
-- :data:`DbSession`, :data:`ReadSession` and :data:`CurrentIdentity`: the request's
-  transaction, its read-only session, and its caller.
+- :data:`DbSession`, :data:`ReadSession`, :data:`ReadConnection` and
+  :data:`CurrentIdentity`: the request's transaction, its read-only session or Core
+  connection, and its caller.
 
 Names are imported on first use, so that ``codeflow_service.cli`` (every service's command
 line) starts without loading the web and Kafka stacks.
@@ -19,8 +20,10 @@ if TYPE_CHECKING:
     from codeflow_service.dependencies import (
         CurrentIdentity,
         DbSession,
+        ReadConnection,
         ReadSession,
         db_session,
+        read_connection,
         read_session,
     )
     from codeflow_service.settings import Environment, ServiceSettings
@@ -32,6 +35,8 @@ _WHERE = {
     "DbSession": "codeflow_service.dependencies",
     "db_session": "codeflow_service.dependencies",
     "ReadSession": "codeflow_service.dependencies",
+    "ReadConnection": "codeflow_service.dependencies",
+    "read_connection": "codeflow_service.dependencies",
     "read_session": "codeflow_service.dependencies",
     "Environment": "codeflow_service.settings",
     "ServiceSettings": "codeflow_service.settings",
@@ -41,11 +46,13 @@ __all__ = [
     "CurrentIdentity",
     "DbSession",
     "Environment",
+    "ReadConnection",
     "ReadSession",
     "Runtime",
     "ServiceSettings",
     "create_service_app",
     "db_session",
+    "read_connection",
     "read_session",
 ]
 

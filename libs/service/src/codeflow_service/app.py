@@ -30,13 +30,18 @@ from codeflow_messaging import (
     create_session_factory,
 )
 from codeflow_messaging.asyncapi import declare_publications
-from codeflow_messaging.database import create_read_session_factory
+from codeflow_messaging.database import create_read_session_factory, read_only
 from codeflow_service.asyncapi import asyncapi_router
 from codeflow_service.database_errors import install_database_problem_handler
 from codeflow_service.health import health_router
 from codeflow_service.settings import ServiceSettings
 
 logger = logging.getLogger("codeflow.service")
+
+DATABASE_POOL_SIZE = 20
+"""Connections each service keeps open. All of them stay pooled: connections opened above a
+pool's size are closed again on return, and under load that means a new connection (TLS
+negotiation, authentication) for many requests. Past 20 at once, requests wait their turn."""
 
 ConsumerFactory = Callable[[SessionFactory, str], Sequence[ReliableConsumer]]
 """Builds the service's consumers from its sessions and its consumer group id."""
@@ -68,13 +73,14 @@ async def messaging_runtime(
     """A service's database and Kafka side, for as long as the block runs.
 
     Opens the engine, subscribes ``consumers`` on a started broker, runs the outbox relay;
-    sets ``app.state.sessions``, ``read_sessions``, ``engine`` and ``broker`` (what the
-    request dependencies and ``/readyz`` use). On the way out: the relay, the broker, then
-    the engine.
+    sets ``app.state.sessions``, ``read_sessions``, ``read_engine``, ``engine`` and
+    ``broker`` (what the request dependencies and ``/readyz`` use). On the way out: the
+    relay, the broker, then the engine.
     """
-    engine = create_engine(database_url, pool_size=10, max_overflow=10)
+    engine = create_engine(database_url, pool_size=DATABASE_POOL_SIZE, max_overflow=0)
     sessions = create_session_factory(engine)
     app.state.read_sessions = create_read_session_factory(engine)
+    app.state.read_engine = read_only(engine)
     broker = create_broker(kafka_bootstrap_servers, client_id=f"codeflow-{name}")
     for consumer in consumers(sessions):
         consumer.subscribe(broker)

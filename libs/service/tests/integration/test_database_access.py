@@ -17,8 +17,8 @@ from codeflow_identity.problems import install_problem_handlers
 from codeflow_infra.asgi import reserve_port
 from codeflow_infra.postgres import create_database, drop_database
 from codeflow_messaging import create_engine, create_session_factory, transaction
-from codeflow_messaging.database import create_read_session_factory
-from codeflow_service import DbSession, ReadSession
+from codeflow_messaging.database import create_read_session_factory, read_only
+from codeflow_service import DbSession, ReadConnection, ReadSession
 from codeflow_service.database_errors import DATABASE_UNAVAILABLE, install_database_problem_handler
 
 pytestmark = pytest.mark.integration
@@ -54,6 +54,16 @@ async def test_a_read_session_runs_its_query_outside_a_transaction(engine: Async
         assert not await _in_transaction_after_a_query(session)
 
 
+async def test_a_read_connection_runs_its_query_outside_a_transaction(
+    engine: AsyncEngine,
+) -> None:
+    async with read_only(engine).connect() as connection:
+        assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(raw, asyncpg.Connection)
+        assert not raw.is_in_transaction()
+
+
 async def test_a_request_transaction_runs_its_query_inside_one(engine: AsyncEngine) -> None:
     # The counterpart of the test above: the same check sees the transaction DbSession opens.
     async with transaction(create_session_factory(engine)) as session:
@@ -74,10 +84,15 @@ def _app(engine: AsyncEngine) -> FastAPI:
     install_database_problem_handler(app)
     app.state.sessions = create_session_factory(engine)
     app.state.read_sessions = create_read_session_factory(engine)
+    app.state.read_engine = read_only(engine)
 
     @app.get("/read")
     async def read(session: ReadSession) -> dict[str, int]:
         return {"n": await session.scalar(text("SELECT count(*) FROM pg_sleep(0.2)")) or 0}
+
+    @app.get("/rows")
+    async def rows(connection: ReadConnection) -> dict[str, int]:
+        return {"n": (await connection.execute(text("SELECT 1"))).scalar() or 0}
 
     @app.get("/write")
     async def write(session: DbSession) -> dict[str, int]:
@@ -119,6 +134,7 @@ async def test_after_the_database_drops_connections_one_request_gets_503_then_al
         after = await asyncio.gather(*(client.get("/read") for _ in range(3)))
         assert [r.status_code for r in after] == [200, 200, 200]
         assert (await client.get("/write")).status_code == 200
+        assert (await client.get("/rows")).status_code == 200
 
 
 async def test_a_database_that_refuses_connections_answers_503() -> None:
@@ -128,8 +144,8 @@ async def test_a_database_that_refuses_connections_answers_503() -> None:
         try:
             transport = httpx.ASGITransport(app=_app(engine))
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                answer = await client.get("/write")
+                answers = [await client.get(path) for path in ("/write", "/read", "/rows")]
         finally:
             await engine.dispose()
-    assert answer.status_code == 503
-    assert answer.json()["type"] == DATABASE_UNAVAILABLE
+    assert [answer.status_code for answer in answers] == [503, 503, 503]
+    assert {answer.json()["type"] for answer in answers} == {DATABASE_UNAVAILABLE}

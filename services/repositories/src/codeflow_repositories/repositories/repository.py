@@ -20,7 +20,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from codeflow_repositories.models import Repository
 from codeflow_repositories.repositories.actions import Monitor
@@ -84,7 +84,7 @@ def dashboard_statement(
 
 
 async def dashboard_page(
-    session: AsyncSession,
+    session: AsyncConnection | AsyncSession,
     user_id: str,
     *,
     include_inactive: bool,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from codeflow_contracts import RepositoryChange, RepositoryMonitoringChanged
 from codeflow_repositories.events import emit
@@ -51,7 +51,7 @@ class Applied:
 
 
 async def list_repositories(
-    session: AsyncSession,
+    session: AsyncConnection | AsyncSession,
     user_id: str,
     *,
     include_inactive: bool = False,
