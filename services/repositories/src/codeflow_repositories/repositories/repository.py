@@ -13,7 +13,6 @@ from sqlalchemy import (
     Text,
     Uuid,
     bindparam,
-    delete,
     or_,
     select,
     true,
@@ -148,9 +147,3 @@ async def insert_new(
         .returning(Repository)
     )
     return (await session.scalars(statement)).all()
-
-
-async def delete_all_of(session: AsyncSession, user_id: str) -> int:
-    """Hard-delete every row of the user; returns how many there were."""
-    result = await session.execute(delete(Repository).where(Repository.user_id == user_id))
-    return int(getattr(result, "rowcount", 0))
