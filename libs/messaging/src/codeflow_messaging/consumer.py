@@ -239,6 +239,7 @@ class ReliableConsumer:
 
         async def apply_all() -> int:
             nonlocal at_fault
+            at_fault = None
             async with transaction(self._sessions) as session:
                 fresh = await self._fresh(session, deliveries)
                 for step in in_steps(fresh, self.batch_handlers):
