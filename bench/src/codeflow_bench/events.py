@@ -245,7 +245,7 @@ async def run_b3(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
                     raw_path,
                     what="B3, the profiles consumer draining the backlog",
                     target="the benchmark's own process (the consumer runs in it)",
-                    why="The reliable consumer applies each event in its own transaction.",
+                    why="The reliable consumer applies a batch of events per transaction.",
                 )
             )
         rate = done / elapsed if elapsed else 0.0
