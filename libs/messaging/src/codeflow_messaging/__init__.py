@@ -26,14 +26,14 @@ from codeflow_messaging.database import (
 from codeflow_messaging.dead_letters import ReplayReport, replay_dead_letters
 from codeflow_messaging.inbox import record_all_processed, record_processed
 from codeflow_messaging.kafka import create_broker, create_producer
-from codeflow_messaging.outbox import Emit, add_to_outbox, emitter
+from codeflow_messaging.outbox import Emitter, add_all_to_outbox, add_to_outbox, emitter
 from codeflow_messaging.relay import OutboxRelay
 from codeflow_messaging.tables import MessagingTables, add_messaging_tables
 
 __all__ = [
     "Backoff",
     "BatchHandler",
-    "Emit",
+    "Emitter",
     "Handler",
     "MessagingTables",
     "OutboxRelay",
@@ -41,6 +41,7 @@ __all__ = [
     "ReplayReport",
     "RetryPolicy",
     "SessionFactory",
+    "add_all_to_outbox",
     "add_messaging_tables",
     "add_to_outbox",
     "async_database_url",

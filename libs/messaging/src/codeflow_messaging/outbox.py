@@ -3,11 +3,13 @@
 A service calls :func:`add_to_outbox` inside the transaction that changes its state; the
 :class:`~codeflow_messaging.relay.OutboxRelay` publishes the rows afterwards. If the
 transaction rolls back, the message was never written, so it is never published.
+:func:`add_all_to_outbox` queues many messages (a sweep's commands, a batch's
+acknowledgements) with one statement instead of a round trip each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -42,13 +44,53 @@ async def add_to_outbox(
     )
 
 
-Emit = Callable[[AsyncSession, Message], Awaitable[None]]
+# WITH ORDINALITY keeps the outbox ids in the given order, which the relay publishes in.
+_INSERT_ALL = text(
+    """
+    INSERT INTO outbox (message_id, topic, key, message_type, payload)
+    SELECT message_id, topic, key, message_type, CAST(payload AS jsonb)
+    FROM unnest(
+        CAST(:message_ids AS uuid[]), CAST(:topics AS text[]), CAST(:keys AS text[]),
+        CAST(:message_types AS text[]), CAST(:payloads AS text[])
+    ) WITH ORDINALITY AS m(message_id, topic, key, message_type, payload, position)
+    ORDER BY position
+    """
+)
 
 
-def emitter(source: str) -> Emit:
-    """``emit(session, message)`` for one service: a new envelope from ``source``, outboxed."""
+async def add_all_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
+    """Queue ``envelopes`` in their order, each on its message's own topic and keyed by its
+    subject, as :func:`add_to_outbox` would one by one, with one statement."""
+    if not envelopes:
+        return
+    await session.execute(
+        _INSERT_ALL,
+        {
+            "message_ids": [e.id for e in envelopes],
+            "topics": [type(e.data).topic for e in envelopes],
+            "keys": [e.subject for e in envelopes],
+            "message_types": [e.type for e in envelopes],
+            "payloads": [to_json_bytes(e).decode() for e in envelopes],
+        },
+    )
 
-    async def emit(session: AsyncSession, message: Message) -> None:
-        await add_to_outbox(session, new_envelope(message, source=source))
 
-    return emit
+class Emitter:
+    """One service's way out: ``await emit(session, message)`` wraps the message in a new
+    envelope from ``source`` and outboxes it; ``await emit.all(session, messages)`` does the
+    same for many, with one statement."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    async def __call__(self, session: AsyncSession, message: Message) -> None:
+        await add_to_outbox(session, new_envelope(message, source=self.source))
+
+    async def all(self, session: AsyncSession, messages: Sequence[Message]) -> None:
+        envelopes = [new_envelope(message, source=self.source) for message in messages]
+        await add_all_to_outbox(session, envelopes)
+
+
+def emitter(source: str) -> Emitter:
+    """The :class:`Emitter` of one service, whose envelopes name ``source``."""
+    return Emitter(source)

@@ -18,7 +18,13 @@ from sqlalchemy import text
 
 from codeflow_contracts import Envelope, parse_envelope
 from codeflow_infra.testing import read_topic, wait_until
-from codeflow_messaging import OutboxRelay, SessionFactory, add_to_outbox, transaction
+from codeflow_messaging import (
+    OutboxRelay,
+    SessionFactory,
+    add_all_to_outbox,
+    add_to_outbox,
+    transaction,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -119,3 +125,31 @@ async def test_published_rows_are_purged_after_the_retention_period_and_pending_
 
 def _no_producer() -> AIOKafkaProducer:
     raise AssertionError("purging must not touch Kafka")
+
+
+async def test_many_messages_queued_at_once_are_the_rows_queueing_each_would_write(
+    sessions: SessionFactory,
+) -> None:
+    envelopes = [activity(f"user-{n % 3}", n) for n in range(7)]
+    async with transaction(sessions) as session:
+        for envelope in envelopes:
+            await add_to_outbox(session, envelope)
+    one_by_one = await _outbox_rows(sessions)
+    async with transaction(sessions) as session:
+        await session.execute(text("DELETE FROM outbox"))
+        await add_all_to_outbox(session, envelopes)
+        await add_all_to_outbox(session, [])  # nothing to queue: no statement, no error
+
+    assert await _outbox_rows(sessions) == one_by_one
+    assert [row[0] for row in one_by_one] == [str(e.id) for e in envelopes]
+
+
+async def _outbox_rows(sessions: SessionFactory) -> list[tuple[Any, ...]]:
+    async with sessions() as session:
+        rows = await session.execute(
+            text(
+                "SELECT message_id::text, topic, key, message_type, payload FROM outbox "
+                "WHERE published_at IS NULL ORDER BY id"
+            )
+        )
+        return [tuple(row) for row in rows]

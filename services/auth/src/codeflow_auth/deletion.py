@@ -2,7 +2,7 @@
 
 Commands are carried out in sets (a run of them the consumer read together, or one): one
 statement deletes every user (their accounts and sessions cascade), one more their emails'
-verification tokens, then each command is acknowledged.
+verification tokens, and one queues an acknowledgement for each command.
 """
 
 from __future__ import annotations
@@ -59,14 +59,17 @@ async def delete_users_data(session: AsyncSession, envelopes: Sequence[Envelope[
             "deleted" if deleted else "already no",
             command.user_id,
         )
-        await emit(
-            session,
+    await emit.all(
+        session,
+        [
             UserDataDeleted(
                 deletion_id=command.deletion_id,
                 user_id=command.user_id,
                 service="auth",
                 deleted_at=now,
-            ),
-        )
+            )
+            for command in commands
+        ],
+    )
     if tokens:
         logger.info("deleted %d verification token(s) of %d user(s)", tokens, len(commands))

@@ -1,8 +1,8 @@
 """Carrying out ``DeleteUserData``: the repositories service's share of erasing a user.
 
 Commands are carried out in sets (a run of them the consumer read together, or one): one
-statement hard-deletes every repository row of every user concerned, then each command is
-acknowledged.
+statement hard-deletes every repository row of every user concerned, and one more queues an
+acknowledgement for each command.
 """
 
 from __future__ import annotations
@@ -52,12 +52,15 @@ async def delete_users_data(session: AsyncSession, envelopes: Sequence[Envelope[
             deleted.pop(command.user_id, 0),  # a second command for them finds none
             command.user_id,
         )
-        await emit(
-            session,
+    await emit.all(
+        session,
+        [
             UserDataDeleted(
                 deletion_id=command.deletion_id,
                 user_id=command.user_id,
                 service="repositories",
                 deleted_at=now,
-            ),
-        )
+            )
+            for command in commands
+        ],
+    )

@@ -23,8 +23,7 @@ from codeflow_janitor.deletions.repository import (
     RecordedAcknowledgements,
 )
 from codeflow_janitor.models import Deletion, DeletionStatus
-from codeflow_janitor.outbox import add_all_to_outbox
-from codeflow_messaging import add_to_outbox
+from codeflow_messaging import add_all_to_outbox, add_to_outbox
 
 logger = logging.getLogger("codeflow.janitor.deletions")
 
