@@ -49,6 +49,13 @@ async def on_delete_user_data(session: AsyncSession, envelope: Envelope[Any]) ->
     await service.delete_user_data(session, command.user_id, command.deletion_id)
 
 
+async def on_delete_user_data_batch(
+    session: AsyncSession, envelopes: Sequence[Envelope[Any]]
+) -> None:
+    commands: list[DeleteUserData] = [envelope.data for envelope in envelopes]
+    await service.delete_users_data(session, [(c.user_id, c.deletion_id) for c in commands])
+
+
 def profiles_consumer(
     sessions: SessionFactory,
     *,
@@ -66,7 +73,11 @@ def profiles_consumer(
             UserActive: on_user_active,
             DeleteUserData: on_delete_user_data,
         },
-        batch_handlers={UserActive: on_user_active_batch},
+        batch_handlers={
+            UserActive: on_user_active_batch,
+            # A sweep's backlog of commands: one statement per table for the whole run.
+            DeleteUserData: on_delete_user_data_batch,
+        },
         sessions=sessions,
         retry=retry,
     )

@@ -22,6 +22,7 @@ from profiles_support import (
     updated,
     wait_caught_up,
 )
+from sqlalchemy import text
 
 from codeflow_messaging import (
     SessionFactory,
@@ -241,3 +242,43 @@ async def test_a_run_of_activity_moves_each_user_to_their_latest_activity_and_ne
 
     state = await profiles_state(profiles_sessions)
     assert {user: state[user][2] for user in state} == {amy: at(9), bob: at(7), cat: at(100)}
+
+
+async def test_a_run_of_deletions_is_carried_out_as_one_command_each_would_be(
+    profiles_sessions: SessionFactory,
+) -> None:
+    amy, bob, already_gone, bystander = (new_user_id() for _ in range(4))
+    async with transaction(profiles_sessions) as session:
+        for n, user in enumerate((amy, bob, bystander)):
+            await service.record_identity(session, GitHubIdentity(user, 800 + n, user, at(0)))
+    amys_deletion = uuid.uuid4()
+    run = [
+        (amy, amys_deletion),
+        (bob, uuid.uuid4()),
+        (already_gone, uuid.uuid4()),
+        (amy, amys_deletion),  # re-sent within the same run
+    ]
+
+    async with transaction(profiles_sessions) as session:
+        await service.delete_users_data(session, run)
+
+    assert set(await profiles_state(profiles_sessions)) >= {bystander}
+    assert not set(await profiles_state(profiles_sessions)) & {amy, bob, already_gone}
+    claims = "SELECT count(*) FROM login_claims WHERE user_id = ANY(:ids)"
+    assert await scalar(profiles_sessions, claims, ids=[amy, bob]) == 0
+    assert await scalar(profiles_sessions, claims, ids=[bystander]) == 1
+    tombstones = "SELECT count(*) FROM deleted_users WHERE user_id = ANY(:ids)"
+    assert await scalar(profiles_sessions, tombstones, ids=[amy, bob, already_gone]) == 3
+    async with profiles_sessions() as session:
+        acknowledgements = (
+            await session.execute(
+                text(
+                    "SELECT payload->'data'->>'user_id', payload->'data'->>'deletion_id' "
+                    "FROM outbox WHERE message_type = 'codeflow.user.data-deleted.v1' "
+                    "AND key = ANY(:ids) ORDER BY id"
+                ),
+                {"ids": [amy, bob, already_gone]},
+            )
+        ).all()
+    # One acknowledgement per command, in the order of the run, the re-sent one included.
+    assert [tuple(row) for row in acknowledgements] == [(u, str(d)) for u, d in run]

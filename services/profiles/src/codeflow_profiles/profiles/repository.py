@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -199,11 +199,17 @@ async def move_each_last_active_forward(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def delete_profile(session: AsyncSession, user_id: str) -> bool:
-    """Delete everything held for ``user_id`` and remember the deletion; whether a profile went."""
+async def delete_profiles(session: AsyncSession, user_ids: Collection[str]) -> set[str]:
+    """Delete everything held for ``user_ids`` and remember the deletions, one statement per
+    table; returns the users whose profile went."""
+    ids = sorted(set(user_ids))
     deleted = await session.execute(
-        delete(UserProfile).where(UserProfile.user_id == user_id).returning(UserProfile.id)
+        delete(UserProfile).where(UserProfile.user_id.in_(ids)).returning(UserProfile.user_id)
     )
-    await session.execute(delete(LoginClaim).where(LoginClaim.user_id == user_id))
-    await session.execute(insert(DeletedUser).values(user_id=user_id).on_conflict_do_nothing())
-    return deleted.first() is not None
+    await session.execute(delete(LoginClaim).where(LoginClaim.user_id.in_(ids)))
+    await session.execute(
+        insert(DeletedUser)
+        .values([{"user_id": user_id} for user_id in ids])
+        .on_conflict_do_nothing()
+    )
+    return set(deleted.scalars())

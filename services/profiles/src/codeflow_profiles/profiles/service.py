@@ -6,7 +6,7 @@ Functions only flush: the HTTP request or the consumed message owns the transact
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -108,21 +108,30 @@ async def delete_user_data(session: AsyncSession, user_id: str, deletion_id: UUI
     Idempotent: a user already gone is acknowledged all the same, so a re-sent command
     completes the saga. Events about the user that arrive later are ignored.
     """
-    deleted = await repository.delete_profile(session, user_id)
-    logger.info(
-        "deletion %s: %s profile of %s",
-        deletion_id,
-        "deleted the" if deleted else "already no",
-        user_id,
-    )
-    await emit(
+    await delete_users_data(session, [(user_id, deletion_id)])
+
+
+async def delete_users_data(session: AsyncSession, commands: Sequence[tuple[str, UUID]]) -> None:
+    """:func:`delete_user_data` for each ``(user_id, deletion_id)``, in order, with one
+    statement per table and one for the acknowledgements."""
+    deleted = await repository.delete_profiles(session, {user_id for user_id, _ in commands})
+    now = datetime.now(UTC)
+    for user_id, deletion_id in commands:
+        logger.info(
+            "deletion %s: %s profile of %s",
+            deletion_id,
+            "deleted the" if user_id in deleted else "already no",
+            user_id,
+        )
+        deleted.discard(user_id)  # a second command for them finds none
+    await emit.all(
         session,
-        UserDataDeleted(
-            deletion_id=deletion_id,
-            user_id=user_id,
-            service="profiles",
-            deleted_at=datetime.now(UTC),
-        ),
+        [
+            UserDataDeleted(
+                deletion_id=deletion_id, user_id=user_id, service="profiles", deleted_at=now
+            )
+            for user_id, deletion_id in commands
+        ],
     )
 
 
