@@ -9,13 +9,7 @@
 """
 
 from codeflow_messaging.backoff import Backoff
-from codeflow_messaging.consumer import (
-    BatchHandler,
-    Handler,
-    ReliableConsumer,
-    RetryPolicy,
-    is_transient,
-)
+from codeflow_messaging.consumer import BatchHandler, Handler, ReliableConsumer
 from codeflow_messaging.database import (
     SessionFactory,
     async_database_url,
@@ -24,6 +18,7 @@ from codeflow_messaging.database import (
     transaction,
 )
 from codeflow_messaging.dead_letters import ReplayReport, replay_dead_letters
+from codeflow_messaging.failures import RetryPolicy, is_transient
 from codeflow_messaging.inbox import record_all_processed, record_processed
 from codeflow_messaging.kafka import create_broker, create_producer
 from codeflow_messaging.outbox import Emitter, add_all_to_outbox, add_to_outbox, emitter

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar, cast
 
 from aiokafka import ConsumerRecord, TopicPartition
@@ -37,7 +37,6 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import Envelope, Message, UnknownMessageType, parse_envelope
@@ -46,6 +45,7 @@ from codeflow_messaging.asyncapi import documented_as
 from codeflow_messaging.backoff import Backoff
 from codeflow_messaging.database import SessionFactory, transaction
 from codeflow_messaging.dead_letters import dead_letter_headers
+from codeflow_messaging.failures import OUTAGE_BACKOFF, RetryPolicy, is_transient
 from codeflow_messaging.inbox import record_all_processed, record_processed
 
 logger = logging.getLogger("codeflow.consumer")
@@ -63,36 +63,6 @@ only flushes, never commits.
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often a failing handler is tried before its message is dead-lettered."""
-
-    max_attempts: int = 5
-    backoff: Backoff = field(default_factory=lambda: Backoff(initial=0.2, maximum=5.0))
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-
-
-OUTAGE_BACKOFF = Backoff(initial=0.5, maximum=10.0)
-"""How long a consumer waits between tries while the database is unreachable."""
-
-_SQLSTATE_RETRYABLE = {"40001", "40P01"}  # serialization failure, deadlock
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database was unreachable rather than the message bad."""
-    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
-        return True
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        return sqlstate in _SQLSTATE_RETRYABLE
-    return False
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from codeflow_contracts import UserActive, UserCreated, new_envelope
 from codeflow_messaging import Backoff, async_database_url, is_transient
 from codeflow_messaging import dead_letters as dl
-from codeflow_messaging.consumer import Delivery, RetryPolicy, in_steps
+from codeflow_messaging.consumer import Delivery, in_steps
+from codeflow_messaging.failures import RetryPolicy
 
 
 def test_backoff_doubles_from_its_initial_delay_up_to_its_maximum() -> None:

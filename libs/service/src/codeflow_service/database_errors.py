@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from codeflow_identity.problems import problem_response, problem_type
-from codeflow_messaging.consumer import is_transient
+from codeflow_messaging.failures import is_transient
 
 logger = logging.getLogger("codeflow.service")
 
