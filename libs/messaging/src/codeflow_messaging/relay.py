@@ -1,13 +1,23 @@
 """The outbox relay: publishes committed outbox rows to Kafka, in order per key.
 
-Each round claims pending rows with ``FOR UPDATE SKIP LOCKED`` (so two relays never publish
-the same row at once), publishes them with an idempotent ``acks=all`` producer, waits for
-every acknowledgement, and only then marks them published in the same transaction. A crash
-between publishing and marking publishes those rows again on the next round: consumers drop
-the duplicates through their inbox.
+The relay works in rounds. A round claims up to ``batch_size`` pending rows with
+``FOR UPDATE SKIP LOCKED`` (so two relays never publish the same row at once), sends them
+with an idempotent ``acks=all`` producer (as record batches, one partition's rows in order),
+waits for every acknowledgement, and only then marks the acknowledged rows published, in the
+transaction that claimed them. Rows Kafka refused stay pending, with the error in
+``last_error``, and are tried again after a backoff. A crash between publishing and marking
+publishes those rows again later: consumers drop the duplicates through their inbox.
+
+Rounds overlap: as soon as one round has claimed its rows, the next one may claim and send
+while the earlier ones wait for Kafka's acknowledgements and mark their rows, up to
+``rounds_in_flight`` rounds at once, each in its own transaction. So Kafka and PostgreSQL
+work at the same time instead of taking turns.
 
 Order per key: a row is only claimed when no earlier row with the same key is still pending
-outside this round's claim, so a second relay can't overtake a first one on the same key.
+outside its round's claim (ADR 0001). A round still in flight is "outside" the next round's
+claim exactly as another relay is, so neither a second relay nor the same relay's next round
+can overtake a pending row: a key's later rows wait until the round holding its earlier ones
+has marked them.
 """
 
 from __future__ import annotations
@@ -17,48 +27,63 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_messaging.backoff import Backoff
 from codeflow_messaging.database import SessionFactory, transaction
-from codeflow_messaging.kafka import CONTENT_TYPE
+from codeflow_messaging.kafka import SentBatch, send_batches
 
 logger = logging.getLogger("codeflow.outbox")
 
+# ``claimed`` locks the round's rows. ``first_outside`` finds, for each key among them, the
+# earliest pending row of that key that this claim does not hold (locked by another round or
+# relay, or beyond the limit): one short walk of the (key, id) index per key. A claimed row is
+# published only if it comes before that row. Both CTEs are materialized so the planner can't
+# fold the check back into a join that scans every pending row. The answer is one row of
+# arrays, keys and payloads already encoded: the driver decodes arrays in C, which costs far
+# less than a thousand result rows.
 _CLAIM = text(
     """
-    WITH claimed AS (
-        SELECT id, key FROM outbox
+    WITH claimed AS MATERIALIZED (
+        SELECT id, topic, key, payload FROM outbox
         WHERE published_at IS NULL
         ORDER BY id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
+    ),
+    first_outside AS MATERIALIZED (
+        SELECT k.key, (
+            SELECT other.id FROM outbox AS other
+            WHERE other.key = k.key
+              AND other.published_at IS NULL
+              AND other.id < k.last_id
+              AND other.id NOT IN (SELECT id FROM claimed)
+            ORDER BY other.id
+            LIMIT 1
+        ) AS id
+        FROM (SELECT key, max(id) AS last_id FROM claimed GROUP BY key) AS k
     )
-    SELECT o.id, o.topic, o.key, o.payload::text AS payload
-    FROM outbox AS o JOIN claimed AS c ON c.id = o.id
-    WHERE NOT EXISTS (
-        SELECT 1 FROM outbox AS earlier
-        WHERE earlier.key = c.key
-          AND earlier.published_at IS NULL
-          AND earlier.id < c.id
-          AND earlier.id NOT IN (SELECT id FROM claimed)
-    )
-    ORDER BY o.id
+    SELECT
+        coalesce(array_agg(c.id ORDER BY c.id), '{}') AS ids,
+        coalesce(array_agg(c.topic ORDER BY c.id), '{}') AS topics,
+        coalesce(array_agg(convert_to(c.key, 'UTF8') ORDER BY c.id), '{}') AS keys,
+        coalesce(array_agg(convert_to(c.payload::text, 'UTF8') ORDER BY c.id), '{}') AS payloads
+    FROM claimed AS c JOIN first_outside AS f ON f.key = c.key
+    WHERE f.id IS NULL OR c.id < f.id
     """
 )
 _MARK_PUBLISHED = text(
     "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL "
-    "WHERE id IN :ids"
-).bindparams(bindparam("ids", expanding=True))
+    "WHERE id = ANY(:ids)"
+)
 _MARK_FAILED = text(
-    "UPDATE outbox SET attempts = attempts + 1, last_error = :error WHERE id IN :ids"
-).bindparams(bindparam("ids", expanding=True))
+    "UPDATE outbox SET attempts = attempts + 1, last_error = :error WHERE id = ANY(:ids)"
+)
 _PURGE = text(
     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
     " WHERE published_at < now() - make_interval(secs => :seconds) LIMIT 10000)"
@@ -66,11 +91,13 @@ _PURGE = text(
 
 
 @dataclass(frozen=True)
-class OutboxRow:
-    id: int
-    topic: str
-    key: str
-    payload: str
+class ClaimedRows:
+    """A round's claimed rows in id order, as parallel lists."""
+
+    ids: list[int]
+    topics: list[str]
+    keys: list[bytes]
+    payloads: list[bytes]
 
 
 class PublishFailed(Exception):
@@ -95,7 +122,9 @@ class OutboxRelay:
 
     ``producer_factory`` makes a fresh, unstarted producer (see
     :func:`codeflow_messaging.kafka.create_producer`); the relay starts it, and replaces it
-    after a failure so that a broker outage can't leave it wedged.
+    after a failure so that a broker outage can't leave it wedged. Each round in flight holds
+    one database connection while it waits for Kafka, so the session factory's pool should
+    allow ``rounds_in_flight`` connections.
     """
 
     def __init__(
@@ -103,17 +132,21 @@ class OutboxRelay:
         sessions: SessionFactory,
         producer_factory: ProducerFactory,
         *,
-        batch_size: int = 500,
+        batch_size: int = 1000,
+        rounds_in_flight: int = 2,
         poll_interval: float = 0.1,
         backoff: Backoff = RELAY_BACKOFF,
         retention: timedelta = timedelta(hours=24),
         purge_interval: float = 60.0,
         ack_warning_interval: float = 5.0,
     ) -> None:
+        if rounds_in_flight < 1:
+            raise ValueError("rounds_in_flight must be at least 1")
         self._sessions = sessions
         self._producer_factory = producer_factory
         self._producer: AIOKafkaProducer | None = None
         self.batch_size = batch_size
+        self.rounds_in_flight = rounds_in_flight
         self.poll_interval = poll_interval
         self.backoff = backoff
         self.retention = retention
@@ -128,7 +161,7 @@ class OutboxRelay:
         try:
             while True:
                 try:
-                    published = await self.publish_pending()
+                    _, drained = await self._publish_until(next_purge)
                     if loop.time() >= next_purge:
                         await self.purge_published()
                         next_purge = loop.time() + self.purge_interval
@@ -147,26 +180,64 @@ class OutboxRelay:
                 if failures:
                     logger.info("outbox relay: publishing again after %d failure(s)", failures)
                     failures = 0
-                if published < self.batch_size:
+                if drained:
                     await asyncio.sleep(self.poll_interval)
         finally:
             await self._discard_producer()
 
     async def publish_pending(self) -> int:
-        """Run one round: claim, publish, mark. Returns how many rows it published."""
-        async with transaction(self._sessions) as session:
-            rows = await self._claim(session)
-            if not rows:
-                return 0
-            producer = await self._started_producer()
-            published, failed = await self._publish(producer, rows)
-            if published:
-                await self.mark_published(session, published)
-        if failed:
-            await self._record_failures(failed)
-            raise PublishFailed(failed)
-        logger.debug("outbox relay: published %d message(s)", len(published))
-        return len(published)
+        """Publish what is pending, in overlapping rounds; returns how many rows it published.
+
+        It claims round after round until a claim made while none of its own rounds was in
+        flight comes back short: then nothing more is claimable (the rest, if any, waits
+        behind another relay). A claim that comes back short while earlier rounds are in
+        flight may have been held back by them, so it claims again when one of them ends.
+        If a round fails, no new round starts; the others finish (and mark what Kafka
+        acknowledged) before the first error is raised.
+        """
+        published, _ = await self._publish_until(None)
+        return published
+
+    async def _publish_until(self, deadline: float | None) -> tuple[int, bool]:
+        """:meth:`publish_pending`, starting no round after ``deadline`` (the loop's clock);
+        returns how many rows it published and whether it stopped because none were left."""
+        loop = asyncio.get_running_loop()
+        rounds: set[asyncio.Task[int]] = set()
+        published = 0
+        error: BaseException | None = None
+        drained = False
+        try:
+            while deadline is None or loop.time() < deadline:
+                if len(rounds) >= self.rounds_in_flight:
+                    published, error, rounds = await _one_ends(rounds, published)
+                    if error is not None:
+                        break
+                others_in_flight = bool(rounds)
+                try:
+                    claimed, round_ = await self._start_round()
+                except Exception as exc:  # the rounds in flight still finish and mark
+                    error = exc
+                    break
+                if round_ is not None:
+                    rounds.add(round_)
+                if claimed == self.batch_size:
+                    continue
+                if not others_in_flight:
+                    drained = True
+                    break
+                published, error, rounds = await _one_ends(rounds, published)
+                if error is not None:
+                    break
+            if rounds:
+                done, rounds = await asyncio.wait(rounds)
+                published, error = _collect(done, published, error)
+        finally:
+            for round_ in rounds:
+                round_.cancel()
+            await asyncio.gather(*rounds, return_exceptions=True)
+        if error is not None:
+            raise error
+        return published, drained
 
     async def mark_published(self, session: AsyncSession, ids: Sequence[int]) -> None:
         """Mark rows published, in the round's transaction (committed when the round ends)."""
@@ -181,51 +252,75 @@ class OutboxRelay:
             logger.info("outbox relay: purged %d published row(s)", purged)
         return purged
 
-    async def _claim(self, session: AsyncSession) -> list[OutboxRow]:
+    async def _start_round(self) -> tuple[int, asyncio.Task[int] | None]:
+        """Start a round and wait until it has claimed its rows; returns how many it claimed
+        and the task that sends them, waits for their acknowledgements and marks them (None
+        if it claimed nothing)."""
+        claimed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        round_ = asyncio.create_task(self._round(claimed))
+        try:
+            await asyncio.wait({claimed, round_}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            round_.cancel()
+            await asyncio.gather(round_, return_exceptions=True)
+            raise
+        if not claimed.done():  # the round failed before its claim was made
+            claimed.cancel()
+            await round_
+            return 0, None
+        if claimed.result() == 0:
+            await round_
+            return 0, None
+        return claimed.result(), round_
+
+    async def _round(self, claimed: asyncio.Future[int]) -> int:
+        """One round: claim (then resolve ``claimed``), send, await the acks, mark, commit."""
+        async with transaction(self._sessions) as session:
+            rows = await self._claim(session)
+            claimed.set_result(len(rows.ids))
+            if not rows.ids:
+                return 0
+            producer = await self._started_producer()
+            batches, failed = await send_batches(
+                producer, zip(rows.ids, rows.topics, rows.keys, rows.payloads, strict=True)
+            )
+            await self._acknowledged(batches)
+            published: list[int] = []
+            for batch in batches:
+                error = batch.delivered.exception()
+                if error is not None:
+                    failed.update(dict.fromkeys(batch.ids, error))
+                else:
+                    published.extend(batch.ids)
+            if published:
+                await self.mark_published(session, published)
+        if failed:
+            await self._record_failures(failed)
+            raise PublishFailed(failed)
+        logger.debug("outbox relay: published %d message(s)", len(published))
+        return len(published)
+
+    async def _claim(self, session: AsyncSession) -> ClaimedRows:
         result = await session.execute(_CLAIM, {"limit": self.batch_size})
-        return [OutboxRow(**row._mapping) for row in result]
+        ids, topics, keys, payloads = result.one()
+        return ClaimedRows(ids, topics, keys, payloads)
 
-    async def _publish(
-        self, producer: AIOKafkaProducer, rows: Sequence[OutboxRow]
-    ) -> tuple[list[int], dict[int, BaseException]]:
-        headers = [("content-type", CONTENT_TYPE.encode())]
-        futures: list[tuple[int, asyncio.Future[Any]]] = []
-        failed: dict[int, BaseException] = {}
-        for row in rows:
-            try:
-                future = await producer.send(
-                    row.topic, row.payload.encode(), key=row.key.encode(), headers=headers
-                )
-            except (KafkaError, OSError) as exc:
-                failed[row.id] = exc
-                continue
-            futures.append((row.id, future))
-        await self._acknowledged([f for _, f in futures])
-        published: list[int] = []
-        for row_id, future in futures:
-            error = future.exception()
-            if error is not None:
-                failed[row_id] = error
-            else:
-                published.append(row_id)
-        return published, failed
-
-    async def _acknowledged(self, futures: Sequence[asyncio.Future[Any]]) -> None:
+    async def _acknowledged(self, batches: Sequence[SentBatch]) -> None:
         # An idempotent producer never gives up on a message: while Kafka is down it retries
         # until Kafka is back, then delivers in order. The round waits for it (its rows stay
         # claimed, new outbox writes keep committing) and says so at intervals.
-        pending: set[asyncio.Future[Any]] = set(futures)
         waited = 0.0
-        while pending:
-            _, pending = await asyncio.wait(pending, timeout=self.ack_warning_interval)
-            if pending:
-                waited += self.ack_warning_interval
-                logger.warning(
-                    "outbox relay: Kafka has not acknowledged %d message(s) for %.0fs; "
-                    "still waiting",
-                    len(pending),
-                    waited,
-                )
+        for batch in batches:
+            while not batch.delivered.done():
+                await asyncio.wait((batch.delivered,), timeout=self.ack_warning_interval)
+                if not batch.delivered.done():
+                    waited += self.ack_warning_interval
+                    logger.warning(
+                        "outbox relay: Kafka has not acknowledged %d message(s) for %.0fs; "
+                        "still waiting",
+                        sum(len(b.ids) for b in batches if not b.delivered.done()),
+                        waited,
+                    )
 
     async def _record_failures(self, failed: dict[int, BaseException]) -> None:
         first = next(iter(failed.values()))
@@ -255,3 +350,25 @@ class OutboxRelay:
                 await asyncio.wait_for(producer.stop(), timeout=_PRODUCER_STOP_TIMEOUT)
             except (KafkaError, OSError, TimeoutError) as exc:
                 logger.warning("outbox relay: producer did not stop cleanly: %r", exc)
+
+
+async def _one_ends(
+    rounds: set[asyncio.Task[int]], published: int
+) -> tuple[int, BaseException | None, set[asyncio.Task[int]]]:
+    """Wait until one of ``rounds`` ends; (published so far, its error, those still running)."""
+    done, rounds = await asyncio.wait(rounds, return_when=asyncio.FIRST_COMPLETED)
+    published, error = _collect(done, published, None)
+    return published, error, rounds
+
+
+def _collect(
+    done: set[asyncio.Task[int]], published: int, error: BaseException | None
+) -> tuple[int, BaseException | None]:
+    """Add finished rounds' counts to ``published``; keep the first error."""
+    for round_ in done:
+        exc = round_.exception()
+        if exc is None:
+            published += round_.result()
+        elif error is None:
+            error = exc
+    return published, error

@@ -1,0 +1,196 @@
+"""The relay's overlapping rounds: the next round claims and publishes while an earlier one
+is still unmarked, yet one key's messages never overtake each other, and a round that fails
+neither marks nor loses another round's rows."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+import pytest
+from messaging_support import activity, count, sequence_number, write_to_outbox
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_contracts import parse_envelope, to_json_bytes
+from codeflow_infra.testing import read_topic, wait_until
+from codeflow_messaging import OutboxRelay, SessionFactory, create_producer, transaction
+from codeflow_messaging.backoff import Backoff
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+PENDING = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+FAILED = "SELECT count(*) FROM outbox WHERE last_error IS NOT NULL"
+
+
+class RelayHoldingARound(OutboxRelay):
+    """Marks the round holding row ``hold_row`` only once ``until()`` returns."""
+
+    def __init__(
+        self,
+        *args: object,
+        hold_row: int,
+        until: Callable[[], Awaitable[None]],
+        **options: object,
+    ) -> None:
+        super().__init__(*args, **options)  # type: ignore[arg-type]
+        self._hold_row = hold_row
+        self._until = until
+        self.held: list[int] = []
+
+    async def mark_published(self, session: AsyncSession, ids: Sequence[int]) -> None:
+        if self._hold_row in ids:
+            self.held = list(ids)
+            await self._until()
+        await super().mark_published(session, ids)
+
+
+@pytest.fixture
+async def run_relay() -> AsyncIterator[Callable[[OutboxRelay], None]]:
+    tasks: list[asyncio.Task[None]] = []
+    yield lambda relay: tasks.append(asyncio.create_task(relay.run()))
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_the_next_round_publishes_while_one_is_unmarked_but_never_overtakes_its_keys(
+    sessions: SessionFactory, topic: str, kafka_bootstrap_servers: str, run_relay
+) -> None:
+    # Rows 1-10: users a0-a9; rows 11-20: b0-b9; rows 21-30: a0-a9 again.
+    first = [activity(f"a{n}", n) for n in range(10)]
+    other_users = [activity(f"b{n}", 10 + n) for n in range(10)]
+    again = [activity(f"a{n}", 20 + n) for n in range(10)]
+    await write_to_outbox(sessions, first + other_users + again, topic=topic)
+    seen_while_held: list[str] = []
+
+    async def second_round_published() -> None:
+        async def both_rounds_on_kafka() -> bool:
+            return len(await read_topic(kafka_bootstrap_servers, topic)) >= 20
+
+        await wait_until(
+            both_rounds_on_kafka, timeout=60, what="a second round while the first is unmarked"
+        )
+        records = await read_topic(kafka_bootstrap_servers, topic)
+        seen_while_held.extend(str(parse_envelope(r.value).id) for r in records)
+
+    relay = RelayHoldingARound(
+        sessions,
+        lambda: create_producer(kafka_bootstrap_servers, client_id="messaging-tests"),
+        hold_row=await _first_row(sessions),
+        until=second_round_published,
+        batch_size=10,
+        rounds_in_flight=2,
+    )
+    run_relay(relay)
+    await wait_until(lambda: _none_pending(sessions), timeout=60, what="the outbox to drain")
+
+    # While the first round was unmarked, the second published b0-b9 and nothing of a0-a9's
+    # second messages, which waited until the first round's rows were marked.
+    assert len(relay.held) == len(first)
+    assert sorted(seen_while_held) == sorted(str(e.id) for e in first + other_users)
+    records = await read_topic(kafka_bootstrap_servers, topic)
+    published = [parse_envelope(r.value) for r in records]
+    assert sorted(str(e.id) for e in published) == sorted(
+        str(e.id) for e in first + other_users + again
+    )
+    by_user: dict[str, list[tuple[int, int, int]]] = {}
+    for record, envelope in zip(records, published, strict=True):
+        by_user.setdefault(envelope.subject or "", []).append(
+            (record.partition, record.offset, sequence_number(envelope.data.active_at))
+        )
+    for user, seen in by_user.items():
+        assert len({partition for partition, _, _ in seen}) == 1, f"{user} spans partitions"
+        in_offset_order = [n for _, _, n in sorted(seen)]
+        assert in_offset_order == sorted(in_offset_order), f"{user}'s messages out of order"
+
+
+async def test_a_later_round_that_fails_leaves_its_row_pending_and_the_earlier_round_marked(
+    sessions: SessionFactory, topic: str, kafka_bootstrap_servers: str, run_relay
+) -> None:
+    first = [activity(f"a{n}", n) for n in range(10)]
+    await write_to_outbox(sessions, first, topic=topic)
+    # The second round: nine ordinary messages, then one larger than Kafka accepts (last, so
+    # that no other row of its partition waits behind it).
+    second = [activity(f"b{n}", 10 + n) for n in range(9)]
+    await write_to_outbox(sessions, second, topic=topic)
+    too_large = await _write_too_large(sessions, topic)
+
+    pending_when_it_failed: list[int] = []
+
+    async def second_round_failed() -> None:
+        async def failure_recorded() -> bool:
+            return (
+                await count(sessions, "SELECT count(*) FROM outbox WHERE last_error IS NOT NULL")
+                == 1
+            )
+
+        await wait_until(
+            failure_recorded, timeout=60, what="the second round to fail while the first is held"
+        )
+        pending_when_it_failed.append(await count(sessions, PENDING))
+
+    relay = RelayHoldingARound(
+        sessions,
+        lambda: create_producer(kafka_bootstrap_servers, client_id="messaging-tests"),
+        hold_row=await _first_row(sessions),
+        until=second_round_failed,
+        batch_size=10,
+        rounds_in_flight=2,
+        backoff=Backoff(initial=0.05, maximum=0.2),
+    )
+    run_relay(relay)
+
+    async def only_the_large_one_pending() -> bool:
+        return await count(sessions, PENDING) == 1
+
+    await wait_until(only_the_large_one_pending, timeout=60, what="every other row marked")
+    assert len(relay.held) == len(first)
+    # When the second round had failed, it had marked its nine; the first round's ten were
+    # still pending, acknowledged but held before their mark.
+    assert pending_when_it_failed == [len(first) + 1]
+    async with sessions() as session:
+        row = (
+            await session.execute(
+                text("SELECT id, attempts, last_error FROM outbox WHERE published_at IS NULL")
+            )
+        ).one()
+    assert row.id == too_large
+    assert row.attempts >= 1
+    assert "TooLarge" in row.last_error
+    published = {
+        str(parse_envelope(r.value).id) for r in await read_topic(kafka_bootstrap_servers, topic)
+    }
+    assert published == {str(e.id) for e in first + second}
+
+
+async def _write_too_large(sessions: SessionFactory, topic: str) -> int:
+    envelope = json.loads(to_json_bytes(activity("b-large", 99)))
+    envelope["padding"] = "x" * 1_200_000  # above Kafka's default 1 MB message limit
+    async with transaction(sessions) as session:
+        row_id: int = (
+            await session.execute(
+                text(
+                    "INSERT INTO outbox (message_id, topic, key, message_type, payload) "
+                    "VALUES (:message_id, :topic, 'b-large', :type, CAST(:payload AS jsonb)) "
+                    "RETURNING id"
+                ),
+                {
+                    "message_id": uuid.uuid4(),
+                    "topic": topic,
+                    "type": envelope["type"],
+                    "payload": json.dumps(envelope),
+                },
+            )
+        ).scalar_one()
+    return row_id
+
+
+async def _first_row(sessions: SessionFactory) -> int:
+    return await count(sessions, "SELECT min(id) FROM outbox")
+
+
+async def _none_pending(sessions: SessionFactory) -> bool:
+    return await count(sessions, PENDING) == 0
