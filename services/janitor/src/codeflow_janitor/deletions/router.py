@@ -13,7 +13,7 @@ from codeflow_janitor.deletions import service
 from codeflow_janitor.deletions.schemas import DeletionCounts, DeletionPage, DeletionView
 from codeflow_janitor.dependencies import AdminIdentity, Settings
 from codeflow_janitor.models import DeletionStatus
-from codeflow_service import CurrentIdentity, DbSession
+from codeflow_service import CurrentIdentity, DbSession, ReadSession
 
 router = APIRouter(prefix="/janitor/deletions", tags=["deletions"])
 
@@ -24,7 +24,7 @@ def _not_found() -> ProblemError:
 
 @router.get("/{deletion_id}", response_model=DeletionView)
 async def show_deletion(
-    deletion_id: uuid.UUID, session: DbSession, identity: CurrentIdentity, settings: Settings
+    deletion_id: uuid.UUID, session: ReadSession, identity: CurrentIdentity, settings: Settings
 ) -> DeletionView:
     """One deletion, to an admin or to the user it concerns (404 to anyone else)."""
     deletion = await service.find_deletion(session, deletion_id)

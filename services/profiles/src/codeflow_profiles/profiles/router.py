@@ -17,7 +17,7 @@ from codeflow_profiles.profiles.schemas import (
     Problem,
     PublicProfile,
 )
-from codeflow_service import CurrentIdentity, DbSession
+from codeflow_service import CurrentIdentity, ReadSession
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -37,7 +37,7 @@ router = APIRouter(prefix="/profiles", tags=["profiles"], responses=ERRORS)
 
 
 @router.get("/me")
-async def read_my_profile(session: DbSession, caller: CurrentIdentity) -> MyProfile:
+async def read_my_profile(session: ReadSession, caller: CurrentIdentity) -> MyProfile:
     """The caller's own profile; 404 until auth's ``UserCreated`` has been applied."""
     return MyProfile.model_validate(await service.my_profile(session, caller.user_id))
 
@@ -47,7 +47,7 @@ async def read_public_profile(
     username: Annotated[
         str, Path(min_length=1, max_length=USERNAME_MAX_LENGTH, pattern=USERNAME_PATTERN)
     ],
-    session: DbSession,
+    session: ReadSession,
     caller: CurrentIdentity,  # any signed-in user may look, but only signed-in users
 ) -> PublicProfile:
     """The public view of whoever holds ``username`` now."""
