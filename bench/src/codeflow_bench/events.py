@@ -39,6 +39,7 @@ from codeflow_messaging import (
     create_session_factory,
 )
 from codeflow_messaging.kafka import CONTENT_TYPE, PRODUCER_OPTIONS
+from codeflow_messaging.relay import DEFAULT_BATCH_SIZE
 from codeflow_messaging.tables import add_messaging_tables
 from codeflow_profiles.messaging import profiles_consumer
 
@@ -348,10 +349,10 @@ async def raw_publish(bootstrap: str, url: str, topic: str) -> tuple[int, float]
     await producer.start()
     try:
         began = time.perf_counter()
-        for start in range(0, len(messages), SEND_BATCH):
+        for start in range(0, len(messages), DEFAULT_BATCH_SIZE):
             futures = [
                 await producer.send(topic, value, key=key, headers=headers)
-                for key, value in messages[start : start + SEND_BATCH]
+                for key, value in messages[start : start + DEFAULT_BATCH_SIZE]
             ]
             await asyncio.gather(*futures)
         elapsed = time.perf_counter() - began

@@ -114,6 +114,9 @@ RELAY_BACKOFF = Backoff(initial=0.2, maximum=10.0)
 
 _PRODUCER_STOP_TIMEOUT = 10.0
 
+DEFAULT_BATCH_SIZE = 1000
+"""Rows a round claims and publishes at most."""
+
 ProducerFactory = Callable[[], AIOKafkaProducer]
 
 
@@ -132,7 +135,7 @@ class OutboxRelay:
         sessions: SessionFactory,
         producer_factory: ProducerFactory,
         *,
-        batch_size: int = 1000,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         rounds_in_flight: int = 2,
         poll_interval: float = 0.1,
         backoff: Backoff = RELAY_BACKOFF,
