@@ -1,5 +1,6 @@
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -40,9 +41,9 @@ def auth(keyset: KeySet) -> FakeAuth:
     return FakeAuth(keyset)
 
 
-@pytest.fixture
-async def verifier(
-    auth: FakeAuth, issuer: TokenIssuer, clock: FakeClock
+@asynccontextmanager
+async def verifier_of(
+    auth: FakeAuth, issuer: TokenIssuer, clock: FakeClock, **options: Any
 ) -> AsyncIterator[JwksVerifier]:
     client = httpx.AsyncClient(transport=httpx.MockTransport(auth))
     async with (
@@ -53,8 +54,17 @@ async def verifier(
             audience=issuer.audience,
             http_client=client,
             clock=clock,
+            **options,
         ) as verifier,
     ):
+        yield verifier
+
+
+@pytest.fixture
+async def verifier(
+    auth: FakeAuth, issuer: TokenIssuer, clock: FakeClock
+) -> AsyncIterator[JwksVerifier]:
+    async with verifier_of(auth, issuer, clock) as verifier:
         yield verifier
 
 
@@ -315,18 +325,7 @@ async def test_a_token_that_failed_is_checked_again_every_time(
 async def test_only_the_most_recent_tokens_are_remembered(
     auth: FakeAuth, issuer: TokenIssuer, clock: FakeClock
 ) -> None:
-    client = httpx.AsyncClient(transport=httpx.MockTransport(auth))
-    async with (
-        client,
-        JwksVerifier(
-            JWKS_URL,
-            issuer=issuer.issuer,
-            audience=issuer.audience,
-            http_client=client,
-            clock=clock,
-            verified_cache_size=2,
-        ) as verifier,
-    ):
+    async with verifier_of(auth, issuer, clock, verified_cache_size=2) as verifier:
         counting = CountingRules(verifier)
         first, second, third = (issuer.issue(f"user-{n}") for n in range(3))
         for token in (first, second, third, third, second):

@@ -62,12 +62,7 @@ async def delete_users_data(session: AsyncSession, envelopes: Sequence[Envelope[
     await emit.all(
         session,
         [
-            UserDataDeleted(
-                deletion_id=command.deletion_id,
-                user_id=command.user_id,
-                service="auth",
-                deleted_at=now,
-            )
+            UserDataDeleted.acknowledging(command, service="auth", deleted_at=now)
             for command in commands
         ],
     )

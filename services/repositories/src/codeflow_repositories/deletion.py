@@ -55,12 +55,7 @@ async def delete_users_data(session: AsyncSession, envelopes: Sequence[Envelope[
     await emit.all(
         session,
         [
-            UserDataDeleted(
-                deletion_id=command.deletion_id,
-                user_id=command.user_id,
-                service="repositories",
-                deleted_at=now,
-            )
+            UserDataDeleted.acknowledging(command, service="repositories", deleted_at=now)
             for command in commands
         ],
     )
