@@ -8,6 +8,7 @@ Nothing is created at import time.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -59,6 +60,20 @@ class Runtime:
     broker: KafkaBroker
 
 
+def settle_the_heap() -> None:
+    """Move everything alive after startup out of the garbage collector's sight.
+
+    A service starts with hundreds of thousands of long-lived objects (modules, models,
+    SQLAlchemy's and pydantic's caches). Every full collection walked all of them again:
+    under load about one a second, each pausing the event loop for ~90 ms, which is what
+    the slowest requests waited for. Frozen, they are never scanned; what requests create
+    is collected as before.
+    """
+    gc.collect()
+    gc.freeze()
+    logger.info("%d objects from startup frozen out of garbage collection", gc.get_freeze_count())
+
+
 @asynccontextmanager
 async def messaging_runtime(
     app: FastAPI,
@@ -93,6 +108,7 @@ async def messaging_runtime(
         poll_interval=relay_poll_interval,
     )
     relay_task = asyncio.create_task(relay.run(), name=f"{name}-outbox-relay")
+    settle_the_heap()
     try:
         yield sessions
     finally:

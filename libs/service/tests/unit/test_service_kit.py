@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,21 @@ def test_settings_read_the_database_under_the_prefix_and_the_rest_shared(
     assert settings.kafka_bootstrap_servers == "kafka.example:9092"
     assert settings.jwks_url == "http://auth.example/jwks.json"
     assert settings.environment == "development"
+
+
+def test_settling_the_heap_keeps_startup_objects_out_of_later_collections() -> None:
+    from codeflow_service.app import settle_the_heap
+
+    built_at_startup: list[list[int]] = [[n] for n in range(1000)]  # modules, models, caches
+    tracked = {id(o) for o in gc.get_objects()}
+    assert all(id(o) in tracked for o in built_at_startup)
+    try:
+        settle_the_heap()
+        assert gc.get_freeze_count() >= len(built_at_startup)
+        # A collection no longer walks them: they are in none of its generations.
+        tracked = {id(o) for o in gc.get_objects()}
+        assert not any(id(o) in tracked for o in built_at_startup)
+        made_later = [0]
+        assert any(o is made_later for o in gc.get_objects())
+    finally:
+        gc.unfreeze()
