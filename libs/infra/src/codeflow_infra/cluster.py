@@ -141,9 +141,11 @@ def run(config: ClusterConfig, argv: list[str]) -> int:
     emulated) and the infrastructure's ``DATABASE_URL``, ``KAFKA_BOOTSTRAP_SERVERS`` and
     ``CODEFLOW_LOCAL_DIR``.
     """
-    already = {c.name for c in Cluster(config).components() if c.pid() is not None}
-    cluster, infra_started = _up(config)
+    cluster = Cluster(config)
+    already = {c.name for c in cluster.components() if c.pid() is not None}
+    infra_before = launcher.running(config.infra)
     try:
+        _up(config)
         env = dict(os.environ)
         env["CODEFLOW_GATEWAY_URL"] = config.gateway_url
         env["DATABASE_URL"] = config.infra.postgres_url
@@ -153,12 +155,18 @@ def run(config: ClusterConfig, argv: list[str]) -> int:
             env["CODEFLOW_EMULATOR_URL"] = config.emulator_url
         return processes.run_foreground(argv, env)
     finally:
+        # Also when starting failed half-way: what this call started goes, nothing else.
         with exclusive(config):
             for component in cluster.components():
                 if component.name not in already:
                     component.stop()
-        if infra_started.postgres or infra_started.kafka:
-            launcher.down(config.infra, only=infra_started)
+        now = launcher.running(config.infra)
+        started = launcher.Started(
+            postgres=now.postgres and not infra_before.postgres,
+            kafka=now.kafka and not infra_before.kafka,
+        )
+        if started.postgres or started.kafka:
+            launcher.down(config.infra, only=started)
 
 
 def _up(config: ClusterConfig) -> tuple[Cluster, launcher.Started]:

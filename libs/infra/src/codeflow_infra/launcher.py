@@ -112,6 +112,13 @@ def up(config: InfraConfig) -> Started:
         return started
 
 
+def running(config: InfraConfig) -> Started:
+    """Which of the launcher-managed servers are running now."""
+    return Started(
+        postgres=LocalPostgres(config).is_running(), kafka=LocalKafka(config).is_running()
+    )
+
+
 def down(config: InfraConfig, only: Started | None = None) -> None:
     """Stop the launcher-managed servers (all of them, or those flagged in `only`)."""
     with exclusive(config):

@@ -148,3 +148,16 @@ async def test_up_twice_changes_nothing_and_down_leaves_no_process(
     for name in PORT_NAMES:
         assert not processes.port_accepts("127.0.0.1", local_cluster.port(name)), name
     assert (await asyncio.to_thread(local_cluster.cli, "ps")).returncode == 3
+
+
+def test_run_whose_start_fails_half_way_leaves_no_process(local_cluster: LocalCluster) -> None:
+    # Someone else holds the gateway's port: everything else starts, then nginx can't bind.
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", local_cluster.port("GATEWAY_PORT")))
+        squatter.listen()
+        result = local_cluster.cli("run", "--", sys.executable, "-c", "pass")
+
+    assert result.returncode != 0
+    assert "gateway: port" in result.stderr and "is taken by another process" in result.stderr
+    assert local_cluster.remaining_processes() == []
