@@ -1,12 +1,13 @@
 # Benchmarks (bench/README.md). Included by the root Makefile.
-# Each run starts its own cluster in .local/bench on ports of its own (4xxxx), so it never
-# meets a developer's `make up`, and stops what it started afterwards.
+# Each run starts its own cluster in .local/bench on ports of its own (2xxxx), so it never
+# meets a developer's `make up`, and stops what it started afterwards. The ports stay below
+# Linux's range for outgoing connections (32768-60999), where a client socket could hold one.
 
 UV ?= uv
 BENCH_ENV := CODEFLOW_LOCAL_DIR=$(CURDIR)/.local/bench \
-	POSTGRES_PORT=45432 KAFKA_PORT=49092 KAFKA_CONTROLLER_PORT=49093 \
-	GATEWAY_PORT=48080 AUTH_PORT=48001 PROFILES_PORT=48002 REPOSITORIES_PORT=48003 \
-	JANITOR_PORT=48004 GITHUB_EMULATOR_PORT=49000
+	POSTGRES_PORT=25432 KAFKA_PORT=29092 KAFKA_CONTROLLER_PORT=29093 \
+	GATEWAY_PORT=28080 AUTH_PORT=28001 PROFILES_PORT=28002 REPOSITORIES_PORT=28003 \
+	JANITOR_PORT=28004 GITHUB_EMULATOR_PORT=29000
 BENCH_RUN := env $(BENCH_ENV) $(UV) run python -m codeflow_infra cluster run -- \
 	$(UV) run python -m codeflow_bench run --results bench/results
 
