@@ -159,5 +159,6 @@ def test_run_whose_start_fails_half_way_leaves_no_process(local_cluster: LocalCl
         result = local_cluster.cli("run", "--", sys.executable, "-c", "pass")
 
     assert result.returncode != 0
-    assert "gateway: port" in result.stderr and "is taken by another process" in result.stderr
+    assert "gateway: port" in result.stderr
+    assert "is taken by another process" in result.stderr
     assert local_cluster.remaining_processes() == []
