@@ -184,11 +184,6 @@ class ReliableConsumer:
         if deliveries:
             await self._apply_batch(deliveries)
 
-    async def handle(self, record: Record) -> None:
-        """Handle one record to completion: applied, skipped, or dead-lettered."""
-        if delivery := await self._parse(record):
-            await self._apply(delivery)
-
     async def _parse(self, record: Record) -> Delivery | None:
         """The record as a delivery; ``None`` if there is nothing to apply (it was skipped, or
         dead-lettered because it isn't an envelope)."""

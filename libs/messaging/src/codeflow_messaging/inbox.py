@@ -12,15 +12,8 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-_RECORD = text(
-    "INSERT INTO processed_events (consumer, message_id, message_type) "
-    "VALUES (:consumer, :message_id, :message_type) "
-    "ON CONFLICT (consumer, message_id) DO NOTHING "
-    "RETURNING message_id"
-)
-
-# One statement for a whole batch, whatever its size: the same text every time, so the
-# driver prepares it once.
+# One statement for any number of messages, one or a whole batch: the same text every time,
+# so the driver prepares it once.
 _RECORD_MANY = text(
     "INSERT INTO processed_events (consumer, message_id, message_type) "
     "SELECT :consumer, message_id, message_type "
@@ -39,11 +32,10 @@ async def record_processed(
     Call it inside the handler's transaction, before the handler's own writes: when it
     returns ``False`` the message is a duplicate and the handler must not run.
     """
-    inserted = await session.scalar(
-        _RECORD,
-        {"consumer": consumer, "message_id": message_id, "message_type": message_type},
+    fresh = await record_all_processed(
+        session, consumer=consumer, messages=[(message_id, message_type)]
     )
-    return inserted is not None
+    return message_id in fresh
 
 
 async def record_all_processed(
