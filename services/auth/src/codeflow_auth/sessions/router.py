@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Header, Request, Response
+from fastapi import APIRouter, Depends, Form, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth.dependencies import DbSession, State
 from codeflow_auth.models import User
 from codeflow_auth.problems import CsrfRejected, NotSignedIn
 from codeflow_auth.sessions import service
-from codeflow_auth.state import AuthState
 from codeflow_identity.problems import problem_response, problem_type
 from codeflow_messaging import transaction
 from codeflow_service import ReadSession
@@ -86,16 +84,37 @@ CsrfForm = Annotated[str | None, Form(alias="csrfToken")]
 CsrfHeader = Annotated[str | None, Header(alias="X-CSRF-Token")]
 
 
-@router.post("/signout", status_code=204, responses=UNAUTHORIZED)
-async def sign_out(
+async def checked_session(
     request: Request,
     state: State,
     db: DbSession,
     csrf_form: CsrfForm = None,
     csrf_header: CsrfHeader = None,
-) -> Response:
+) -> tuple[str, User]:
+    """The session token and user of a state-changing request, after its CSRF checks."""
+    csrf = csrf_form or csrf_header
+    origin = request.headers.get("origin")
+    if origin is not None and origin != state.settings.public_origin:
+        raise CsrfRejected(f"requests from {origin} may not change this session")
+    token = state.session_cookie.read(request)
+    found = await service.find_session(db, token)
+    if token is None or found is None:
+        raise NotSignedIn("sign in first")
+    if not state.session_cookie.csrf_matches(token, csrf):
+        raise CsrfRejected(
+            "send the token from GET /auth/csrf as the csrfToken form field or the "
+            "X-CSRF-Token header"
+        )
+    return token, found[1]
+
+
+CheckedSession = Annotated[tuple[str, User], Depends(checked_session)]
+
+
+@router.post("/signout", status_code=204, responses=UNAUTHORIZED)
+async def sign_out(state: State, db: DbSession, checked: CheckedSession) -> Response:
     """End this session on the server and clear the cookie."""
-    token, _ = await _checked_session(request, state, db, csrf_form or csrf_header)
+    token, _ = checked
     await service.sign_out(db, token)
     response = Response(status_code=204)
     state.session_cookie.clear(response)
@@ -103,15 +122,9 @@ async def sign_out(
 
 
 @router.post("/signout/everywhere", status_code=204, responses=UNAUTHORIZED)
-async def sign_out_everywhere(
-    request: Request,
-    state: State,
-    db: DbSession,
-    csrf_form: CsrfForm = None,
-    csrf_header: CsrfHeader = None,
-) -> Response:
+async def sign_out_everywhere(state: State, db: DbSession, checked: CheckedSession) -> Response:
     """End every session of the signed-in user, on every device."""
-    _, user = await _checked_session(request, state, db, csrf_form or csrf_header)
+    _, user = checked
     await service.sign_out_everywhere(db, user.id)
     response = Response(status_code=204)
     state.session_cookie.clear(response)
@@ -119,18 +132,12 @@ async def sign_out_everywhere(
 
 
 @router.delete("/me", status_code=202, responses=UNAUTHORIZED)
-async def delete_me(
-    request: Request,
-    state: State,
-    db: DbSession,
-    csrf_form: CsrfForm = None,
-    csrf_header: CsrfHeader = None,
-) -> Response:
+async def delete_me(state: State, db: DbSession, checked: CheckedSession) -> Response:
     """Ask for this account and everything CodeFlow holds about it to be erased.
 
     Every session ends now; the erasure runs across the services and completes shortly.
     """
-    _, user = await _checked_session(request, state, db, csrf_form or csrf_header)
+    _, user = checked
     await service.request_deletion(db, user)
     response = JSONResponse({"status": "deletion requested", "userId": user.id}, 202)
     state.session_cookie.clear(response)
@@ -190,22 +197,3 @@ async def verify(request: Request, state: State, reader: ReadSession) -> Respons
 async def jwks(state: State) -> Response:
     """The public keys that verify CodeFlow's JWTs."""
     return JSONResponse(state.keyset.jwks(), headers={"Cache-Control": "public, max-age=300"})
-
-
-async def _checked_session(
-    request: Request, state: AuthState, db: AsyncSession, csrf: str | None
-) -> tuple[str, User]:
-    """The session token and user of a state-changing request, after its CSRF checks."""
-    origin = request.headers.get("origin")
-    if origin is not None and origin != state.settings.public_origin:
-        raise CsrfRejected(f"requests from {origin} may not change this session")
-    token = state.session_cookie.read(request)
-    found = await service.find_session(db, token)
-    if token is None or found is None:
-        raise NotSignedIn("sign in first")
-    if not state.session_cookie.csrf_matches(token, csrf):
-        raise CsrfRejected(
-            "send the token from GET /auth/csrf as the csrfToken form field or the "
-            "X-CSRF-Token header"
-        )
-    return token, found[1]
