@@ -58,9 +58,7 @@ _LOCK_USERS = text(
 
 async def lock_users(session: AsyncSession, user_ids: Collection[str]) -> None:
     """:func:`lock_user` for each of ``user_ids``, in one statement."""
-    if len(user_ids) == 1:
-        await lock_user(session, next(iter(user_ids)))
-    elif user_ids:
+    if user_ids:
         await session.execute(
             _LOCK_USERS, {"lock_class": _USER_LOCK_CLASS, "user_ids": list(user_ids)}
         )

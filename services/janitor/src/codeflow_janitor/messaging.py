@@ -42,8 +42,7 @@ async def on_user_deletion_requested(session: AsyncSession, envelope: Envelope[A
 
 
 async def on_user_data_deleted(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    ack: UserDataDeleted = envelope.data
-    await record_acknowledgements(session, [acknowledgement(ack)], now=datetime.now(UTC))
+    await on_users_data_deleted(session, [envelope])
 
 
 async def on_users_data_deleted(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
