@@ -148,6 +148,7 @@ class OutboxRelay:
         self._sessions = sessions
         self._producer_factory = producer_factory
         self._producer: AIOKafkaProducer | None = None
+        self._producer_lock = asyncio.Lock()
         self.batch_size = batch_size
         self.rounds_in_flight = rounds_in_flight
         self.poll_interval = poll_interval
@@ -334,16 +335,19 @@ class OutboxRelay:
             logger.exception("outbox relay: could not record the failure on the rows")
 
     async def _started_producer(self) -> AIOKafkaProducer:
-        if self._producer is None:
-            producer = self._producer_factory()
-            try:
-                await producer.start()
-            except BaseException:
-                await producer.stop()
-                raise
-            self._producer = producer
-            logger.info("outbox relay: connected to Kafka")
-        return self._producer
+        # Rounds in flight may both find no producer: one starts it, the other waits for it
+        # (two would leave one of them never stopped).
+        async with self._producer_lock:
+            if self._producer is None:
+                producer = self._producer_factory()
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()
+                    raise
+                self._producer = producer
+                logger.info("outbox relay: connected to Kafka")
+            return self._producer
 
     async def _discard_producer(self) -> None:
         producer, self._producer = self._producer, None

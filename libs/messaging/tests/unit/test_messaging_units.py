@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from aiokafka import ConsumerRecord
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from codeflow_contracts import UserActive, UserCreated, new_envelope
-from codeflow_messaging import Backoff, async_database_url, is_transient
+from codeflow_messaging import Backoff, OutboxRelay, async_database_url, is_transient
 from codeflow_messaging import dead_letters as dl
 from codeflow_messaging.consumer import Delivery, in_steps
 from codeflow_messaging.failures import RetryPolicy
@@ -173,3 +174,28 @@ def test_a_batch_handler_without_a_per_message_handler_is_refused() -> None:
             batch_handlers={UserActive: _ignore},
             sessions=None,  # type: ignore[arg-type]
         )
+
+
+class _SlowStartingProducer:
+    """Stands in for an AIOKafkaProducer whose start() takes a moment (a network round trip)."""
+
+    async def start(self) -> None:
+        await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        return None
+
+
+async def test_rounds_in_flight_share_one_producer_even_when_both_find_none() -> None:
+    made: list[_SlowStartingProducer] = []
+
+    def factory() -> Any:
+        made.append(_SlowStartingProducer())
+        return made[-1]
+
+    relay = OutboxRelay(sessions=None, producer_factory=factory)  # type: ignore[arg-type]
+
+    first, second = await asyncio.gather(relay._started_producer(), relay._started_producer())
+
+    assert first is second
+    assert len(made) == 1
