@@ -9,6 +9,8 @@ from codeflow_contracts.deletions import (
     DeleteUserData,
     DeletionReason,
     UserDataDeleted,
+    UserDeleted,
+    UserDeletionCancelled,
 )
 from codeflow_contracts.envelope import Envelope, envelope_model, new_envelope, to_json_bytes
 from codeflow_contracts.message import GitHubId, Message, UserId
@@ -22,7 +24,7 @@ from codeflow_contracts.users import (
     UserUpdated,
 )
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 __all__ = [
     "MESSAGE_TYPES",
@@ -39,6 +41,8 @@ __all__ = [
     "UserActive",
     "UserCreated",
     "UserDataDeleted",
+    "UserDeleted",
+    "UserDeletionCancelled",
     "UserDeletionRequested",
     "UserId",
     "UserUpdated",

@@ -1,4 +1,5 @@
-"""The user-deletion saga: the janitor's command and every service's acknowledgement."""
+"""The user-deletion saga: the janitor's command, auth's decision, every service's
+acknowledgement."""
 
 from datetime import datetime
 from typing import ClassVar, Literal
@@ -17,7 +18,12 @@ DataHoldingService = Literal["auth", "profiles", "repositories"]
 
 
 class DeleteUserData(Message):
-    """Delete everything held for one user (a command from the janitor to every service)."""
+    """Erase one user (a command from the janitor to auth).
+
+    Auth decides, when it starts to delete, whether the erasure goes ahead: it answers with
+    `UserDeleted` (and has then deleted its share), or, for an erasure for inactivity of a
+    person it saw active after `inactive_since`, with `UserDeletionCancelled`.
+    """
 
     message_type: ClassVar[str] = "codeflow.user.delete-data.v1"
     topic: ClassVar[str] = topics.USER_DELETION_COMMANDS
@@ -30,6 +36,11 @@ class DeleteUserData(Message):
         "`requested`: the user asked for it."
     )
     requested_at: AwareDatetime = Field(description="When the janitor decided on the deletion.")
+    inactive_since: AwareDatetime | None = Field(
+        default=None,
+        description="For `inactive`: the sweep's cutoff, the moment since which the janitor "
+        "saw no activity. Auth cancels the deletion if it saw the person active after it.",
+    )
 
 
 class UserDataDeleted(Message):
@@ -53,3 +64,38 @@ class UserDataDeleted(Message):
             service=service,
             deleted_at=deleted_at,
         )
+
+
+class UserDeleted(Message):
+    """Auth erased a user: their user row, accounts and sessions are gone.
+
+    It travels on the user's own partition of `auth.user-events`, after every earlier event
+    about them, so a consumer applying a user's events in order can't apply one of them
+    after the erasure. Every other service holding the user's data deletes it and
+    acknowledges `deletion_id` with `UserDataDeleted`; for the janitor this event is auth's
+    acknowledgement.
+    """
+
+    message_type: ClassVar[str] = "codeflow.user.deleted.v1"
+    topic: ClassVar[str] = topics.USER_EVENTS
+
+    deletion_id: UUID = Field(description="The janitor's deletion this erasure carries out.")
+    reason: DeletionReason = Field(description="Why the user was erased, as the command said.")
+    deleted_at: AwareDatetime = Field(description="When auth committed the erasure.")
+
+
+class UserDeletionCancelled(Message):
+    """Auth refused an erasure for inactivity: it saw the person active after the cutoff.
+
+    Nothing was deleted anywhere. It travels on the user's own partition of
+    `auth.user-events`, as `UserDeleted` does.
+    """
+
+    message_type: ClassVar[str] = "codeflow.user.deletion-cancelled.v1"
+    topic: ClassVar[str] = topics.USER_EVENTS
+
+    deletion_id: UUID = Field(description="The janitor's deletion that is cancelled.")
+    active_at: AwareDatetime = Field(
+        description="The latest activity auth knows of; later than the deletion's cutoff."
+    )
+    cancelled_at: AwareDatetime = Field(description="When auth decided.")

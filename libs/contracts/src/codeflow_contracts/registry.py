@@ -6,7 +6,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from codeflow_contracts.deletions import DeleteUserData, UserDataDeleted
+from codeflow_contracts.deletions import (
+    DeleteUserData,
+    UserDataDeleted,
+    UserDeleted,
+    UserDeletionCancelled,
+)
 from codeflow_contracts.envelope import Envelope, envelope_model
 from codeflow_contracts.message import Message
 from codeflow_contracts.repositories import RepositoryMonitoringChanged
@@ -20,6 +25,8 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         UserActive,
         UserDeletionRequested,
         DeleteUserData,
+        UserDeleted,
+        UserDeletionCancelled,
         UserDataDeleted,
         RepositoryMonitoringChanged,
     )
