@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
+from codeflow_service import locks
 from codeflow_service.db import service_metadata
 
 
@@ -38,27 +39,9 @@ async def lock_user(session: AsyncSession, user_id: str) -> None:
     and may be handled by different replicas at once; without this an activity row could be
     written just after completion removed it.
     """
-    await session.execute(
-        select(func.pg_advisory_xact_lock(_USER_LOCK_CLASS, func.hashtext(user_id)))
-    )
-
-
-# Taken in hash order, so that two transactions locking overlapping sets can't deadlock.
-_LOCK_USERS = text(
-    """
-    SELECT count(pg_advisory_xact_lock(:lock_class, key))
-    FROM (
-        SELECT DISTINCT hashtext(user_id) AS key
-        FROM unnest(CAST(:user_ids AS text[])) AS u(user_id)
-        ORDER BY key
-    ) AS keys
-    """
-)
+    await locks.lock_user(session, user_id, lock_class=_USER_LOCK_CLASS)
 
 
 async def lock_users(session: AsyncSession, user_ids: Collection[str]) -> None:
     """:func:`lock_user` for each of ``user_ids``, in one statement."""
-    if user_ids:
-        await session.execute(
-            _LOCK_USERS, {"lock_class": _USER_LOCK_CLASS, "user_ids": list(user_ids)}
-        )
+    await locks.lock_users(session, user_ids, lock_class=_USER_LOCK_CLASS)
