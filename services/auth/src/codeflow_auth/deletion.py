@@ -1,70 +1,191 @@
-"""Carrying out ``DeleteUserData``: auth's share of erasing a user.
+"""Carrying out ``DeleteUserData``: auth decides whether an erasure goes ahead, and starts it.
 
-Commands are carried out in sets (a run of them the consumer read together, or one): one
-statement deletes every user (their accounts and sessions cascade), one more their emails'
-verification tokens, and one queues an acknowledgement for each command.
+Auth sees every sign-in and session check, so it is the one to judge, at the moment the
+erasure would start, whether the person is still inactive (ADR 0009). Under the users' row
+locks, for each command in order:
+
+- an erasure the person asked for goes ahead;
+- an erasure for inactivity goes ahead unless auth saw the person active after the sweep's
+  cutoff, allowing for activity auth records only once per ``activity_interval``; a user
+  with no GitHub account left can't come back, and goes ahead too;
+- otherwise it is cancelled: nothing is deleted anywhere.
+
+The answer, ``UserDeleted`` or ``UserDeletionCancelled``, goes to the user's own partition of
+``auth.user-events`` through the outbox, in the transaction that deleted (or didn't), after
+every earlier event about the user. Profiles, repositories and the janitor read it there, so
+none of them can apply one of the user's events after the erasure. A run of commands is
+carried out with one statement per table.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth.events import emit
-from codeflow_auth.models import User, VerificationToken
-from codeflow_contracts import DeleteUserData, Envelope, UserDataDeleted
+from codeflow_auth.models import Account, Session, User, VerificationToken
+from codeflow_contracts import (
+    DeleteUserData,
+    Envelope,
+    Message,
+    UserDeleted,
+    UserDeletionCancelled,
+)
 
 logger = logging.getLogger("codeflow.auth.deletion")
 
-
-async def delete_user_data(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    """Delete the user (accounts and sessions cascade) and their email's verification tokens.
-
-    Idempotent: a user already gone is acknowledged all the same, so a re-sent command
-    completes the saga.
-    """
-    await delete_users_data(session, [envelope])
+LEGACY_INACTIVE_AFTER = timedelta(days=90)
+"""The cutoff of an inactivity command that doesn't carry one (sent before the field
+existed): the janitor's default threshold before its decision."""
 
 
-async def delete_users_data(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
-    """:func:`delete_user_data` for each command, in order, with one statement per table."""
+@dataclass(frozen=True)
+class ActivityEvidence:
+    """How auth judges whether a person was active after a moment."""
+
+    activity_interval: timedelta
+    """Auth writes ``users.last_active_at`` at most once per this: a person may have been
+    active up to this long after it without a trace."""
+    session_max_age: timedelta
+    """A session's expiry is set to this after its creation or its last slide."""
+
+    def active_after(self, seen_at: datetime | None, cutoff: datetime) -> bool:
+        """Whether activity last recorded at ``seen_at`` may have happened after ``cutoff``."""
+        return seen_at is not None and seen_at + self.activity_interval > cutoff
+
+
+async def carry_out_deletions(
+    session: AsyncSession, envelopes: Sequence[Envelope[Any]], evidence: ActivityEvidence
+) -> None:
+    """Decide and carry out each ``DeleteUserData`` of a run, in order."""
     commands: list[DeleteUserData] = [envelope.data for envelope in envelopes]
-    gone = await session.execute(
-        delete(User)
-        .where(User.id.in_({c.user_id for c in commands}))
-        .returning(User.id, User.email)
+    now = datetime.now(UTC)
+    users = await _lock_users(session, {c.user_id for c in commands})
+    seen = await _last_seen(session, users, evidence)
+    can_return = await _with_accounts(session, users)
+    erased: set[str] = set()
+    answers: list[Message] = []
+    for command in commands:
+        user_id = command.user_id
+        if user_id not in erased and user_id in can_return:
+            cutoff = _cutoff(command)
+            if cutoff is not None and evidence.active_after(seen.get(user_id), cutoff):
+                active_at = seen[user_id]
+                assert active_at is not None  # active_after() said so
+                answers.append(
+                    UserDeletionCancelled(
+                        user_id=user_id,
+                        deletion_id=command.deletion_id,
+                        active_at=active_at,
+                        cancelled_at=now,
+                    )
+                )
+                logger.info(
+                    "deletion %s of user %s cancelled: active at %s, after the cutoff %s",
+                    command.deletion_id,
+                    user_id,
+                    active_at.isoformat(),
+                    cutoff.isoformat(),
+                )
+                continue
+        erased.add(user_id)
+        answers.append(
+            UserDeleted(
+                user_id=user_id,
+                deletion_id=command.deletion_id,
+                reason=command.reason,
+                deleted_at=now,
+            )
+        )
+        logger.info(
+            "deletion %s (%s): %s user %s",
+            command.deletion_id,
+            command.reason,
+            "erased" if user_id in users else "already no",
+            user_id,
+        )
+    await _erase(session, {u: users[u] for u in erased if u in users})
+    await emit.all(session, answers)
+
+
+def _cutoff(command: DeleteUserData) -> datetime | None:
+    """The moment after which activity cancels the erasure; ``None``: nothing cancels it."""
+    if command.reason == "requested":
+        return None
+    return command.inactive_since or command.requested_at - LEGACY_INACTIVE_AFTER
+
+
+async def _lock_users(session: AsyncSession, user_ids: Collection[str]) -> dict[str, str | None]:
+    """Lock the users' rows (in id order, so two runs can't deadlock); their emails by id.
+
+    A session check that would record activity waits for the lock, so it either landed
+    before the decision (and counts) or finds the user gone.
+    """
+    rows = await session.execute(
+        select(User.id, User.email)
+        .where(User.id.in_(sorted(user_ids)))
+        .order_by(User.id)
+        .with_for_update()
     )
-    emails = {row.id: row.email for row in gone}
-    tokens = 0
-    if addresses := [email for email in emails.values() if email]:
+    return {row.id: row.email for row in rows}
+
+
+async def _last_seen(
+    session: AsyncSession, users: Collection[str], evidence: ActivityEvidence
+) -> dict[str, datetime | None]:
+    """The latest moment auth saw each user: recorded activity, or a session opened or slid
+    (a session's expiry is its last opening or slide plus the maximum age)."""
+    if not users:
+        return {}
+    sessions_seen = (
+        select(Session.user_id, func.max(Session.expires).label("expires"))
+        .where(Session.user_id.in_(users))
+        .group_by(Session.user_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(User.id, User.last_active_at, sessions_seen.c.expires)
+        .outerjoin(sessions_seen, sessions_seen.c.user_id == User.id)
+        .where(User.id.in_(users))
+    )
+    seen: dict[str, datetime | None] = {}
+    for user_id, last_active_at, expires in rows:
+        opened = None if expires is None else expires - evidence.session_max_age
+        moments = [m for m in (last_active_at, opened) if m is not None]
+        seen[user_id] = max(moments) if moments else None
+    return seen
+
+
+async def _with_accounts(session: AsyncSession, users: Collection[str]) -> set[str]:
+    """The users who still have a GitHub account, and so could sign in again.
+
+    One who asked to leave had theirs unlinked at once (``DELETE /auth/me``): whatever
+    activity they show, their erasure goes ahead.
+    """
+    if not users:
+        return set()
+    linked = await session.scalars(
+        select(Account.user_id).where(Account.user_id.in_(users)).distinct()
+    )
+    return set(linked)
+
+
+async def _erase(session: AsyncSession, users: dict[str, str | None]) -> None:
+    """Delete the users (accounts and sessions cascade) and their emails' tokens."""
+    if not users:
+        return
+    await session.execute(delete(User).where(User.id.in_(users)))
+    if addresses := [email for email in users.values() if email]:
         used = await session.execute(
             delete(VerificationToken)
             .where(VerificationToken.identifier.in_(addresses))
             .returning(VerificationToken.token)
         )
-        tokens = len(used.all())
-    now = datetime.now(UTC)
-    deleted_now = set(emails)
-    for command in commands:
-        deleted = command.user_id in deleted_now
-        deleted_now.discard(command.user_id)  # a second command for them finds no user
-        logger.info(
-            "deletion %s: %s user %s",
-            command.deletion_id,
-            "deleted" if deleted else "already no",
-            command.user_id,
-        )
-    await emit.all(
-        session,
-        [
-            UserDataDeleted.acknowledging(command, service="auth", deleted_at=now)
-            for command in commands
-        ],
-    )
-    if tokens:
-        logger.info("deleted %d verification token(s) of %d user(s)", tokens, len(commands))
+        if tokens := len(used.all()):
+            logger.info("deleted %d verification token(s) of %d user(s)", tokens, len(users))

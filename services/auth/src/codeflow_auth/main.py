@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from codeflow_auth.config import AuthSettings
+from codeflow_auth.deletion import ActivityEvidence
 from codeflow_auth.messaging import PUBLISHES, deletion_consumer
 from codeflow_auth.sessions.cookies import SessionCookie
 from codeflow_auth.sessions.router import router as sessions_router
@@ -44,7 +45,12 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             name="auth",
             database_url=settings.database_url,
             kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-            consumers=lambda sessions: [deletion_consumer(sessions)],
+            consumers=lambda sessions: [
+                deletion_consumer(
+                    sessions,
+                    ActivityEvidence(settings.activity_interval, settings.session_max_age),
+                )
+            ],
             publishes=PUBLISHES,
             relay_poll_interval=settings.relay_poll_interval,
         ) as sessions:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from codeflow_auth.deletion import delete_user_data, delete_users_data
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
 from codeflow_contracts import (
     DeleteUserData,
+    Envelope,
     Message,
     UserActive,
     UserCreated,
-    UserDataDeleted,
+    UserDeleted,
+    UserDeletionCancelled,
     UserDeletionRequested,
     UserUpdated,
 )
@@ -22,17 +29,26 @@ PUBLISHES: tuple[type[Message], ...] = (
     UserUpdated,
     UserActive,
     UserDeletionRequested,
-    UserDataDeleted,
+    UserDeleted,
+    UserDeletionCancelled,
 )
 """What auth's outbox carries."""
 
 
-def deletion_consumer(sessions: SessionFactory) -> ReliableConsumer:
+def deletion_consumer(sessions: SessionFactory, evidence: ActivityEvidence) -> ReliableConsumer:
+    """The janitor's commands: auth decides each erasure and carries out its own share."""
+
+    async def carry_out(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
+        await carry_out_deletions(session, envelopes, evidence)
+
+    async def carry_out_one(session: AsyncSession, envelope: Envelope[Any]) -> None:
+        await carry_out_deletions(session, [envelope], evidence)
+
     return ReliableConsumer(
         group_id=GROUP_ID,
         topics=[USER_DELETION_COMMANDS],
-        handlers={DeleteUserData: delete_user_data},
+        handlers={DeleteUserData: carry_out_one},
         # A run of commands (a sweep's backlog) is carried out with one statement per table.
-        batch_handlers={DeleteUserData: delete_users_data},
+        batch_handlers={DeleteUserData: carry_out},
         sessions=sessions,
     )

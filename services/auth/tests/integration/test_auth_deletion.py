@@ -1,6 +1,6 @@
 """``DeleteUserData`` carried out for a run of commands at once, as the consumer hands over a
 backlog: each user goes with their accounts, sessions and verification tokens, other users
-stay, and every command is acknowledged, as one command at a time would be.
+stay, and every command is answered, as one command at a time would be.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from codeflow_auth import adapter
-from codeflow_auth.deletion import delete_users_data
+from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
 from codeflow_auth.models import Account, Session, User, VerificationToken
 from codeflow_contracts import DeleteUserData, Envelope, new_envelope, parse_envelope
 from codeflow_messaging import SessionFactory, transaction
@@ -21,6 +21,9 @@ from codeflow_messaging import SessionFactory, transaction
 pytestmark = pytest.mark.integration
 
 LATER = datetime.now(UTC) + timedelta(days=1)
+EVIDENCE = ActivityEvidence(
+    activity_interval=timedelta(hours=1), session_max_age=timedelta(days=30)
+)
 
 
 async def new_user(sessions: SessionFactory, name: str, *, email: bool = True) -> str:
@@ -49,13 +52,14 @@ def delete_command(user_id: str, deletion_id: uuid.UUID | None = None) -> Envelo
     command = DeleteUserData(
         deletion_id=deletion_id or uuid.uuid4(),
         user_id=user_id,
-        reason="inactive",
+        # Asked for: goes ahead whatever the person did lately (the decision has its tests).
+        reason="requested",
         requested_at=datetime.now(UTC),
     )
     return new_envelope(command, source="codeflow/janitor")
 
 
-async def test_a_run_of_commands_deletes_each_user_and_acknowledges_each_command(
+async def test_a_run_of_commands_deletes_each_user_and_answers_each_command(
     auth_sessions: SessionFactory,
 ) -> None:
     ada = await new_user(auth_sessions, "ada")
@@ -70,7 +74,7 @@ async def test_a_run_of_commands_deletes_each_user_and_acknowledges_each_command
     ]
 
     async with transaction(auth_sessions) as s:
-        await delete_users_data(s, run)
+        await carry_out_deletions(s, run, EVIDENCE)
 
     async with auth_sessions() as s:
         assert (await s.scalars(select(User.id))).all() == [eve]
@@ -82,7 +86,7 @@ async def test_a_run_of_commands_deletes_each_user_and_acknowledges_each_command
             "eve@example.com",
         ]
         payloads = (await s.scalars(text("SELECT payload FROM outbox ORDER BY id"))).all()
-    acks = [parse_envelope(json.dumps(p).encode()) for p in payloads]
-    assert [(a.data.user_id, a.data.deletion_id, a.data.service) for a in acks] == [
-        (c.data.user_id, c.data.deletion_id, "auth") for c in run
+    answers = [parse_envelope(json.dumps(p).encode()) for p in payloads]
+    assert [(a.type, a.data.user_id, a.data.deletion_id) for a in answers] == [
+        ("codeflow.user.deleted.v1", c.data.user_id, c.data.deletion_id) for c in run
     ]

@@ -69,6 +69,7 @@ async def finish_github_sign_in(
         tokens,
         cipher=state.cipher,
         session_max_age=state.settings.session_max_age,
+        activity_interval=state.settings.activity_interval,
     )
     response = RedirectResponse(sign_in_state.callback_url, status_code=302)
     response.delete_cookie(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codeflow_auth import adapter
 from codeflow_auth.events import emit
 from codeflow_auth.models import User
+from codeflow_auth.sessions.service import record_activity
 from codeflow_auth.sessions.tokens import new_session_token, stored_form
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
 from codeflow_auth.token_cipher import TokenCipher
@@ -42,9 +43,14 @@ async def sign_in(
     *,
     cipher: TokenCipher,
     session_max_age: timedelta,
+    activity_interval: timedelta = timedelta(hours=1),
     now: datetime | None = None,
 ) -> SignedIn:
-    """Upsert ``profile``'s user and account and open a new session for them."""
+    """Upsert ``profile``'s user and account and open a new session for them.
+
+    Signing in is activity: ``UserActive`` goes out (at most once per ``activity_interval``),
+    and an erasure for inactivity that auth decides afterwards is cancelled.
+    """
     now = now or datetime.now(UTC)
     encrypted = _encrypted_tokens(tokens, cipher)
     user = await adapter.get_user_by_account(session, PROVIDER, str(profile.id))
@@ -55,6 +61,7 @@ async def sign_in(
     else:
         created = False
         changed = await _refresh(session, user, profile, encrypted, now)
+    await record_activity(session, user.id, activity_interval, now=now)
     token = new_session_token()
     expires = now + session_max_age
     await adapter.create_session(

@@ -9,14 +9,16 @@ from aiokafka import AIOKafkaProducer
 from auth_flow_support import outbox_drained, scalar, sign_in, types, user_events
 from sqlalchemy import text
 
-from codeflow_contracts import DeleteUserData, new_envelope, to_json_bytes
-from codeflow_contracts.topics import USER_DELETION_ACKS, USER_DELETION_COMMANDS
+from codeflow_contracts import DeleteUserData, DeletionReason, Envelope, new_envelope, to_json_bytes
+from codeflow_contracts.topics import USER_DELETION_COMMANDS
 from codeflow_identity import InvalidToken, JwksVerifier
 from codeflow_infra.testing import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 COOKIE = "authjs.session-token"
+DELETED = "codeflow.user.deleted.v1"
+CANCELLED = "codeflow.user.deletion-cancelled.v1"
 
 
 async def test_verify_answers_a_valid_cookie_with_a_jwt_that_verifies_against_the_jwks(
@@ -156,6 +158,34 @@ async def test_deleting_my_account_ends_my_sessions_and_emits_user_deletion_requ
     )
 
 
+async def send_commands(
+    bootstrap_servers: str, user_id: str, *commands: Envelope[DeleteUserData]
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for command in commands:
+            await producer.send_and_wait(
+                USER_DELETION_COMMANDS, to_json_bytes(command), key=user_id.encode()
+            )
+    finally:
+        await producer.stop()
+
+
+def delete_command(user_id: str, reason: DeletionReason) -> Envelope[DeleteUserData]:
+    now = datetime.now(UTC)
+    return new_envelope(
+        DeleteUserData(
+            deletion_id=uuid.uuid4(),
+            user_id=user_id,
+            reason=reason,
+            requested_at=now,
+            inactive_since=now - timedelta(days=90) if reason == "inactive" else None,
+        ),
+        source="codeflow/janitor",
+    )
+
+
 async def test_delete_user_data_removes_the_user_and_tokens_and_a_repeated_command_is_harmless(
     start_auth, kafka_bootstrap_servers: str
 ) -> None:
@@ -171,26 +201,9 @@ async def test_delete_user_data_removes_the_user_and_tokens_and_a_repeated_comma
             ),
             {"email": email},
         )
-    deletion_id = uuid.uuid4()
-    command = new_envelope(
-        DeleteUserData(
-            deletion_id=deletion_id,
-            user_id=user_id,
-            reason="inactive",
-            requested_at=datetime.now(UTC),
-        ),
-        source="codeflow/janitor",
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        # Twice: a re-sent command must be harmless and acknowledged again.
-        for _ in range(2):
-            await producer.send_and_wait(
-                USER_DELETION_COMMANDS, to_json_bytes(command), key=user_id.encode()
-            )
-    finally:
-        await producer.stop()
+    command = delete_command(user_id, "requested")
+    # Twice: a redelivered command must be harmless.
+    await send_commands(kafka_bootstrap_servers, user_id, command, command)
 
     async def gone() -> bool:
         return await scalar(auth.sessions, "SELECT count(*) FROM users") == 0
@@ -199,13 +212,41 @@ async def test_delete_user_data_removes_the_user_and_tokens_and_a_repeated_comma
     for table in ("accounts", "sessions", "verification_tokens"):
         assert await scalar(auth.sessions, f"SELECT count(*) FROM {table}") == 0  # noqa: S608
     await outbox_drained(auth.sessions)
-    acks = [
+    answers = [
         e
-        for e in await user_events(kafka_bootstrap_servers, user_id, topic=USER_DELETION_ACKS)
-        if e.data.deletion_id == deletion_id
+        for e in await user_events(kafka_bootstrap_servers, user_id)
+        if e.type == DELETED and e.data.deletion_id == command.data.deletion_id
     ]
-    assert len(acks) == 1  # the duplicate command was dropped by the inbox
-    assert acks[0].data.service == "auth"
+    assert len(answers) == 1  # the duplicate command was dropped by the inbox
+    assert answers[0].data.reason == "requested"
+
+
+async def test_an_erasure_for_inactivity_arriving_after_a_sign_in_is_cancelled(
+    start_auth, kafka_bootstrap_servers: str
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
+        command = delete_command(user_id, "inactive")
+        await send_commands(kafka_bootstrap_servers, user_id, command)
+
+        async def answered() -> bool:
+            queued = await scalar(
+                auth.sessions,
+                "SELECT count(*) FROM outbox WHERE message_type = :type",
+                type=CANCELLED,
+            )
+            return bool(queued == 1)
+
+        await wait_until(answered, timeout=60, what="auth to answer the erasure")
+        still_signed_in = await browser.get(f"{auth.url}/auth/verify")
+    assert still_signed_in.status_code == 200
+    await outbox_drained(auth.sessions)
+    events = await user_events(kafka_bootstrap_servers, user_id)
+    # In the user's own order: created, active (the sign-in), then the cancellation.
+    assert types(events)[-1] == CANCELLED
+    assert DELETED not in types(events)
+    assert events[-1].data.deletion_id == command.data.deletion_id
 
 
 async def test_the_service_says_it_is_alive_and_ready_when_its_database_and_kafka_answer(
@@ -261,13 +302,13 @@ async def test_the_asyncapi_document_lists_what_auth_consumes_and_publishes(star
         "codeflow.user.delete-data.v1",
         "codeflow.user.created.v1",
         "codeflow.user.active.v1",
-        "codeflow.user.data-deleted.v1",
+        "codeflow.user.deleted.v1",
+        "codeflow.user.deletion-cancelled.v1",
     ):
         assert message_type in payloads
     assert set(document["channels"]) >= {
         "auth:janitor.user-deletion-commands",
         "auth:auth.user-events",
-        "auth:user-deletion-acks",
     }
 
 

@@ -1,0 +1,219 @@
+"""Auth decides whether an erasure for inactivity goes ahead, when it starts.
+
+The janitor judges inactivity from its projection of auth's events, which lags behind; auth
+sees every sign-in and session check first. So a ``DeleteUserData`` for inactivity deletes
+nothing of a person auth saw active after the janitor's cutoff: auth cancels it, and says so
+on the user's own partition of ``auth.user-events``. A deletion the person asked for always
+goes ahead. Either way the answer travels on ``auth.user-events``, after every earlier event
+about the user, so every consumer sees the two in order.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from codeflow_auth import adapter
+from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
+from codeflow_auth.models import Account, Session, User
+from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
+from codeflow_auth.signin.service import sign_in
+from codeflow_auth.token_cipher import TokenCipher, generate_key
+from codeflow_contracts import DeleteUserData, Envelope, new_envelope, parse_envelope
+from codeflow_contracts.topics import USER_EVENTS
+from codeflow_messaging import SessionFactory, transaction
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime.now(UTC)
+CUTOFF = NOW - timedelta(days=90)
+SESSION_MAX_AGE = timedelta(days=30)
+EVIDENCE = ActivityEvidence(activity_interval=timedelta(hours=1), session_max_age=SESSION_MAX_AGE)
+
+
+def github_id_of(login: str) -> int:
+    return sum(ord(c) * 31**i for i, c in enumerate(login)) % 10**9 + 1
+
+
+async def new_user(
+    sessions: SessionFactory, login: str, *, last_active_at: datetime | None, session_age: timedelta
+) -> str:
+    """A user with a GitHub account and one session opened ``session_age`` ago."""
+    async with transaction(sessions) as s:
+        user = await adapter.create_user(
+            s, name=login, email=None, email_verified=None, image=None, login=login
+        )
+        await adapter.update_user(s, user.id, last_active_at=last_active_at)
+        await adapter.link_account(
+            s,
+            user_id=user.id,
+            type="oauth",
+            provider="github",
+            provider_account_id=str(github_id_of(login)),
+        )
+        await adapter.create_session(
+            s,
+            session_token=f"hash-{login}-{uuid.uuid4().hex}",
+            user_id=user.id,
+            expires=NOW - session_age + SESSION_MAX_AGE,
+        )
+    return user.id
+
+
+def command(
+    user_id: str, reason: str, *, inactive_since: datetime | None = CUTOFF
+) -> Envelope[Any]:
+    fields: dict[str, Any] = {
+        "deletion_id": uuid.uuid4(),
+        "user_id": user_id,
+        "reason": reason,
+        "requested_at": NOW,
+    }
+    if reason == "inactive":
+        fields["inactive_since"] = inactive_since
+    return new_envelope(DeleteUserData.model_validate(fields), source="codeflow/janitor")
+
+
+async def carry_out(sessions: SessionFactory, *commands: Envelope[Any]) -> None:
+    async with transaction(sessions) as s:
+        await carry_out_deletions(s, list(commands), EVIDENCE)
+
+
+async def still_there(sessions: SessionFactory, user_id: str) -> tuple[bool, int, int]:
+    """(the user exists, their accounts, their sessions)."""
+    async with sessions() as s:
+        user = await s.get(User, user_id)
+        accounts = (await s.scalars(select(Account.id).where(Account.user_id == user_id))).all()
+        live = (await s.scalars(select(Session.id).where(Session.user_id == user_id))).all()
+    return user is not None, len(accounts), len(live)
+
+
+async def answers(sessions: SessionFactory, user_id: str) -> list[tuple[str, str, Any]]:
+    """(topic, type, data) of what auth queued about ``user_id``, in order."""
+    async with sessions() as s:
+        rows = await s.execute(
+            text("SELECT topic, payload FROM outbox WHERE key = :user ORDER BY id"),
+            {"user": user_id},
+        )
+        queued = [(topic, parse_envelope(json.dumps(payload).encode())) for topic, payload in rows]
+    return [(topic, e.type, e.data) for topic, e in queued]
+
+
+async def test_an_erasure_for_inactivity_of_someone_active_after_the_cutoff_deletes_nothing(
+    auth_sessions: SessionFactory,
+) -> None:
+    back = await new_user(
+        auth_sessions, "back", last_active_at=NOW - timedelta(days=1), session_age=timedelta(days=1)
+    )
+    erase = command(back, "inactive")
+
+    await carry_out(auth_sessions, erase)
+
+    assert await still_there(auth_sessions, back) == (True, 1, 1)
+    [(topic, message_type, data)] = await answers(auth_sessions, back)
+    assert (topic, message_type) == (USER_EVENTS, "codeflow.user.deletion-cancelled.v1")
+    assert data.deletion_id == erase.data.deletion_id
+    assert data.active_at >= CUTOFF
+
+
+async def test_an_erasure_for_inactivity_of_someone_idle_since_before_the_cutoff_goes_ahead(
+    auth_sessions: SessionFactory,
+) -> None:
+    idle = await new_user(
+        auth_sessions,
+        "idle",
+        last_active_at=NOW - timedelta(days=120),
+        session_age=timedelta(days=120),
+    )
+    erase = command(idle, "inactive")
+
+    await carry_out(auth_sessions, erase)
+
+    assert await still_there(auth_sessions, idle) == (False, 0, 0)
+    [(topic, message_type, data)] = await answers(auth_sessions, idle)
+    assert (topic, message_type) == (USER_EVENTS, "codeflow.user.deleted.v1")
+    assert (data.deletion_id, data.reason) == (erase.data.deletion_id, "inactive")
+
+
+async def test_a_sign_in_before_the_erasure_starts_cancels_it(
+    auth_sessions: SessionFactory,
+) -> None:
+    # Last seen 120 days ago; the janitor's sweep is already under way when they sign in.
+    returning = await new_user(
+        auth_sessions,
+        "returning",
+        last_active_at=NOW - timedelta(days=120),
+        session_age=timedelta(days=120),
+    )
+    erase = command(returning, "inactive")
+    async with transaction(auth_sessions) as s:
+        await sign_in(
+            s,
+            GitHubProfile(
+                id=github_id_of("returning"),
+                login="returning",
+                name=None,
+                email=None,
+                avatar_url=None,
+            ),
+            GitHubTokens(access_token="gho_returning", token_type="bearer", scope="read:user"),
+            cipher=TokenCipher.from_config(f"k1:{generate_key()}"),
+            session_max_age=SESSION_MAX_AGE,
+        )
+
+    await carry_out(auth_sessions, erase)
+
+    exists, accounts, _ = await still_there(auth_sessions, returning)
+    assert (exists, accounts) == (True, 1)
+    assert [t for _, t, _ in await answers(auth_sessions, returning)][-1] == (
+        "codeflow.user.deletion-cancelled.v1"
+    )
+
+
+async def test_an_erasure_the_person_asked_for_goes_ahead_however_recently_they_were_active(
+    auth_sessions: SessionFactory,
+) -> None:
+    leaving = await new_user(
+        auth_sessions, "leaving", last_active_at=NOW, session_age=timedelta(minutes=1)
+    )
+    erase = command(leaving, "requested")
+
+    await carry_out(auth_sessions, erase)
+
+    assert await still_there(auth_sessions, leaving) == (False, 0, 0)
+    [(_, message_type, data)] = await answers(auth_sessions, leaving)
+    assert (message_type, data.reason) == ("codeflow.user.deleted.v1", "requested")
+
+
+async def test_a_session_opened_after_the_cutoff_counts_as_activity_when_none_was_recorded(
+    auth_sessions: SessionFactory,
+) -> None:
+    quiet = await new_user(
+        auth_sessions, "quiet", last_active_at=None, session_age=timedelta(days=10)
+    )
+
+    await carry_out(auth_sessions, command(quiet, "inactive"))
+
+    assert await still_there(auth_sessions, quiet) == (True, 1, 1)
+
+
+async def test_one_run_decides_each_person_on_their_own(auth_sessions: SessionFactory) -> None:
+    back = await new_user(
+        auth_sessions, "back2", last_active_at=NOW, session_age=timedelta(hours=1)
+    )
+    idle = await new_user(
+        auth_sessions,
+        "idle2",
+        last_active_at=NOW - timedelta(days=200),
+        session_age=timedelta(days=200),
+    )
+
+    await carry_out(auth_sessions, command(back, "inactive"), command(idle, "inactive"))
+
+    assert (await still_there(auth_sessions, back))[0] is True
+    assert (await still_there(auth_sessions, idle))[0] is False
