@@ -1,6 +1,8 @@
-"""The profiles service's consumer: auth's user events and the janitor's deletion commands.
+"""The profiles service's consumer: auth's user events, the erasure of a user included.
 
-Each handler maps a contract message to one call of the service layer, inside the
+Everything profiles applies comes from one topic, ``auth.user-events``, keyed by user: a
+user's identity changes, activity and erasure reach one consumer in the order auth committed
+them. Each handler maps a contract message to one call of the service layer, inside the
 consumer's transaction. ``UserActive`` also has a batch handler: a run of activity (what a
 backlog mostly is) is applied in one statement.
 """
@@ -12,14 +14,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codeflow_contracts import DeleteUserData, Envelope, UserActive, UserCreated, UserUpdated
-from codeflow_contracts.topics import USER_DELETION_COMMANDS, USER_EVENTS
+from codeflow_contracts import Envelope, UserActive, UserCreated, UserDeleted, UserUpdated
+from codeflow_contracts.topics import USER_EVENTS
 from codeflow_messaging import ReliableConsumer, RetryPolicy, SessionFactory
 from codeflow_profiles.profiles import service
 from codeflow_profiles.profiles.domain import GitHubIdentity
 
 GROUP_ID = "profiles"
-TOPICS = (USER_EVENTS, USER_DELETION_COMMANDS)
+TOPICS = (USER_EVENTS,)
 
 
 async def on_user_created(session: AsyncSession, envelope: Envelope[Any]) -> None:
@@ -44,16 +46,14 @@ async def on_user_active_batch(session: AsyncSession, envelopes: Sequence[Envelo
     await service.record_activities(session, ((e.user_id, e.active_at) for e in events))
 
 
-async def on_delete_user_data(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    command: DeleteUserData = envelope.data
-    await service.delete_user_data(session, command.user_id, command.deletion_id)
+async def on_user_deleted(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    event: UserDeleted = envelope.data
+    await service.delete_user_data(session, event.user_id, event.deletion_id)
 
 
-async def on_delete_user_data_batch(
-    session: AsyncSession, envelopes: Sequence[Envelope[Any]]
-) -> None:
-    commands: list[DeleteUserData] = [envelope.data for envelope in envelopes]
-    await service.delete_users_data(session, [(c.user_id, c.deletion_id) for c in commands])
+async def on_user_deleted_batch(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
+    events: list[UserDeleted] = [envelope.data for envelope in envelopes]
+    await service.delete_users_data(session, [(e.user_id, e.deletion_id) for e in events])
 
 
 def profiles_consumer(
@@ -71,12 +71,12 @@ def profiles_consumer(
             UserCreated: on_user_created,
             UserUpdated: on_user_updated,
             UserActive: on_user_active,
-            DeleteUserData: on_delete_user_data,
+            UserDeleted: on_user_deleted,
         },
         batch_handlers={
             UserActive: on_user_active_batch,
-            # A sweep's backlog of commands: one statement per table for the whole run.
-            DeleteUserData: on_delete_user_data_batch,
+            # A sweep's backlog of erasures: one statement per table for the whole run.
+            UserDeleted: on_user_deleted_batch,
         },
         sessions=sessions,
         retry=retry,

@@ -2,7 +2,7 @@
 
 - ``profiles_database_url``: a new database at the latest migration, dropped afterwards;
 - ``profiles_sessions``: sessions on it;
-- ``consumer_topics``: an events topic and a commands topic of the test's own;
+- ``consumer_topics``: an events topic of the test's own;
 - ``start_consumer``: the real profiles consumer on those topics, in a group of its own;
 - ``tokens``: JWTs as auth signs them, with their JWKS served on loopback;
 - ``profiles_url``: the whole service running on loopback against the above.

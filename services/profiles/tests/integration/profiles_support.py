@@ -13,10 +13,10 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
 from codeflow_contracts import (
-    DeleteUserData,
     Envelope,
     UserActive,
     UserCreated,
+    UserDeleted,
     UserUpdated,
     new_envelope,
     to_json_bytes,
@@ -36,16 +36,15 @@ FAST_RETRIES = RetryPolicy(max_attempts=2, backoff=Backoff(initial=0.05, maximum
 
 
 class ConsumerTopics(NamedTuple):
-    """A test's own stand-ins for ``auth.user-events`` and ``janitor.user-deletion-commands``."""
+    """A test's own stand-in for ``auth.user-events``, everything profiles consumes."""
 
     events: str
-    commands: str
 
 
 async def new_topics(bootstrap_servers: str, *, partitions: int) -> ConsumerTopics:
     """Fresh topics; with one partition, records arrive in exactly the order published."""
     suffix = uuid.uuid4().hex[:10]
-    topics = ConsumerTopics(f"test.user-events.{suffix}", f"test.deletion-commands.{suffix}")
+    topics = ConsumerTopics(f"test.user-events.{suffix}")
     await create_topics(bootstrap_servers, list(topics), partitions=partitions)
     return topics
 
@@ -82,15 +81,16 @@ def active(user_id: str, minute: float) -> Envelope[Any]:
     return new_envelope(UserActive(user_id=user_id, active_at=at(minute)), source="codeflow/auth")
 
 
-def delete_command(user_id: str, deletion_id: uuid.UUID | None = None) -> Envelope[Any]:
+def deleted(user_id: str, deletion_id: uuid.UUID | None = None) -> Envelope[Any]:
+    """Auth's erasure of ``user_id``, which profiles carries out."""
     return new_envelope(
-        DeleteUserData(
+        UserDeleted(
             deletion_id=deletion_id or uuid.uuid4(),
             user_id=user_id,
             reason="inactive",
-            requested_at=datetime.now(UTC),
+            deleted_at=datetime.now(UTC),
         ),
-        source="codeflow/janitor",
+        source="codeflow/auth",
     )
 
 

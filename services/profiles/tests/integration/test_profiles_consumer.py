@@ -14,7 +14,7 @@ from profiles_support import (
     at,
     created,
     dead_letters,
-    delete_command,
+    deleted,
     new_user_id,
     profiles_state,
     publish,
@@ -60,11 +60,11 @@ async def test_every_event_delivered_twice_and_a_replay_from_the_start_leave_the
         updated(d, 104, lc, 40),  # C left lc without signing in again; D took it
         created(e_old, 105, le, 50),  # a user deleted in auth who signs in again ...
         created(e_new, 105, le, 60),  # ... comes back as a new user with the same account
+        deleted(c),
+        deleted(e_old),
     ]
-    commands = [delete_command(c), delete_command(e_old)]
     for _ in range(2):  # every message delivered twice
         await publish(kafka_bootstrap_servers, consumer_topics.events, events)
-        await publish(kafka_bootstrap_servers, consumer_topics.commands, commands)
 
     first = await start_consumer(profiles_sessions)
     await wait_caught_up(kafka_bootstrap_servers, first, consumer_topics)
@@ -137,7 +137,7 @@ async def test_a_user_created_event_arriving_after_the_deletion_does_not_bring_t
     start_consumer,
 ) -> None:
     user = new_user_id()
-    await publish(kafka_bootstrap_servers, consumer_topics.commands, [delete_command(user)])
+    await publish(kafka_bootstrap_servers, consumer_topics.events, [deleted(user)])
     group = await start_consumer(profiles_sessions)
     await wait_caught_up(kafka_bootstrap_servers, group, consumer_topics)
     await publish(

@@ -1,15 +1,15 @@
-"""The running service on the real topics: profiles arrive from auth's events, and the
-janitor's ``DeleteUserData`` removes one user's data and is acknowledged on the acks topic."""
+"""The running service on the real topics: profiles arrive from auth's events, and auth's
+``UserDeleted`` removes one user's data and is acknowledged on the acks topic."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
-from profiles_support import created, delete_command, new_user_id, publish, scalar
+from profiles_support import created, deleted, new_user_id, publish, scalar
 
 from codeflow_contracts import parse_envelope
-from codeflow_contracts.topics import USER_DELETION_ACKS, USER_DELETION_COMMANDS, USER_EVENTS
+from codeflow_contracts.topics import USER_DELETION_ACKS, USER_EVENTS
 from codeflow_infra.testing import read_topic, wait_until
 from codeflow_messaging import SessionFactory
 
@@ -21,7 +21,7 @@ async def profile_count(sessions: SessionFactory, user_id: str) -> int:
     return int(await scalar(sessions, sql, u=user_id))
 
 
-async def test_delete_user_data_removes_only_that_user_and_is_acknowledged_once_per_command(
+async def test_an_erasure_removes_only_that_user_and_is_acknowledged_once(
     profiles_url: str, profiles_sessions: SessionFactory, kafka_bootstrap_servers: str
 ) -> None:
     leaving, staying = new_user_id(), new_user_id()
@@ -37,8 +37,8 @@ async def test_delete_user_data_removes_only_that_user_and_is_acknowledged_once_
     await wait_until(both_arrived, timeout=30, what="both profiles to be created")
 
     deletion_id = uuid.uuid4()
-    command = delete_command(leaving, deletion_id)
-    await publish(kafka_bootstrap_servers, USER_DELETION_COMMANDS, [command, command])
+    erasure = deleted(leaving, deletion_id)
+    await publish(kafka_bootstrap_servers, USER_EVENTS, [erasure, erasure])
 
     async def acknowledged() -> bool:
         published = "SELECT count(*) FROM outbox WHERE published_at IS NOT NULL"
@@ -61,5 +61,5 @@ async def test_delete_user_data_removes_only_that_user_and_is_acknowledged_once_
         )
         if envelope.data.deletion_id == deletion_id
     ]
-    assert len(acks) == 1  # the duplicate command was dropped by the inbox
+    assert len(acks) == 1  # the duplicate was dropped by the inbox
     assert (acks[0].subject, acks[0].data.service) == (leaving, "profiles")

@@ -30,9 +30,9 @@ def test_the_app_serves_its_api_under_profiles_and_builds_nothing_until_started(
     assert not hasattr(app.state, "runtime")
 
 
-def test_the_consumer_reads_user_events_and_deletion_commands_as_the_profiles_group() -> None:
+def test_the_consumer_reads_user_events_as_the_profiles_group() -> None:
     assert GROUP_ID == "profiles"
-    assert TOPICS == ("auth.user-events", "janitor.user-deletion-commands")
+    assert TOPICS == ("auth.user-events",)
 
 
 def test_the_public_view_carries_no_user_id_and_no_activity() -> None:

@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import UserDataDeleted
+from codeflow_profiles.db import lock_users
 from codeflow_profiles.events import emit
 from codeflow_profiles.models import UserProfile
 from codeflow_profiles.profiles import repository
@@ -31,6 +32,9 @@ async def record_identity(session: AsyncSession, identity: GitHubIdentity) -> No
     arrive in (see :mod:`codeflow_profiles.profiles.domain`).
     """
     user_id = identity.user_id
+    # Held until the transaction ends: the user's deletion waits for this update, or this
+    # update sees the deletion, never the two halfway through each other.
+    await lock_users(session, [user_id])
     if await repository.is_deleted(session, user_id):
         logger.info("ignoring the identity of %s: their data was deleted", user_id)
         return
@@ -67,7 +71,7 @@ async def _github_id_for(session: AsyncSession, identity: GitHubIdentity) -> int
     """The GitHub id the profile may hold: NULL if a newer user holds that account.
 
     Auth keys users by GitHub id, so two users with one GitHub id means the older one was
-    deleted in auth and its ``DeleteUserData`` hasn't reached this service yet.
+    deleted in auth and its ``UserDeleted`` hasn't been applied here yet.
     """
     current = await repository.github_account_claim(session, identity.github_id)
     if current is None or current.user_id == identity.user_id:
@@ -114,7 +118,9 @@ async def delete_user_data(session: AsyncSession, user_id: str, deletion_id: UUI
 async def delete_users_data(session: AsyncSession, commands: Sequence[tuple[str, UUID]]) -> None:
     """:func:`delete_user_data` for each ``(user_id, deletion_id)``, in order, with one
     statement per table and one for the acknowledgements."""
-    deleted = await repository.delete_profiles(session, {user_id for user_id, _ in commands})
+    users = {user_id for user_id, _ in commands}
+    await lock_users(session, users)
+    deleted = await repository.delete_profiles(session, users)
     now = datetime.now(UTC)
     for user_id, deletion_id in commands:
         logger.info(

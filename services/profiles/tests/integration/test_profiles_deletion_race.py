@@ -1,0 +1,94 @@
+"""A deletion racing an identity update never leaves a profile behind.
+
+Two consumers (two replicas, or one member still finishing a batch while another took the
+partition over) may apply a user's ``UserUpdated`` and the user's deletion at the same
+moment. Whatever the interleaving, once the deletion has committed the profile is gone for
+good. The test pins the worst interleaving in place with PostgreSQL's own locks: the update
+is held after it has looked for the user's deletion and before it writes, while the deletion
+runs; then the update is let go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from profiles_support import created, updated
+from sqlalchemy import text
+
+from codeflow_infra.testing import wait_until
+from codeflow_messaging import SessionFactory, transaction
+from codeflow_profiles.profiles import service
+from codeflow_profiles.profiles.domain import GitHubIdentity
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+
+def identity_of(envelope) -> GitHubIdentity:  # type: ignore[no-untyped-def]
+    event = envelope.data
+    seen_at = getattr(event, "updated_at", None) or event.created_at
+    return GitHubIdentity(event.user_id, event.github_id, event.login, seen_at)
+
+
+async def waiting_on_locks(sessions: SessionFactory) -> int:
+    async with sessions() as s:
+        count = await s.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return int(count or 0)
+
+
+async def test_an_identity_update_held_up_while_the_user_is_deleted_does_not_bring_the_profile_back(
+    profiles_sessions: SessionFactory,
+) -> None:
+    sessions = profiles_sessions
+    leaving, other = f"u{uuid.uuid4().hex[:20]}", f"u{uuid.uuid4().hex[:20]}"
+    for event in (created(leaving, 101, "old-name", 1), created(other, 202, "new-name", 2)):
+        async with transaction(sessions) as s:
+            await service.record_identity(s, identity_of(event))
+    # The leaving user renames to the login the other user had: the update must take that
+    # login's claim row, which the test holds locked, after it checked for a deletion.
+    rename = identity_of(updated(leaving, 101, "new-name", 3))
+
+    async with sessions() as holder, holder.begin():
+        await holder.execute(
+            text("SELECT login FROM login_claims WHERE login = 'new-name' FOR UPDATE")
+        )
+
+        async def apply_rename() -> None:
+            async with transaction(sessions) as s:
+                await service.record_identity(s, rename)
+
+        renaming = asyncio.create_task(apply_rename())
+
+        async def rename_held() -> bool:
+            return await waiting_on_locks(sessions) >= 1
+
+        await wait_until(rename_held, timeout=20, what="the rename to wait on the claim's lock")
+
+        async def delete() -> None:
+            async with transaction(sessions) as s:
+                await service.delete_users_data(s, [(leaving, uuid.uuid4())])
+
+        deleting = asyncio.create_task(delete())
+
+        async def deletion_done_or_held() -> bool:
+            return deleting.done() or await waiting_on_locks(sessions) >= 2
+
+        await wait_until(deletion_done_or_held, timeout=20, what="the deletion to run or wait")
+        await holder.rollback()  # let the rename go on
+
+    await asyncio.wait_for(asyncio.gather(renaming, deleting), timeout=20)
+
+    async with sessions() as s:
+        profile = await s.scalar(
+            text("SELECT count(*) FROM user_profiles WHERE user_id = :user"), {"user": leaving}
+        )
+        claims = await s.scalar(
+            text("SELECT count(*) FROM login_claims WHERE user_id = :user"), {"user": leaving}
+        )
+    assert (profile, claims) == (0, 0), "the deleted user's profile came back"
