@@ -55,12 +55,16 @@ class UserDataDeleted(Message):
 
     @classmethod
     def acknowledging(
-        cls, command: DeleteUserData, *, service: DataHoldingService, deleted_at: datetime
+        cls,
+        erasure: "DeleteUserData | UserDeleted",
+        *,
+        service: DataHoldingService,
+        deleted_at: datetime,
     ) -> "UserDataDeleted":
-        """The acknowledgement ``service`` sends once it has carried out ``command``."""
+        """The acknowledgement ``service`` sends once it has carried out ``erasure``."""
         return cls(
-            user_id=command.user_id,
-            deletion_id=command.deletion_id,
+            user_id=erasure.user_id,
+            deletion_id=erasure.deletion_id,
             service=service,
             deleted_at=deleted_at,
         )

@@ -1,8 +1,9 @@
-"""Carrying out ``DeleteUserData``: the repositories service's share of erasing a user.
+"""Carrying out auth's ``UserDeleted``: the repositories service's share of erasing a user.
 
-Commands are carried out in sets (a run of them the consumer read together, or one): one
-statement hard-deletes every repository row of every user concerned, and one more queues an
-acknowledgement for each command.
+Erasures are carried out in sets (a run of them the consumer read together, or one), under
+the users' locks: one statement hard-deletes every repository row of every user concerned,
+one remembers them as erased (so a write racing the erasure is refused, not kept), and one
+more queues an acknowledgement for each.
 """
 
 from __future__ import annotations
@@ -13,37 +14,44 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codeflow_contracts import DeleteUserData, Envelope, UserDataDeleted
+from codeflow_contracts import Envelope, UserDataDeleted, UserDeleted
+from codeflow_repositories.db import lock_users
 from codeflow_repositories.events import emit
-from codeflow_repositories.models import Repository
+from codeflow_repositories.models import DeletedUser, Repository
 
 logger = logging.getLogger("codeflow.repositories.deletion")
 
 
 async def delete_user_data(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    """Hard-delete every repository row of the user, then acknowledge with ``UserDataDeleted``.
+    """Hard-delete every repository row of the user, remember them as erased, and acknowledge
+    with ``UserDataDeleted``.
 
     Unlike ``DELETE /repositories/{id}`` this removes the rows. No per-row events go out:
     they would repeat repository names of a user being erased; the acknowledgement says it
-    all. Idempotent: a command for a user with no rows is acknowledged all the same, so a
-    re-sent command completes the saga.
+    all. Idempotent: an erasure of a user with no rows is acknowledged all the same.
     """
     await delete_users_data(session, [envelope])
 
 
 async def delete_users_data(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
-    """:func:`delete_user_data` for each command, in order, with one statement for the rows."""
-    commands: list[DeleteUserData] = [envelope.data for envelope in envelopes]
+    """:func:`delete_user_data` for each erasure, in order, with one statement for the rows."""
+    commands: list[UserDeleted] = [envelope.data for envelope in envelopes]
+    users = sorted({c.user_id for c in commands})
+    await lock_users(session, users)
     gone = (
         delete(Repository)
-        .where(Repository.user_id.in_({c.user_id for c in commands}))
+        .where(Repository.user_id.in_(users))
         .returning(Repository.user_id)
         .cte("gone")
     )
     counts = await session.execute(select(gone.c.user_id, func.count()).group_by(gone.c.user_id))
     deleted = {user_id: int(count) for user_id, count in counts}
+    await session.execute(
+        insert(DeletedUser).values([{"user_id": u} for u in users]).on_conflict_do_nothing()
+    )
     now = datetime.now(UTC)
     for command in commands:
         logger.info(

@@ -1,4 +1,4 @@
-"""The repositories service's Kafka side: the consumer of deletion commands, what it publishes.
+"""The repositories service's Kafka side: the consumer of auth's erasures, what it publishes.
 
 The outbox relay that publishes them is run by the service kit's lifespan.
 """
@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from codeflow_contracts import (
-    DeleteUserData,
     Message,
     RepositoryMonitoringChanged,
     UserDataDeleted,
+    UserDeleted,
 )
-from codeflow_contracts.topics import USER_DELETION_COMMANDS
+from codeflow_contracts.topics import USER_EVENTS
 from codeflow_messaging import ReliableConsumer, SessionFactory
 from codeflow_repositories.deletion import delete_user_data, delete_users_data
 
@@ -24,14 +24,15 @@ PUBLISHES: Sequence[type[Message]] = (RepositoryMonitoringChanged, UserDataDelet
 
 
 def consumers(sessions: SessionFactory, group_id: str = GROUP_ID) -> Sequence[ReliableConsumer]:
-    """Every consumer the service runs: ``DeleteUserData``, in group ``repositories``."""
+    """Every consumer the service runs: auth's ``UserDeleted`` (its other events about users
+    are skipped), in group ``repositories``."""
     return [
         ReliableConsumer(
             group_id=group_id,
-            topics=[USER_DELETION_COMMANDS],
-            handlers={DeleteUserData: delete_user_data},
-            # A run of commands (a sweep's backlog) is deleted with one statement.
-            batch_handlers={DeleteUserData: delete_users_data},
+            topics=[USER_EVENTS],
+            handlers={UserDeleted: delete_user_data},
+            # A run of erasures (a sweep's backlog) is deleted with one statement.
+            batch_handlers={UserDeleted: delete_users_data},
             sessions=sessions,
         )
     ]

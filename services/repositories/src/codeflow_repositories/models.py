@@ -1,7 +1,8 @@
 """The ``repositories`` table: one row per (user, GitHub repository) the user monitors.
 
 Names follow the seed's Prisma mapping; the differences (``bigint`` GitHub ids, ``timestamptz``,
-per-user uniqueness, the dashboard index) are recorded in ADR 0005.
+per-user uniqueness, the dashboard index) are recorded in ADR 0005. ``deleted_users`` keeps
+the ids of erased users, so a write racing the erasure is refused (ADR 0009).
 """
 
 from __future__ import annotations
@@ -54,3 +55,12 @@ class Repository(Base):
 
     def __repr__(self) -> str:
         return f"Repository(id={self.id!r}, user_id={self.user_id!r}, github_id={self.github_id!r})"
+
+
+class DeletedUser(Base):
+    """A user whose data this service erased; writes for them are refused from then on."""
+
+    __tablename__ = "deleted_users"
+
+    user_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from codeflow_contracts.topics import ALL_TOPICS, USER_DELETION_COMMANDS
+from codeflow_contracts.topics import ALL_TOPICS, USER_EVENTS
 from codeflow_infra.asgi import serve
 from codeflow_infra.kafka import create_topics
 from codeflow_infra.testing import start_group_at_end
@@ -57,9 +57,9 @@ async def repositories_service(
 ) -> AsyncIterator[RepositoriesService]:
     """The app served on loopback with its lifespan: relay, consumer, JWKS verification."""
     await create_topics(kafka_bootstrap_servers, ALL_TOPICS)
-    # A group of its own, starting at the end: earlier tests' commands are not this test's.
+    # A group of its own, starting at the end: earlier tests' erasures are not this test's.
     group_id = f"repositories-served-{uuid.uuid4().hex[:8]}"
-    await start_group_at_end(kafka_bootstrap_servers, group_id, [USER_DELETION_COMMANDS])
+    await start_group_at_end(kafka_bootstrap_servers, group_id, [USER_EVENTS])
     engine = create_engine(repositories_database_url)
     async with TestTokens().served() as tokens:
         settings = RepositoriesSettings(

@@ -1,5 +1,5 @@
-"""``DeleteUserData``: every row of the user goes, other users' stay, and the ack goes out,
-one per command, also when a run of commands is carried out at once."""
+"""Auth's ``UserDeleted``: every row of the user goes, other users' stay, and the ack goes
+out, one per erasure, also when a run of them is carried out at once."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from repositories_support import outbox_drained, outbox_events, repository, rows_of, scalar
 
-from codeflow_contracts import DeleteUserData, Envelope, new_envelope, parse_envelope, to_json_bytes
-from codeflow_contracts.topics import USER_DELETION_ACKS, USER_DELETION_COMMANDS
+from codeflow_contracts import Envelope, UserDeleted, new_envelope, parse_envelope, to_json_bytes
+from codeflow_contracts.topics import USER_DELETION_ACKS, USER_EVENTS
 from codeflow_infra.testing import read_topic, wait_until
 from codeflow_repositories.deletion import delete_users_data
 
@@ -26,7 +26,7 @@ async def send(bootstrap_servers: str, *envelopes: Envelope[Any]) -> None:
     try:
         for envelope in envelopes:
             await producer.send_and_wait(
-                USER_DELETION_COMMANDS, to_json_bytes(envelope), key=envelope.kafka_key
+                USER_EVENTS, to_json_bytes(envelope), key=envelope.kafka_key
             )
     finally:
         await producer.stop()
@@ -38,17 +38,17 @@ async def acks_for(bootstrap_servers: str, deletion_id: uuid.UUID) -> list[Envel
     return [e for e in envelopes if e.data.deletion_id == deletion_id]
 
 
-def delete_command(user_id: str, deletion_id: uuid.UUID) -> Envelope[Any]:
-    command = DeleteUserData(
+def erasure(user_id: str, deletion_id: uuid.UUID) -> Envelope[Any]:
+    event = UserDeleted(
         deletion_id=deletion_id,
         user_id=user_id,
         reason="inactive",
-        requested_at=datetime.now(UTC),
+        deleted_at=datetime.now(UTC),
     )
-    return new_envelope(command, source="codeflow/janitor")
+    return new_envelope(event, source="codeflow/auth")
 
 
-async def test_delete_user_data_removes_every_row_of_the_user_and_acknowledges_once_per_command(
+async def test_an_erasure_removes_every_row_of_the_user_and_is_acknowledged_once_per_erasure(
     repositories_service, new_user, kafka_bootstrap_servers: str
 ) -> None:
     doomed, bystander = new_user(), new_user()
@@ -65,10 +65,11 @@ async def test_delete_user_data_removes_every_row_of_the_user_and_acknowledges_o
     sessions = repositories_service.sessions
 
     deletion_id = uuid.uuid4()
-    command = delete_command(doomed, deletion_id)
-    # The same envelope twice (a redelivery) and a re-sent command (a new envelope, as the
-    # janitor sends after a timeout): the state ends the same, and each command is acked.
-    await send(kafka_bootstrap_servers, command, command, delete_command(doomed, deletion_id))
+    command = erasure(doomed, deletion_id)
+    # The same envelope twice (a redelivery) and a second erasure of the user (a new
+    # envelope, as auth sends for a command it gets again): the state ends the same, and
+    # each erasure is acknowledged.
+    await send(kafka_bootstrap_servers, command, command, erasure(doomed, deletion_id))
 
     async def all_handled() -> bool:
         handled = await scalar(
@@ -79,7 +80,7 @@ async def test_delete_user_data_removes_every_row_of_the_user_and_acknowledges_o
         )
         return bool(handled == 2)
 
-    await wait_until(all_handled, timeout=60, what="both deletion commands to be handled")
+    await wait_until(all_handled, timeout=60, what="both erasures to be handled")
     assert await rows_of(sessions, doomed) == {}
     assert await rows_of(sessions, bystander) == bystanders_rows
     await outbox_drained(sessions)
@@ -98,7 +99,7 @@ async def test_delete_user_data_removes_every_row_of_the_user_and_acknowledges_o
     )
 
 
-async def test_a_run_of_commands_is_carried_out_as_one_command_each_would_be(
+async def test_a_run_of_erasures_is_carried_out_as_one_at_a_time_would_be(
     repositories_service, new_user
 ) -> None:
     doomed, also_doomed, already_gone, bystander = new_user(), new_user(), new_user(), new_user()
@@ -110,10 +111,10 @@ async def test_a_run_of_commands_is_carried_out_as_one_command_each_would_be(
     bystanders_rows = await rows_of(sessions, bystander)
     deletion_id = uuid.uuid4()
     run = [
-        delete_command(doomed, deletion_id),
-        delete_command(also_doomed, uuid.uuid4()),
-        delete_command(already_gone, uuid.uuid4()),
-        delete_command(doomed, deletion_id),  # re-sent within the same run
+        erasure(doomed, deletion_id),
+        erasure(also_doomed, uuid.uuid4()),
+        erasure(already_gone, uuid.uuid4()),
+        erasure(doomed, deletion_id),  # re-sent within the same run
     ]
 
     async with sessions() as session, session.begin():
@@ -128,7 +129,7 @@ async def test_a_run_of_commands_is_carried_out_as_one_command_each_would_be(
         for payload in await outbox_events(sessions, user)
         if payload["type"] == "codeflow.user.data-deleted.v1"
     ]
-    # One acknowledgement per command, the re-sent one included.
+    # One acknowledgement per erasure, the repeated one included.
     assert sorted((a.data.user_id, a.data.deletion_id) for a in queued) == sorted(
         (c.data.user_id, c.data.deletion_id) for c in run
     )

@@ -21,3 +21,14 @@ class BulkItemRejected(Exception):
         super().__init__(f"items.{index}: {detail}")
         self.index = index
         self.reason = reason
+
+
+class UserErased(Exception):
+    """The caller's account was erased; their token outlived it by a few minutes."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(
+            "this account has been erased, with everything CodeFlow held for it; "
+            "sign in again to start a new one"
+        )
+        self.user_id = user_id

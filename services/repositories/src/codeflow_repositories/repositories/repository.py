@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from codeflow_repositories.models import Repository
+from codeflow_repositories.models import DeletedUser, Repository
 from codeflow_repositories.repositories.actions import Monitor
 from codeflow_repositories.repositories.cursor import Position
 
@@ -147,3 +147,9 @@ async def insert_new(
         .returning(Repository)
     )
     return (await session.scalars(statement)).all()
+
+
+async def is_erased(session: AsyncSession, user_id: str) -> bool:
+    """Whether this service erased ``user_id``'s data (hold the user's lock to rely on it)."""
+    found = await session.scalar(select(DeletedUser.user_id).where(DeletedUser.user_id == user_id))
+    return found is not None

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from codeflow_contracts import RepositoryChange, RepositoryMonitoringChanged
+from codeflow_repositories.db import lock_users
 from codeflow_repositories.events import emit
 from codeflow_repositories.models import Repository
 from codeflow_repositories.repositories import repository
@@ -26,7 +27,11 @@ from codeflow_repositories.repositories.actions import (
     outcome_of,
 )
 from codeflow_repositories.repositories.cursor import Position
-from codeflow_repositories.repositories.errors import BulkItemRejected, RepositoryNotFound
+from codeflow_repositories.repositories.errors import (
+    BulkItemRejected,
+    RepositoryNotFound,
+    UserErased,
+)
 from codeflow_repositories.repositories.repository import DashboardRow
 
 
@@ -108,8 +113,12 @@ async def apply_actions(
     """Apply ``actions`` in order to the user's rows, and emit one event per changed row.
 
     Raises ``RepositoryNotFound`` (with the action's index) for an id that isn't the user's,
-    and ``BulkItemRejected`` for a repository named by two actions.
+    ``BulkItemRejected`` for a repository named by two actions, and ``UserErased`` when the
+    user's data has been erased (their token may outlive the erasure by a few minutes).
     """
+    await lock_users(session, [user_id])
+    if await repository.is_erased(session, user_id):
+        raise UserErased(user_id)
     now = datetime.now(UTC)
     rows = await _rows_for(session, user_id, actions, now)
     created = {row.id for row in rows.created}

@@ -1,0 +1,65 @@
+"""Writes that race a user's erasure: once repositories has deleted a user's data, a request
+still carrying their JWT (valid for a few more minutes) changes nothing and is told why."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from repositories_support import repository, rows_of
+
+from codeflow_contracts import UserDeleted, new_envelope
+from codeflow_repositories.deletion import delete_users_data
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+ERASED = "urn:codeflow:problem:user-erased"
+
+
+async def erase(repositories_service, user_id: str) -> None:  # type: ignore[no-untyped-def]
+    erasure = UserDeleted(
+        deletion_id=uuid.uuid4(),
+        user_id=user_id,
+        reason="inactive",
+        deleted_at=datetime.now(UTC),
+    )
+    async with repositories_service.sessions() as session, session.begin():
+        await delete_users_data(session, [new_envelope(erasure, source="codeflow/auth")])
+
+
+async def test_monitoring_with_the_token_of_an_erased_user_is_refused_and_stores_nothing(
+    repositories_service, new_user
+) -> None:
+    leaving = new_user()
+    async with repositories_service.client_for(leaving) as client:
+        kept = (await client.post("/repositories", json=repository())).json()
+    await erase(repositories_service, leaving)
+
+    async with repositories_service.client_for(leaving) as client:
+        single = await client.post("/repositories", json=repository())
+        bulk = await client.post(
+            "/repositories/bulk",
+            json={"items": [{"action": "monitor", **repository()}]},
+        )
+        switch = await client.patch(f"/repositories/{kept['id']}", json={"is_active": False})
+
+    for response in (single, bulk):
+        assert response.status_code == 410, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == ERASED
+    assert switch.status_code in {404, 410}
+    assert await rows_of(repositories_service.sessions, leaving) == {}
+
+
+async def test_other_users_keep_writing_while_someone_is_erased(
+    repositories_service, new_user
+) -> None:
+    leaving, staying = new_user(), new_user()
+    await erase(repositories_service, leaving)
+
+    async with repositories_service.client_for(staying) as client:
+        response = await client.post("/repositories", json=repository())
+
+    assert response.status_code == 201
+    assert len(await rows_of(repositories_service.sessions, staying)) == 1
