@@ -21,7 +21,13 @@ from codeflow_messaging.dead_letters import ReplayReport, replay_dead_letters
 from codeflow_messaging.failures import RetryPolicy, is_transient
 from codeflow_messaging.inbox import record_all_processed, record_processed
 from codeflow_messaging.kafka import create_broker, create_producer
-from codeflow_messaging.outbox import Emitter, add_all_to_outbox, add_to_outbox, emitter
+from codeflow_messaging.outbox import (
+    Emitter,
+    add_all_to_outbox,
+    add_to_outbox,
+    emitter,
+    requeue_in_outbox,
+)
 from codeflow_messaging.relay import OutboxRelay
 from codeflow_messaging.tables import MessagingTables, add_messaging_tables
 
@@ -49,5 +55,6 @@ __all__ = [
     "record_all_processed",
     "record_processed",
     "replay_dead_letters",
+    "requeue_in_outbox",
     "transaction",
 ]

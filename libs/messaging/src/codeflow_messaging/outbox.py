@@ -94,3 +94,41 @@ class Emitter:
 def emitter(source: str) -> Emitter:
     """The :class:`Emitter` of one service, whose envelopes name ``source``."""
     return Emitter(source)
+
+
+# The same rows as _INSERT_ALL; a message id the outbox still holds is made pending again.
+_REQUEUE_ALL = text(
+    """
+    INSERT INTO outbox (message_id, topic, key, message_type, payload)
+    SELECT message_id, topic, key, message_type, CAST(payload AS jsonb)
+    FROM unnest(
+        CAST(:message_ids AS uuid[]), CAST(:topics AS text[]), CAST(:keys AS text[]),
+        CAST(:message_types AS text[]), CAST(:payloads AS text[])
+    ) WITH ORDINALITY AS m(message_id, topic, key, message_type, payload, position)
+    ORDER BY position
+    ON CONFLICT (message_id) DO UPDATE
+    SET published_at = NULL, attempts = 0, last_error = NULL
+    """
+)
+
+
+async def requeue_in_outbox(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
+    """Queue ``envelopes`` to be published again, as the same messages.
+
+    A re-send of a message that may already have gone out keeps its id, so every consumer's
+    inbox that handled it drops the copy, and one that never got it handles it. The outbox
+    keeps published rows for a while: such a row is made pending again rather than copied;
+    one already purged is written anew.
+    """
+    if not envelopes:
+        return
+    await session.execute(
+        _REQUEUE_ALL,
+        {
+            "message_ids": [e.id for e in envelopes],
+            "topics": [type(e.data).topic for e in envelopes],
+            "keys": [e.subject for e in envelopes],
+            "message_types": [e.type for e in envelopes],
+            "payloads": [to_json_bytes(e).decode() for e in envelopes],
+        },
+    )
