@@ -1,4 +1,4 @@
-"""The janitor's background work: the scheduled sweep and re-sending unacknowledged commands.
+"""The janitor's background work: the scheduled sweep and re-sending unanswered commands.
 
 Each job runs in its own transaction on a fixed interval. A failing round is logged and the
 next one runs as usual, so a database outage only delays the work.
@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 
 from codeflow_janitor.config import JanitorSettings
-from codeflow_janitor.deletions.service import resend_unacknowledged
+from codeflow_janitor.deletions.service import resend_unanswered
 from codeflow_janitor.sweeps.service import SweepPolicy, sweep_inactive_users
 from codeflow_messaging import SessionFactory, transaction
 
@@ -47,8 +47,11 @@ def resend_job(
 ) -> Callable[[], Awaitable[object]]:
     async def resend() -> object:
         async with transaction(sessions) as session:
-            return await resend_unacknowledged(
-                session, ack_timeout=settings.ack_timeout, now=datetime.now(UTC)
+            return await resend_unanswered(
+                session,
+                ack_timeout=settings.ack_timeout,
+                now=datetime.now(UTC),
+                max_sends=settings.max_sends,
             )
 
     return resend

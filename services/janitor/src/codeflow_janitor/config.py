@@ -50,7 +50,14 @@ class JanitorSettings(ServiceSettings):
 
     ack_timeout: Duration = Field(
         default=timedelta(hours=1),
-        description="a command not acknowledged by every service within this is sent again",
+        description="a command auth has not answered within this is sent again; a deletion "
+        "pending longer is overdue",
+    )
+    max_sends: int = Field(
+        default=6,
+        ge=1,
+        description="a command auth hasn't answered is sent at most this many times in all, "
+        "the waits doubling from ack_timeout (by default over about two and a half days)",
     )
     resend_check_interval: Duration = Field(
         default=timedelta(minutes=1),

@@ -1,6 +1,6 @@
-"""The janitor's Kafka side: one consumer group for auth's user events and the services'
-acknowledgements, each message (or a run of acknowledgements) mapped to a call of the
-service layer.
+"""The janitor's Kafka side: one consumer group for auth's user events (auth's answers to
+its commands among them) and the services' acknowledgements, each message (or a run of
+acknowledgements) mapped to a call of the service layer.
 """
 
 from __future__ import annotations
@@ -16,12 +16,18 @@ from codeflow_contracts import (
     UserActive,
     UserCreated,
     UserDataDeleted,
+    UserDeleted,
+    UserDeletionCancelled,
     UserDeletionRequested,
 )
 from codeflow_contracts.topics import USER_DELETION_ACKS, USER_EVENTS
 from codeflow_janitor.activity.service import record_activity
 from codeflow_janitor.deletions.repository import Acknowledgement
-from codeflow_janitor.deletions.service import record_acknowledgements, request_deletion
+from codeflow_janitor.deletions.service import (
+    cancel_deletion,
+    record_acknowledgements,
+    request_deletion,
+)
 from codeflow_messaging import ReliableConsumer, SessionFactory
 
 
@@ -61,6 +67,31 @@ def acknowledgement(ack: UserDataDeleted) -> Acknowledgement:
     )
 
 
+async def on_user_deleted(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    await on_users_deleted(session, [envelope])
+
+
+async def on_users_deleted(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
+    """Auth erased the users: for the ledger, that is auth's acknowledgement."""
+    erased: list[UserDeleted] = [envelope.data for envelope in envelopes]
+    await record_acknowledgements(
+        session,
+        [Acknowledgement(e.deletion_id, e.user_id, "auth", e.deleted_at) for e in erased],
+        now=datetime.now(UTC),
+    )
+
+
+async def on_user_deletion_cancelled(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    event: UserDeletionCancelled = envelope.data
+    await cancel_deletion(
+        session,
+        deletion_id=event.deletion_id,
+        user_id=event.user_id,
+        active_at=event.active_at,
+        cancelled_at=event.cancelled_at,
+    )
+
+
 def janitor_consumer(sessions: SessionFactory, *, group_id: str) -> ReliableConsumer:
     """The consumer of everything the janitor listens to."""
     return ReliableConsumer(
@@ -70,10 +101,12 @@ def janitor_consumer(sessions: SessionFactory, *, group_id: str) -> ReliableCons
             UserCreated: on_user_created,
             UserActive: on_user_active,
             UserDeletionRequested: on_user_deletion_requested,
+            UserDeleted: on_user_deleted,
+            UserDeletionCancelled: on_user_deletion_cancelled,
             UserDataDeleted: on_user_data_deleted,
         },
         # A run of acknowledgements (three per deletion, thousands after a sweep) is recorded
         # with one statement for the locks and one for the ledger.
-        batch_handlers={UserDataDeleted: on_users_data_deleted},
+        batch_handlers={UserDataDeleted: on_users_data_deleted, UserDeleted: on_users_deleted},
         sessions=sessions,
     )

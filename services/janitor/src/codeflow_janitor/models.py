@@ -18,7 +18,7 @@ from codeflow_janitor.db import Base
 SERVICES: tuple[DataHoldingService, ...] = get_args(DataHoldingService)
 """The services whose acknowledgement completes a deletion."""
 
-DeletionStatus = Literal["pending", "complete", "overdue"]
+DeletionStatus = Literal["pending", "complete", "cancelled", "overdue"]
 
 
 class UserActivity(Base):
@@ -33,8 +33,13 @@ class UserActivity(Base):
     __table_args__ = (Index("ix_user_activity_last_active_at", "last_active_at"),)
 
 
+PENDING = "completed_at IS NULL AND cancelled_at IS NULL"
+"""A deletion neither complete nor cancelled, in SQL."""
+
+
 class Deletion(Base):
-    """One user's deletion: why, when, which services acknowledged it, when it completed."""
+    """One user's deletion: why, when, which services acknowledged it, and how it ended:
+    complete, or cancelled by auth because the person was active after the cutoff."""
 
     __tablename__ = "deletions"
 
@@ -42,28 +47,36 @@ class Deletion(Base):
     user_id: Mapped[str] = mapped_column(Text)
     reason: Mapped[DeletionReason] = mapped_column(Text)
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # For a deletion for inactivity: the sweep's cutoff, which auth judges activity against.
+    inactive_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The command's envelope id: every re-send is that same message, so an inbox that
+    # handled it drops the copy. NULL for deletions recorded before it was kept.
+    command_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     auth_acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     profiles_acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     repositories_acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancellation: Mapped[str | None] = mapped_column(Text)
     last_sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
     __table_args__ = (
         CheckConstraint("reason IN ('inactive', 'requested')", name="reason"),
         CheckConstraint("attempts >= 1", name="attempts"),
-        # At most one deletion in flight per user; completed ones stay as the record.
+        CheckConstraint("completed_at IS NULL OR cancelled_at IS NULL", name="one_ending"),
+        # At most one deletion in flight per user; ended ones stay as the record.
         Index(
             "ux_deletions_pending_user",
             "user_id",
             unique=True,
-            postgresql_where=text("completed_at IS NULL"),
+            postgresql_where=text(PENDING),
         ),
         Index("ix_deletions_user_id", "user_id"),
         Index(
             "ix_deletions_pending_last_sent_at",
             "last_sent_at",
-            postgresql_where=text("completed_at IS NULL"),
+            postgresql_where=text(PENDING),
         ),
         Index("ix_deletions_requested_at", "requested_at"),
     )
@@ -79,7 +92,10 @@ class Deletion(Base):
         return tuple(s for s in SERVICES if self.acked_at(s) is None)
 
     def status(self, *, overdue_before: datetime) -> DeletionStatus:
-        """``complete``; ``overdue`` if requested before ``overdue_before``; else ``pending``."""
+        """``complete`` or ``cancelled``; ``overdue`` if requested before ``overdue_before``;
+        else ``pending``."""
         if self.completed_at is not None:
             return "complete"
+        if self.cancelled_at is not None:
+            return "cancelled"
         return "overdue" if self.requested_at < overdue_before else "pending"

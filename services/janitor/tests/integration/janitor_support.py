@@ -21,6 +21,8 @@ from codeflow_contracts import (
     UserActive,
     UserCreated,
     UserDataDeleted,
+    UserDeleted,
+    UserDeletionCancelled,
     new_envelope,
     parse_envelope,
     to_json_bytes,
@@ -103,7 +105,19 @@ class Janitor:
         return await self.publish(UserActive(user_id=user_id, active_at=at))
 
     async def ack(self, command: Envelope[DeleteUserData], *services: DataHoldingService) -> None:
+        """Answer as the services would: auth with ``UserDeleted``, the others with
+        ``UserDataDeleted``."""
         for service in services or SERVICES:
+            if service == "auth":
+                await self.publish(
+                    UserDeleted(
+                        user_id=command.data.user_id,
+                        deletion_id=command.data.deletion_id,
+                        reason=command.data.reason,
+                        deleted_at=datetime.now(UTC),
+                    )
+                )
+                continue
             await self.publish(
                 UserDataDeleted(
                     user_id=command.data.user_id,
@@ -113,6 +127,17 @@ class Janitor:
                 ),
                 source=f"codeflow/{service}",
             )
+
+    async def cancel(self, command: Envelope[DeleteUserData], *, active_at: datetime) -> None:
+        """Answer as auth does for a person it saw active after the cutoff."""
+        await self.publish(
+            UserDeletionCancelled(
+                user_id=command.data.user_id,
+                deletion_id=command.data.deletion_id,
+                active_at=active_at,
+                cancelled_at=datetime.now(UTC),
+            )
+        )
 
     async def commands_for(self, user_id: str) -> list[Envelope[DeleteUserData]]:
         """Every ``DeleteUserData`` about ``user_id`` on the commands topic, oldest first."""
@@ -156,6 +181,13 @@ class Janitor:
             return all([await self.activity(u) is not None for u in user_ids])
 
         await wait_until(recorded, timeout=20, what=f"activity of {', '.join(user_ids)}")
+
+    async def wait_for_cancellation(self, deletion_id: uuid.UUID) -> Deletion:
+        async def cancelled() -> bool:
+            return (await self.deletion(deletion_id)).cancelled_at is not None
+
+        await wait_until(cancelled, timeout=20, what=f"deletion {deletion_id} to be cancelled")
+        return await self.deletion(deletion_id)
 
     async def wait_for_completion(self, deletion_id: uuid.UUID) -> Deletion:
         async def complete() -> bool:

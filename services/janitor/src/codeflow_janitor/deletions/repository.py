@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, select, text
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts.deletions import DataHoldingService, DeletionReason
-from codeflow_janitor.models import Deletion, DeletionStatus
+from codeflow_janitor.models import PENDING, Deletion, DeletionStatus
 
 
 @dataclass(frozen=True)
@@ -23,11 +23,27 @@ class NewDeletion:
     user_id: str
     reason: DeletionReason
     requested_at: datetime
+    inactive_since: datetime | None
+    command_id: uuid.UUID | None
 
 
-async def has_any_deletion(session: AsyncSession, user_id: str) -> bool:
-    """Whether a deletion of ``user_id`` was ever issued (in flight or complete)."""
-    return bool(await session.scalar(select(exists().where(Deletion.user_id == user_id))))
+def _not_cancelled() -> ColumnElement[bool]:
+    return Deletion.cancelled_at.is_(None)
+
+
+async def has_live_deletion(session: AsyncSession, user_id: str) -> bool:
+    """Whether a deletion of ``user_id`` is in flight or complete (not cancelled)."""
+    live = exists().where(Deletion.user_id == user_id, _not_cancelled())
+    return bool(await session.scalar(select(live)))
+
+
+async def is_erased(session: AsyncSession, user_id: str) -> bool:
+    """Whether ``user_id`` is gone: auth erased them, or their deletion completed."""
+    erased = exists().where(
+        Deletion.user_id == user_id,
+        (Deletion.auth_acked_at.is_not(None)) | (Deletion.completed_at.is_not(None)),
+    )
+    return bool(await session.scalar(select(erased)))
 
 
 async def insert_deletion(
@@ -41,45 +57,89 @@ async def insert_deletion(
             user_id=user_id,
             reason=reason,
             requested_at=now,
+            command_id=uuid.uuid4(),
             last_sent_at=now,
             attempts=1,
         )
         # The partial unique index: at most one pending deletion per user.
-        .on_conflict_do_nothing(
-            index_elements=[Deletion.user_id], index_where=text("completed_at IS NULL")
-        )
+        .on_conflict_do_nothing(index_elements=[Deletion.user_id], index_where=text(PENDING))
         .returning(Deletion)
     )
     return (await session.scalars(statement)).one_or_none()
 
 
 async def insert_deletions(
-    session: AsyncSession, users: Select[str], *, reason: DeletionReason, now: datetime
+    session: AsyncSession,
+    users: Select[str],
+    *,
+    reason: DeletionReason,
+    now: datetime,
+    inactive_since: datetime | None = None,
 ) -> list[NewDeletion]:
     """A new pending deletion of each user ``users`` selects, in one statement.
 
     A user with a deletion already in flight (one issued meanwhile by a request) is left out.
     """
     chosen = users.subquery()
+    columns = [
+        "deletion_id",
+        "user_id",
+        "reason",
+        "requested_at",
+        "inactive_since",
+        "command_id",
+        "last_sent_at",
+        "attempts",
+    ]
     statement = (
         insert(Deletion)
         .from_select(
-            ["deletion_id", "user_id", "reason", "requested_at", "last_sent_at", "attempts"],
+            columns,
             select(
                 func.gen_random_uuid(),
                 chosen.c.user_id,
                 literal(reason),
                 literal(now, Deletion.requested_at.type),
+                literal(inactive_since, Deletion.inactive_since.type),
+                func.gen_random_uuid(),
                 literal(now, Deletion.last_sent_at.type),
                 literal(1),
             ),
         )
-        .on_conflict_do_nothing(
-            index_elements=[Deletion.user_id], index_where=text("completed_at IS NULL")
+        .on_conflict_do_nothing(index_elements=[Deletion.user_id], index_where=text(PENDING))
+        .returning(
+            Deletion.deletion_id,
+            Deletion.user_id,
+            Deletion.reason,
+            Deletion.requested_at,
+            Deletion.inactive_since,
+            Deletion.command_id,
         )
-        .returning(Deletion.deletion_id, Deletion.user_id, Deletion.reason, Deletion.requested_at)
     )
     return [NewDeletion(*row) for row in await session.execute(statement)]
+
+
+async def cancel_deletion(
+    session: AsyncSession,
+    *,
+    deletion_id: uuid.UUID,
+    user_id: str,
+    cancelled_at: datetime,
+    cancellation: str,
+) -> Deletion | None:
+    """End a pending deletion as cancelled; ``None`` if there is no such pending deletion
+    (unknown, another user's, or ended already)."""
+    statement = (
+        update(Deletion)
+        .where(
+            Deletion.deletion_id == deletion_id,
+            Deletion.user_id == user_id,
+            text(PENDING),
+        )
+        .values(cancelled_at=cancelled_at, cancellation=cancellation)
+        .returning(Deletion)
+    )
+    return (await session.scalars(statement)).one_or_none()
 
 
 @dataclass(frozen=True)
@@ -135,7 +195,7 @@ _RECORD_ACKNOWLEDGEMENTS = text(
             profiles_acked_at = coalesce(d.profiles_acked_at, f.profiles),
             repositories_acked_at = coalesce(d.repositories_acked_at, f.repositories),
             completed_at = CASE
-                WHEN d.completed_at IS NULL
+                WHEN d.completed_at IS NULL AND d.cancelled_at IS NULL
                     AND coalesce(d.auth_acked_at, f.auth) IS NOT NULL
                     AND coalesce(d.profiles_acked_at, f.profiles) IS NOT NULL
                     AND coalesce(d.repositories_acked_at, f.repositories) IS NOT NULL
@@ -188,13 +248,31 @@ async def get_deletion(
     return (await session.scalars(statement)).one_or_none()
 
 
-async def claim_unacknowledged(
-    session: AsyncSession, *, sent_before: datetime, limit: int
+async def claim_unanswered(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    ack_timeout: timedelta,
+    max_sends: int,
+    limit: int,
 ) -> Sequence[Deletion]:
-    """Pending deletions last sent before ``sent_before``, locked; other replicas skip them."""
+    """Pending deletions auth hasn't answered whose command is due again, locked; other
+    replicas skip them.
+
+    The n-th send is due ``ack_timeout * 2**(n-2)`` after the one before it (one timeout,
+    then twice that, ...), and there are at most ``max_sends`` in all.
+    """
+    waited = func.make_interval(
+        0, 0, 0, 0, 0, 0, ack_timeout.total_seconds() * func.power(2, Deletion.attempts - 1)
+    )
     statement = (
         select(Deletion)
-        .where(Deletion.completed_at.is_(None), Deletion.last_sent_at < sent_before)
+        .where(
+            text(PENDING),
+            Deletion.auth_acked_at.is_(None),
+            Deletion.attempts < max_sends,
+            Deletion.last_sent_at + waited <= now,
+        )
         .order_by(Deletion.last_sent_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -206,7 +284,9 @@ def status_filter(status: DeletionStatus, *, overdue_before: datetime) -> Column
     """The rows in ``status``; ``pending`` includes the overdue ones."""
     if status == "complete":
         return Deletion.completed_at.is_not(None)
-    pending = Deletion.completed_at.is_(None)
+    if status == "cancelled":
+        return Deletion.cancelled_at.is_not(None)
+    pending = and_(Deletion.completed_at.is_(None), Deletion.cancelled_at.is_(None))
     if status == "overdue":
         return and_(pending, Deletion.requested_at < overdue_before)
     return pending
@@ -215,7 +295,7 @@ def status_filter(status: DeletionStatus, *, overdue_before: datetime) -> Column
 async def count_by_status(
     session: AsyncSession, *, overdue_before: datetime
 ) -> dict[DeletionStatus, int]:
-    statuses: tuple[DeletionStatus, ...] = ("pending", "complete", "overdue")
+    statuses: tuple[DeletionStatus, ...] = ("pending", "complete", "cancelled", "overdue")
     row = (
         await session.execute(
             select(

@@ -26,11 +26,17 @@ class DeletionView(BaseModel):
     user_id: str
     reason: DeletionReason
     status: DeletionStatus = Field(
-        description="`overdue`: pending for longer than the acknowledgement timeout"
+        description="`overdue`: pending for longer than the acknowledgement timeout; "
+        "`cancelled`: auth saw the person active after the cutoff and nothing was deleted"
     )
     requested_at: datetime
+    inactive_since: datetime | None = Field(
+        description="for `inactive`: the sweep's cutoff auth judged activity against"
+    )
     acknowledged: Acknowledgements
     completed_at: datetime | None
+    cancelled_at: datetime | None
+    cancellation: str | None = Field(description="why auth cancelled it")
     last_sent_at: datetime
     attempts: int = Field(description="how many times the command was sent")
 
@@ -42,20 +48,24 @@ class DeletionView(BaseModel):
             reason=deletion.reason,
             status=deletion.status(overdue_before=overdue_before),
             requested_at=deletion.requested_at,
+            inactive_since=deletion.inactive_since,
             acknowledged=Acknowledgements(
                 auth=deletion.auth_acked_at,
                 profiles=deletion.profiles_acked_at,
                 repositories=deletion.repositories_acked_at,
             ),
             completed_at=deletion.completed_at,
+            cancelled_at=deletion.cancelled_at,
+            cancellation=deletion.cancellation,
             last_sent_at=deletion.last_sent_at,
             attempts=deletion.attempts,
         )
 
 
 class DeletionCounts(BaseModel):
-    pending: int = Field(description="not complete yet (overdue ones included)")
+    pending: int = Field(description="neither complete nor cancelled (overdue ones included)")
     complete: int
+    cancelled: int
     overdue: int = Field(description="pending for longer than the acknowledgement timeout")
 
 

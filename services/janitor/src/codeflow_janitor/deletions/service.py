@@ -1,5 +1,7 @@
-"""The deletion saga: issue one ``DeleteUserData``, collect every service's acknowledgement,
-send the command again while one is missing, and complete the deletion.
+"""The deletion saga: issue one ``DeleteUserData`` to auth, which decides (``UserDeleted``,
+its acknowledgement, or ``UserDeletionCancelled``); collect the other services'
+acknowledgements, send the command again (as itself, a bounded number of times) while auth
+hasn't answered, and complete or cancel the deletion.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import DeleteUserData, Envelope, new_envelope
 from codeflow_contracts.deletions import DeletionReason
+from codeflow_janitor.activity.repository import upsert_activity
 from codeflow_janitor.db import lock_user, lock_users
 from codeflow_janitor.deletions import repository
 from codeflow_janitor.deletions.repository import (
@@ -23,7 +26,7 @@ from codeflow_janitor.deletions.repository import (
     RecordedAcknowledgements,
 )
 from codeflow_janitor.models import Deletion, DeletionStatus
-from codeflow_messaging import add_all_to_outbox, add_to_outbox
+from codeflow_messaging import add_all_to_outbox, add_to_outbox, requeue_in_outbox
 
 logger = logging.getLogger("codeflow.janitor.deletions")
 
@@ -32,18 +35,19 @@ RESEND_BATCH = 500
 
 
 def delete_command(deletion: Deletion | NewDeletion) -> Envelope[DeleteUserData]:
-    """The command for ``deletion``, in a new envelope (a new id each time it is sent).
+    """The command for ``deletion``, the same message each time it is sent.
 
-    The deletion id stays the same, so acknowledgements of any copy count; the envelope id
-    is new so that a service whose inbox already holds an earlier copy handles it again.
+    Its envelope id is the deletion's ``command_id``: a re-send is a copy that every inbox
+    which handled the command drops, so an outage can't multiply the work.
     """
     command = DeleteUserData(
         user_id=deletion.user_id,
         deletion_id=deletion.deletion_id,
         reason=deletion.reason,
         requested_at=deletion.requested_at,
+        inactive_since=deletion.inactive_since,
     )
-    return new_envelope(command, source=SOURCE)
+    return new_envelope(command, source=SOURCE, id=deletion.command_id, time=deletion.requested_at)
 
 
 async def issue_deletion(
@@ -59,12 +63,20 @@ async def issue_deletion(
 
 
 async def issue_deletions(
-    session: AsyncSession, users: Select[str], reason: DeletionReason, *, now: datetime
+    session: AsyncSession,
+    users: Select[str],
+    reason: DeletionReason,
+    *,
+    now: datetime,
+    inactive_since: datetime | None = None,
 ) -> list[NewDeletion]:
     """:func:`issue_deletion` for every user ``users`` selects, in two statements in all:
-    one records the deletions, one queues their commands.
+    one records the deletions, one queues their commands. ``inactive_since`` is the sweep's
+    cutoff, which auth judges the person's activity against.
     """
-    deletions = await repository.insert_deletions(session, users, reason=reason, now=now)
+    deletions = await repository.insert_deletions(
+        session, users, reason=reason, now=now, inactive_since=inactive_since
+    )
     await add_all_to_outbox(session, [delete_command(d) for d in deletions])
     for deletion in deletions:
         logger.debug(
@@ -76,9 +88,11 @@ async def issue_deletions(
 async def request_deletion(
     session: AsyncSession, user_id: str, *, now: datetime
 ) -> Deletion | None:
-    """The user asked to be deleted: issue it now, unless a deletion of them already exists."""
+    """The user asked to be deleted: issue it now, unless a deletion of them is in flight or
+    complete. (One for inactivity in flight goes ahead: auth never cancels the erasure of
+    someone who asked to leave, whose GitHub account it has already unlinked.)"""
     await lock_user(session, user_id)
-    if await repository.has_any_deletion(session, user_id):
+    if await repository.has_live_deletion(session, user_id):
         logger.info("deletion requested by user %s, who already has one; nothing new", user_id)
         return None
     return await issue_deletion(session, user_id, "requested", now=now)
@@ -119,25 +133,81 @@ async def record_acknowledgements(
     return recorded
 
 
-async def resend_unacknowledged(
-    session: AsyncSession, *, ack_timeout: timedelta, now: datetime, limit: int = RESEND_BATCH
-) -> Sequence[Deletion]:
-    """Send again every command some service has not acknowledged within ``ack_timeout``."""
-    deletions = await repository.claim_unacknowledged(
-        session, sent_before=now - ack_timeout, limit=limit
+async def cancel_deletion(
+    session: AsyncSession,
+    *,
+    deletion_id: uuid.UUID,
+    user_id: str,
+    active_at: datetime,
+    cancelled_at: datetime,
+) -> Deletion | None:
+    """Auth saw the person active after the cutoff and deleted nothing: end the deletion as
+    cancelled, with the reason, and count that activity. ``None`` if no such deletion is
+    pending (unknown, or ended already: a repeat changes nothing)."""
+    await lock_user(session, user_id)
+    deletion = await repository.cancel_deletion(
+        session,
+        deletion_id=deletion_id,
+        user_id=user_id,
+        cancelled_at=cancelled_at,
+        cancellation=f"active at {active_at.isoformat()}, after the cutoff",
     )
-    await add_all_to_outbox(session, [delete_command(d) for d in deletions])
+    if deletion is None:
+        logger.warning(
+            "cancellation of deletion %s of user %s dropped: no such deletion is pending",
+            deletion_id,
+            user_id,
+        )
+        return None
+    await upsert_activity(session, user_id, active_at)
+    logger.info(
+        "deletion %s of user %s cancelled by auth: %s (cutoff %s)",
+        deletion_id,
+        user_id,
+        deletion.cancellation,
+        deletion.inactive_since.isoformat() if deletion.inactive_since else "none",
+    )
+    return deletion
+
+
+async def resend_unanswered(
+    session: AsyncSession,
+    *,
+    ack_timeout: timedelta,
+    now: datetime,
+    max_sends: int,
+    limit: int = RESEND_BATCH,
+) -> Sequence[Deletion]:
+    """Send again, as the same message, each command auth hasn't answered in time.
+
+    Only auth consumes the commands: once it has answered, the others' share follows from
+    its event on ``auth.user-events``, and a copy of the command could add nothing. The
+    waits double (one ``ack_timeout``, then two, four, ...) and a command is sent at most
+    ``max_sends`` times; after the last, the deletion stays ``overdue`` for an operator.
+    """
+    deletions = await repository.claim_unanswered(
+        session, now=now, ack_timeout=ack_timeout, max_sends=max_sends, limit=limit
+    )
+    for deletion in deletions:
+        if deletion.command_id is None:  # recorded before commands kept their identity
+            deletion.command_id = uuid.uuid4()
+    await requeue_in_outbox(session, [delete_command(d) for d in deletions])
     for deletion in deletions:
         deletion.last_sent_at = now
         deletion.attempts += 1
-        logger.warning(
-            "deletion %s of user %s: no acknowledgement from %s within %s; "
-            "sent the command again (attempt %d)",
+        last = deletion.attempts >= max_sends
+        (logger.error if last else logger.warning)(
+            "deletion %s of user %s: auth has not answered within %s; sent the command again "
+            "(send %d of at most %d)%s",
             deletion.deletion_id,
             deletion.user_id,
-            ", ".join(deletion.unacknowledged),
-            ack_timeout,
+            ack_timeout * 2 ** (deletion.attempts - 2),
             deletion.attempts,
+            max_sends,
+            "; that was the last: check auth's consumer of janitor.user-deletion-commands "
+            "and its dead-letter topic"
+            if last
+            else "",
         )
     await session.flush()
     return deletions

@@ -9,11 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_janitor.models import Deletion, UserActivity
 
-_HAS_DELETION = exists().where(Deletion.user_id == UserActivity.user_id)
+# A cancelled deletion doesn't count: the person came back, and may go quiet again.
+_HAS_DELETION = exists().where(
+    Deletion.user_id == UserActivity.user_id, Deletion.cancelled_at.is_(None)
+)
 
 
 async def count_inactive(session: AsyncSession, *, cutoff: datetime) -> tuple[int, int]:
-    """Users last active before ``cutoff``: (without a deletion yet, with one already)."""
+    """Users last active before ``cutoff``: (without a deletion yet, with one already).
+
+    A cancelled deletion is not one."""
     row = (
         await session.execute(
             select(

@@ -124,9 +124,8 @@ async def sweep_inactive_users(
         return found
 
     inactive = repository.inactive_users(cutoff=cutoff, limit=found.would_issue)
-    deletion_ids = [
-        d.deletion_id for d in await issue_deletions(session, inactive, "inactive", now=now)
-    ]
+    issued = await issue_deletions(session, inactive, "inactive", now=now, inactive_since=cutoff)
+    deletion_ids = [d.deletion_id for d in issued]
     report = replace(
         found,
         outcome="issued",
