@@ -1,10 +1,12 @@
 """B5: erasing N users through the janitor's saga, against one SQL DELETE per database.
 
 The same rows are seeded twice under two prefixes, straight into each service's database: an
-auth user with a GitHub account and a session, a profile, ``repos_per_user`` repositories and
-an activity row idle for 200 days. The saga's users are swept by ``python -m codeflow_janitor
-sweep --force`` (the running janitor's relay publishes the commands; auth, profiles and
-repositories delete and acknowledge; the janitor completes each deletion). The baseline
+auth user with a GitHub account and a session (both last used 200 days ago, so auth lets the
+erasure go ahead), a profile, ``repos_per_user`` repositories and an activity row idle for
+200 days. The saga's users are swept by ``python -m codeflow_janitor
+sweep --force`` (the running janitor's relay publishes the commands; auth decides and erases,
+profiles and repositories delete on auth's event and acknowledge; the janitor completes each
+deletion). The baseline
 deletes the other prefix's rows with one ``DELETE … = ANY(ids)`` in each database.
 """
 
@@ -41,7 +43,7 @@ SEED = {
            SELECT 'acct-' || $1 || u, $1 || u, 'oauth', 'github', ($3::bigint + u)::text
            FROM generate_series(1, $2::int) AS u""",
         """INSERT INTO sessions (id, session_token, user_id, expires)
-           SELECT 'sess-' || $1 || u, md5($1 || u), $1 || u, now() + interval '30 days'
+           SELECT 'sess-' || $1 || u, md5($1 || u), $1 || u, now() - interval '170 days'
            FROM generate_series(1, $2::int) AS u""",
     ],
     "profiles": [
@@ -216,8 +218,8 @@ async def run_b5(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
                 path,
                 what=f"B5, the saga: the {piece} service",
                 target=f"{piece} (pid file {piece}.pid)",
-                why="The janitor takes three acknowledgements per deletion; each service "
-                "one command per user.",
+                why="The janitor takes three acknowledgements per deletion; auth one command "
+                "per user, the others auth's erasure event.",
             )
         )
     run.figures["B5 sweep (s)"] = round(swept, 2)
