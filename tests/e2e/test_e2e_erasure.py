@@ -61,26 +61,76 @@ async def test_deleting_my_account_erases_me_in_every_service(
     await _erased(cluster, user_id)
 
 
-async def test_a_user_inactive_past_the_threshold_is_swept_and_erased_everywhere(
-    cluster: Cluster, github_user: GitHubUser
-) -> None:
-    async with cluster.browser() as browser:
-        user_id = await _user_with_data(cluster, browser, github_user)
-    # Age this one user's last activity past the 90-day threshold, in the janitor's own
-    # projection (what every UserActive moves forward), then sweep from the command line.
+async def _age_in_the_janitor(cluster: Cluster, user_id: str) -> None:
+    """Age the user's last activity past the 90-day threshold in the janitor's projection
+    (what every UserActive moves forward)."""
     await cluster.execute(
         "janitor",
         "UPDATE user_activity SET last_active_at = now() - interval '100 days',"
         " first_seen_at = now() - interval '100 days' WHERE user_id = $1",
         user_id,
     )
+
+
+async def _sweep_from_the_command_line(cluster: Cluster) -> None:
     env = dict(os.environ)
     env["JANITOR_DATABASE_URL"] = cluster.database_url("janitor")
     sweep = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "codeflow_janitor", "sweep", "--force", env=env
     )
     assert await asyncio.wait_for(sweep.wait(), timeout=120) == 0
+
+
+async def test_a_user_inactive_past_the_threshold_is_swept_and_erased_everywhere(
+    cluster: Cluster, github_user: GitHubUser
+) -> None:
+    async with cluster.browser() as browser:
+        user_id = await _user_with_data(cluster, browser, github_user)
+    # Idle for 100 days as auth sees it too: last recorded activity, and the session last
+    # opened or slid (a session's expiry is that moment plus 30 days).
+    await cluster.execute(
+        "auth",
+        "UPDATE users SET last_active_at = now() - interval '100 days' WHERE id = $1",
+        user_id,
+    )
+    await cluster.execute(
+        "auth",
+        "UPDATE sessions SET expires = now() - interval '70 days' WHERE user_id = $1",
+        user_id,
+    )
+    await _age_in_the_janitor(cluster, user_id)
+    await _sweep_from_the_command_line(cluster)
     await _erased(cluster, user_id)
+
+
+async def test_a_person_back_before_the_erasure_starts_keeps_everything(
+    cluster: Cluster, github_user: GitHubUser
+) -> None:
+    async with cluster.browser() as browser:
+        user_id = await _user_with_data(cluster, browser, github_user)
+        # The janitor's projection still says 100 days, as when the person's UserActive
+        # hasn't reached it yet: its sweep picks them, and auth, which saw them sign in,
+        # cancels the erasure before anything is deleted.
+        await _age_in_the_janitor(cluster, user_id)
+        await _sweep_from_the_command_line(cluster)
+
+        async def cancelled() -> bool:
+            return (
+                await cluster.count(
+                    "janitor",
+                    "SELECT count(*) FROM deletions WHERE user_id = $1"
+                    " AND cancelled_at IS NOT NULL AND completed_at IS NULL"
+                    " AND cancellation LIKE 'active at %'",
+                    user_id,
+                )
+                == 1
+            )
+
+        await eventually(cancelled, timeout=60, what="auth to cancel the erasure")
+        assert all((await cluster.rows_of(user_id)).values())
+        dashboard = await browser.get("/api/repositories")
+        assert dashboard.status_code == 200
+        assert [r["name"] for r in dashboard.json()["items"]] == ["kept"]
 
 
 async def test_a_service_stopped_during_a_deletion_catches_up_after_it_restarts(

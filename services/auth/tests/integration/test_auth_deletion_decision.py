@@ -21,6 +21,7 @@ from sqlalchemy import select, text
 from codeflow_auth import adapter
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
 from codeflow_auth.models import Account, Session, User
+from codeflow_auth.sessions.service import request_deletion
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
 from codeflow_auth.signin.service import sign_in
 from codeflow_auth.token_cipher import TokenCipher, generate_key
@@ -217,3 +218,25 @@ async def test_one_run_decides_each_person_on_their_own(auth_sessions: SessionFa
 
     assert (await still_there(auth_sessions, back))[0] is True
     assert (await still_there(auth_sessions, idle))[0] is False
+
+
+async def test_someone_who_asked_to_leave_is_erased_even_by_an_erasure_for_inactivity(
+    auth_sessions: SessionFactory,
+) -> None:
+    # Their own request found an erasure for inactivity already in flight, so the janitor
+    # issued nothing new: that erasure must go ahead, however recent the request was.
+    leaving = await new_user(
+        auth_sessions, "asked", last_active_at=NOW, session_age=timedelta(minutes=1)
+    )
+    async with transaction(auth_sessions) as s:
+        user = await s.get(User, leaving)
+        assert user is not None
+        await request_deletion(s, user)
+
+    await carry_out(auth_sessions, command(leaving, "inactive"))
+
+    assert await still_there(auth_sessions, leaving) == (False, 0, 0)
+    assert [t for _, t, _ in await answers(auth_sessions, leaving)] == [
+        "codeflow.user.deletion-requested.v1",
+        "codeflow.user.deleted.v1",
+    ]
