@@ -2,7 +2,8 @@
 
 A deletion for inactivity now carries the cutoff auth judges activity against, and may end
 cancelled (with the reason) instead of complete; the partial indexes of pending deletions
-leave cancelled ones out. ``command_id`` is the envelope id every re-send reuses.
+leave cancelled ones out. ``command_id`` is the envelope id every re-send reuses. Deletions
+in flight are sent to auth again (see ``upgrade``).
 
 Revision ID: 6a2f9d4c8e17
 Revises: 4b4d4ffd5001
@@ -55,6 +56,10 @@ def upgrade() -> None:
     )
     _drop_pending_indexes()
     _pending_indexes(PENDING)
+    # Deletions in flight were sent to every service; profiles and repositories now act on
+    # auth's UserDeleted instead. Forgetting auth's acknowledgement makes the janitor send
+    # the command to auth again, which answers with UserDeleted for a user already gone.
+    op.execute("UPDATE deletions SET auth_acked_at = NULL WHERE completed_at IS NULL")
 
 
 def downgrade() -> None:
