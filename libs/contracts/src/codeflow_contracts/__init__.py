@@ -21,6 +21,7 @@ from codeflow_contracts.users import (
     UserActive,
     UserCreated,
     UserDeletionRequested,
+    UserRestated,
     UserUpdated,
 )
 
@@ -45,6 +46,7 @@ __all__ = [
     "UserDeletionCancelled",
     "UserDeletionRequested",
     "UserId",
+    "UserRestated",
     "UserUpdated",
     "__version__",
     "envelope_model",

@@ -15,7 +15,13 @@ from codeflow_contracts.deletions import (
 from codeflow_contracts.envelope import Envelope, envelope_model
 from codeflow_contracts.message import Message
 from codeflow_contracts.repositories import RepositoryMonitoringChanged
-from codeflow_contracts.users import UserActive, UserCreated, UserDeletionRequested, UserUpdated
+from codeflow_contracts.users import (
+    UserActive,
+    UserCreated,
+    UserDeletionRequested,
+    UserRestated,
+    UserUpdated,
+)
 
 MESSAGE_TYPES: dict[str, type[Message]] = {
     message.message_type: message
@@ -24,6 +30,7 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         UserUpdated,
         UserActive,
         UserDeletionRequested,
+        UserRestated,
         DeleteUserData,
         UserDeleted,
         UserDeletionCancelled,

@@ -73,3 +73,23 @@ class UserDeletionRequested(Message):
     topic: ClassVar[str] = topics.USER_EVENTS
 
     requested_at: AwareDatetime = Field(description="When the user asked for the deletion.")
+
+
+class UserRestated(Message):
+    """What auth holds about a user now, sent again on an operator's request.
+
+    Consumers that keep a projection of users (profiles, the janitor's activity) apply it
+    like the newest `UserUpdated` and `UserActive` together, so a projection that missed
+    events (a consumer group whose position expired under retention) can be rebuilt from
+    auth, which owns the truth. A user auth no longer holds is never restated.
+    """
+
+    message_type: ClassVar[str] = "codeflow.user.restated.v1"
+    topic: ClassVar[str] = topics.USER_EVENTS
+
+    github_id: GitHubId = Field(description="The GitHub account's numeric id.")
+    login: GitHubLogin = Field(description="The GitHub login auth holds now.")
+    last_active_at: AwareDatetime | None = Field(
+        default=None, description="The latest activity auth recorded, if any."
+    )
+    restated_at: AwareDatetime = Field(description="When auth read what it restates.")

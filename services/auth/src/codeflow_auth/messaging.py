@@ -17,6 +17,7 @@ from codeflow_contracts import (
     UserDeleted,
     UserDeletionCancelled,
     UserDeletionRequested,
+    UserRestated,
     UserUpdated,
 )
 from codeflow_contracts.topics import USER_DELETION_COMMANDS
@@ -31,6 +32,7 @@ PUBLISHES: tuple[type[Message], ...] = (
     UserDeletionRequested,
     UserDeleted,
     UserDeletionCancelled,
+    UserRestated,
 )
 """What auth's outbox carries."""
 

@@ -19,6 +19,7 @@ from codeflow_contracts import (
     UserDeleted,
     UserDeletionCancelled,
     UserDeletionRequested,
+    UserRestated,
 )
 from codeflow_contracts.topics import USER_DELETION_ACKS, USER_EVENTS
 from codeflow_janitor.activity.service import record_activity
@@ -40,6 +41,13 @@ async def on_user_created(session: AsyncSession, envelope: Envelope[Any]) -> Non
 async def on_user_active(session: AsyncSession, envelope: Envelope[Any]) -> None:
     event: UserActive = envelope.data
     await record_activity(session, event.user_id, event.active_at)
+
+
+async def on_user_restated(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    event: UserRestated = envelope.data
+    # A user auth holds but never saw active counts as seen now: rebuilding must not make
+    # anyone look idle who might not be.
+    await record_activity(session, event.user_id, event.last_active_at or event.restated_at)
 
 
 async def on_user_deletion_requested(session: AsyncSession, envelope: Envelope[Any]) -> None:
@@ -101,6 +109,7 @@ def janitor_consumer(sessions: SessionFactory, *, group_id: str) -> ReliableCons
             UserCreated: on_user_created,
             UserActive: on_user_active,
             UserDeletionRequested: on_user_deletion_requested,
+            UserRestated: on_user_restated,
             UserDeleted: on_user_deleted,
             UserDeletionCancelled: on_user_deletion_cancelled,
             UserDataDeleted: on_user_data_deleted,

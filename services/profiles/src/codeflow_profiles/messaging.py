@@ -14,7 +14,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codeflow_contracts import Envelope, UserActive, UserCreated, UserDeleted, UserUpdated
+from codeflow_contracts import (
+    Envelope,
+    UserActive,
+    UserCreated,
+    UserDeleted,
+    UserRestated,
+    UserUpdated,
+)
 from codeflow_contracts.topics import USER_EVENTS
 from codeflow_messaging import ReliableConsumer, RetryPolicy, SessionFactory
 from codeflow_profiles.profiles import service
@@ -34,6 +41,15 @@ async def on_user_updated(session: AsyncSession, envelope: Envelope[Any]) -> Non
     event: UserUpdated = envelope.data
     identity = GitHubIdentity(event.user_id, event.github_id, event.login, event.updated_at)
     await service.record_identity(session, identity)
+
+
+async def on_user_restated(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    event: UserRestated = envelope.data
+    await service.restore_user(
+        session,
+        GitHubIdentity(event.user_id, event.github_id, event.login, event.restated_at),
+        event.last_active_at,
+    )
 
 
 async def on_user_active(session: AsyncSession, envelope: Envelope[Any]) -> None:
@@ -72,6 +88,7 @@ def profiles_consumer(
             UserUpdated: on_user_updated,
             UserActive: on_user_active,
             UserDeleted: on_user_deleted,
+            UserRestated: on_user_restated,
         },
         batch_handlers={
             UserActive: on_user_active_batch,

@@ -106,16 +106,18 @@ async def add_profile(
     github_id: int | None,
     username: str | None,
     seen_at: datetime,
+    active_at: datetime,
 ) -> None:
-    """A new profile; it was created, and last active, no later than ``seen_at``."""
+    """A new profile with the identity auth stored at ``seen_at``; it was created, and last
+    active, no later than ``active_at``."""
     await session.execute(
         insert(UserProfile).values(
             user_id=user_id,
             github_id=github_id,
             username=username,
             identity_updated_at=seen_at,
-            last_active_at=seen_at,
-            created_at=seen_at,
+            last_active_at=active_at,
+            created_at=active_at,
         )
     )
 
@@ -146,8 +148,10 @@ async def set_identity(
     github_id: int | None,
     username: str | None,
     seen_at: datetime,
+    active_at: datetime,
 ) -> None:
-    """Replace the profile's GitHub identity with the one auth stored at ``seen_at``."""
+    """Replace the profile's GitHub identity with the one auth stored at ``seen_at``; the
+    user was active at ``active_at``."""
     await session.execute(
         update(UserProfile)
         .where(UserProfile.user_id == user_id)
@@ -155,7 +159,7 @@ async def set_identity(
             github_id=github_id,
             username=username,
             identity_updated_at=seen_at,
-            **_times_widened_by(seen_at),
+            **_times_widened_by(active_at),
         )
     )
 

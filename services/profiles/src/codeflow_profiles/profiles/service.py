@@ -22,15 +22,19 @@ from codeflow_profiles.profiles.domain import GitHubIdentity, ProfileNotFound, l
 logger = logging.getLogger("codeflow.profiles")
 
 
-async def record_identity(session: AsyncSession, identity: GitHubIdentity) -> None:
+async def record_identity(
+    session: AsyncSession, identity: GitHubIdentity, *, active_at: datetime | None = None
+) -> None:
     """Apply a user's GitHub identity as auth stored it (from ``UserCreated`` or ``UserUpdated``).
 
     Creates the profile if it doesn't exist. Never fails on the unique login or GitHub id:
     a login claimed more recently by another user is given up (set to NULL) by whoever held
     it before, and an identity older than the one the profile holds changes nothing but the
     profile's first and last seen times. The outcome doesn't depend on the order events
-    arrive in (see :mod:`codeflow_profiles.profiles.domain`).
+    arrive in (see :mod:`codeflow_profiles.profiles.domain`). The user was active at
+    ``active_at``, by default when auth stored the identity (a sign-in).
     """
+    active_at = active_at or identity.seen_at
     user_id = identity.user_id
     # Held until the transaction ends: the user's deletion waits for this update, or this
     # update sees the deletion, never the two halfway through each other.
@@ -46,7 +50,7 @@ async def record_identity(session: AsyncSession, identity: GitHubIdentity) -> No
 
     profile = await repository.lock_profile(session, user_id)
     if profile is not None and profile.identity_updated_at >= identity.seen_at:
-        await repository.widen_times(session, user_id, identity.seen_at)
+        await repository.widen_times(session, user_id, active_at)
         return
     github_id = await _github_id_for(session, identity)
     if profile is None:
@@ -56,6 +60,7 @@ async def record_identity(session: AsyncSession, identity: GitHubIdentity) -> No
             github_id=github_id,
             username=username,
             seen_at=identity.seen_at,
+            active_at=active_at,
         )
     else:
         await repository.set_identity(
@@ -64,6 +69,7 @@ async def record_identity(session: AsyncSession, identity: GitHubIdentity) -> No
             github_id=github_id,
             username=username,
             seen_at=identity.seen_at,
+            active_at=active_at,
         )
 
 
@@ -80,6 +86,18 @@ async def _github_id_for(session: AsyncSession, identity: GitHubIdentity) -> int
         await repository.release_github_account(session, current.user_id)
         return identity.github_id
     return None
+
+
+async def restore_user(
+    session: AsyncSession, identity: GitHubIdentity, last_active_at: datetime | None
+) -> None:
+    """Apply auth's restatement of a user: their identity now, and their last activity
+    (when auth recorded none, the restatement's own time: no profile looks idler than it is).
+
+    The way a profile missed through lost events comes back (or a stale one is corrected);
+    it changes nothing for a user this service has erased.
+    """
+    await record_identity(session, identity, active_at=last_active_at or identity.seen_at)
 
 
 async def record_activity(session: AsyncSession, user_id: str, active_at: datetime) -> None:
