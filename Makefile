@@ -3,7 +3,7 @@
 
 UV ?= uv
 PYTEST ?= $(UV) run pytest
-PACKAGES := libs services tests/deploy
+PACKAGES := libs services tests/deploy tests/integration
 
 include mk/infra.mk
 include mk/contracts.mk
