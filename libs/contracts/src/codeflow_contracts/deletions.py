@@ -100,7 +100,8 @@ class UserDeletionCancelled(Message):
 
     deletion_id: UUID = Field(description="The janitor's deletion that is cancelled.")
     active_at: AwareDatetime = Field(
-        description="The latest activity auth recorded. Auth records activity at most once an "
-        "hour, so this may be up to that long before the cutoff it was judged against."
+        description="The latest moment auth saw the person: recorded activity or a session "
+        "opened or slid. Auth records activity at most once an hour, so this may be up to "
+        "that long before the cutoff it was judged against."
     )
     cancelled_at: AwareDatetime = Field(description="When auth decided.")

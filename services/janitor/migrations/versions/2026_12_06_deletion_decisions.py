@@ -57,9 +57,10 @@ def upgrade() -> None:
     _drop_pending_indexes()
     _pending_indexes(PENDING)
     # Deletions in flight were sent to every service; profiles and repositories now act on
-    # auth's UserDeleted instead. Forgetting auth's acknowledgement makes the janitor send
-    # the command to auth again, which answers with UserDeleted for a user already gone.
-    op.execute("UPDATE deletions SET auth_acked_at = NULL WHERE completed_at IS NULL")
+    # auth's UserDeleted instead. Forgetting auth's acknowledgement, and the sends so far
+    # (counted against the new limit), makes the janitor send the command to auth again,
+    # which answers with UserDeleted for a user already gone.
+    op.execute("UPDATE deletions SET auth_acked_at = NULL, attempts = 1 WHERE completed_at IS NULL")
 
 
 def downgrade() -> None:

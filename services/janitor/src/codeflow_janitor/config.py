@@ -57,7 +57,8 @@ class JanitorSettings(ServiceSettings):
         default=6,
         ge=1,
         description="a command auth hasn't answered is sent at most this many times in all, "
-        "the waits doubling from ack_timeout (by default over about two and a half days)",
+        "the waits doubling from ack_timeout (by default the last re-send goes 31 hours "
+        "after the first send)",
     )
     resend_check_interval: Duration = Field(
         default=timedelta(minutes=1),

@@ -21,7 +21,11 @@ from codeflow_repositories.repositories.cursor import (
     decode_cursor,
     encode_cursor,
 )
-from codeflow_repositories.repositories.problems import BULK_ITEM_REJECTED, REPOSITORY_NOT_FOUND
+from codeflow_repositories.repositories.problems import (
+    BULK_ITEM_REJECTED,
+    REPOSITORY_NOT_FOUND,
+    USER_ERASED,
+)
 from codeflow_repositories.repositories.schemas import (
     BulkItemResult,
     BulkRequest,
@@ -39,8 +43,12 @@ router = APIRouter(
     responses={401: {"description": "No valid token"}},
 )
 
+_ERASED: dict[int | str, dict[str, Any]] = {
+    410: {"description": f"The caller's account has been erased ({USER_ERASED})"}
+}
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": f"Not one of the caller's repositories ({REPOSITORY_NOT_FOUND})"}
+    404: {"description": f"Not one of the caller's repositories ({REPOSITORY_NOT_FOUND})"},
+    **_ERASED,
 }
 
 
@@ -70,7 +78,10 @@ async def list_repositories(
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": MonitoredRepository, "description": "Monitored already"}},
+    responses={
+        200: {"model": MonitoredRepository, "description": "Monitored already"},
+        **_ERASED,
+    },
 )
 async def monitor_repository(
     body: RepositoryToMonitor, identity: CurrentIdentity, session: DbSession, response: Response
@@ -108,7 +119,10 @@ async def delete_repository(
 
 @router.post(
     "/bulk",
-    responses={422: {"description": f"Invalid input, or an item rejected ({BULK_ITEM_REJECTED})"}},
+    responses={
+        422: {"description": f"Invalid input, or an item rejected ({BULK_ITEM_REJECTED})"},
+        **_ERASED,
+    },
 )
 async def bulk_update(
     body: BulkRequest, identity: CurrentIdentity, session: DbSession
