@@ -10,6 +10,7 @@ about the user, so every consumer sees the two in order.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -21,12 +22,13 @@ from sqlalchemy import select, text
 from codeflow_auth import adapter
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
 from codeflow_auth.models import Account, Session, User
-from codeflow_auth.sessions.service import request_deletion
+from codeflow_auth.sessions.service import record_activity, request_deletion
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
 from codeflow_auth.signin.service import sign_in
 from codeflow_auth.token_cipher import TokenCipher, generate_key
 from codeflow_contracts import DeleteUserData, Envelope, new_envelope, parse_envelope
 from codeflow_contracts.topics import USER_EVENTS
+from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory, transaction
 
 pytestmark = pytest.mark.integration
@@ -240,3 +242,37 @@ async def test_someone_who_asked_to_leave_is_erased_even_by_an_erasure_for_inact
         "codeflow.user.deletion-requested.v1",
         "codeflow.user.deleted.v1",
     ]
+
+
+async def test_a_session_check_that_holds_the_user_while_the_erasure_starts_is_counted(
+    auth_sessions: SessionFactory,
+) -> None:
+    # A session check recording activity has updated the user's row and not committed yet
+    # when the erasure starts: the erasure waits for it, then sees the activity.
+    idle = await new_user(
+        auth_sessions,
+        "checking",
+        last_active_at=NOW - timedelta(days=120),
+        session_age=timedelta(days=120),
+    )
+    async with auth_sessions() as checking, checking.begin():
+        assert await record_activity(checking, idle, timedelta(hours=1), now=datetime.now(UTC))
+        deciding = asyncio.create_task(carry_out(auth_sessions, command(idle, "inactive")))
+
+        async def waiting_for_the_row() -> bool:
+            async with auth_sessions() as s:
+                waiting = await s.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+            return bool(waiting)
+
+        await wait_until(waiting_for_the_row, timeout=20, what="the erasure to wait for the row")
+    await asyncio.wait_for(deciding, timeout=20)
+
+    assert (await still_there(auth_sessions, idle))[0] is True
+    assert [t for _, t, _ in await answers(auth_sessions, idle)][-1] == (
+        "codeflow.user.deletion-cancelled.v1"
+    )
