@@ -45,8 +45,7 @@ async def add_to_outbox(
 
 
 # WITH ORDINALITY keeps the outbox ids in the given order, which the relay publishes in.
-_INSERT_ALL = text(
-    """
+_INSERT_ALL_SQL = """
     INSERT INTO outbox (message_id, topic, key, message_type, payload)
     SELECT message_id, topic, key, message_type, CAST(payload AS jsonb)
     FROM unnest(
@@ -54,25 +53,44 @@ _INSERT_ALL = text(
         CAST(:message_types AS text[]), CAST(:payloads AS text[])
     ) WITH ORDINALITY AS m(message_id, topic, key, message_type, payload, position)
     ORDER BY position
-    """
+"""
+_INSERT_ALL = text(_INSERT_ALL_SQL)
+# The same rows; a message id the outbox still holds is made pending again instead.
+_REQUEUE_ALL = text(
+    _INSERT_ALL_SQL
+    + "ON CONFLICT (message_id) DO UPDATE SET published_at = NULL, attempts = 0, last_error = NULL"
 )
+
+
+def _rows(envelopes: Sequence[Envelope[Any]]) -> dict[str, list[Any]]:
+    """The parameters of ``_INSERT_ALL``: each envelope on its message's own topic, keyed by
+    its subject."""
+    return {
+        "message_ids": [e.id for e in envelopes],
+        "topics": [type(e.data).topic for e in envelopes],
+        "keys": [e.subject for e in envelopes],
+        "message_types": [e.type for e in envelopes],
+        "payloads": [to_json_bytes(e).decode() for e in envelopes],
+    }
 
 
 async def add_all_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
     """Queue ``envelopes`` in their order, each on its message's own topic and keyed by its
     subject, as :func:`add_to_outbox` would one by one, with one statement."""
-    if not envelopes:
-        return
-    await session.execute(
-        _INSERT_ALL,
-        {
-            "message_ids": [e.id for e in envelopes],
-            "topics": [type(e.data).topic for e in envelopes],
-            "keys": [e.subject for e in envelopes],
-            "message_types": [e.type for e in envelopes],
-            "payloads": [to_json_bytes(e).decode() for e in envelopes],
-        },
-    )
+    if envelopes:
+        await session.execute(_INSERT_ALL, _rows(envelopes))
+
+
+async def requeue_in_outbox(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
+    """Queue ``envelopes`` to be published again, as the same messages.
+
+    A re-send of a message that may already have gone out keeps its id, so every consumer's
+    inbox that handled it drops the copy, and one that never got it handles it. The outbox
+    keeps published rows for a while: such a row is made pending again rather than copied;
+    one already purged is written anew.
+    """
+    if envelopes:
+        await session.execute(_REQUEUE_ALL, _rows(envelopes))
 
 
 class Emitter:
@@ -94,41 +112,3 @@ class Emitter:
 def emitter(source: str) -> Emitter:
     """The :class:`Emitter` of one service, whose envelopes name ``source``."""
     return Emitter(source)
-
-
-# The same rows as _INSERT_ALL; a message id the outbox still holds is made pending again.
-_REQUEUE_ALL = text(
-    """
-    INSERT INTO outbox (message_id, topic, key, message_type, payload)
-    SELECT message_id, topic, key, message_type, CAST(payload AS jsonb)
-    FROM unnest(
-        CAST(:message_ids AS uuid[]), CAST(:topics AS text[]), CAST(:keys AS text[]),
-        CAST(:message_types AS text[]), CAST(:payloads AS text[])
-    ) WITH ORDINALITY AS m(message_id, topic, key, message_type, payload, position)
-    ORDER BY position
-    ON CONFLICT (message_id) DO UPDATE
-    SET published_at = NULL, attempts = 0, last_error = NULL
-    """
-)
-
-
-async def requeue_in_outbox(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
-    """Queue ``envelopes`` to be published again, as the same messages.
-
-    A re-send of a message that may already have gone out keeps its id, so every consumer's
-    inbox that handled it drops the copy, and one that never got it handles it. The outbox
-    keeps published rows for a while: such a row is made pending again rather than copied;
-    one already purged is written anew.
-    """
-    if not envelopes:
-        return
-    await session.execute(
-        _REQUEUE_ALL,
-        {
-            "message_ids": [e.id for e in envelopes],
-            "topics": [type(e.data).topic for e in envelopes],
-            "keys": [e.subject for e in envelopes],
-            "message_types": [e.type for e in envelopes],
-            "payloads": [to_json_bytes(e).decode() for e in envelopes],
-        },
-    )
