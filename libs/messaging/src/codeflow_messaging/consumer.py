@@ -79,8 +79,15 @@ class Delivery:
 
 
 def _caught_up(consumer: Any, record: Record) -> bool:
-    """Whether ``record`` is the last one its partition had when it was fetched."""
-    highwater = consumer.highwater(TopicPartition(record.topic, record.partition))
+    """Whether ``record`` is the last one its partition had when it was fetched.
+
+    ``False`` for a partition this member no longer holds (a rebalance took it while the
+    batch was handled): its new owner commits it, and redelivers what this member didn't.
+    """
+    tp = TopicPartition(record.topic, record.partition)
+    if tp not in consumer.assignment():
+        return False
+    highwater = consumer.highwater(tp)
     return highwater is None or record.offset + 1 >= highwater
 
 
