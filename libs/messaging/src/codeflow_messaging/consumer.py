@@ -30,8 +30,8 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar, cast
 
-from aiokafka import ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import IllegalStateError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -40,11 +40,10 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import Envelope, Message, UnknownMessageType, parse_envelope
-from codeflow_contracts.topics import dead_letter_topic
 from codeflow_messaging.asyncapi import documented_as
 from codeflow_messaging.backoff import Backoff
 from codeflow_messaging.database import SessionFactory, transaction
-from codeflow_messaging.dead_letters import dead_letter_headers
+from codeflow_messaging.dead_letter_publisher import DeadLetterPublisher, DeadLetterRefused
 from codeflow_messaging.failures import OUTAGE_BACKOFF, RetryPolicy, is_transient
 from codeflow_messaging.inbox import record_all_processed, record_processed
 
@@ -89,6 +88,14 @@ def _caught_up(consumer: Any, record: Record) -> bool:
         return False
     highwater = consumer.highwater(tp)
     return highwater is None or record.offset + 1 >= highwater
+
+
+def _first_offsets(records: Iterable[Record]) -> dict[TopicPartition, int]:
+    """The first offset of each partition's records (a batch holds each partition's in order)."""
+    first: dict[TopicPartition, int] = {}
+    for record in records:
+        first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+    return first
 
 
 def in_steps(
@@ -146,17 +153,32 @@ class ReliableConsumer:
         self.max_batch = max_batch
         self.commit_every = commit_every
         self._uncommitted = 0
-        self._broker: KafkaBroker | None = None
+        self._refusals = 0  # dead letters refused in a row
+        self._dead_letters: DeadLetterPublisher | None = None
 
     def subscribe(self, broker: KafkaBroker) -> None:
         """Register the subscriber on ``broker``; it consumes once the broker starts."""
-        self._broker = broker
+        self._dead_letters = DeadLetterPublisher(
+            broker.publish, group_id=self.group_id, backoff=self.transient_backoff
+        )
 
         title = f"{self.group_id}:{','.join(self.topics)}"
 
         async def consume(body: Any, message: KafkaMessage) -> None:
             records = cast("tuple[Record, ...]", message.raw_message)  # a batch subscriber's
-            await self.handle_batch(records)
+            try:
+                await self.handle_batch(records)
+            except DeadLetterRefused:
+                # Nothing after the refused record may be committed: go back to the batch's
+                # first records and try again later, as slowly as an outage is waited out.
+                self._refusals += 1
+                self._rewind(message.consumer, records)
+                await asyncio.sleep(self.transient_backoff.delay(self._refusals))
+                raise
+            except Exception:
+                self._rewind(message.consumer, records)
+                raise
+            self._refusals = 0
             self._uncommitted += len(records)
             if self._uncommitted >= self.commit_every or any(
                 _caught_up(message.consumer, record) for record in records
@@ -184,6 +206,17 @@ class ReliableConsumer:
             description=f"Consumer group {self.group_id}: "
             + ", ".join(m.__name__ for m in self.handlers),
         )(consume)
+
+    def _rewind(self, consumer: AIOKafkaConsumer, records: Sequence[Record]) -> None:
+        """Move each partition this member still holds back to its first record in
+        ``records``, so the next fetch delivers them again (the inbox skips those that were
+        applied) and no commit passes them."""
+        first = {tp: o for tp, o in _first_offsets(records).items() if tp in consumer.assignment()}
+        for tp, offset in first.items():
+            try:
+                consumer.seek(tp, offset)
+            except IllegalStateError:  # revoked meanwhile: its new owner starts from the commit
+                continue
 
     async def handle_batch(self, records: Sequence[Record]) -> None:
         """Handle ``records`` to completion, in order: each applied, skipped, or dead-lettered."""
@@ -345,38 +378,9 @@ class ReliableConsumer:
                 await asyncio.sleep(delay)
 
     async def _dead_letter(self, record: Record, error: BaseException, *, attempts: int) -> None:
-        if self._broker is None:
+        if self._dead_letters is None:
             raise RuntimeError("ReliableConsumer.subscribe() was not called")
-        topic = dead_letter_topic(record.topic, self.group_id)
-        headers = dead_letter_headers(record, error, group_id=self.group_id, attempts=attempts)
-        failures = 0
-        while True:
-            try:
-                await self._broker.publish(
-                    record.value, topic=topic, key=record.key, headers=headers
-                )
-                break
-            except (KafkaError, OSError) as exc:
-                failures += 1
-                delay = self.transient_backoff.delay(failures)
-                logger.warning(
-                    "%s: could not dead-letter to %s (%s); retrying in %.1fs",
-                    self.group_id,
-                    topic,
-                    exc,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-        logger.error(
-            "%s: dead-lettered %s[%d]@%d to %s after %d attempt(s): %r",
-            self.group_id,
-            record.topic,
-            record.partition,
-            record.offset,
-            topic,
-            attempts,
-            error,
-        )
+        await self._dead_letters.publish(record, error, attempts=attempts)
 
     async def _commit(self, message: Any) -> None:
         try:
