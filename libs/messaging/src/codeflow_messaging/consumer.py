@@ -46,6 +46,7 @@ from codeflow_messaging.database import SessionFactory, transaction
 from codeflow_messaging.dead_letter_publisher import DeadLetterPublisher, DeadLetterRefused
 from codeflow_messaging.failures import OUTAGE_BACKOFF, RetryPolicy, is_transient
 from codeflow_messaging.inbox import record_all_processed, record_processed
+from codeflow_messaging.retention_gaps import RetentionGapWatch
 
 logger = logging.getLogger("codeflow.consumer")
 
@@ -96,6 +97,11 @@ def _first_offsets(records: Iterable[Record]) -> dict[TopicPartition, int]:
     for record in records:
         first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
     return first
+
+
+def _next_offsets(records: Iterable[Record]) -> dict[TopicPartition, int]:
+    """The offset after each partition's last record."""
+    return {TopicPartition(r.topic, r.partition): r.offset + 1 for r in records}
 
 
 def in_steps(
@@ -155,17 +161,23 @@ class ReliableConsumer:
         self._uncommitted = 0
         self._refusals = 0  # dead letters refused in a row
         self._dead_letters: DeadLetterPublisher | None = None
+        self._gaps: RetentionGapWatch | None = None
 
     def subscribe(self, broker: KafkaBroker) -> None:
         """Register the subscriber on ``broker``; it consumes once the broker starts."""
         self._dead_letters = DeadLetterPublisher(
             broker.publish, group_id=self.group_id, backoff=self.transient_backoff
         )
+        subscriber: Any = None
+        gaps = self._gaps = RetentionGapWatch(
+            self.group_id, lambda: None if subscriber is None else subscriber.consumer
+        )
 
         title = f"{self.group_id}:{','.join(self.topics)}"
 
         async def consume(body: Any, message: KafkaMessage) -> None:
             records = cast("tuple[Record, ...]", message.raw_message)  # a batch subscriber's
+            await gaps.check(_first_offsets(records))
             try:
                 await self.handle_batch(records)
             except DeadLetterRefused:
@@ -179,6 +191,7 @@ class ReliableConsumer:
                 self._rewind(message.consumer, records)
                 raise
             self._refusals = 0
+            gaps.handled(_next_offsets(records))
             self._uncommitted += len(records)
             if self._uncommitted >= self.commit_every or any(
                 _caught_up(message.consumer, record) for record in records
@@ -194,18 +207,20 @@ class ReliableConsumer:
             "message": KafkaMessage,
             "return": None,
         }
-        broker.subscriber(
+        subscriber = broker.subscriber(
             *self.topics,
             batch=True,
             max_records=self.max_batch,
             group_id=self.group_id,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
+            listener=gaps,
             decoder=_raw_body,
             title=title,
             description=f"Consumer group {self.group_id}: "
             + ", ".join(m.__name__ for m in self.handlers),
-        )(consume)
+        )
+        subscriber(consume)
 
     def _rewind(self, consumer: AIOKafkaConsumer, records: Sequence[Record]) -> None:
         """Move each partition this member still holds back to its first record in
@@ -217,6 +232,8 @@ class ReliableConsumer:
                 consumer.seek(tp, offset)
             except IllegalStateError:  # revoked meanwhile: its new owner starts from the commit
                 continue
+        if self._gaps is not None:
+            self._gaps.handled(first)
 
     async def handle_batch(self, records: Sequence[Record]) -> None:
         """Handle ``records`` to completion, in order: each applied, skipped, or dead-lettered."""
