@@ -15,11 +15,16 @@ The consumer reads records in batches (up to ``max_batch``) and, for each batch:
    ``<topic>.<group>.dlq`` with the error in its headers;
 4. only then commits the offsets: at once when a record was the last its partition had,
    otherwise after ``commit_every`` records. Under a backlog that saves a round trip to Kafka
-   per batch; a crash redelivers at most those records, and the inbox skips them.
+   per batch; a crash redelivers at most those records, and the inbox skips them. A
+   partition a rebalance took during the batch is left to its new owner.
 
 Losing the database connection is not the message's fault: such failures are retried until
 the database answers again, a batch as a batch, without counting against the attempts, so an
 outage never sends good messages to the dead-letter topic.
+
+If the batch can't be finished (Kafka refuses a dead letter for good), the consumer rewinds
+to the batch's first records and commits nothing past them: they are delivered again. A
+group whose position expired under retention is reported (see :mod:`.retention_gaps`).
 """
 
 from __future__ import annotations
