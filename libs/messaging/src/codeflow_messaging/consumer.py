@@ -48,7 +48,7 @@ from codeflow_contracts import Envelope, Message, UnknownMessageType, parse_enve
 from codeflow_messaging.asyncapi import documented_as
 from codeflow_messaging.backoff import Backoff
 from codeflow_messaging.database import SessionFactory, transaction
-from codeflow_messaging.dead_letter_publisher import DeadLetterPublisher, DeadLetterRefused
+from codeflow_messaging.dead_letter_publisher import DeadLetterPublisher
 from codeflow_messaging.failures import OUTAGE_BACKOFF, RetryPolicy, is_transient
 from codeflow_messaging.inbox import record_all_processed, record_processed
 from codeflow_messaging.retention_gaps import RetentionGapWatch
@@ -164,7 +164,7 @@ class ReliableConsumer:
         self.max_batch = max_batch
         self.commit_every = commit_every
         self._uncommitted = 0
-        self._refusals = 0  # dead letters refused in a row
+        self._failures_in_a_row = 0  # batches that could not be finished
         self._dead_letters: DeadLetterPublisher | None = None
         self._gaps: RetentionGapWatch | None = None
 
@@ -182,20 +182,18 @@ class ReliableConsumer:
 
         async def consume(body: Any, message: KafkaMessage) -> None:
             records = cast("tuple[Record, ...]", message.raw_message)  # a batch subscriber's
-            await gaps.check(_first_offsets(records))
             try:
+                await gaps.check(_first_offsets(records))
                 await self.handle_batch(records)
-            except DeadLetterRefused:
-                # Nothing after the refused record may be committed: go back to the batch's
-                # first records and try again later, as slowly as an outage is waited out.
-                self._refusals += 1
-                self._rewind(message.consumer, records)
-                await asyncio.sleep(self.transient_backoff.delay(self._refusals))
-                raise
             except Exception:
+                # The batch wasn't finished (a dead letter Kafka refused for good, say), so
+                # nothing past its first records may be committed: deliver them again, after
+                # a pause that grows while it keeps failing, as an outage is waited out.
+                self._failures_in_a_row += 1
                 self._rewind(message.consumer, records)
+                await asyncio.sleep(self.transient_backoff.delay(self._failures_in_a_row))
                 raise
-            self._refusals = 0
+            self._failures_in_a_row = 0
             gaps.handled(_next_offsets(records))
             self._uncommitted += len(records)
             if self._uncommitted >= self.commit_every or any(
