@@ -5,7 +5,8 @@
 - :class:`ReliableConsumer` handles each message once in effect (the inbox), a batch of them
   per transaction, commits offsets only after the handlers' transaction, retries, and
   dead-letters what keeps failing.
-- :func:`replay_dead_letters` sends dead letters back (also ``python -m codeflow_messaging``).
+- :func:`replay_dead_letters` sends dead letters back (also ``python -m codeflow_messaging``);
+  :class:`DeadLetterRefused` is what a consumer raises when Kafka won't take one.
 """
 
 from codeflow_messaging.backoff import Backoff
@@ -17,6 +18,7 @@ from codeflow_messaging.database import (
     create_session_factory,
     transaction,
 )
+from codeflow_messaging.dead_letter_publisher import DeadLetterRefused
 from codeflow_messaging.dead_letters import ReplayReport, replay_dead_letters
 from codeflow_messaging.failures import RetryPolicy, is_transient
 from codeflow_messaging.inbox import record_all_processed, record_processed
@@ -34,6 +36,7 @@ from codeflow_messaging.tables import MessagingTables, add_messaging_tables
 __all__ = [
     "Backoff",
     "BatchHandler",
+    "DeadLetterRefused",
     "Emitter",
     "Handler",
     "MessagingTables",

@@ -15,11 +15,16 @@ The consumer reads records in batches (up to ``max_batch``) and, for each batch:
    ``<topic>.<group>.dlq`` with the error in its headers;
 4. only then commits the offsets: at once when a record was the last its partition had,
    otherwise after ``commit_every`` records. Under a backlog that saves a round trip to Kafka
-   per batch; a crash redelivers at most those records, and the inbox skips them.
+   per batch; a crash redelivers at most those records, and the inbox skips them. A
+   partition a rebalance took during the batch is left to its new owner.
 
 Losing the database connection is not the message's fault: such failures are retried until
 the database answers again, a batch as a batch, without counting against the attempts, so an
 outage never sends good messages to the dead-letter topic.
+
+If the batch can't be finished (Kafka refuses a dead letter for good), the consumer rewinds
+to the batch's first records and commits nothing past them: they are delivered again. A
+group whose position expired under retention is reported (see :mod:`.retention_gaps`).
 """
 
 from __future__ import annotations
@@ -30,8 +35,8 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar, cast
 
-from aiokafka import ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import IllegalStateError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -40,13 +45,13 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import Envelope, Message, UnknownMessageType, parse_envelope
-from codeflow_contracts.topics import dead_letter_topic
 from codeflow_messaging.asyncapi import documented_as
 from codeflow_messaging.backoff import Backoff
 from codeflow_messaging.database import SessionFactory, transaction
-from codeflow_messaging.dead_letters import dead_letter_headers
+from codeflow_messaging.dead_letter_publisher import DeadLetterPublisher
 from codeflow_messaging.failures import OUTAGE_BACKOFF, RetryPolicy, is_transient
 from codeflow_messaging.inbox import record_all_processed, record_processed
+from codeflow_messaging.retention_gaps import RetentionGapWatch
 
 logger = logging.getLogger("codeflow.consumer")
 
@@ -79,9 +84,29 @@ class Delivery:
 
 
 def _caught_up(consumer: Any, record: Record) -> bool:
-    """Whether ``record`` is the last one its partition had when it was fetched."""
-    highwater = consumer.highwater(TopicPartition(record.topic, record.partition))
+    """Whether ``record`` is the last one its partition had when it was fetched.
+
+    ``False`` for a partition this member no longer holds (a rebalance took it while the
+    batch was handled): its new owner commits it, and redelivers what this member didn't.
+    """
+    tp = TopicPartition(record.topic, record.partition)
+    if tp not in consumer.assignment():
+        return False
+    highwater = consumer.highwater(tp)
     return highwater is None or record.offset + 1 >= highwater
+
+
+def _first_offsets(records: Iterable[Record]) -> dict[TopicPartition, int]:
+    """The first offset of each partition's records (a batch holds each partition's in order)."""
+    first: dict[TopicPartition, int] = {}
+    for record in records:
+        first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+    return first
+
+
+def _next_offsets(records: Iterable[Record]) -> dict[TopicPartition, int]:
+    """The offset after each partition's last record."""
+    return {TopicPartition(r.topic, r.partition): r.offset + 1 for r in records}
 
 
 def in_steps(
@@ -139,17 +164,37 @@ class ReliableConsumer:
         self.max_batch = max_batch
         self.commit_every = commit_every
         self._uncommitted = 0
-        self._broker: KafkaBroker | None = None
+        self._failures_in_a_row = 0  # batches that could not be finished
+        self._dead_letters: DeadLetterPublisher | None = None
+        self._gaps: RetentionGapWatch | None = None
 
     def subscribe(self, broker: KafkaBroker) -> None:
         """Register the subscriber on ``broker``; it consumes once the broker starts."""
-        self._broker = broker
+        self._dead_letters = DeadLetterPublisher(
+            broker.publish, group_id=self.group_id, backoff=self.transient_backoff
+        )
+        subscriber: Any = None
+        gaps = self._gaps = RetentionGapWatch(
+            self.group_id, lambda: None if subscriber is None else subscriber.consumer
+        )
 
         title = f"{self.group_id}:{','.join(self.topics)}"
 
         async def consume(body: Any, message: KafkaMessage) -> None:
             records = cast("tuple[Record, ...]", message.raw_message)  # a batch subscriber's
-            await self.handle_batch(records)
+            try:
+                await gaps.check(_first_offsets(records))
+                await self.handle_batch(records)
+            except Exception:
+                # The batch wasn't finished (a dead letter Kafka refused for good, say), so
+                # nothing past its first records may be committed: deliver them again, after
+                # a pause that grows while it keeps failing, as an outage is waited out.
+                self._failures_in_a_row += 1
+                self._rewind(message.consumer, records)
+                await asyncio.sleep(self.transient_backoff.delay(self._failures_in_a_row))
+                raise
+            self._failures_in_a_row = 0
+            gaps.handled(_next_offsets(records))
             self._uncommitted += len(records)
             if self._uncommitted >= self.commit_every or any(
                 _caught_up(message.consumer, record) for record in records
@@ -165,18 +210,33 @@ class ReliableConsumer:
             "message": KafkaMessage,
             "return": None,
         }
-        broker.subscriber(
+        subscriber = broker.subscriber(
             *self.topics,
             batch=True,
             max_records=self.max_batch,
             group_id=self.group_id,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
+            listener=gaps,
             decoder=_raw_body,
             title=title,
             description=f"Consumer group {self.group_id}: "
             + ", ".join(m.__name__ for m in self.handlers),
-        )(consume)
+        )
+        subscriber(consume)
+
+    def _rewind(self, consumer: AIOKafkaConsumer, records: Sequence[Record]) -> None:
+        """Move each partition this member still holds back to its first record in
+        ``records``, so the next fetch delivers them again (the inbox skips those that were
+        applied) and no commit passes them."""
+        first = {tp: o for tp, o in _first_offsets(records).items() if tp in consumer.assignment()}
+        for tp, offset in first.items():
+            try:
+                consumer.seek(tp, offset)
+            except IllegalStateError:  # revoked meanwhile: its new owner starts from the commit
+                continue
+        if self._gaps is not None:
+            self._gaps.handled(first)
 
     async def handle_batch(self, records: Sequence[Record]) -> None:
         """Handle ``records`` to completion, in order: each applied, skipped, or dead-lettered."""
@@ -338,38 +398,9 @@ class ReliableConsumer:
                 await asyncio.sleep(delay)
 
     async def _dead_letter(self, record: Record, error: BaseException, *, attempts: int) -> None:
-        if self._broker is None:
+        if self._dead_letters is None:
             raise RuntimeError("ReliableConsumer.subscribe() was not called")
-        topic = dead_letter_topic(record.topic, self.group_id)
-        headers = dead_letter_headers(record, error, group_id=self.group_id, attempts=attempts)
-        failures = 0
-        while True:
-            try:
-                await self._broker.publish(
-                    record.value, topic=topic, key=record.key, headers=headers
-                )
-                break
-            except (KafkaError, OSError) as exc:
-                failures += 1
-                delay = self.transient_backoff.delay(failures)
-                logger.warning(
-                    "%s: could not dead-letter to %s (%s); retrying in %.1fs",
-                    self.group_id,
-                    topic,
-                    exc,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-        logger.error(
-            "%s: dead-lettered %s[%d]@%d to %s after %d attempt(s): %r",
-            self.group_id,
-            record.topic,
-            record.partition,
-            record.offset,
-            topic,
-            attempts,
-            error,
-        )
+        await self._dead_letters.publish(record, error, attempts=attempts)
 
     async def _commit(self, message: Any) -> None:
         try:

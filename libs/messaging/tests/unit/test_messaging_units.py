@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from codeflow_contracts import UserActive, UserCreated, new_envelope
@@ -109,10 +109,18 @@ def test_dead_letter_headers_keep_the_records_own_and_say_where_and_why_it_faile
 
 
 class _Consumer:
-    def __init__(self, highwater: int | None) -> None:
-        self._highwater = highwater
+    """aiokafka's consumer as far as ``_caught_up`` uses it, holding ``auth.user-events[2]``
+    unless told otherwise; like aiokafka's, ``highwater`` asserts the partition is held."""
 
-    def highwater(self, partition: object) -> int | None:
+    def __init__(self, highwater: int | None, *, holds: bool = True) -> None:
+        self._highwater = highwater
+        self._assignment = {TopicPartition("auth.user-events", 2)} if holds else set()
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self._assignment)
+
+    def highwater(self, partition: TopicPartition) -> int | None:
+        assert partition in self._assignment, "Partition is not assigned"
         return self._highwater
 
 
@@ -123,6 +131,12 @@ def test_a_record_is_the_last_of_its_partition_when_the_next_offset_is_the_highw
     assert _caught_up(_Consumer(42), record)
     assert not _caught_up(_Consumer(50), record)
     assert _caught_up(_Consumer(None), record), "unknown highwater: commit, to be safe"
+
+
+def test_a_record_of_a_partition_revoked_mid_batch_is_not_taken_for_caught_up() -> None:
+    from codeflow_messaging.consumer import _caught_up
+
+    assert not _caught_up(_Consumer(42, holds=False), _record([]))
 
 
 @pytest.mark.parametrize("option", ["commit_every", "max_batch"])
