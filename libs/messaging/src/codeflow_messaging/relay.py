@@ -27,6 +27,10 @@ claim exactly as another relay is, so neither a second relay nor the same relay'
 can overtake a pending row: a key's later rows wait until the round holding its earlier ones
 has marked them. A key's rows behind a refused row (set aside or not yet) are not claimed at
 all, so however many of them wait, they never crowd other keys out of a claim.
+
+Housekeeping, every ``purge_interval`` seconds: published rows older than ``retention`` and
+inbox rows (``processed_events``) older than ``inbox_retention`` are deleted, in bounded
+chunks.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_messaging.backoff import Backoff
 from codeflow_messaging.database import SessionFactory, transaction
+from codeflow_messaging.inbox import purge_processed
 from codeflow_messaging.kafka import HeldBack, SentBatch, is_refusal, send_batches
 from codeflow_messaging.refusals import log_set_aside, record_refusals
 
@@ -144,6 +149,16 @@ DEFAULT_BATCH_SIZE = 1000
 DEFAULT_MAX_REFUSALS = 5
 """Refusals after which a row is set aside."""
 
+DEFAULT_INBOX_RETENTION = timedelta(days=30)
+"""How long a handled message's id is kept to recognise a copy: longer than Kafka's default
+retention (7 days) plus a replay window."""
+
+_INBOX_PURGE_CHUNK = 5000
+_INBOX_PURGE_CHUNKS = 10
+"""Inbox rows deleted per statement (each its own transaction), and statements per
+housekeeping step: a backlog is worked off over several steps, never in one long stall of
+publishing."""
+
 ProducerFactory = Callable[[], AIOKafkaProducer]
 
 
@@ -156,7 +171,9 @@ class OutboxRelay:
     one database connection while it waits for Kafka, so the session factory's pool should
     allow ``rounds_in_flight`` connections.
 
-    A row Kafka refuses ``max_refusals`` times is set aside (see the module's docstring).
+    A row Kafka refuses ``max_refusals`` times is set aside (see the module's docstring);
+    housekeeping deletes published rows after ``retention`` and inbox rows after
+    ``inbox_retention``, every ``purge_interval`` seconds.
     """
 
     def __init__(
@@ -172,6 +189,7 @@ class OutboxRelay:
         purge_interval: float = 60.0,
         ack_warning_interval: float = 5.0,
         max_refusals: int = DEFAULT_MAX_REFUSALS,
+        inbox_retention: timedelta = DEFAULT_INBOX_RETENTION,
     ) -> None:
         if rounds_in_flight < 1:
             raise ValueError("rounds_in_flight must be at least 1")
@@ -189,6 +207,7 @@ class OutboxRelay:
         self.purge_interval = purge_interval
         self.ack_warning_interval = ack_warning_interval
         self.max_refusals = max_refusals
+        self.inbox_retention = inbox_retention
 
     async def run(self) -> None:
         """Publish pending rows forever, backing off while Kafka or the database is down."""
@@ -201,6 +220,7 @@ class OutboxRelay:
                     _, drained = await self._publish_until(next_purge)
                     if loop.time() >= next_purge:
                         await self.purge_published()
+                        await self.purge_processed()
                         next_purge = loop.time() + self.purge_interval
                 except (KafkaError, OSError, SQLAlchemyError, PublishFailed) as exc:
                     failures += 1
@@ -287,6 +307,22 @@ class OutboxRelay:
         purged: int = getattr(result, "rowcount", 0)
         if purged:
             logger.info("outbox relay: purged %d published row(s)", purged)
+        return purged
+
+    async def purge_processed(self) -> int:
+        """Delete inbox rows older than ``inbox_retention``, a bounded number of chunks per
+        call; returns how many it deleted."""
+        purged = 0
+        for _ in range(_INBOX_PURGE_CHUNKS):
+            async with transaction(self._sessions) as session:
+                chunk = await purge_processed(
+                    session, older_than=self.inbox_retention, limit=_INBOX_PURGE_CHUNK
+                )
+            purged += chunk
+            if chunk < _INBOX_PURGE_CHUNK:
+                break
+        if purged:
+            logger.info("outbox relay: purged %d inbox row(s)", purged)
         return purged
 
     async def _start_round(self) -> tuple[int, asyncio.Task[int] | None]:
