@@ -1,12 +1,15 @@
 """The inbox: which messages a consumer has already handled.
 
 A handler's effect and the inbox row are written in the same transaction, so a message
-delivered twice (Kafka promises at least once) takes effect once.
+delivered twice (Kafka promises at least once) takes effect once. The outbox relay's
+housekeeping forgets messages once no copy of them can arrive any more
+(:func:`purge_processed`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from uuid import UUID
 
 from sqlalchemy import text
@@ -60,3 +63,27 @@ async def record_all_processed(
         },
     )
     return set(inserted)
+
+
+# The oldest rows first, through the processed_at index, a bounded chunk per statement so
+# that no purge holds many row locks or a long transaction.
+PURGE_PROCESSED = text(
+    "DELETE FROM processed_events WHERE (consumer, message_id) IN ("
+    "SELECT consumer, message_id FROM processed_events"
+    " WHERE processed_at < now() - make_interval(secs => :seconds)"
+    " ORDER BY processed_at LIMIT :limit)"
+)
+
+
+async def purge_processed(session: AsyncSession, *, older_than: timedelta, limit: int) -> int:
+    """Forget at most ``limit`` messages handled longer than ``older_than`` ago; returns how
+    many it forgot.
+
+    A message is recognised as a duplicate only while its row is kept, so ``older_than`` must
+    exceed the time a copy can still arrive: the topics' retention plus any replay window.
+    """
+    result = await session.execute(
+        PURGE_PROCESSED, {"seconds": older_than.total_seconds(), "limit": limit}
+    )
+    purged: int = getattr(result, "rowcount", 0)
+    return purged

@@ -4,9 +4,17 @@ The relay works in rounds. A round claims up to ``batch_size`` pending rows with
 ``FOR UPDATE SKIP LOCKED`` (so two relays never publish the same row at once), sends them
 with an idempotent ``acks=all`` producer (as record batches, one partition's rows in order),
 waits for every acknowledgement, and only then marks the acknowledged rows published, in the
-transaction that claimed them. Rows Kafka refused stay pending, with the error in
-``last_error``, and are tried again after a backoff. A crash between publishing and marking
-publishes those rows again later: consumers drop the duplicates through their inbox.
+transaction that claimed them. A crash between publishing and marking publishes those rows
+again later: consumers drop the duplicates through their inbox.
+
+Failures are of two kinds (ADR 0011). An outage (Kafka or the database unreachable, a
+timeout, a leader moving) leaves the rows pending, with the error in ``last_error``; the
+relay backs off and replaces its producer, and the rows are tried again. A refusal (Kafka
+refuses the record itself: too large, a topic that doesn't exist or may not be written)
+counts against that row alone: the row is tried again at once, in a batch of its own, and
+after ``max_refusals`` refusals it is *set aside*: no longer claimed, logged at ERROR, until
+an operator retries or discards it (``python -m codeflow_messaging outbox``). A refusal
+neither backs off nor replaces the producer, and holds back no other key's rows.
 
 Rounds overlap: as soon as one round has claimed its rows, the next one may claim and send
 while the earlier ones wait for Kafka's acknowledgements and mark their rows, up to
@@ -17,7 +25,12 @@ Order per key: a row is only claimed when no earlier row with the same key is st
 outside its round's claim (ADR 0001). A round still in flight is "outside" the next round's
 claim exactly as another relay is, so neither a second relay nor the same relay's next round
 can overtake a pending row: a key's later rows wait until the round holding its earlier ones
-has marked them.
+has marked them. A key's rows behind a refused row (set aside or not yet) are not claimed at
+all, so however many of them wait, they never crowd other keys out of a claim.
+
+Housekeeping, every ``purge_interval`` seconds: published rows older than ``retention`` and
+inbox rows (``processed_events``) older than ``inbox_retention`` are deleted, in bounded
+chunks.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -36,22 +50,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_messaging.backoff import Backoff
 from codeflow_messaging.database import SessionFactory, transaction
-from codeflow_messaging.kafka import SentBatch, send_batches
+from codeflow_messaging.inbox import purge_processed
+from codeflow_messaging.kafka import HeldBack, SentBatch, is_refusal, send_batches
+from codeflow_messaging.refusals import log_set_aside, record_refusals
 
 logger = logging.getLogger("codeflow.outbox")
 
-# ``claimed`` locks the round's rows. ``first_outside`` finds, for each key among them, the
-# earliest pending row of that key that this claim does not hold (locked by another round or
-# relay, or beyond the limit): one short walk of the (key, id) index per key. A claimed row is
-# published only if it comes before that row. Both CTEs are materialized so the planner can't
-# fold the check back into a join that scans every pending row. The answer is one row of
-# arrays, keys and payloads already encoded: the driver decodes arrays in C, which costs far
-# less than a thousand result rows.
+# ``claimed`` locks the round's rows, leaving out set-aside rows and every row of a key that
+# has an earlier refused row still pending (the NOT EXISTS: one probe of the small partial
+# index ix_outbox_refused_key, almost always empty). ``first_outside`` finds, for each key
+# among them, the earliest pending row of that key that this claim does not hold (locked by
+# another round or relay, or beyond the limit): one short walk of the (key, id) index per
+# key. A claimed row is published only if it comes before that row. Both CTEs are
+# materialized so the planner can't fold the check back into a join that scans every pending
+# row. The answer is one row of arrays, keys and payloads already encoded: the driver decodes
+# arrays in C, which costs far less than a thousand result rows.
 _CLAIM = text(
     """
     WITH claimed AS MATERIALIZED (
-        SELECT id, topic, key, payload FROM outbox
+        SELECT id, topic, key, payload, refusals FROM outbox AS o
         WHERE published_at IS NULL
+          AND set_aside_at IS NULL
+          AND NOT EXISTS (
+              SELECT FROM outbox AS refused
+              WHERE refused.key = o.key
+                AND refused.id < o.id
+                AND refused.published_at IS NULL
+                AND refused.refusals > 0
+          )
         ORDER BY id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
@@ -72,7 +98,8 @@ _CLAIM = text(
         coalesce(array_agg(c.id ORDER BY c.id), '{}') AS ids,
         coalesce(array_agg(c.topic ORDER BY c.id), '{}') AS topics,
         coalesce(array_agg(convert_to(c.key, 'UTF8') ORDER BY c.id), '{}') AS keys,
-        coalesce(array_agg(convert_to(c.payload::text, 'UTF8') ORDER BY c.id), '{}') AS payloads
+        coalesce(array_agg(convert_to(c.payload::text, 'UTF8') ORDER BY c.id), '{}') AS payloads,
+        coalesce(array_agg(c.refusals > 0 ORDER BY c.id), '{}') AS alone
     FROM claimed AS c JOIN first_outside AS f ON f.key = c.key
     WHERE f.id IS NULL OR c.id < f.id
     """
@@ -98,6 +125,8 @@ class ClaimedRows:
     topics: list[str]
     keys: list[bytes]
     payloads: list[bytes]
+    alone: list[bool]
+    """Whether each row was refused before: it is sent in a batch of its own."""
 
 
 class PublishFailed(Exception):
@@ -117,6 +146,19 @@ _PRODUCER_STOP_TIMEOUT = 10.0
 DEFAULT_BATCH_SIZE = 1000
 """Rows a round claims and publishes at most."""
 
+DEFAULT_MAX_REFUSALS = 5
+"""Refusals after which a row is set aside."""
+
+DEFAULT_INBOX_RETENTION = timedelta(days=30)
+"""How long a handled message's id is kept to recognise a copy: longer than Kafka's default
+retention (7 days) plus a replay window."""
+
+_INBOX_PURGE_CHUNK = 5000
+_INBOX_PURGE_CHUNKS = 10
+"""Inbox rows deleted per statement (each its own transaction), and statements per
+housekeeping step: a backlog is worked off over several steps, never in one long stall of
+publishing."""
+
 ProducerFactory = Callable[[], AIOKafkaProducer]
 
 
@@ -128,6 +170,10 @@ class OutboxRelay:
     after a failure so that a broker outage can't leave it wedged. Each round in flight holds
     one database connection while it waits for Kafka, so the session factory's pool should
     allow ``rounds_in_flight`` connections.
+
+    A row Kafka refuses ``max_refusals`` times is set aside (see the module's docstring);
+    housekeeping deletes published rows after ``retention`` and inbox rows after
+    ``inbox_retention``, every ``purge_interval`` seconds.
     """
 
     def __init__(
@@ -142,9 +188,13 @@ class OutboxRelay:
         retention: timedelta = timedelta(hours=24),
         purge_interval: float = 60.0,
         ack_warning_interval: float = 5.0,
+        max_refusals: int = DEFAULT_MAX_REFUSALS,
+        inbox_retention: timedelta = DEFAULT_INBOX_RETENTION,
     ) -> None:
         if rounds_in_flight < 1:
             raise ValueError("rounds_in_flight must be at least 1")
+        if max_refusals < 1:
+            raise ValueError("max_refusals must be at least 1")
         self._sessions = sessions
         self._producer_factory = producer_factory
         self._producer: AIOKafkaProducer | None = None
@@ -156,6 +206,8 @@ class OutboxRelay:
         self.retention = retention
         self.purge_interval = purge_interval
         self.ack_warning_interval = ack_warning_interval
+        self.max_refusals = max_refusals
+        self.inbox_retention = inbox_retention
 
     async def run(self) -> None:
         """Publish pending rows forever, backing off while Kafka or the database is down."""
@@ -168,6 +220,7 @@ class OutboxRelay:
                     _, drained = await self._publish_until(next_purge)
                     if loop.time() >= next_purge:
                         await self.purge_published()
+                        await self.purge_processed()
                         next_purge = loop.time() + self.purge_interval
                 except (KafkaError, OSError, SQLAlchemyError, PublishFailed) as exc:
                     failures += 1
@@ -256,6 +309,22 @@ class OutboxRelay:
             logger.info("outbox relay: purged %d published row(s)", purged)
         return purged
 
+    async def purge_processed(self) -> int:
+        """Delete inbox rows older than ``inbox_retention``, a bounded number of chunks per
+        call; returns how many it deleted."""
+        purged = 0
+        for _ in range(_INBOX_PURGE_CHUNKS):
+            async with transaction(self._sessions) as session:
+                chunk = await purge_processed(
+                    session, older_than=self.inbox_retention, limit=_INBOX_PURGE_CHUNK
+                )
+            purged += chunk
+            if chunk < _INBOX_PURGE_CHUNK:
+                break
+        if purged:
+            logger.info("outbox relay: purged %d inbox row(s)", purged)
+        return purged
+
     async def _start_round(self) -> tuple[int, asyncio.Task[int] | None]:
         """Start a round and wait until it has claimed its rows; returns how many it claimed
         and the task that sends them, waits for their acknowledgements and marks them (None
@@ -278,7 +347,13 @@ class OutboxRelay:
         return claimed.result(), round_
 
     async def _round(self, claimed: asyncio.Future[int]) -> int:
-        """One round: claim (then resolve ``claimed``), send, await the acks, mark, commit."""
+        """One round: claim (then resolve ``claimed``), send, await the acks, mark, commit.
+
+        Refusals are counted (and rows set aside) in the round's own transaction, so no
+        other round can claim a refused row before its count is up to date. An outage's
+        rows are recorded afterwards and raise :class:`PublishFailed`; rows held back behind
+        a failed row of their key are left as they were.
+        """
         async with transaction(self._sessions) as session:
             rows = await self._claim(session)
             claimed.set_result(len(rows.ids))
@@ -286,28 +361,42 @@ class OutboxRelay:
                 return 0
             producer = await self._started_producer()
             batches, failed = await send_batches(
-                producer, zip(rows.ids, rows.topics, rows.keys, rows.payloads, strict=True)
+                producer,
+                zip(rows.ids, rows.topics, rows.keys, rows.payloads, rows.alone, strict=True),
             )
-            await self._acknowledged(batches)
+            try:
+                await self._acknowledged(batches)
+            finally:
+                for batch in batches:
+                    batch.abandon()
             published: list[int] = []
             for batch in batches:
-                error = batch.delivered.exception()
+                error = _error_of(batch.delivered)
                 if error is not None:
                     failed.update(dict.fromkeys(batch.ids, error))
                 else:
                     published.extend(batch.ids)
             if published:
                 await self.mark_published(session, published)
-        if failed:
-            await self._record_failures(failed)
-            raise PublishFailed(failed)
+            refused = {row: error for row, error in failed.items() if is_refusal(error)}
+            set_aside = await record_refusals(session, refused, self.max_refusals)
+        for row in set_aside:
+            log_set_aside(row)
+        outages = {
+            row: error
+            for row, error in failed.items()
+            if not is_refusal(error) and not isinstance(error, HeldBack)
+        }
+        if outages:
+            await self._record_failures(outages)
+            raise PublishFailed(outages)
         logger.debug("outbox relay: published %d message(s)", len(published))
         return len(published)
 
     async def _claim(self, session: AsyncSession) -> ClaimedRows:
         result = await session.execute(_CLAIM, {"limit": self.batch_size})
-        ids, topics, keys, payloads = result.one()
-        return ClaimedRows(ids, topics, keys, payloads)
+        ids, topics, keys, payloads, alone = result.one()
+        return ClaimedRows(ids, topics, keys, payloads, alone)
 
     async def _acknowledged(self, batches: Sequence[SentBatch]) -> None:
         # An idempotent producer never gives up on a message: while Kafka is down it retries
@@ -357,6 +446,12 @@ class OutboxRelay:
                 await asyncio.wait_for(producer.stop(), timeout=_PRODUCER_STOP_TIMEOUT)
             except (KafkaError, OSError, TimeoutError) as exc:
                 logger.warning("outbox relay: producer did not stop cleanly: %r", exc)
+
+
+def _error_of(delivered: asyncio.Future[Any]) -> BaseException | None:
+    if delivered.cancelled():
+        return asyncio.CancelledError("the batch was cancelled before Kafka answered")
+    return delivered.exception()
 
 
 async def _one_ends(

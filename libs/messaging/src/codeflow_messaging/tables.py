@@ -51,6 +51,10 @@ def add_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("published_at", DateTime(timezone=True), nullable=True),
         Column("attempts", Integer, nullable=False, server_default=text("0")),
         Column("last_error", Text, nullable=True),
+        # How many times Kafka refused the record itself (never counts an outage), and when
+        # the relay stopped trying it (ADR 0011).
+        Column("refusals", Integer, nullable=False, server_default=text("0")),
+        Column("set_aside_at", DateTime(timezone=True), nullable=True),
         Index(
             "ix_outbox_pending",
             "id",
@@ -62,6 +66,14 @@ def add_messaging_tables(metadata: MetaData) -> MessagingTables:
             "id",
             postgresql_where=text("published_at IS NULL"),
         ),
+        # The refused rows still pending (set aside or not): the claim looks up whether a key
+        # has one before a row. Almost always empty, so the look-up costs next to nothing.
+        Index(
+            "ix_outbox_refused_key",
+            "key",
+            "id",
+            postgresql_where=text("published_at IS NULL AND refusals > 0"),
+        ),
     )
     processed_events = Table(
         PROCESSED_EVENTS,
@@ -71,5 +83,7 @@ def add_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("message_type", Text, nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         PrimaryKeyConstraint("consumer", "message_id"),
+        # The relay's housekeeping deletes the oldest rows without reading the whole table.
+        Index("ix_processed_events_processed_at", "processed_at"),
     )
     return MessagingTables(outbox=outbox, processed_events=processed_events)
