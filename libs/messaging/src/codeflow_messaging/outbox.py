@@ -57,8 +57,8 @@ _INSERT_ALL_SQL = """
 _INSERT_ALL = text(_INSERT_ALL_SQL)
 # The same rows; a message id the outbox still holds is made pending again instead.
 _REQUEUE_ALL = text(
-    _INSERT_ALL_SQL
-    + "ON CONFLICT (message_id) DO UPDATE SET published_at = NULL, attempts = 0, last_error = NULL"
+    _INSERT_ALL_SQL + "ON CONFLICT (message_id) DO UPDATE"
+    " SET published_at = NULL, attempts = 0, refusals = 0, last_error = NULL"
 )
 
 

@@ -6,7 +6,7 @@ leave cancelled ones out. ``command_id`` is the envelope id every re-send reuses
 in flight are sent to auth again (see ``upgrade``).
 
 Revision ID: 6a2f9d4c8e17
-Revises: 4b4d4ffd5001
+Revises: d4a3f8b1e504
 Create Date: 2026-12-06 09:45:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "6a2f9d4c8e17"
-down_revision: str | None = "4b4d4ffd5001"
+down_revision: str | None = "d4a3f8b1e504"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """deleted_users: the users whose data this service erased, so racing writes are refused.
 
 Revision ID: 9e4b7c2d1a06
-Revises: fc5208a6324d
+Revises: c3f2e7a9d403
 Create Date: 2026-12-06 09:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9e4b7c2d1a06"
-down_revision: str | None = "fc5208a6324d"
+down_revision: str | None = "c3f2e7a9d403"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
