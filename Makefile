@@ -4,7 +4,11 @@
 UV ?= uv
 PYTEST ?= $(UV) run pytest
 PACKAGES := libs services tests/deploy tests/integration
+# What the integration and end-to-end phases run (node ids or paths narrow them).
+TESTS ?= $(PACKAGES)
+E2E_TESTS ?= tests/e2e
 
+include mk/test.mk
 include mk/infra.mk
 include mk/contracts.mk
 include mk/cluster.mk
@@ -35,9 +39,11 @@ test-unit: ## Tests with no I/O
 	$(PYTEST) -m "not integration" $(PACKAGES)
 
 .PHONY: test-integration
-test-integration: ## Tests against the real PostgreSQL and Kafka (started if not running, then left as found)
-	$(UV) run python -m codeflow_infra run -- $(PYTEST) -m integration $(PACKAGES)
+test-integration: ## Tests against a PostgreSQL and a Kafka of their own (.local/test), deleted afterwards
+	$(TEST_ENV) $(UV) run python -m codeflow_infra run --ephemeral -- \
+		$(PYTEST) -m integration $(TESTS)
 
 .PHONY: test-e2e
-test-e2e: ## End-to-end tests through the gateway (starts the cluster if needed, then leaves it as found)
-	$(UV) run python -m codeflow_infra cluster run -- $(PYTEST) -m e2e tests/e2e
+test-e2e: ## End-to-end tests through a cluster of their own (.local/test), deleted afterwards
+	$(TEST_ENV) $(UV) run python -m codeflow_infra cluster run --ephemeral -- \
+		$(PYTEST) -m e2e $(E2E_TESTS)

@@ -1,7 +1,9 @@
 """End-to-end tests: the whole local cluster, reached through the gateway as a browser would.
 
-Run with ``make test-e2e`` (which starts the cluster if it isn't running, then leaves it as it
-found it), or against a running ``make up`` with ``uv run pytest -m e2e tests/e2e``.
+Run with ``make test-e2e``, which starts a cluster of the tests' own in ``.local/test`` on
+ports of its own and deletes it afterwards. Pointed at a running ``make up`` instead
+(``uv run pytest -m e2e tests/e2e``), they sign people in, erase them and sweep with force in
+that cluster: don't, on one whose data you care about.
 """
 
 from __future__ import annotations

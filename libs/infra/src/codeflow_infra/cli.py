@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run a command with the infrastructure up, then stop what this started",
         usage="python -m codeflow_infra run -- COMMAND [ARG ...]",
     )
+    add_ephemeral_option(run)
     run.add_argument("argv", nargs=argparse.REMAINDER, help="the command to run")
     cluster_cli.add_parser(commands)
     return parser
@@ -99,18 +100,37 @@ def _dispatch(args: argparse.Namespace, config: InfraConfig) -> int:
     if not command_argv:
         logger.error("nothing to run: python -m codeflow_infra run -- COMMAND [ARG ...]")
         return 2
-    return run(config, command_argv)
+    return run(config, command_argv, ephemeral=args.ephemeral)
 
 
-def run(config: InfraConfig, argv: list[str]) -> int:
-    """Run `argv` with the infrastructure up; stop afterwards only what this call started."""
-    started = launcher.up(config)
+def add_ephemeral_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ephemeral",
+        action="store_true",
+        help="start from no data in CODEFLOW_LOCAL_DIR (stopping and deleting what an earlier "
+        "run left there) and delete everything again afterwards, also when the command fails",
+    )
+
+
+def run(config: InfraConfig, argv: list[str], *, ephemeral: bool = False) -> int:
+    """Run `argv` with the infrastructure up; stop afterwards only what this call started.
+
+    ``ephemeral``: the local directory belongs to this run. Whatever an earlier run left
+    there (one killed before it could clean up) is stopped and deleted first, and the
+    servers and their data go when the command ends, however it ends.
+    """
+    if ephemeral:
+        launcher.discard(config)
+    started = launcher.Started()
     try:
+        started = launcher.up(config)
         env = dict(os.environ)
         env["DATABASE_URL"] = config.postgres_url
         env["KAFKA_BOOTSTRAP_SERVERS"] = config.bootstrap_servers
         env["CODEFLOW_LOCAL_DIR"] = str(config.local_dir)
         return processes.run_foreground(argv, env)
     finally:
-        if started.postgres or started.kafka:
+        if ephemeral:
+            launcher.discard(config)
+        elif started.postgres or started.kafka:
             launcher.down(config, only=started)

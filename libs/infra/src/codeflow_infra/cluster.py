@@ -134,13 +134,17 @@ def up(config: ClusterConfig) -> Cluster:
     return _up(config)[0]
 
 
-def run(config: ClusterConfig, argv: list[str]) -> int:
+def run(config: ClusterConfig, argv: list[str], *, ephemeral: bool = False) -> int:
     """Run ``argv`` with the whole cluster up; stop afterwards only what this call started.
 
     The command gets ``CODEFLOW_GATEWAY_URL`` (and ``CODEFLOW_EMULATOR_URL`` when GitHub is
     emulated) and the infrastructure's ``DATABASE_URL``, ``KAFKA_BOOTSTRAP_SERVERS`` and
-    ``CODEFLOW_LOCAL_DIR``.
+    ``CODEFLOW_LOCAL_DIR``. ``ephemeral``: the local directory belongs to this run; what an
+    earlier run left there is stopped and deleted first, and everything (processes and data;
+    the logs stay) goes when the command ends, however it ends.
     """
+    if ephemeral:
+        discard(config)
     cluster = Cluster(config)
     already = {c.name for c in cluster.components() if c.pid() is not None}
     infra_before = launcher.running(config.infra)
@@ -155,18 +159,27 @@ def run(config: ClusterConfig, argv: list[str]) -> int:
             env["CODEFLOW_EMULATOR_URL"] = config.emulator_url
         return processes.run_foreground(argv, env)
     finally:
-        # Also when starting failed half-way: what this call started goes, nothing else.
-        with exclusive(config):
-            for component in cluster.components():
-                if component.name not in already:
-                    component.stop()
-        now = launcher.running(config.infra)
-        started = launcher.Started(
-            postgres=now.postgres and not infra_before.postgres,
-            kafka=now.kafka and not infra_before.kafka,
-        )
-        if started.postgres or started.kafka:
-            launcher.down(config.infra, only=started)
+        if ephemeral:
+            discard(config)
+        else:
+            _stop_what_was_started(config, cluster, already, infra_before)
+
+
+def _stop_what_was_started(
+    config: ClusterConfig, cluster: Cluster, already: set[str], infra_before: launcher.Started
+) -> None:
+    # Also when starting failed half-way: what this call started goes, nothing else.
+    with exclusive(config):
+        for component in cluster.components():
+            if component.name not in already:
+                component.stop()
+    now = launcher.running(config.infra)
+    started = launcher.Started(
+        postgres=now.postgres and not infra_before.postgres,
+        kafka=now.kafka and not infra_before.kafka,
+    )
+    if started.postgres or started.kafka:
+        launcher.down(config.infra, only=started)
 
 
 def _up(config: ClusterConfig) -> tuple[Cluster, launcher.Started]:
@@ -263,6 +276,12 @@ def down(config: ClusterConfig) -> None:
         for component in cluster.components():
             component.stop()
         launcher.down(config.infra)
+
+
+def discard(config: ClusterConfig) -> None:
+    """Stop every component and the infrastructure, and delete the infrastructure's data."""
+    down(config)
+    launcher.discard(config.infra)
 
 
 def urls(config: ClusterConfig) -> list[str]:

@@ -32,6 +32,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run a command with the cluster up, then stop what this started",
         usage="python -m codeflow_infra cluster run -- COMMAND [ARG ...]",
     )
+    run.add_argument(
+        "--ephemeral",
+        action="store_true",
+        help="start from no data in CODEFLOW_LOCAL_DIR (stopping and deleting what an earlier "
+        "run left there) and delete everything again afterwards, also when the command fails",
+    )
     run.add_argument("argv", nargs=argparse.REMAINDER, help="the command to run")
     logs = actions.add_parser("logs", help="show the logs (all, or the named pieces)")
     logs.add_argument("names", nargs="*", metavar="NAME", help=", ".join(LOG_NAMES))
@@ -58,7 +64,7 @@ def dispatch(args: argparse.Namespace) -> int:
         if not command:
             logger.error("nothing to run: python -m codeflow_infra cluster run -- COMMAND")
             return 2
-        return cluster.run(config, command)
+        return cluster.run(config, command, ephemeral=args.ephemeral)
     if action == "ps":
         lines, all_up = status(config)
         print("\n".join(lines))

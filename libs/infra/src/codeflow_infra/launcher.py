@@ -144,6 +144,17 @@ def reset(config: InfraConfig) -> None:
                 shutil.rmtree(directory)
 
 
+def discard(config: InfraConfig) -> None:
+    """Stop the local servers and delete their data, leaving no trace of a throwaway run but
+    its logs. Servers named by `DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS` are not touched."""
+    if external_postgres(config) or external_kafka(config):
+        logger.info(
+            "external servers in use: what was created on them stays (see libs/infra/README.md)"
+        )
+    reset(config)
+    config.env_file.unlink(missing_ok=True)
+
+
 def render_env_file(config: InfraConfig) -> str:
     return (
         "# Written by `python -m codeflow_infra up`: the infrastructure in use.\n"

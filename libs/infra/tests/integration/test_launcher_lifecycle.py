@@ -20,6 +20,7 @@ import pytest
 from codeflow_infra import processes
 from codeflow_infra.kafka import metadata_ready, start_broker, stop_broker
 from codeflow_infra.postgres import database_url
+from codeflow_infra.testing import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -254,3 +255,73 @@ async def test_reset_deletes_the_data(infra: Infra) -> None:
     await asyncio.to_thread(infra.up)
     assert not await table_exists(auth_url, "doomed")
     await asyncio.to_thread(infra.down)
+
+
+async def test_an_ephemeral_run_deletes_its_servers_and_data_also_when_the_command_fails(
+    infra: Infra,
+) -> None:
+    script = (
+        "import asyncio, os, sys, asyncpg\n"
+        "async def main():\n"
+        "    c = await asyncpg.connect(os.environ['DATABASE_URL'])\n"
+        "    await c.execute('CREATE DATABASE made_by_the_run')\n"
+        "    await c.close()\n"
+        "asyncio.run(main())\n"
+        "sys.exit(3)\n"
+    )
+    result = await asyncio.to_thread(
+        infra.cli, "run", "--ephemeral", "--", sys.executable, "-c", script
+    )
+
+    assert result.returncode == 3, result.stderr
+    assert infra.remaining_processes() == []
+    assert not (infra.local_dir / "postgres").exists()
+    assert not (infra.local_dir / "kafka").exists()
+    assert not (infra.local_dir / "infra.env").exists()
+
+
+async def test_an_ephemeral_run_clears_what_a_killed_run_left_before_it_starts(
+    infra: Infra,
+) -> None:
+    # The runner is killed outright (SIGKILL: no cleanup) while its command runs. Its
+    # servers run on, detached, with the data the command made.
+    killed = await asyncio.to_thread(
+        subprocess.Popen,
+        [sys.executable, "-m", "codeflow_infra", "run", "--ephemeral", "--", "sleep", "300"],
+        env=infra.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+
+        async def serving() -> bool:
+            return processes.port_accepts("127.0.0.1", infra.kafka_port) and (
+                processes.port_accepts("127.0.0.1", infra.postgres_port)
+            )
+
+        await wait_until(serving, timeout=120, what="the killed run's servers to serve")
+        await execute(infra.maintenance_url, "CREATE DATABASE left_by_a_killed_run")
+    finally:
+        os.killpg(killed.pid, signal.SIGKILL)  # the runner and its `sleep`, not the servers
+        await asyncio.to_thread(killed.wait, 30)
+    left = infra.pids()
+    assert all(pid is not None and processes.is_alive(pid) for pid in left.values()), left
+
+    check = (
+        "import asyncio, os, sys, asyncpg\n"
+        "async def main():\n"
+        "    c = await asyncpg.connect(os.environ['DATABASE_URL'])\n"
+        "    names = {r[0] for r in await c.fetch('SELECT datname FROM pg_database')}\n"
+        "    await c.close()\n"
+        "    sys.exit(4 if 'left_by_a_killed_run' in names else 0)\n"
+        "asyncio.run(main())\n"
+    )
+    result = await asyncio.to_thread(
+        infra.cli, "run", "--ephemeral", "--", sys.executable, "-c", check
+    )
+
+    assert result.returncode == 0, result.stderr  # 4: the killed run's data was still there
+    assert all(not processes.is_alive(pid) for pid in left.values() if pid is not None)
+    assert infra.remaining_processes() == []
+    assert not (infra.local_dir / "postgres").exists()
