@@ -1,9 +1,8 @@
 """End-to-end tests: the whole local cluster, reached through the gateway as a browser would.
 
 Run with ``make test-e2e``, which starts a cluster of the tests' own in ``.local/test`` on
-ports of its own and deletes it afterwards. Pointed at a running ``make up`` instead
-(``uv run pytest -m e2e tests/e2e``), they sign people in, erase them and sweep with force in
-that cluster: don't, on one whose data you care about.
+ports of its own and deletes it afterwards. They refuse `make up`'s cluster (``.local``):
+they sign people in, erase them and sweep with force.
 """
 
 from __future__ import annotations
@@ -29,6 +28,13 @@ pytestmark = pytest.mark.e2e
 async def cluster() -> Cluster:
     # The same ports and addresses `make up` uses, from the same environment variables.
     config = ClusterConfig.from_env()
+    if config.infra.is_make_ups:
+        pytest.fail(
+            "these tests sign people in, erase them and sweep with force: not in the cluster "
+            f"`make up` keeps in {config.infra.local_dir}. Run them with `make test-e2e` "
+            "(E2E_TESTS=<paths> narrows it), which starts a cluster of their own",
+            pytrace=False,
+        )
     gateway = os.environ.get("CODEFLOW_GATEWAY_URL", config.gateway_url)
     emulator = os.environ.get("CODEFLOW_EMULATOR_URL", config.emulator_url)
     database = os.environ.get("DATABASE_URL", config.infra.postgres_url)

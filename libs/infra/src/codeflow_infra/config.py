@@ -100,6 +100,11 @@ class InfraConfig:
         )
 
     @property
+    def is_make_ups(self) -> bool:
+        """Whether this is the directory `make up` keeps its cluster in (the default one)."""
+        return self.repo_root is not None and self.local_dir == self.repo_root / ".local"
+
+    @property
     def logs_dir(self) -> Path:
         return self.local_dir / "logs"
 

@@ -35,10 +35,21 @@ MISSING = (
 )
 
 
+NOT_MAKE_UPS = (
+    "these tests would use the servers of the cluster `make up` keeps in {local_dir}, and "
+    "write into its data: run them with `make test-integration` (TESTS=<paths> narrows it), "
+    "which gives them servers of their own, or set CODEFLOW_LOCAL_DIR (and the ports) to a "
+    "place of their own"
+)
+
+
 @pytest.fixture(scope="session")
 def infra_config() -> InfraConfig:
-    """The launcher's configuration, read from the environment."""
-    return InfraConfig.from_env()
+    """The launcher's configuration, read from the environment; never `make up`'s."""
+    config = InfraConfig.from_env()
+    if config.is_make_ups:
+        pytest.fail(NOT_MAKE_UPS.format(local_dir=config.local_dir), pytrace=False)
+    return config
 
 
 @pytest.fixture(scope="session")

@@ -80,3 +80,16 @@ def test_this_checkout_is_found_from_the_package_itself(tmp_path: Path) -> None:
 
     assert root is not None
     assert (root / "deploy" / "kafka" / "server.properties.template").is_file()
+
+
+def test_only_the_default_directory_is_the_one_make_up_keeps_its_cluster_in(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path)
+    default = InfraConfig.from_env({"CODEFLOW_REPO_ROOT": str(repo)})
+    tests_own = InfraConfig.from_env(
+        {"CODEFLOW_REPO_ROOT": str(repo), "CODEFLOW_LOCAL_DIR": str(repo / ".local" / "test")}
+    )
+
+    assert default.is_make_ups
+    assert not tests_own.is_make_ups
