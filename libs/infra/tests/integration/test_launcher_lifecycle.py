@@ -251,36 +251,15 @@ async def test_reset_deletes_the_data(infra: Infra) -> None:
     assert infra.remaining_processes() == []
     assert not (infra.local_dir / "postgres").exists()
     assert not (infra.local_dir / "kafka").exists()
+    assert not (infra.local_dir / "infra.env").exists()
+    assert not (infra.local_dir / "kafka").exists()
 
     await asyncio.to_thread(infra.up)
     assert not await table_exists(auth_url, "doomed")
     await asyncio.to_thread(infra.down)
 
 
-async def test_an_ephemeral_run_deletes_its_servers_and_data_also_when_the_command_fails(
-    infra: Infra,
-) -> None:
-    script = (
-        "import asyncio, os, sys, asyncpg\n"
-        "async def main():\n"
-        "    c = await asyncpg.connect(os.environ['DATABASE_URL'])\n"
-        "    await c.execute('CREATE DATABASE made_by_the_run')\n"
-        "    await c.close()\n"
-        "asyncio.run(main())\n"
-        "sys.exit(3)\n"
-    )
-    result = await asyncio.to_thread(
-        infra.cli, "run", "--ephemeral", "--", sys.executable, "-c", script
-    )
-
-    assert result.returncode == 3, result.stderr
-    assert infra.remaining_processes() == []
-    assert not (infra.local_dir / "postgres").exists()
-    assert not (infra.local_dir / "kafka").exists()
-    assert not (infra.local_dir / "infra.env").exists()
-
-
-async def test_an_ephemeral_run_clears_what_a_killed_run_left_before_it_starts(
+async def test_an_ephemeral_run_clears_what_a_killed_run_left_and_deletes_all_when_it_fails(
     infra: Infra,
 ) -> None:
     # The runner is killed outright (SIGKILL: no cleanup) while its command runs. Its
@@ -308,20 +287,25 @@ async def test_an_ephemeral_run_clears_what_a_killed_run_left_before_it_starts(
     left = infra.pids()
     assert all(pid is not None and processes.is_alive(pid) for pid in left.values()), left
 
+    # The next run starts from nothing, and its command fails (exit 3) after making data of
+    # its own, which goes too.
     check = (
         "import asyncio, os, sys, asyncpg\n"
         "async def main():\n"
         "    c = await asyncpg.connect(os.environ['DATABASE_URL'])\n"
         "    names = {r[0] for r in await c.fetch('SELECT datname FROM pg_database')}\n"
+        "    await c.execute('CREATE DATABASE made_by_a_failing_run')\n"
         "    await c.close()\n"
-        "    sys.exit(4 if 'left_by_a_killed_run' in names else 0)\n"
+        "    sys.exit(4 if 'left_by_a_killed_run' in names else 3)\n"
         "asyncio.run(main())\n"
     )
     result = await asyncio.to_thread(
         infra.cli, "run", "--ephemeral", "--", sys.executable, "-c", check
     )
 
-    assert result.returncode == 0, result.stderr  # 4: the killed run's data was still there
+    assert result.returncode == 3, result.stderr  # 4: the killed run's data was still there
     assert all(not processes.is_alive(pid) for pid in left.values() if pid is not None)
     assert infra.remaining_processes() == []
     assert not (infra.local_dir / "postgres").exists()
+    assert not (infra.local_dir / "kafka").exists()
+    assert not (infra.local_dir / "infra.env").exists()

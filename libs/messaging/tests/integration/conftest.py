@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from codeflow_infra.kafka import create_topics
@@ -20,6 +21,7 @@ from codeflow_messaging import (
     create_producer,
     create_session_factory,
 )
+from codeflow_messaging.kafka import PRODUCER_OPTIONS
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -87,12 +89,21 @@ async def start_relay(
     """Run an outbox relay in the background; cancelled after the test."""
     tasks: list[asyncio.Task[None]] = []
 
-    def start(**options: object) -> OutboxRelay:
-        relay = OutboxRelay(
-            sessions,
-            lambda: create_producer(kafka_bootstrap_servers, client_id="messaging-tests"),
-            **options,  # type: ignore[arg-type]
-        )
+    def start(*, metadata_timeout_ms: int | None = None, **options: object) -> OutboxRelay:
+        """``metadata_timeout_ms``: how long the producer waits for a topic's metadata (its
+        request timeout) before a send fails; shorter than production's, for tests that wait
+        for such a failure."""
+
+        def producer() -> AIOKafkaProducer:
+            if metadata_timeout_ms is None:
+                return create_producer(kafka_bootstrap_servers, client_id="messaging-tests")
+            return AIOKafkaProducer(
+                bootstrap_servers=kafka_bootstrap_servers,
+                client_id="messaging-tests",
+                **(PRODUCER_OPTIONS | {"request_timeout_ms": metadata_timeout_ms}),
+            )
+
+        relay = OutboxRelay(sessions, producer, **options)  # type: ignore[arg-type]
         tasks.append(asyncio.create_task(relay.run()))
         return relay
 

@@ -27,7 +27,7 @@ async def test_a_broker_outage_sets_no_row_aside(
     start_relay,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    start_relay(max_refusals=1)
+    start_relay(max_refusals=1, metadata_timeout_ms=3000)
     await write_to_outbox(sessions, [activity("user-0", 0)], topic=topic)
 
     async def none_pending() -> bool:

@@ -311,13 +311,13 @@ async def test_a_message_for_a_topic_that_does_not_exist_is_set_aside_and_others
     elsewhere = [activity("found", 3)]
     await write_to_outbox(sessions, elsewhere, topic=topic)
 
-    start_relay(max_refusals=1)
+    start_relay(max_refusals=1, metadata_timeout_ms=3000)
 
     async def first_set_aside() -> bool:
         query = "SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL"
         return await count(sessions, query) == 1
 
-    # The producer waits for the topic's metadata for its request timeout (15 s) first.
+    # The producer waits for the topic's metadata for its request timeout (here 3 s) first.
     await wait_until(first_set_aside, timeout=60, what="the first message set aside")
     await wait_until(
         lambda: _none_pending_on(sessions, topic), timeout=30, what="the other topic's message"
