@@ -3,7 +3,7 @@
 
 UV ?= uv
 PYTEST ?= $(UV) run pytest
-PACKAGES := libs services tests/deploy tests/integration
+PACKAGES := libs services tools tests/deploy tests/integration
 # What the integration and end-to-end phases run (node ids or paths narrow them).
 TESTS ?= $(PACKAGES)
 E2E_TESTS ?= tests/e2e
@@ -29,7 +29,7 @@ sync: ## Install the workspace (every package and the dev tools) into .venv
 lint: ## ruff (lint and format) and mypy --strict over the whole workspace
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy libs/*/src services/*/src bench/src
+	$(UV) run mypy libs/*/src services/*/src tools/*/src bench/src
 
 .PHONY: test
 test: test-unit test-integration test-e2e ## Unit, integration (real PostgreSQL and Kafka), then end-to-end tests

@@ -1,0 +1,173 @@
+"""The checker: what must hold after a chaos run, compared between the history (what every
+client was told) and the state (what the system holds once it has settled).
+
+Each rule returns the violations it finds, each naming the operations involved, so a report
+can say what broke and where to look. A rule that finds nothing returns nothing; the rules
+are tested with hand-made histories and states that break each one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from codeflow_chaos.history import Operation, OperationKind
+from codeflow_chaos.state import Erasure, SystemState
+
+PROBLEM = "application/problem+json"
+
+ACTIVITY: frozenset[OperationKind] = frozenset(
+    {"sign_in", "dashboard", "monitor", "bulk", "stop_monitoring"}
+)
+"""Operations that reach auth's session check (or are a sign-in): activity, as auth sees it."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    detail: str
+    operations: tuple[int, ...] = ()
+    """The ``seq`` of every operation involved."""
+
+
+Rule = Callable[[Sequence[Operation], SystemState], Iterator[Violation]]
+
+
+def _erased_at(erasure: Erasure) -> datetime | None:
+    """When the person's data started to go: auth's erasure, or the completion if the
+    ledger has no earlier moment."""
+    return erasure.auth_acked_at or erasure.completed_at
+
+
+def _erasures_by_user(state: SystemState) -> dict[str, Erasure]:
+    return {e.user_id: e for e in state.erasures if _erased_at(e) is not None}
+
+
+def acknowledged_writes_are_kept(
+    history: Sequence[Operation], state: SystemState
+) -> Iterator[Violation]:
+    """Every repository a client was told it monitors is there, unless its owner was erased
+    after the write; a write acknowledged after its owner's erasure is a violation too."""
+    erased = _erasures_by_user(state)
+    for op in history:
+        if not op.acknowledged_write or op.kind == "stop_monitoring" or op.user_id is None:
+            continue
+        erasure = erased.get(op.user_id)
+        erased_at = _erased_at(erasure) if erasure else None
+        if erased_at is not None and op.started >= erased_at:
+            yield Violation(
+                "acknowledged-writes-kept",
+                f"{op.kind} by {op.user_id} acknowledged ({op.status}) after their erasure "
+                f"at {erased_at.isoformat()}",
+                (op.seq,),
+            )
+            continue
+        if erased_at is not None:
+            continue  # erased after the write: the rows went with them
+        missing = [g for g in op.github_ids if (op.user_id, g) not in state.repositories]
+        if missing:
+            yield Violation(
+                "acknowledged-writes-kept",
+                f"{op.kind} by {op.user_id} was acknowledged ({op.status}) but repositories "
+                f"{missing} are not stored",
+                (op.seq,),
+            )
+
+
+def erased_people_are_gone(history: Sequence[Operation], state: SystemState) -> Iterator[Violation]:
+    """Nothing of a person whose erasure completed is left in any service."""
+    for erasure in state.erasures:
+        if erasure.completed_at is None:
+            continue
+        user = erasure.user_id
+        left = [
+            where
+            for where, present in (
+                ("auth", user in state.auth_users),
+                ("profiles", user in state.profiles),
+                ("repositories", any(owner == user for owner, _ in state.repositories)),
+                ("janitor activity", user in state.activity),
+            )
+            if present
+        ]
+        if left:
+            yield Violation(
+                "erased-people-gone",
+                f"{user}'s erasure completed, but {', '.join(left)} still hold them",
+                tuple(op.seq for op in history if op.user_id == user),
+            )
+
+
+def nobody_active_is_erased(
+    history: Sequence[Operation], state: SystemState
+) -> Iterator[Violation]:
+    """No erasure for inactivity went ahead over a person who was active after its cutoff
+    and before it started."""
+    for erasure in state.erasures:
+        erased_at = _erased_at(erasure)
+        cutoff = erasure.inactive_since
+        if erasure.reason != "inactive" or erased_at is None or cutoff is None:
+            continue
+        active = [
+            op.seq
+            for op in history
+            if op.user_id == erasure.user_id
+            and op.kind in ACTIVITY
+            and op.succeeded
+            and cutoff < op.started
+            and op.ended < erased_at
+        ]
+        if active:
+            yield Violation(
+                "nobody-active-erased",
+                f"{erasure.user_id} was erased for inactivity since {cutoff.isoformat()} at "
+                f"{erased_at.isoformat()}, but was active in between",
+                tuple(active),
+            )
+
+
+def nothing_is_left_undelivered(
+    history: Sequence[Operation], state: SystemState
+) -> Iterator[Violation]:
+    """No message sits in a dead-letter topic, and no outbox row is stuck."""
+    for topic, records in sorted(state.dead_letters.items()):
+        if records:
+            yield Violation("no-dead-letters", f"{records} record(s) in {topic}")
+    for service, rows in sorted(state.stuck_outbox_rows.items()):
+        if rows:
+            yield Violation("no-stuck-outbox", f"{rows} outbox row(s) of {service} stuck")
+
+
+def errors_are_problems(history: Sequence[Operation], state: SystemState) -> Iterator[Violation]:
+    """Every error a client saw is a problem response: no 500, no bare 502/503/504, a 503
+    says when to retry, and every request got an answer within the client's timeout."""
+    for op in history:
+        if op.status is None:
+            yield Violation(
+                "errors-are-problems", f"{op.kind} got no answer within the timeout", (op.seq,)
+            )
+        elif op.status >= 500:
+            wrong = None
+            if op.status not in (502, 503, 504):
+                wrong = f"answered {op.status}"
+            elif op.content_type is None or not op.content_type.startswith(PROBLEM):
+                wrong = f"answered {op.status} as {op.content_type}, not a problem"
+            elif op.status == 503 and not op.retry_after:
+                wrong = "answered 503 without Retry-After"
+            if wrong:
+                yield Violation("errors-are-problems", f"{op.kind} {wrong}", (op.seq,))
+
+
+RULES: tuple[Rule, ...] = (
+    acknowledged_writes_are_kept,
+    erased_people_are_gone,
+    nobody_active_is_erased,
+    nothing_is_left_undelivered,
+    errors_are_problems,
+)
+
+
+def check(history: Sequence[Operation], state: SystemState) -> list[Violation]:
+    """Every violation of every rule, in the rules' order."""
+    return [violation for rule in RULES for violation in rule(history, state)]

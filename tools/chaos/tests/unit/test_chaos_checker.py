@@ -1,0 +1,171 @@
+"""The checker must be able to fail: one hand-made history and state that keep every rule,
+and for each rule, the smallest change that breaks it, and only it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from codeflow_chaos.checker import check
+from codeflow_chaos.history import Operation, read_history, write_history
+from codeflow_chaos.state import Erasure, SystemState
+
+T0 = datetime(2026, 12, 6, 12, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def op(
+    seq: int, user: str, kind: str, second: float, status: int | None = 200, **more
+) -> Operation:  # type: ignore[no-untyped-def]
+    return Operation(
+        seq=seq,
+        person=f"person-{user}",
+        user_id=user,
+        kind=kind,  # type: ignore[arg-type]
+        started=at(second),
+        ended=at(second + 0.1),
+        status=status,
+        **more,
+    )
+
+
+# Ada monitors two repositories and keeps them. Bob monitors one, then is erased for
+# inactivity since second 10, without any activity after it; his erasure completes.
+HISTORY = [
+    op(1, "ada", "sign_in", 0),
+    op(2, "ada", "monitor", 1, 201, github_ids=(11,)),
+    op(3, "ada", "bulk", 2, 200, github_ids=(12,)),
+    op(4, "bob", "sign_in", 3),
+    op(5, "bob", "monitor", 4, 201, github_ids=(21,)),
+    op(6, "ada", "dashboard", 30, 503, content_type="application/problem+json", retry_after="1"),
+]
+BOB_ERASED = Erasure(
+    user_id="bob",
+    reason="inactive",
+    requested_at=at(40),
+    inactive_since=at(10),
+    auth_acked_at=at(41),
+    completed_at=at(42),
+    cancelled_at=None,
+)
+STATE = SystemState(
+    auth_users=frozenset({"ada"}),
+    profiles=frozenset({"ada"}),
+    repositories=frozenset({("ada", 11), ("ada", 12)}),
+    activity=frozenset({"ada"}),
+    erasures=(BOB_ERASED,),
+    dead_letters={"auth.user-events.profiles.dlq": 0},
+    stuck_outbox_rows={"auth": 0},
+)
+
+
+def rules_broken(history: list[Operation], state: SystemState) -> list[tuple[str, tuple[int, ...]]]:
+    return [(v.rule, v.operations) for v in check(history, state)]
+
+
+def test_a_run_that_kept_every_promise_passes() -> None:
+    assert check(HISTORY, STATE) == []
+
+
+def test_an_acknowledged_write_that_is_not_stored_is_caught() -> None:
+    lost = replace(STATE, repositories=frozenset({("ada", 11)}))
+
+    assert rules_broken(HISTORY, lost) == [("acknowledged-writes-kept", (3,))]
+
+
+def test_a_write_acknowledged_after_its_owners_erasure_is_caught() -> None:
+    late = [*HISTORY, op(7, "bob", "monitor", 50, 201, github_ids=(22,))]
+
+    assert rules_broken(late, STATE) == [("acknowledged-writes-kept", (7,))]
+
+
+def test_a_write_refused_after_the_erasure_is_no_violation() -> None:
+    refused = [
+        *HISTORY,
+        op(7, "bob", "monitor", 50, 410, content_type="application/problem+json"),
+    ]
+
+    assert check(refused, STATE) == []
+
+
+def test_anything_left_of_an_erased_person_is_caught() -> None:
+    for leftover in (
+        replace(STATE, auth_users=STATE.auth_users | {"bob"}),
+        replace(STATE, profiles=STATE.profiles | {"bob"}),
+        replace(STATE, repositories=STATE.repositories | {("bob", 21)}),
+        replace(STATE, activity=STATE.activity | {"bob"}),
+    ):
+        assert rules_broken(HISTORY, leftover) == [("erased-people-gone", (4, 5))]
+
+
+def test_an_erasure_of_someone_active_after_the_cutoff_is_caught() -> None:
+    came_back = [*HISTORY, op(7, "bob", "dashboard", 20)]
+
+    assert rules_broken(came_back, STATE) == [("nobody-active-erased", (7,))]
+
+
+def test_activity_the_erasure_could_not_have_seen_is_no_violation() -> None:
+    # Before the cutoff, after the erasure started, or not activity at all (a sign-out goes
+    # to auth without a session check; a failed request shows nobody was served).
+    quiet = [
+        *HISTORY,
+        op(7, "bob", "dashboard", 9),
+        op(8, "bob", "sign_out", 20, 204),
+        op(
+            9, "bob", "dashboard", 21, 503, content_type="application/problem+json", retry_after="1"
+        ),
+        op(10, "bob", "sign_in", 45),
+    ]
+
+    assert check(quiet, STATE) == []
+
+
+def test_an_erasure_the_person_asked_for_is_never_one_of_the_active() -> None:
+    asked = replace(BOB_ERASED, reason="requested", inactive_since=None)
+    active = [*HISTORY, op(7, "bob", "dashboard", 20)]
+
+    assert check(active, replace(STATE, erasures=(asked,))) == []
+
+
+def test_dead_letters_and_stuck_outbox_rows_are_caught() -> None:
+    stuck = replace(
+        STATE,
+        dead_letters={"auth.user-events.profiles.dlq": 2},
+        stuck_outbox_rows={"auth": 0, "janitor": 1},
+    )
+
+    assert rules_broken(HISTORY, stuck) == [("no-dead-letters", ()), ("no-stuck-outbox", ())]
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "retry_after"),
+    [
+        (500, "application/problem+json", None),
+        (None, None, None),
+        (502, "text/html", None),
+        (503, "application/problem+json", None),
+        (501, "application/problem+json", None),
+    ],
+)
+def test_an_error_that_is_not_a_problem_or_no_answer_at_all_is_caught(
+    status: int | None, content_type: str | None, retry_after: str | None
+) -> None:
+    bad = [
+        *HISTORY,
+        op(7, "ada", "dashboard", 50, status, content_type=content_type, retry_after=retry_after),
+    ]
+
+    assert rules_broken(bad, STATE) == [("errors-are-problems", (7,))]
+
+
+def test_a_history_survives_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "history.jsonl"
+    write_history(path, HISTORY)
+
+    assert list(read_history(path)) == HISTORY
