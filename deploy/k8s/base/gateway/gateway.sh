@@ -4,7 +4,8 @@
 #
 # Settings (all optional): GATEWAY_TEMPLATE, GATEWAY_PREFIX (a writable directory),
 # GATEWAY_LISTEN, AUTH_UPSTREAM, PROFILES_UPSTREAM, REPOSITORIES_UPSTREAM, JANITOR_UPSTREAM
-# (host:port of each service), GATEWAY_SIGNIN_RATE, GATEWAY_SIGNIN_BURST,
+# (host:port of each service; replicas behind one address, so the template's extra server
+# lines stay empty), GATEWAY_SIGNIN_RATE, GATEWAY_SIGNIN_BURST,
 # GATEWAY_AUTH_CACHE_SECONDS (how long a session check is reused by GET/HEAD; 0 = never).
 # Arguments are passed to nginx, e.g. `-t` to only check the configuration.
 set -eu
@@ -27,6 +28,7 @@ sed \
     -e "s|{{ *profiles_upstream *}}|${PROFILES_UPSTREAM:-profiles:8002}|g" \
     -e "s|{{ *repositories_upstream *}}|${REPOSITORIES_UPSTREAM:-repositories:8003}|g" \
     -e "s|{{ *janitor_upstream *}}|${JANITOR_UPSTREAM:-janitor:8004}|g" \
+    -e "s|{{ *[a-z]*_replicas *}}||g" \
     "$template" > "$prefix/nginx.conf"
 
 if grep -n '{{' "$prefix/nginx.conf" >&2; then

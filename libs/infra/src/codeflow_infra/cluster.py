@@ -53,23 +53,26 @@ class Cluster:
         self.logs_dir = infra.logs_dir
         self.gateway_prefix = infra.local_dir / "gateway"
 
-    def service_process(self, name: str) -> Component:
+    def service_process(self, name: str, replica: int = 1) -> Component:
+        """Replica ``replica`` (from 1) of service ``name``; the first is named as the
+        service, the others ``<name>-<n>`` (their pid files and logs too)."""
+        port = self.config.replica_ports(name)[replica - 1]
         return Component(
-            name=name,
-            argv=[
-                *_python_m(f"codeflow_{name}"),
-                "serve",
-                "--port",
-                str(self.config.service_ports[name]),
-            ],
-            port=self.config.service_ports[name],
+            name=name if replica == 1 else f"{name}-{replica}",
+            argv=[*_python_m(f"codeflow_{name}"), "serve", "--port", str(port)],
+            port=port,
             ready_path="/readyz",
             run_dir=self.run_dir,
             logs_dir=self.logs_dir,
             cwd=self.config.local_dir,
-            env=self.config.service_env(name),
+            env=self.config.service_env(name, port),
             marker=f"codeflow_{name}",
         )
+
+    def service_replicas(self, name: str) -> list[Component]:
+        return [
+            self.service_process(name, n) for n in range(1, self.config.replicas.get(name, 1) + 1)
+        ]
 
     def emulator_process(self) -> Component:
         return Component(
@@ -104,7 +107,10 @@ class Cluster:
         return gateway.GatewaySettings(
             prefix=self.gateway_prefix,
             port=self.config.gateway_port,
-            upstreams={name: f"127.0.0.1:{self.config.service_ports[name]}" for name in SERVICES},
+            upstreams={
+                name: [f"127.0.0.1:{port}" for port in self.config.replica_ports(name)]
+                for name in SERVICES
+            },
             auth_cache_seconds=gateway.auth_cache_seconds(self.config.environ),
             worker_user=gateway.worker_user(),
         )
@@ -114,7 +120,7 @@ class Cluster:
 
     def components(self) -> list[Component]:
         """Everything `down` stops, in the order it stops them (the gateway last)."""
-        found = [self.service_process(name) for name in SERVICES]
+        found = [replica for name in SERVICES for replica in self.service_replicas(name)]
         found.append(self.emulator_process())
         nginx = gateway.nginx_binary(self.config.environ)
         if nginx is not None:
@@ -197,12 +203,22 @@ def _up(config: ClusterConfig) -> tuple[Cluster, launcher.Started]:
             waiting.append(_start(cluster.emulator_process()))
         else:
             logger.info("GITHUB_CLIENT_ID is set: signing in with GitHub itself, no emulator")
-        services = [cluster.service_process(name) for name in cluster.available_services()]
+        available = cluster.available_services()
         for name in SERVICES:
-            if not service_available(name):
+            if name not in available:
                 logger.info("%s: skipped, codeflow_%s has no __main__ yet", name, name)
-        _migrate([service for service in services if service.pid() is None])
-        waiting.extend(_start(service) for service in services)
+        # Each service's database is migrated once, by its first replica's environment,
+        # when none of its replicas runs yet.
+        _migrate(
+            [
+                cluster.service_process(name)
+                for name in available
+                if all(replica.pid() is None for replica in cluster.service_replicas(name))
+            ]
+        )
+        waiting.extend(
+            _start(replica) for name in available for replica in cluster.service_replicas(name)
+        )
         _ensure_gateway(cluster, nginx)
         waiting.append(nginx)
         for component in waiting:

@@ -86,8 +86,9 @@ def status(config: ClusterConfig) -> tuple[list[str], bool]:
 def _describe(config: ClusterConfig, component: Component) -> tuple[str, bool]:
     if component.name == cluster.EMULATOR and not config.uses_emulator:
         return f"{component.name:<16} not used (GITHUB_CLIENT_ID is set)", True
-    if component.name in SERVICES and not cluster.service_available(component.name):
-        return f"{component.name:<16} not built yet (no codeflow_{component.name}.__main__)", True
+    service = component.name.split("-")[0]
+    if service in SERVICES and not cluster.service_available(service):
+        return f"{component.name:<16} not built yet (no codeflow_{service}.__main__)", True
     pid = component.pid()
     if pid is None:
         return f"{component.name:<16} {'stopped':<32} {component.url}", False
@@ -105,6 +106,8 @@ def log_files(config: ClusterConfig, names: list[str]) -> list[Path]:
     files = []
     for name in names or LOG_NAMES:
         files.append(logs_dir / f"{name}.log")
+        if name in SERVICES:  # its other replicas' logs
+            files.extend(logs_dir / f"{name}-{n}.log" for n in range(2, config.replicas[name] + 1))
         if name == "gateway":
             files.append(config.local_dir / "gateway" / "logs" / "access.log")
     return files

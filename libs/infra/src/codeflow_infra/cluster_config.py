@@ -27,6 +27,10 @@ DEFAULT_SERVICE_PORTS: Mapping[str, int] = {
 DEFAULT_GATEWAY_PORT = 8080
 DEFAULT_EMULATOR_PORT = 9000
 
+REPLICA_PORT_STEP = 100
+"""Replica n of a service listens on the service's port plus (n - 1) times this."""
+MAX_REPLICAS = 9
+
 #: The OAuth app the GitHub emulator registers for loopback callbacks (its fixtures').
 DEV_GITHUB_CLIENT_ID = "codeflow-dev-client"
 DEV_GITHUB_CLIENT_SECRET = "codeflow-dev-secret"  # noqa: S105 - the emulator's, not a secret
@@ -43,6 +47,8 @@ class ClusterConfig:
     infra: InfraConfig
     environ: Mapping[str, str]
     service_ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SERVICE_PORTS))
+    replicas: Mapping[str, int] = field(default_factory=lambda: dict.fromkeys(SERVICES, 1))
+    """How many processes of each service run, all in the service's one consumer group."""
     gateway_port: int = DEFAULT_GATEWAY_PORT
     emulator_port: int = DEFAULT_EMULATOR_PORT
 
@@ -53,10 +59,12 @@ class ClusterConfig:
             name: env_port(env, f"{name.upper()}_PORT", default)
             for name, default in DEFAULT_SERVICE_PORTS.items()
         }
+        every = _replicas(env, "CODEFLOW_REPLICAS", 1)
         config = cls(
             infra=InfraConfig.from_env(env),
             environ=env,
             service_ports=ports,
+            replicas={name: _replicas(env, f"{name.upper()}_REPLICAS", every) for name in SERVICES},
             gateway_port=env_port(env, "GATEWAY_PORT", DEFAULT_GATEWAY_PORT),
             emulator_port=env_port(env, "GITHUB_EMULATOR_PORT", DEFAULT_EMULATOR_PORT),
         )
@@ -70,7 +78,11 @@ class ClusterConfig:
             "KAFKA_PORT": self.infra.kafka_port,
             "KAFKA_CONTROLLER_PORT": self.infra.kafka_controller_port,
             "GATEWAY_PORT": self.gateway_port,
-            **{f"{name.upper()}_PORT": port for name, port in self.service_ports.items()},
+            **{
+                f"{name.upper()}_PORT" + (f" (replica {n})" if n > 1 else ""): port
+                for name in self.service_ports
+                for n, port in enumerate(self.replica_ports(name), start=1)
+            },
         }
         if self.uses_emulator:
             ports["GITHUB_EMULATOR_PORT"] = self.emulator_port
@@ -116,6 +128,11 @@ class ClusterConfig:
         # Straight to auth, not through the gateway: the services start before it.
         return f"{self.service_url('auth')}/auth/.well-known/jwks.json"
 
+    def replica_ports(self, name: str) -> list[int]:
+        """The port of each of service ``name``'s replicas, the first being the service's."""
+        first = self.service_ports[name]
+        return [first + REPLICA_PORT_STEP * n for n in range(self.replicas.get(name, 1))]
+
     def service_url(self, name: str) -> str:
         return f"http://{HOST}:{self.service_ports[name]}"
 
@@ -123,8 +140,9 @@ class ClusterConfig:
         """Service `name`'s own database on the infrastructure's PostgreSQL server."""
         return postgres.database_url(self.infra.postgres_url, f"codeflow_{name}")
 
-    def service_env(self, name: str) -> dict[str, str]:
-        """The environment of service `name`, for both `migrate` and `serve`."""
+    def service_env(self, name: str, port: int | None = None) -> dict[str, str]:
+        """The environment of service `name` (its replica on `port`), for `migrate` and
+        `serve`."""
         env = dict(self.environ)
         env.setdefault("CODEFLOW_ENV", "development")
         database_url = self.database_url(name)
@@ -135,7 +153,7 @@ class ClusterConfig:
                 # exports as its maintenance database) must not point anywhere else.
                 f"{prefix}_DATABASE_URL": database_url,
                 "DATABASE_URL": database_url,
-                f"{prefix}_PORT": str(self.service_ports[name]),
+                f"{prefix}_PORT": str(port or self.service_ports[name]),
                 "KAFKA_BOOTSTRAP_SERVERS": self.infra.bootstrap_servers,
                 "AUTH_URL": self.public_url,
                 "CODEFLOW_JWKS_URL": self.jwks_url,
@@ -155,3 +173,16 @@ class ClusterConfig:
 
     def emulator_env(self) -> dict[str, str]:
         return dict(self.environ)
+
+
+def _replicas(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        count = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number of replicas") from None
+    if not 1 <= count <= MAX_REPLICAS:
+        raise ConfigError(f"{name}={count}: give 1 to {MAX_REPLICAS} replicas")
+    return count

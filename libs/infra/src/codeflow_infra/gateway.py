@@ -15,7 +15,7 @@ import re
 import shutil
 import signal
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +48,9 @@ class GatewaySettings:
 
     prefix: Path
     port: int
-    upstreams: Mapping[str, str]
+    upstreams: Mapping[str, str | Sequence[str]]
+    """Each service's address (``host:port``), or the addresses of its replicas: requests
+    are shared among them."""
     listen_host: str = HOST
     signin_rate: str = DEFAULT_SIGNIN_RATE
     signin_burst: int = DEFAULT_SIGNIN_BURST
@@ -59,9 +61,13 @@ class GatewaySettings:
         missing = [name for name in UPSTREAMS if name not in self.upstreams]
         if missing:
             raise ConfigError(f"no upstream address for {', '.join(missing)}")
-        for name, address in self.upstreams.items():
-            if not _ADDRESS.fullmatch(address):
-                raise ConfigError(f"upstream {name}: {address!r} is not host:port")
+        servers = {name: _addresses(self.upstreams[name]) for name in UPSTREAMS}
+        for name, addresses in servers.items():
+            if not addresses:
+                raise ConfigError(f"no upstream address for {name}")
+            for address in addresses:
+                if not _ADDRESS.fullmatch(address):
+                    raise ConfigError(f"upstream {name}: {address!r} is not host:port")
         if not _RATE.fullmatch(self.signin_rate):
             raise ConfigError(f"sign-in rate {self.signin_rate!r} is not like 10r/s")
         if self.worker_user is not None and not _USER.fullmatch(self.worker_user):
@@ -77,8 +83,19 @@ class GatewaySettings:
             "signin_burst": str(self.signin_burst),
             "auth_cache_seconds": str(self.auth_cache_seconds),
             "user_directive": f"user {self.worker_user};" if self.worker_user else "",
-            **{f"{name}_upstream": self.upstreams[name] for name in UPSTREAMS},
+            **{f"{name}_upstream": servers[name][0] for name in UPSTREAMS},
+            # The replicas beyond the first, as more `server` lines of the same upstream.
+            **{
+                f"{name}_replicas": "".join(
+                    f"\n        server {address} max_fails=0;" for address in servers[name][1:]
+                )
+                for name in UPSTREAMS
+            },
         }
+
+
+def _addresses(upstream: str | Sequence[str]) -> list[str]:
+    return [upstream] if isinstance(upstream, str) else list(upstream)
 
 
 def worker_user() -> str | None:

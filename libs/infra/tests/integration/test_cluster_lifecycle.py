@@ -11,6 +11,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from codeflow_infra import gateway, processes
+from codeflow_infra.testing import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -161,4 +163,82 @@ def test_run_whose_start_fails_half_way_leaves_no_process(local_cluster: LocalCl
     assert result.returncode != 0
     assert "gateway: port" in result.stderr
     assert "is taken by another process" in result.stderr
+    assert local_cluster.remaining_processes() == []
+
+
+def replica_ports() -> dict[str, str]:
+    """A block of free ports with room for a second replica of each service (+100)."""
+    for base in range(20000, 21000, 200):
+        ports = {
+            "POSTGRES_PORT": base,
+            "KAFKA_PORT": base + 1,
+            "KAFKA_CONTROLLER_PORT": base + 2,
+            "GATEWAY_PORT": base + 3,
+            "GITHUB_EMULATOR_PORT": base + 4,
+            "AUTH_PORT": base + 11,
+            "PROFILES_PORT": base + 12,
+            "REPOSITORIES_PORT": base + 13,
+            "JANITOR_PORT": base + 14,
+        }
+        every = [*ports.values(), *(port + 100 for port in list(ports.values())[5:])]
+        if not any(processes.port_accepts("127.0.0.1", port) for port in every):
+            return {name: str(port) for name, port in ports.items()}
+    pytest.skip("no free block of ports for a cluster with replicas")
+
+
+_ASSIGNED = re.compile(r"TopicPartition\(topic='([^']+)', partition=(\d+)\)")
+
+
+def latest_assignment(log: Path) -> set[tuple[str, int]]:
+    """The partitions a replica's consumer was last assigned, from its log."""
+    if not log.exists():
+        return set()
+    lines = [line for line in log.read_text().splitlines() if "assigned to partitions" in line]
+    if not lines:
+        return set()
+    return {(topic, int(n)) for topic, n in _ASSIGNED.findall(lines[-1])}
+
+
+async def test_replicas_serve_behind_the_gateway_in_one_consumer_group_per_service(
+    local_cluster: LocalCluster,
+) -> None:
+    local_cluster.env |= replica_ports() | {"CODEFLOW_REPLICAS": "2"}
+
+    up = await asyncio.to_thread(local_cluster.cli, "up")
+
+    assert up.returncode == 0, up.stderr
+    pids = local_cluster.pids()
+    services = {"auth", "profiles", "repositories", "janitor"}
+    assert services | {f"{name}-2" for name in services} <= set(pids), pids
+    ps = await asyncio.to_thread(local_cluster.cli, "ps")
+    assert ps.returncode == 0, ps.stdout
+    assert "profiles-2" in ps.stdout
+
+    logs = local_cluster.local_dir / "logs"
+
+    async def partitions_shared() -> bool:
+        # Members of one group split the partitions; two groups would each get them all.
+        for name in services:
+            first = latest_assignment(logs / f"{name}.log")
+            second = latest_assignment(logs / f"{name}-2.log")
+            if not first or not second or first & second:
+                return False
+        return True
+
+    await wait_until(partitions_shared, timeout=90, what="each service's replicas to split")
+
+    for _ in range(12):
+        status, _, _ = await asyncio.to_thread(local_cluster.get, "/api/docs/profiles.json")
+        assert status == 200
+    access_log = local_cluster.local_dir / "gateway" / "logs" / "access.log"
+    upstreams = {
+        json.loads(line)["upstream"]
+        for line in access_log.read_text().splitlines()
+        if "/api/docs/profiles.json" in line
+    }
+    first = local_cluster.port("PROFILES_PORT")
+    assert upstreams == {f"127.0.0.1:{first}", f"127.0.0.1:{first + 100}"}
+
+    down = await asyncio.to_thread(local_cluster.cli, "down")
+    assert down.returncode == 0, down.stderr
     assert local_cluster.remaining_processes() == []

@@ -107,3 +107,27 @@ def test_with_a_github_app_the_real_github_is_used() -> None:
     assert env["GITHUB_CLIENT_ID"] == "Iv1.real"
     assert "GITHUB_OAUTH_BASE_URL" not in env
     assert "GITHUB_API_BASE_URL" not in env
+
+
+def test_one_replica_of_each_service_unless_told_otherwise() -> None:
+    assert dict(config().replicas) == dict.fromkeys(
+        ("auth", "profiles", "repositories", "janitor"), 1
+    )
+
+    cluster = config(CODEFLOW_REPLICAS="2", JANITOR_REPLICAS="1")
+
+    assert dict(cluster.replicas) == {"auth": 2, "profiles": 2, "repositories": 2, "janitor": 1}
+    assert cluster.replica_ports("profiles") == [8002, 8102]
+    assert cluster.replica_ports("janitor") == [8004]
+    assert cluster.service_env("profiles", 8102)["PROFILES_PORT"] == "8102"
+    # Every replica checks tokens against the first replica of auth.
+    assert cluster.jwks_url == "http://127.0.0.1:8001/auth/.well-known/jwks.json"
+
+
+def test_a_replica_count_out_of_bounds_or_on_a_taken_port_is_refused() -> None:
+    with pytest.raises(ConfigError, match="give 1 to 9 replicas"):
+        config(CODEFLOW_REPLICAS="0")
+    with pytest.raises(ConfigError, match="is not a number of replicas"):
+        config(AUTH_REPLICAS="two")
+    with pytest.raises(ConfigError, match=r"PROFILES_PORT \(replica 2\) and GATEWAY_PORT"):
+        config(PROFILES_REPLICAS="2", GATEWAY_PORT="8102")

@@ -174,3 +174,17 @@ def test_workers_run_as_the_launcher_s_user_only_when_it_is_root() -> None:
     assert re.search(r"^user root;$", rendered(worker_user="root"), re.MULTILINE)
     with pytest.raises(ConfigError, match="not a user name"):
         rendered(worker_user="root; evil")
+
+
+def test_the_replicas_of_a_service_are_the_servers_of_its_upstream() -> None:
+    config = rendered(upstreams={**UPSTREAMS, "profiles": ["127.0.0.1:18002", "127.0.0.1:18102"]})
+
+    assert "{{" not in config
+    profiles = block(config, "upstream profiles")
+    assert re.findall(r"server (\S+) max_fails=0;", profiles) == [
+        "127.0.0.1:18002",
+        "127.0.0.1:18102",
+    ]
+    assert re.findall(r"server (\S+) max_fails=0;", block(config, "upstream auth")) == [
+        "127.0.0.1:18001"
+    ]
