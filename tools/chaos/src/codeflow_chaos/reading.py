@@ -1,0 +1,97 @@
+"""Reading a settled system into a :class:`~codeflow_chaos.state.SystemState`: every
+service's database, the janitor's ledger, and every dead-letter topic on Kafka."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from codeflow_chaos.state import Erasure, SystemState
+
+SERVICES = ("auth", "profiles", "repositories", "janitor")
+
+STUCK_AFTER = timedelta(seconds=30)
+"""An outbox row still pending this long after the run settled is stuck."""
+
+
+async def read_state(database_url: Callable[[str], str], bootstrap_servers: str) -> SystemState:
+    """The state of the system whose service ``s`` keeps its data at ``database_url(s)``."""
+    rows = {
+        "auth_users": ("auth", "SELECT id FROM users"),
+        "profiles": ("profiles", "SELECT user_id FROM user_profiles"),
+        "activity": ("janitor", "SELECT user_id FROM user_activity"),
+    }
+    found = {
+        name: frozenset(r[0] for r in await _fetch(database_url(service), sql))
+        for name, (service, sql) in rows.items()
+    }
+    repositories = frozenset(
+        (r["user_id"], r["github_id"])
+        for r in await _fetch(
+            database_url("repositories"), "SELECT user_id, github_id FROM repositories"
+        )
+    )
+    erasures = tuple(
+        Erasure(**dict(r))
+        for r in await _fetch(
+            database_url("janitor"),
+            "SELECT user_id, reason, requested_at, inactive_since, auth_acked_at, "
+            "completed_at, cancelled_at FROM deletions ORDER BY requested_at",
+        )
+    )
+    stuck = {}
+    for service in SERVICES:
+        [row] = await _fetch(
+            database_url(service),
+            "SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL OR "
+            "(published_at IS NULL AND created_at < now() - make_interval(secs => $1))",
+            STUCK_AFTER.total_seconds(),
+        )
+        stuck[service] = int(row[0])
+    return SystemState(
+        auth_users=found["auth_users"],
+        profiles=found["profiles"],
+        repositories=repositories,
+        activity=found["activity"],
+        erasures=erasures,
+        dead_letters=await dead_letters(bootstrap_servers),
+        stuck_outbox_rows=stuck,
+    )
+
+
+async def dead_letters(bootstrap_servers: str) -> dict[str, int]:
+    """Records held by each dead-letter topic (``*.dlq``)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    await consumer.start()
+    try:
+        topics = sorted(t for t in await admin.list_topics() if t.endswith(".dlq"))
+        partitions = [
+            TopicPartition(d["topic"], p["partition"])
+            for d in (await admin.describe_topics(topics) if topics else [])
+            for p in d["partitions"]
+        ]
+        if not partitions:
+            return {}
+        ends = await consumer.end_offsets(partitions)
+        starts = await consumer.beginning_offsets(partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    held: dict[str, int] = dict.fromkeys(topics, 0)
+    for tp in partitions:
+        held[tp.topic] += ends[tp] - starts[tp]
+    return held
+
+
+async def _fetch(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(url)
+    try:
+        return list(await connection.fetch(sql, *args))
+    finally:
+        await connection.close()
