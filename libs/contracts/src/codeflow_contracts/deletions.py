@@ -56,7 +56,7 @@ class UserDataDeleted(Message):
     @classmethod
     def acknowledging(
         cls,
-        erasure: "DeleteUserData | UserDeleted",
+        erasure: "UserDeleted",
         *,
         service: DataHoldingService,
         deleted_at: datetime,

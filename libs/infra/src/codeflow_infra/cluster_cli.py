@@ -86,7 +86,7 @@ def status(config: ClusterConfig) -> tuple[list[str], bool]:
 def _describe(config: ClusterConfig, component: Component) -> tuple[str, bool]:
     if component.name == cluster.EMULATOR and not config.uses_emulator:
         return f"{component.name:<16} not used (GITHUB_CLIENT_ID is set)", True
-    service = component.name.split("-")[0]
+    service = component.marker.removeprefix("codeflow_")  # a replica runs its service
     if service in SERVICES and not cluster.service_available(service):
         return f"{component.name:<16} not built yet (no codeflow_{service}.__main__)", True
     pid = component.pid()

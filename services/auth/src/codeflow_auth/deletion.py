@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth.events import emit
@@ -67,15 +67,14 @@ async def carry_out_deletions(
     commands: list[DeleteUserData] = [envelope.data for envelope in envelopes]
     now = datetime.now(UTC)
     users = await _lock_users(session, {c.user_id for c in commands})
-    seen = await _last_seen(session, users, evidence)
-    can_return = await _with_accounts(session, users)
+    seen = await _last_seen_of_those_who_can_return(session, users, evidence)
     erased: set[str] = set()
     answers: list[Message] = []
     for command in commands:
         user_id = command.user_id
-        if user_id not in erased and user_id in can_return:
+        if user_id not in erased and user_id in seen:
             cutoff = _cutoff(command)
-            if cutoff is not None and evidence.active_after(seen.get(user_id), cutoff):
+            if cutoff is not None and evidence.active_after(seen[user_id], cutoff):
                 active_at = seen[user_id]
                 assert active_at is not None  # active_after() said so
                 answers.append(
@@ -136,11 +135,16 @@ async def _lock_users(session: AsyncSession, user_ids: Collection[str]) -> dict[
     return {row.id: row.email for row in rows}
 
 
-async def _last_seen(
+async def _last_seen_of_those_who_can_return(
     session: AsyncSession, users: Collection[str], evidence: ActivityEvidence
 ) -> dict[str, datetime | None]:
-    """The latest moment auth saw each user: recorded activity, or a session opened or slid
-    (a session's expiry is its last opening or slide plus the maximum age)."""
+    """For each user who still has a GitHub account (and so could sign in again), the latest
+    moment auth saw them: recorded activity, or a session opened or slid (a session's expiry
+    is its last opening or slide plus the maximum age); ``None`` if neither.
+
+    One who asked to leave had their account unlinked at once (``DELETE /auth/me``) and is
+    left out: whatever activity they show, their erasure goes ahead.
+    """
     if not users:
         return {}
     sessions_seen = (
@@ -152,7 +156,7 @@ async def _last_seen(
     rows = await session.execute(
         select(User.id, User.last_active_at, sessions_seen.c.expires)
         .outerjoin(sessions_seen, sessions_seen.c.user_id == User.id)
-        .where(User.id.in_(users))
+        .where(User.id.in_(users), exists().where(Account.user_id == User.id))
     )
     seen: dict[str, datetime | None] = {}
     for user_id, last_active_at, expires in rows:
@@ -160,20 +164,6 @@ async def _last_seen(
         moments = [m for m in (last_active_at, opened) if m is not None]
         seen[user_id] = max(moments) if moments else None
     return seen
-
-
-async def _with_accounts(session: AsyncSession, users: Collection[str]) -> set[str]:
-    """The users who still have a GitHub account, and so could sign in again.
-
-    One who asked to leave had theirs unlinked at once (``DELETE /auth/me``): whatever
-    activity they show, their erasure goes ahead.
-    """
-    if not users:
-        return set()
-    linked = await session.scalars(
-        select(Account.user_id).where(Account.user_id.in_(users)).distinct()
-    )
-    return set(linked)
 
 
 async def _erase(session: AsyncSession, users: dict[str, str | None]) -> None:

@@ -27,13 +27,9 @@ class NewDeletion:
     command_id: uuid.UUID | None
 
 
-def _not_cancelled() -> ColumnElement[bool]:
-    return Deletion.cancelled_at.is_(None)
-
-
 async def has_live_deletion(session: AsyncSession, user_id: str) -> bool:
     """Whether a deletion of ``user_id`` is in flight or complete (not cancelled)."""
-    live = exists().where(Deletion.user_id == user_id, _not_cancelled())
+    live = exists().where(Deletion.user_id == user_id, Deletion.cancelled_at.is_(None))
     return bool(await session.scalar(select(live)))
 
 
