@@ -51,6 +51,9 @@ class ClusterConfig:
     """How many processes of each service run, all in the service's one consumer group."""
     gateway_port: int = DEFAULT_GATEWAY_PORT
     emulator_port: int = DEFAULT_EMULATOR_PORT
+    service_overrides: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Per service, variables laid over its environment last (the fault soak points a
+    service's ``DATABASE_URL`` and ``KAFKA_BOOTSTRAP_SERVERS`` at proxies this way)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ClusterConfig:
@@ -169,6 +172,7 @@ class ClusterConfig:
                     "GITHUB_API_BASE_URL": self.emulator_url,
                 }
             )
+        env.update(self.service_overrides.get(name, {}))
         return env
 
     def emulator_env(self) -> dict[str, str]:

@@ -22,6 +22,17 @@ SERVICE_DATABASES = (
 )
 
 
+@dataclass(frozen=True)
+class KafkaListener:
+    """A further named listener of the broker: bound on ``port``, advertised on
+    ``advertised_port`` (a proxy in front of it), so that clients that bootstrap through the
+    proxy keep talking through it (the fault soak puts Toxiproxy there)."""
+
+    name: str
+    port: int
+    advertised_port: int
+
+
 class ConfigError(RuntimeError):
     """The environment does not describe a usable setup."""
 
@@ -70,6 +81,7 @@ class InfraConfig:
     kafka_heap_opts: str = DEFAULT_KAFKA_HEAP_OPTS
     database_url: str | None = None
     kafka_bootstrap_servers: str | None = None
+    kafka_listeners: tuple[KafkaListener, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> InfraConfig:
@@ -97,6 +109,7 @@ class InfraConfig:
             kafka_heap_opts=env.get("KAFKA_HEAP_OPTS", "").strip() or DEFAULT_KAFKA_HEAP_OPTS,
             database_url=env.get("DATABASE_URL", "").strip() or None,
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or None,
+            kafka_listeners=kafka_listeners(env.get("KAFKA_EXTRA_LISTENERS", "")),
         )
 
     @property
@@ -149,3 +162,20 @@ class InfraConfig:
     @property
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap_servers or self.local_kafka_bootstrap_servers
+
+
+def kafka_listeners(raw: str) -> tuple[KafkaListener, ...]:
+    """``KAFKA_EXTRA_LISTENERS``: ``NAME=PORT@ADVERTISED_PORT``, comma-separated."""
+    found = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        name, _, ports = item.partition("=")
+        port, _, advertised = ports.partition("@")
+        if not (name.isidentifier() and name.isupper() and port.isdigit() and advertised.isdigit()):
+            raise ConfigError(
+                f"KAFKA_EXTRA_LISTENERS: {item!r} is not NAME=PORT@ADVERTISED_PORT "
+                "(an upper-case name, two port numbers)"
+            )
+        if name in {"PLAINTEXT", "CONTROLLER"}:
+            raise ConfigError(f"KAFKA_EXTRA_LISTENERS: {name} is the broker's own listener")
+        found.append(KafkaListener(name, int(port), int(advertised)))
+    return tuple(found)

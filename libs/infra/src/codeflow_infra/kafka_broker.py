@@ -11,13 +11,14 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from string import Template
 
 from codeflow_infra import processes
 from codeflow_infra.blocking import run_blocking
-from codeflow_infra.config import HOST, ConfigError, InfraConfig
+from codeflow_infra.config import HOST, ConfigError, InfraConfig, KafkaListener
 
 logger = logging.getLogger("codeflow_infra")
 
@@ -30,7 +31,13 @@ class KafkaStartError(RuntimeError):
 
 
 def render_server_properties(
-    template: str, *, host: str, port: int, controller_port: int, log_dir: Path
+    template: str,
+    *,
+    host: str,
+    port: int,
+    controller_port: int,
+    log_dir: Path,
+    listeners: Sequence[KafkaListener] = (),
 ) -> str:
     """Fill in the placeholders of deploy/kafka/server.properties.template."""
     return Template(template).substitute(
@@ -38,6 +45,11 @@ def render_server_properties(
         KAFKA_PORT=port,
         KAFKA_CONTROLLER_PORT=controller_port,
         KAFKA_LOG_DIR=str(log_dir),
+        KAFKA_EXTRA_LISTENERS="".join(f",{x.name}://{host}:{x.port}" for x in listeners),
+        KAFKA_EXTRA_ADVERTISED="".join(
+            f",{x.name}://{host}:{x.advertised_port}" for x in listeners
+        ),
+        KAFKA_EXTRA_PROTOCOLS="".join(f",{x.name}:PLAINTEXT" for x in listeners),
     )
 
 
@@ -142,6 +154,7 @@ class LocalKafka:
                 port=self.config.kafka_port,
                 controller_port=self.config.kafka_controller_port,
                 log_dir=self.data_dir,
+                listeners=self.config.kafka_listeners,
             )
         )
 
@@ -195,7 +208,8 @@ class LocalKafka:
         """Start the broker unless it runs; return the seconds until it served metadata."""
         if self.is_running():
             return 0.0
-        for port in (self.config.kafka_port, self.config.kafka_controller_port):
+        further = [listener.port for listener in self.config.kafka_listeners]
+        for port in (self.config.kafka_port, self.config.kafka_controller_port, *further):
             if processes.port_accepts(HOST, port):
                 raise ConfigError(
                     f"port {HOST}:{port} is taken by another process; stop it, or choose other "

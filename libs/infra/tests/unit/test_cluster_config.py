@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,14 @@ def test_each_service_gets_its_own_database_and_the_shared_settings() -> None:
     assert env["AUTH_URL"] == "http://127.0.0.1:8080"
     assert env["AUTH_ADMIN_LOGINS"] == "octocat"
     assert env["PATH"] == "/usr/bin"
+
+
+def test_overrides_of_one_service_are_laid_over_its_environment_last() -> None:
+    proxied = {"DATABASE_URL": "postgresql://postgres@127.0.0.1:26501/codeflow_auth"}
+    cluster = replace(config(), service_overrides={"auth": proxied})
+
+    assert cluster.service_env("auth")["DATABASE_URL"] == proxied["DATABASE_URL"]
+    assert cluster.service_env("janitor")["DATABASE_URL"].endswith(":5432/codeflow_janitor")
 
 
 def test_an_external_database_server_is_used_for_every_service() -> None:

@@ -1,7 +1,9 @@
 import base64
 from pathlib import Path
 
-from codeflow_infra.config import find_repo_root
+import pytest
+
+from codeflow_infra.config import ConfigError, find_repo_root, kafka_listeners
 from codeflow_infra.kafka_broker import new_cluster_id, render_server_properties
 
 
@@ -41,3 +43,33 @@ def test_cluster_ids_are_random_uuids_in_kafkas_base64_form() -> None:
         assert len(cluster_id) == 22
         assert not cluster_id.startswith("-")
         assert len(base64.urlsafe_b64decode(cluster_id + "==")) == 16
+
+
+def test_further_listeners_are_bound_on_their_port_and_advertised_on_their_proxys() -> None:
+    rendered = render_server_properties(
+        template(),
+        host="127.0.0.1",
+        port=19092,
+        controller_port=19093,
+        log_dir=Path("/data/k"),
+        listeners=kafka_listeners("AUTH=19101@19201, JANITOR=19104@19204"),
+    )
+    values = properties(rendered)
+
+    assert values["listeners"] == (
+        "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093,"
+        "AUTH://127.0.0.1:19101,JANITOR://127.0.0.1:19104"
+    )
+    assert values["advertised.listeners"] == (
+        "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093,"
+        "AUTH://127.0.0.1:19201,JANITOR://127.0.0.1:19204"
+    )
+    assert values["listener.security.protocol.map"] == (
+        "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,AUTH:PLAINTEXT,JANITOR:PLAINTEXT"
+    )
+
+
+@pytest.mark.parametrize("raw", ["auth=1@2", "AUTH=1", "AUTH=x@2", "PLAINTEXT=1@2", "AUTH:1@2"])
+def test_a_further_listener_that_is_not_name_port_at_port_is_refused(raw: str) -> None:
+    with pytest.raises(ConfigError, match="KAFKA_EXTRA_LISTENERS"):
+        kafka_listeners(raw)
