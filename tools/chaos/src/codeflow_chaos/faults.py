@@ -1,0 +1,272 @@
+"""Carrying out the planned faults on the running cluster, and repairing each.
+
+Process faults are signals to a replica's process group: SIGKILL, then a restart after the
+hold; SIGSTOP, then SIGCONT. Server faults stop PostgreSQL (a fast shutdown) or the Kafka
+broker and start them again. Network faults are Toxiproxy toxics on a proxy between a
+service and PostgreSQL or Kafka. Every fault is repaired however its lane ends (cancelled
+included), and logged with its start and end.
+
+A replica that exits (killed, or crashed by itself) is started again, with a short pause
+between attempts, as Kubernetes restarts a pod: :class:`Supervisor` does that for every
+replica no fault currently holds, and logs each exit it did not cause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+
+from codeflow_chaos.schedule import PlannedFault
+from codeflow_infra.cluster import Cluster
+from codeflow_infra.components import Component, ComponentError
+from codeflow_infra.kafka_broker import LocalKafka
+from codeflow_infra.postgres_server import LocalPostgres
+from codeflow_infra.toxiproxy import Toxiproxy
+
+logger = logging.getLogger("codeflow_chaos")
+
+READY_TIMEOUT = 120.0
+RESTART_PAUSE = 1.0
+
+
+@dataclass(frozen=True)
+class FaultRecord:
+    """One fault as it happened (``ended`` None: it was never repaired)."""
+
+    lane: str
+    kind: str
+    target: str
+    started: datetime
+    ended: datetime | None
+    note: str = ""
+
+    def to_json(self) -> str:
+        record = asdict(self)
+        record["started"] = self.started.isoformat()
+        record["ended"] = self.ended.isoformat() if self.ended else None
+        return json.dumps(record, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, line: str) -> FaultRecord:
+        record = json.loads(line)
+        record["started"] = datetime.fromisoformat(record["started"])
+        ended = record["ended"]
+        record["ended"] = datetime.fromisoformat(ended) if ended else None
+        return cls(**record)
+
+
+class FaultLog:
+    """Appends each fault, as it ends, to a JSON-lines file (flushed: a crash keeps it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.records: list[FaultRecord] = []
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+
+    def add(self, record: FaultRecord) -> None:
+        self.records.append(record)
+        with self.path.open("a") as out:
+            out.write(record.to_json() + "\n")
+        logger.info(
+            "fault %s %s on %s: %s", record.lane, record.kind, record.target, record.note or "done"
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Injector:
+    """Knows the cluster's replicas, servers and proxies, and how to break and repair each."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        toxiproxy: Toxiproxy,
+        log: FaultLog,
+        database_url: Callable[[str], str],
+        stop: asyncio.Event,
+    ) -> None:
+        self.cluster = cluster
+        self.stop = stop
+        """Once set, every fault's hold ends at once (and the fault is repaired)."""
+        self.toxiproxy = toxiproxy
+        self.log = log
+        self.database_url = database_url
+        self.replicas: dict[str, Component] = {
+            replica.name: replica
+            for name in cluster.available_services()
+            for replica in cluster.service_replicas(name)
+        }
+        self.held: set[str] = set()
+        """Replicas a fault holds down or paused: the supervisor leaves them alone."""
+        self.server_lock = asyncio.Lock()
+
+    async def inject(self, fault: PlannedFault) -> None:
+        """Carry out ``fault``, hold it, repair it, and log it."""
+        started = _now()
+        note = ""
+        try:
+            note = await self._carry_out(fault)
+        except ComponentError as error:
+            note = f"repair failed: {error}"
+            raise
+        finally:
+            self.log.add(FaultRecord(fault.lane, fault.kind, fault.target, started, _now(), note))
+
+    async def _hold(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), timeout=seconds)
+
+    async def _carry_out(self, fault: PlannedFault) -> str:
+        if fault.kind == "kill":
+            return await self._kill(fault)
+        if fault.kind == "pause":
+            return await self._pause(fault)
+        if fault.kind in ("postgres-restart", "kafka-restart"):
+            return await self._restart_server(fault)
+        return await self._network(fault)
+
+    async def _kill(self, fault: PlannedFault) -> str:
+        replica = self.replicas[fault.target]
+        note = ""
+        if fault.params.get("mid_round"):
+            note = await self._wait_for_relay_round(replica.marker.removeprefix("codeflow_"))
+        self.held.add(replica.name)
+        try:
+            pid = replica.pid()
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+            await self._hold(fault.hold)
+        finally:
+            try:
+                restarts = await restart(replica)
+            finally:
+                self.held.discard(replica.name)
+        return ", ".join(filter(None, [note, f"ready again after {restarts} start(s)"]))
+
+    async def _wait_for_relay_round(self, service: str, timeout: float = 10.0) -> str:
+        """Wait (bounded) until one of ``service``'s relays holds a round's transaction open;
+        say whether it did."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        connection = await asyncpg.connect(self.database_url(service))
+        try:
+            while loop.time() < deadline:
+                open_rounds = await connection.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state = 'idle in transaction' AND query ILIKE '%outbox%'"
+                )
+                if open_rounds:
+                    return f"mid-round ({open_rounds} relay round(s) in flight)"
+                await asyncio.sleep(0.02)
+        finally:
+            await connection.close()
+        return "no relay round in flight within 10 s"
+
+    async def _pause(self, fault: PlannedFault) -> str:
+        replica = self.replicas[fault.target]
+        pid = replica.pid()
+        if pid is None:
+            return "not running"
+        self.held.add(replica.name)
+        try:
+            os.killpg(pid, signal.SIGSTOP)
+            await self._hold(fault.hold)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGCONT)
+            self.held.discard(replica.name)
+        return f"paused {fault.hold:.1f} s"
+
+    async def _restart_server(self, fault: PlannedFault) -> str:
+        infra = self.cluster.config.infra
+        server: LocalPostgres | LocalKafka = (
+            LocalPostgres(infra) if fault.kind == "postgres-restart" else LocalKafka(infra)
+        )
+        async with self.server_lock:
+            try:
+                await asyncio.to_thread(server.stop)
+                await self._hold(fault.hold)
+            finally:
+                took = await asyncio.to_thread(server.start)
+        return f"down {fault.hold:.1f} s, serving {took:.1f} s after its start"
+
+    async def _network(self, fault: PlannedFault) -> str:
+        proxy = fault.target
+        if fault.kind == "cut":
+            await self.toxiproxy.cut(proxy)
+            try:
+                await self._hold(fault.hold)
+            finally:
+                await self.toxiproxy.restore(proxy)
+            return f"cut {fault.hold:.1f} s"
+        kind = "latency" if fault.kind == "latency" else "slow_close"
+        toxic = await self.toxiproxy.add_toxic(proxy, kind, fault.params)
+        try:
+            await self._hold(fault.hold)
+        finally:
+            await self.toxiproxy.remove_toxic(proxy, toxic)
+        attributes = ", ".join(f"{k} {v:.0f} ms" for k, v in sorted(fault.params.items()))
+        return f"{kind} ({attributes}) for {fault.hold:.1f} s"
+
+
+async def restart(replica: Component, timeout: float = READY_TIMEOUT) -> int:
+    """Start ``replica`` until it is ready (as a supervisor would); the starts it took."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    starts = 0
+    while True:
+        starts += 1
+        await asyncio.to_thread(replica.start)
+        try:
+            await asyncio.to_thread(replica.wait_ready, max(1.0, deadline - loop.time()))
+            return starts
+        except ComponentError:
+            if replica.pid() is not None or loop.time() >= deadline:
+                raise  # running but not ready in time, or out of time
+            logger.warning("%s exited while starting; starting it again", replica.name)
+            await asyncio.sleep(RESTART_PAUSE)
+
+
+class Supervisor:
+    """Starts again any replica that exited while no fault held it, and logs the exit."""
+
+    def __init__(self, injector: Injector, interval: float = 1.0) -> None:
+        self.injector = injector
+        self.interval = interval
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            for name, replica in self.injector.replicas.items():
+                if name in self.injector.held or replica.pid() is not None:
+                    continue
+                started = _now()
+                self.injector.held.add(name)
+                try:
+                    starts = await restart(replica)
+                finally:
+                    self.injector.held.discard(name)
+                self.injector.log.add(
+                    FaultRecord(
+                        "supervisor",
+                        "exit",
+                        name,
+                        started,
+                        _now(),
+                        f"exited by itself; ready again after {starts} start(s)",
+                    )
+                )
