@@ -1,19 +1,21 @@
 """The checker: what must hold after a chaos run, compared between the history (what every
 client was told) and the state (what the system holds once it has settled).
 
-Each rule returns the violations it finds, each naming the operations involved, so a report
-can say what broke and where to look. A rule that finds nothing returns nothing; the rules
-are tested with hand-made histories and states that break each one.
+Each rule has a stable name and returns the violations it finds, each naming the operations
+involved, so a report can say what broke and where to look, and which rules held. A rule that
+finds nothing returns nothing; the rules are tested with hand-made histories and states that
+break each one.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from codeflow_chaos.history import Operation, OperationKind
-from codeflow_chaos.state import Erasure, SystemState
+from codeflow_chaos.state import Applied, Erasure, Produced, SystemState
 
 PROBLEM = "application/problem+json"
 
@@ -31,7 +33,30 @@ class Violation:
     """The ``seq`` of every operation involved."""
 
 
-Rule = Callable[[Sequence[Operation], SystemState], Iterator[Violation]]
+Find = Callable[[Sequence[Operation], SystemState], Iterator[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One invariant: the name its violations carry, and how to find them."""
+
+    name: str
+    find: Find
+
+    def __call__(self, history: Sequence[Operation], state: SystemState) -> Iterator[Violation]:
+        return self.find(history, state)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one rule found in a run: it holds when it found no violation."""
+
+    rule: str
+    violations: tuple[Violation, ...] = ()
+
+    @property
+    def holds(self) -> bool:
+        return not self.violations
 
 
 def _erased_at(erasure: Erasure) -> datetime | None:
@@ -127,16 +152,67 @@ def nobody_active_is_erased(
             )
 
 
-def nothing_is_left_undelivered(
+def nothing_is_dead_lettered(
     history: Sequence[Operation], state: SystemState
 ) -> Iterator[Violation]:
-    """No message sits in a dead-letter topic, and no outbox row is stuck."""
+    """No message sits in a dead-letter topic."""
     for topic, records in sorted(state.dead_letters.items()):
         if records:
             yield Violation("no-dead-letters", f"{records} record(s) in {topic}")
+
+
+def no_outbox_row_is_stuck(history: Sequence[Operation], state: SystemState) -> Iterator[Violation]:
+    """No outbox row is set aside, or still pending once the run settled."""
     for service, rows in sorted(state.stuck_outbox_rows.items()):
         if rows:
             yield Violation("no-stuck-outbox", f"{rows} outbox row(s) of {service} stuck")
+
+
+def events_applied_in_order(
+    history: Sequence[Operation], state: SystemState
+) -> Iterator[Violation]:
+    """Each consumer processed each key's messages in the order their producer wrote them.
+
+    A producer's outbox ids order its messages; Kafka keeps that order per topic and key (one
+    partition), so that is the order a consumer must first record them in its inbox. Messages
+    recorded at the same moment (one transaction) are in order whatever their ids.
+    """
+    produced = {p.message_id: p for p in state.produced}
+    streams: defaultdict[tuple[str, str, str, str], list[tuple[Produced, Applied]]]
+    streams = defaultdict(list)
+    for record in state.applied:
+        origin = produced.get(record.message_id)
+        if origin is not None:
+            streams[record.consumer, origin.producer, origin.topic, origin.key].append(
+                (origin, record)
+            )
+    seqs = _seqs_by_user(history)
+    for consumer, producer, topic, key in sorted(streams):
+        stream = streams[consumer, producer, topic, key]
+        stream.sort(key=lambda pair: pair[0].id)
+        latest: tuple[Produced, Applied] | None = None  # produced earlier, processed last
+        for message, applied in stream:
+            if latest is None or applied.processed_at > latest[1].processed_at:
+                latest = message, applied
+            elif applied.processed_at < latest[1].processed_at:
+                earlier, earlier_applied = latest
+                yield Violation(
+                    "events-in-order",
+                    f"{consumer} processed {producer}'s {message.message_type} "
+                    f"{message.message_id} (outbox id {message.id}) at "
+                    f"{applied.processed_at.isoformat()}, before {earlier.message_type} "
+                    f"{earlier.message_id} (outbox id {earlier.id}, produced earlier) at "
+                    f"{earlier_applied.processed_at.isoformat()}, both on {topic} for key {key}",
+                    seqs.get(key, ()),
+                )
+
+
+def _seqs_by_user(history: Sequence[Operation]) -> dict[str, tuple[int, ...]]:
+    seqs: defaultdict[str, list[int]] = defaultdict(list)
+    for op in history:
+        if op.user_id is not None:
+            seqs[op.user_id].append(op.seq)
+    return {user: tuple(found) for user, found in seqs.items()}
 
 
 def errors_are_problems(history: Sequence[Operation], state: SystemState) -> Iterator[Violation]:
@@ -160,14 +236,22 @@ def errors_are_problems(history: Sequence[Operation], state: SystemState) -> Ite
 
 
 RULES: tuple[Rule, ...] = (
-    acknowledged_writes_are_kept,
-    erased_people_are_gone,
-    nobody_active_is_erased,
-    nothing_is_left_undelivered,
-    errors_are_problems,
+    Rule("acknowledged-writes-kept", acknowledged_writes_are_kept),
+    Rule("erased-people-gone", erased_people_are_gone),
+    Rule("nobody-active-erased", nobody_active_is_erased),
+    Rule("no-dead-letters", nothing_is_dead_lettered),
+    Rule("no-stuck-outbox", no_outbox_row_is_stuck),
+    Rule("events-in-order", events_applied_in_order),
+    Rule("errors-are-problems", errors_are_problems),
 )
+"""Every rule, in the order they are checked and reported."""
+
+
+def verdicts(history: Sequence[Operation], state: SystemState) -> list[Verdict]:
+    """What each rule found, in the rules' order; a rule that found nothing holds."""
+    return [Verdict(rule.name, tuple(rule(history, state))) for rule in RULES]
 
 
 def check(history: Sequence[Operation], state: SystemState) -> list[Violation]:
     """Every violation of every rule, in the rules' order."""
-    return [violation for rule in RULES for violation in rule(history, state)]
+    return [violation for verdict in verdicts(history, state) for violation in verdict.violations]

@@ -1,5 +1,6 @@
 """Reading a settled system into a :class:`~codeflow_chaos.state.SystemState`: every
-service's database, the janitor's ledger, and every dead-letter topic on Kafka."""
+service's database (its outbox and inbox too), the janitor's ledger, and every dead-letter
+topic on Kafka."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from codeflow_chaos.state import Erasure, SystemState
+from codeflow_chaos.state import Applied, Erasure, Produced, SystemState
 
 SERVICES = ("auth", "profiles", "repositories", "janitor")
 
@@ -44,9 +45,26 @@ async def read_state(database_url: Callable[[str], str], bootstrap_servers: str)
         )
     )
     stuck = {}
+    produced: list[Produced] = []
+    applied: list[Applied] = []
     for service in SERVICES:
+        url = database_url(service)
+        produced.extend(
+            Produced(
+                service, r["id"], str(r["message_id"]), r["topic"], r["key"], r["message_type"]
+            )
+            for r in await _fetch(
+                url, "SELECT id, message_id, topic, key, message_type FROM outbox"
+            )
+        )
+        applied.extend(
+            Applied(r["consumer"], str(r["message_id"]), r["message_type"], r["processed_at"])
+            for r in await _fetch(
+                url, "SELECT consumer, message_id, message_type, processed_at FROM processed_events"
+            )
+        )
         [row] = await _fetch(
-            database_url(service),
+            url,
             "SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL OR "
             "(published_at IS NULL AND created_at < now() - make_interval(secs => $1))",
             STUCK_AFTER.total_seconds(),
@@ -60,6 +78,8 @@ async def read_state(database_url: Callable[[str], str], bootstrap_servers: str)
         erasures=erasures,
         dead_letters=await dead_letters(bootstrap_servers),
         stuck_outbox_rows=stuck,
+        produced=tuple(produced),
+        applied=tuple(applied),
     )
 
 

@@ -22,6 +22,29 @@ class Erasure:
 
 
 @dataclass(frozen=True)
+class Produced:
+    """One message a service wrote to its outbox: ``id`` orders a producer's messages."""
+
+    producer: str
+    id: int
+    message_id: str
+    topic: str
+    key: str
+    """The Kafka key: the user id, for a message about a user."""
+    message_type: str
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One message a consumer recorded in its inbox, when it first processed it."""
+
+    consumer: str
+    message_id: str
+    message_type: str
+    processed_at: datetime
+
+
+@dataclass(frozen=True)
 class SystemState:
     """Everything the rules compare the history with."""
 
@@ -36,3 +59,7 @@ class SystemState:
     """Records per dead-letter topic."""
     stuck_outbox_rows: Mapping[str, int] = field(default_factory=dict)
     """Per service: outbox rows set aside, or pending after the run settled."""
+    produced: tuple[Produced, ...] = ()
+    """Every outbox row of every service."""
+    applied: tuple[Applied, ...] = ()
+    """Every inbox row of every consumer."""

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from codeflow_chaos.checker import check
+from codeflow_chaos.checker import RULES, check, verdicts
 from codeflow_chaos.history import Operation, read_history, write_history
-from codeflow_chaos.state import Erasure, SystemState
+from codeflow_chaos.state import Applied, Erasure, Produced, SystemState
 
 T0 = datetime(2026, 12, 6, 12, tzinfo=UTC)
 
@@ -54,6 +54,24 @@ BOB_ERASED = Erasure(
     completed_at=at(42),
     cancelled_at=None,
 )
+# Auth wrote Ada's events in this order (Bob's rows went with his erasure); profiles applied
+# them in order, the last two in one transaction, and the janitor applied the one it handles.
+ADA_CREATED = Produced("auth", 1, "m-1", "auth.user-events", "ada", "codeflow.user.created.v1")
+ADA_ACTIVE = Produced("auth", 2, "m-2", "auth.user-events", "ada", "codeflow.user.active.v1")
+ADA_UPDATED = Produced("auth", 3, "m-3", "auth.user-events", "ada", "codeflow.user.updated.v1")
+PRODUCED = (ADA_CREATED, ADA_ACTIVE, ADA_UPDATED)
+
+
+def applied(consumer: str, message: Produced, second: float) -> Applied:
+    return Applied(consumer, message.message_id, message.message_type, at(second))
+
+
+APPLIED = (
+    applied("profiles", ADA_CREATED, 0.5),
+    applied("profiles", ADA_ACTIVE, 1.5),
+    applied("profiles", ADA_UPDATED, 1.5),
+    applied("janitor", ADA_ACTIVE, 1.2),
+)
 STATE = SystemState(
     auth_users=frozenset({"ada"}),
     profiles=frozenset({"ada"}),
@@ -62,6 +80,8 @@ STATE = SystemState(
     erasures=(BOB_ERASED,),
     dead_letters={"auth.user-events.profiles.dlq": 0},
     stuck_outbox_rows={"auth": 0},
+    produced=PRODUCED,
+    applied=APPLIED,
 )
 
 
@@ -141,6 +161,62 @@ def test_dead_letters_and_stuck_outbox_rows_are_caught() -> None:
     )
 
     assert rules_broken(HISTORY, stuck) == [("no-dead-letters", ()), ("no-stuck-outbox", ())]
+
+
+def test_a_consumer_that_applied_a_persons_events_out_of_order_is_caught() -> None:
+    swapped = replace(
+        STATE,
+        applied=(APPLIED[0], applied("profiles", ADA_ACTIVE, 0.4), *APPLIED[2:]),
+    )
+
+    [violation] = check(HISTORY, swapped)
+
+    assert (violation.rule, violation.operations) == ("events-in-order", (1, 2, 3, 6))
+    for named in ("profiles", "ada", "m-1", "m-2", "created", "active"):
+        assert named in violation.detail
+
+
+def test_events_applied_together_or_about_different_people_are_in_order() -> None:
+    # A transaction records its messages at one moment; the order holds per key (and per
+    # producer and topic), so Bob's and the janitor's own messages don't count against Ada's;
+    # a message whose outbox row is gone is not compared at all.
+    bob = Produced("auth", 4, "m-4", "auth.user-events", "bob", "codeflow.user.created.v1")
+    command = Produced(
+        "janitor", 1, "m-5", "janitor.user-deletion-commands", "ada", "codeflow.user.delete.v1"
+    )
+    calm = replace(
+        STATE,
+        produced=(*PRODUCED, bob, command),
+        applied=(
+            applied("profiles", ADA_CREATED, 1.5),
+            *APPLIED[1:],
+            applied("profiles", bob, 0.1),
+            applied("auth", command, 0.1),
+            Applied("profiles", "m-purged", "codeflow.user.updated.v1", at(0)),
+        ),
+    )
+
+    assert check(HISTORY, calm) == []
+
+
+def test_every_rule_has_its_own_name_and_its_violations_carry_it() -> None:
+    broken = replace(
+        STATE,
+        repositories=frozenset(),
+        profiles=STATE.profiles | {"bob"},
+        dead_letters={"auth.user-events.profiles.dlq": 1},
+        stuck_outbox_rows={"auth": 1},
+        applied=(applied("profiles", ADA_CREATED, 2), *APPLIED[1:]),
+    )
+    history = [*HISTORY, op(7, "bob", "dashboard", 20), op(8, "ada", "dashboard", 50, None)]
+
+    found = verdicts(history, broken)
+
+    assert [v.rule for v in found] == [rule.name for rule in RULES]
+    assert len({rule.name for rule in RULES}) == len(RULES)
+    for verdict in found:
+        assert not verdict.holds
+        assert {v.rule for v in verdict.violations} == {verdict.rule}
 
 
 @pytest.mark.parametrize(
