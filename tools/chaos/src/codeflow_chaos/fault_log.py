@@ -21,7 +21,20 @@ FaultKind = Literal[
     "latency",
     "cut",
     "slow-close",
+    "exit",
 ]
+"""The kinds injected, and ``exit``: a replica that exited by itself (the run's supervisor
+started it again, as Kubernetes would)."""
+
+INJECTED: tuple[FaultKind, ...] = (
+    "kill",
+    "pause",
+    "postgres-restart",
+    "kafka-restart",
+    "latency",
+    "cut",
+    "slow-close",
+)
 
 
 @dataclass(frozen=True)

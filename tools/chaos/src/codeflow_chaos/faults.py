@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 
+from codeflow_chaos.fault_log import Fault
 from codeflow_chaos.schedule import PlannedFault
 from codeflow_infra.cluster import Cluster
 from codeflow_infra.components import Component, ComponentError
@@ -39,48 +38,20 @@ READY_TIMEOUT = 120.0
 RESTART_PAUSE = 1.0
 
 
-@dataclass(frozen=True)
-class FaultRecord:
-    """One fault as it happened (``ended`` None: it was never repaired)."""
-
-    lane: str
-    kind: str
-    target: str
-    started: datetime
-    ended: datetime | None
-    note: str = ""
-
-    def to_json(self) -> str:
-        record = asdict(self)
-        record["started"] = self.started.isoformat()
-        record["ended"] = self.ended.isoformat() if self.ended else None
-        return json.dumps(record, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, line: str) -> FaultRecord:
-        record = json.loads(line)
-        record["started"] = datetime.fromisoformat(record["started"])
-        ended = record["ended"]
-        record["ended"] = datetime.fromisoformat(ended) if ended else None
-        return cls(**record)
-
-
 class FaultLog:
     """Appends each fault, as it ends, to a JSON-lines file (flushed: a crash keeps it)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.records: list[FaultRecord] = []
+        self.records: list[Fault] = []
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("")
 
-    def add(self, record: FaultRecord) -> None:
+    def add(self, record: Fault) -> None:
         self.records.append(record)
         with self.path.open("a") as out:
             out.write(record.to_json() + "\n")
-        logger.info(
-            "fault %s %s on %s: %s", record.lane, record.kind, record.target, record.note or "done"
-        )
+        logger.info("fault %s on %s: %s", record.kind, record.target, record.note or "done")
 
 
 def _now() -> datetime:
@@ -116,14 +87,12 @@ class Injector:
     async def inject(self, fault: PlannedFault) -> None:
         """Carry out ``fault``, hold it, repair it, and log it."""
         started = _now()
-        note = ""
         try:
             note = await self._carry_out(fault)
-        except ComponentError as error:
-            note = f"repair failed: {error}"
-            raise
-        finally:
-            self.log.add(FaultRecord(fault.lane, fault.kind, fault.target, started, _now(), note))
+        except Exception as error:
+            note = f"FAILED: {type(error).__name__}: {error}"
+            logger.exception("fault %s on %s failed", fault.kind, fault.target)
+        self.log.add(Fault(fault.kind, fault.target, started, _now(), note))
 
     async def _hold(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -162,7 +131,10 @@ class Injector:
         say whether it did."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        connection = await asyncpg.connect(self.database_url(service))
+        try:
+            connection = await asyncpg.connect(self.database_url(service))
+        except (OSError, asyncpg.PostgresError) as error:
+            return f"could not look for a relay round ({error})"
         try:
             while loop.time() < deadline:
                 open_rounds = await connection.fetchval(
@@ -214,13 +186,14 @@ class Injector:
                 await self.toxiproxy.restore(proxy)
             return f"cut {fault.hold:.1f} s"
         kind = "latency" if fault.kind == "latency" else "slow_close"
-        toxic = await self.toxiproxy.add_toxic(proxy, kind, fault.params)
+        attributes = {name: int(value) for name, value in fault.params.items()}
+        toxic = await self.toxiproxy.add_toxic(proxy, kind, attributes)
         try:
             await self._hold(fault.hold)
         finally:
             await self.toxiproxy.remove_toxic(proxy, toxic)
-        attributes = ", ".join(f"{k} {v:.0f} ms" for k, v in sorted(fault.params.items()))
-        return f"{kind} ({attributes}) for {fault.hold:.1f} s"
+        described = ", ".join(f"{k} {v} ms" for k, v in sorted(attributes.items()))
+        return f"{kind} ({described}) for {fault.hold:.1f} s"
 
 
 async def restart(replica: Component, timeout: float = READY_TIMEOUT) -> int:
@@ -261,8 +234,7 @@ class Supervisor:
                 finally:
                     self.injector.held.discard(name)
                 self.injector.log.add(
-                    FaultRecord(
-                        "supervisor",
+                    Fault(
                         "exit",
                         name,
                         started,

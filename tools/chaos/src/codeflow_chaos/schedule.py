@@ -14,22 +14,9 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
+from codeflow_chaos.fault_log import FaultKind
 from codeflow_infra.cluster_config import SERVICES
-
-FaultKind = Literal[
-    "kill", "pause", "postgres-restart", "kafka-restart", "latency", "cut", "slow-close"
-]
-KINDS: tuple[FaultKind, ...] = (
-    "kill",
-    "pause",
-    "postgres-restart",
-    "kafka-restart",
-    "latency",
-    "cut",
-    "slow-close",
-)
 
 PAUSE_SECONDS = (13.0, 18.0)
 """A pause outlasts the consumers' session timeout (10 s): the group rebalances without the

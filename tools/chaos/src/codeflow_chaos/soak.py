@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from codeflow_chaos.checker import Violation, check
+from codeflow_chaos.checker import Verdict, Violation, verdicts
 from codeflow_chaos.faults import FaultLog, Injector, Supervisor, restart
 from codeflow_chaos.history import read_history
 from codeflow_chaos.reading import read_state
@@ -63,9 +63,13 @@ class Settings:
 class Outcome:
     settled: bool
     backlog: str
-    violations: list[Violation]
+    verdicts: list[Verdict]
+    """Every rule's, then whether the system settled."""
     plan: Plan
-    faults_done: int
+
+    @property
+    def holds(self) -> bool:
+        return all(verdict.holds for verdict in self.verdicts)
 
 
 async def soak(settings: Settings, repo_root: Path, workload: WorkloadRunner) -> Outcome:
@@ -160,15 +164,13 @@ async def _run(
     logger.info("settled: %s (%s)", settled, backlog)
     state = await read_state(config.database_url, config.infra.bootstrap_servers)
     operations = sorted(read_history(history), key=lambda op: op.seq)
-    violations = check(operations, state)
-    if not settled:
-        violations.append(
-            Violation(
-                "settled",
-                f"the system did not settle within {settings.settle_timeout:.0f} s: {backlog}",
-            )
-        )
-    return Outcome(settled, str(backlog), violations, schedule, len(log.records))
+    found = verdicts(operations, state)
+    unsettled = Violation(
+        "settled",
+        f"the system did not settle within {settings.settle_timeout:.0f} s: {backlog}",
+    )
+    found.append(Verdict("settled", () if settled else (unsettled,)))
+    return Outcome(settled, str(backlog), found, schedule)
 
 
 async def _lane(injector: Injector, faults: list[PlannedFault], stop: asyncio.Event) -> None:
