@@ -12,6 +12,7 @@ include mk/test.mk
 include mk/infra.mk
 include mk/contracts.mk
 include mk/cluster.mk
+include mk/chaos.mk
 -include mk/bench.mk
 
 .DEFAULT_GOAL := help

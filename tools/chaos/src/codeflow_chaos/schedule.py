@@ -2,7 +2,7 @@
 
 Faults run in lanes, each lane one fault at a time (a gap, the fault, its repair), the lanes
 side by side: two lanes of process faults (a replica killed or paused), one of server
-restarts (PostgreSQL, Kafka) and one of network faults (latency, a cut, a slow close on the
+restarts (PostgreSQL, Kafka) and two of network faults (latency, a cut, a slow close on the
 proxy between a service and PostgreSQL or Kafka). Every lane holds the same number of each
 of its kinds, shuffled; every choice (target, how long, how hard, the gap before) comes from
 the seed, so one seed gives one plan. When the faults start still depends on how long the
@@ -83,16 +83,16 @@ def plan(seed: int, *, per_kind: int, replicas: int, gap: tuple[float, float]) -
 
     def server_fault(kind: FaultKind) -> PlannedFault:
         target = "postgres" if kind == "postgres-restart" else "kafka"
-        return PlannedFault("servers", kind, target, rng.uniform(*gap), rng.uniform(0.5, 4.0))
+        return PlannedFault("servers", kind, target, rng.uniform(*gap), rng.uniform(0.5, 2.5))
 
-    def network_fault(kind: FaultKind) -> PlannedFault:
+    def network_fault(kind: FaultKind, lane: str) -> PlannedFault:
         params: dict[str, float] = {}
         if kind == "latency":
             params = {"latency": float(rng.randrange(200, 1500)), "jitter": 100.0}
         elif kind == "slow-close":
             params = {"delay": float(rng.randrange(500, 3000))}
         return PlannedFault(
-            "network", kind, rng.choice(proxies), rng.uniform(*gap), rng.uniform(2.0, 8.0), params
+            lane, kind, rng.choice(proxies), rng.uniform(*gap), rng.uniform(1.5, 5.0), params
         )
 
     process_kinds = _shuffled(rng, ["kill", "pause"], per_kind)
@@ -104,9 +104,10 @@ def plan(seed: int, *, per_kind: int, replicas: int, gap: tuple[float, float]) -
         server_fault(kind)
         for kind in _shuffled(rng, ["postgres-restart", "kafka-restart"], per_kind)
     ]
-    lanes["network"] = [
-        network_fault(kind) for kind in _shuffled(rng, ["latency", "cut", "slow-close"], per_kind)
-    ]
+    network_kinds = _shuffled(rng, ["latency", "cut", "slow-close"], per_kind)
+    for i, kind in enumerate(network_kinds):
+        lane = f"network-{i % 2 + 1}"
+        lanes.setdefault(lane, []).append(network_fault(kind, lane))
     return Plan(seed, lanes)
 
 

@@ -53,7 +53,7 @@ class Settings:
     faults_per_kind: int
     results: Path
     replicas: int = 2
-    gap: tuple[float, float] = (1.0, 4.0)
+    gap: tuple[float, float] = (0.5, 3.0)
     """Seconds a lane waits before each fault, drawn between these."""
     settle_timeout: float = 180.0
     base_port: int = 26000
