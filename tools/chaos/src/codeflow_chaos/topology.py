@@ -32,6 +32,10 @@ RUN_SETTINGS: Mapping[str, str] = {
     "JANITOR_RESEND_CHECK_INTERVAL": "3s",
     # Auth records a person's activity at most this often (and allows that much margin).
     "AUTH_ACTIVITY_INTERVAL": "PT5S",
+    # Every request's session check reaches auth, so every activity the history holds is
+    # activity auth saw. (With the cache, a request in the seconds after a check is answered
+    # from it and goes unseen, by design: docs/adr/0008-the-read-path.md.)
+    "GATEWAY_AUTH_CACHE_SECONDS": "0",
 }
 """Service settings of a run (the rest are the local cluster's defaults)."""
 
