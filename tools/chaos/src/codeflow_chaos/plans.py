@@ -30,9 +30,11 @@ class Pace:
     """How long a quiet person says nothing: past the janitor's inactivity threshold."""
     come_back_share: float = 0.8
     """The chance that a person who went quiet, or deleted their account, comes back."""
+    after_error: tuple[float, float] = (0.5, 2.0)
+    """After an error or no answer, unless ``Retry-After`` says otherwise."""
 
     def __post_init__(self) -> None:
-        for low, high in (self.think, self.away):
+        for low, high in (self.think, self.away, self.after_error):
             if not 0 <= low <= high:
                 raise ValueError(f"a pause range needs 0 <= low <= high, not {low}..{high}")
         if not 0 <= self.quiet_share < 1 or not 0 <= self.come_back_share <= 1:
