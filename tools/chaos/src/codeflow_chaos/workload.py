@@ -69,21 +69,30 @@ async def run_workload(
         if not isinstance(history, HistoryWriter):
             history = closing.enter_context(HistoryWriter(history))
         return await _run(
-            cast, history, gateway_url, seed, duration, pace or Pace(),
-            client_timeout, concurrency, grace, stop,
-        )  # fmt: skip
+            cast,
+            history,
+            gateway_url=gateway_url,
+            seed=seed,
+            duration=duration,
+            pace=pace or Pace(),
+            client_timeout=client_timeout,
+            concurrency=concurrency,
+            grace=client_timeout if grace is None else grace,
+            stop=stop,
+        )
 
 
 async def _run(
     cast: list[Person],
     history: HistoryWriter,
+    *,
     gateway_url: str,
     seed: int,
     duration: float,
     pace: Pace,
     client_timeout: float,
     concurrency: int | None,
-    grace: float | None,
+    grace: float,
     stop: asyncio.Event | None,
 ) -> WorkloadSummary:
     loop = asyncio.get_running_loop()
@@ -112,7 +121,7 @@ async def _run(
     try:
         await _until_stopped(tasks, duration, stop)
         stopping.set()
-        await asyncio.wait(tasks, timeout=client_timeout if grace is None else grace)
+        await asyncio.wait(tasks, timeout=grace)
     finally:
         stopping.set()
         for task in tasks:
