@@ -1,6 +1,7 @@
 """What a chaos run records: every operation a simulated person made, and what they were told.
 
-One JSON object per line, in the order the operations started. The checker reads nothing else
+One JSON object per line, written as each operation ends (so in no particular order of
+``seq``, which numbers them in the order they started). The checker reads nothing else
 about what clients did, so whatever a rule needs is here: who, what, when, and the answer
 (status, the headers that matter, the body), or that none came within the client's timeout.
 """
@@ -12,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Literal
 
 OperationKind = Literal[
@@ -45,6 +47,10 @@ class Operation:
     github_ids: tuple[int, ...] = ()
     """The repositories a monitor (or a bulk request's monitor items) named."""
     body: Mapping[str, Any] | None = field(default=None, compare=False)
+    request: str | None = None
+    """The request that answered, as ``METHOD /path`` (the last one of a sign-in)."""
+    error: str | None = None
+    """Why no answer came (``status`` ``None``): a timeout, or the connection failing."""
 
     @property
     def succeeded(self) -> bool:
@@ -72,6 +78,33 @@ class Operation:
 
 def write_history(path: Path, operations: Iterable[Operation]) -> None:
     path.write_text("".join(op.to_json() + "\n" for op in operations))
+
+
+class HistoryWriter:
+    """A history file written one operation at a time, each line flushed as it is written,
+    so a run that dies leaves every operation that ended before it readable."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = path.open("w")
+
+    def write(self, operation: Operation) -> None:
+        self._file.write(operation.to_json() + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> HistoryWriter:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def read_history(path: Path) -> Iterator[Operation]:
