@@ -30,6 +30,9 @@ DEFAULT_NGINX = "/usr/sbin/nginx"
 DEFAULT_SIGNIN_RATE = "10r/s"
 DEFAULT_SIGNIN_BURST = 20
 DEFAULT_AUTH_CACHE_SECONDS = 5
+UPSTREAM_DEADLINE_SECONDS = 13
+"""Every request is answered within this, by a service or as a 504 problem: the template's
+timeouts (a read waits 6 s for a replica, and is sent once more to another)."""
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 _RATE = re.compile(r"^[1-9][0-9]*r/[sm]$")

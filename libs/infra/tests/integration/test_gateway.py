@@ -11,8 +11,8 @@ import http.client
 import json
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,18 +116,35 @@ def nginx() -> str:
     return binary
 
 
+@contextmanager
+def hung_port() -> Iterator[int]:
+    """A port whose connections are accepted by the kernel and never answered, as those of
+    a process that is stopped (SIGSTOP) or stuck."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        yield int(sock.getsockname()[1])
+
+
 @asynccontextmanager
 async def running_gateway(
     nginx: str,
     prefix: Path,
     up: tuple[str, ...],
     auth_cache_seconds: int = gateway.DEFAULT_AUTH_CACHE_SECONDS,
+    hung: Mapping[str, int] | None = None,
 ) -> AsyncIterator[Gateway]:
-    """A gateway whose services in `up` are stubs; the others' ports are closed."""
+    """A gateway whose services in `up` are stubs; the others' ports are closed. A service
+    in `hung` has a first replica on that port, which never answers."""
     stubs = {name: Stub(name) for name in up}
-    upstreams = {name: f"127.0.0.1:{closed_port()}" for name in gateway.UPSTREAMS}
+    upstreams: dict[str, str | list[str]] = {
+        name: f"127.0.0.1:{closed_port()}" for name in gateway.UPSTREAMS
+    }
     async with _stubs_served(stubs) as ports:
         upstreams |= {name: f"127.0.0.1:{port}" for name, port in ports.items()}
+        for name, port in (hung or {}).items():
+            live = [upstreams[name]] if name in ports else []
+            upstreams[name] = [f"127.0.0.1:{port}", *live]  # type: ignore[list-item]
         port = closed_port()
         settings = gateway.GatewaySettings(
             prefix=prefix,
@@ -243,6 +260,37 @@ async def test_a_service_that_is_down_answers_a_502_problem(gw: Gateway) -> None
 
     assert_problem(answer, 502, "service-unavailable")
     assert answer.json()["request_id"] == answer.headers["x-request-id"]
+
+
+async def test_a_read_sent_to_a_replica_that_hangs_is_answered_by_another_in_time(
+    nginx: str, tmp_path: Path
+) -> None:
+    with hung_port() as stuck:
+        async with running_gateway(
+            nginx, tmp_path, up=("auth", "profiles"), hung={"profiles": stuck}
+        ) as gw:
+            # Round robin: one of two reads goes to the stuck replica first.
+            answers = [await gw.get("/api/profiles/me", _session_cookie()) for _ in range(2)]
+            log = gw.access_log()
+
+    assert [a.status for a in answers] == [200, 200]
+    assert [a.json()["service"] for a in answers] == ["profiles", "profiles"]
+    slowest = max(float(line["request_time"]) for line in log if "profiles" in line["uri"])
+    assert slowest < gateway.UPSTREAM_DEADLINE_SECONDS
+
+
+async def test_a_write_sent_to_a_replica_that_hangs_is_answered_with_a_504_problem_in_time(
+    nginx: str, tmp_path: Path
+) -> None:
+    with hung_port() as stuck:
+        async with running_gateway(
+            nginx, tmp_path, up=("auth",), hung={"repositories": stuck}
+        ) as gw:
+            answer = await gw.request("POST", "/api/repositories", _session_cookie())
+            [line] = [line for line in gw.access_log() if line["uri"] == "/api/repositories"]
+
+    assert_problem(answer, 504, "service-timeout")
+    assert float(line["request_time"]) < gateway.UPSTREAM_DEADLINE_SECONDS
 
 
 async def test_unknown_paths_answer_a_404_problem(gw: Gateway) -> None:
