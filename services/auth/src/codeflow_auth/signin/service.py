@@ -21,10 +21,12 @@ from codeflow_auth.sessions.tokens import new_session_token, stored_form
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
 from codeflow_auth.token_cipher import TokenCipher
 from codeflow_contracts import UserCreated, UserUpdated
+from codeflow_service.locks import lock_user
 
 logger = logging.getLogger("codeflow.auth.signin")
 
 PROVIDER = "github"
+SIGN_IN_LOCKS = 0x5167  # advisory lock class: one GitHub account's sign-ins, one at a time
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,10 @@ async def sign_in(
     """
     now = now or datetime.now(UTC)
     encrypted = _encrypted_tokens(tokens, cipher)
+    # Two sign-ins of one GitHub account at once (a retry, two tabs, two replicas) would
+    # both find no user and both create one: the second waits for the first to commit, then
+    # finds its user.
+    await lock_user(session, f"{PROVIDER}:{profile.id}", lock_class=SIGN_IN_LOCKS)
     user = await adapter.get_user_by_account(session, PROVIDER, str(profile.id))
     changed: tuple[str, ...] = ()
     if user is None:
