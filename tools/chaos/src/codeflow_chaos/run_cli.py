@@ -5,21 +5,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import subprocess
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from codeflow_chaos.fault_log import read_faults
 from codeflow_chaos.history import read_history
+from codeflow_chaos.plans import Pace
 from codeflow_chaos.report import Run, write_report
-from codeflow_chaos.soak import Settings, WorkloadRunner, results_dir, soak
-from codeflow_chaos.topology import INACTIVE_AFTER_SECONDS
+from codeflow_chaos.soak import Outcome, Settings, WorkloadRunner, results_dir, soak
+from codeflow_chaos.topology import DEFAULT_BASE_PORT, INACTIVE_AFTER_SECONDS
 from codeflow_chaos.workload import run_workload
+from codeflow_infra import gateway
 from codeflow_infra.config import find_repo_root
 
 logger = logging.getLogger("codeflow_chaos")
 
 EXIT_VIOLATED = 1
+OVERHEAD = 900.0
+"""Seconds a run may take beyond its workload and settling before it is stopped."""
 
 
 def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,11 +50,18 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="seconds to wait for the system to settle",
     )
     run.add_argument(
+        "--base-port",
+        type=int,
+        default=DEFAULT_BASE_PORT,
+        help=f"the run's ports are this plus 0-999 (default {DEFAULT_BASE_PORT})",
+    )
+    run.add_argument(
         "--results",
         type=Path,
         default=None,
         help="where the run's folder goes (default: chaos-results/ in the repository)",
     )
+    run.set_defaults(run=run_command)
 
 
 def rerun_command(args: argparse.Namespace) -> str:
@@ -58,7 +72,13 @@ def rerun_command(args: argparse.Namespace) -> str:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run_command(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     root = find_repo_root()
     if root is None:
         raise SystemExit("run this inside the CodeFlow repository")
@@ -70,9 +90,10 @@ def run(args: argparse.Namespace) -> int:
         results=results_dir(args.results or root / "chaos-results", args.seed),
         replicas=args.replicas,
         settle_timeout=args.settle_timeout,
+        base_port=args.base_port,
     )
     started = datetime.now(UTC)
-    outcome = asyncio.run(soak(settings, root, _workload(settings)))
+    outcome = asyncio.run(_bounded(soak(settings, root, _workload(settings)), settings))
     ended = datetime.now(UTC)
     history = sorted(read_history(settings.results / "history.jsonl"), key=lambda op: op.seq)
     files = write_report(
@@ -106,7 +127,19 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_VIOLATED if broken else 0
 
 
+async def _bounded(run: Coroutine[Any, Any, Outcome], settings: Settings) -> Outcome:
+    """``run``, cancelled (and so cleaned up) on SIGTERM, or when it overruns its time
+    by far: the workload, repairs, settling and starting and stopping the cluster."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    async with asyncio.timeout(settings.duration + settings.settle_timeout + OVERHEAD):
+        return await run
+
+
 def _workload(settings: Settings) -> WorkloadRunner:
+    """The workload of ``settings``' people, for the run's duration."""
+
     async def workload(
         gateway_url: str, emulator_url: str, history: Path, stop: asyncio.Event
     ) -> None:
@@ -117,7 +150,15 @@ def _workload(settings: Settings) -> WorkloadRunner:
             people=settings.people,
             duration=settings.duration,
             history=history,
-            quiet_for=INACTIVE_AFTER_SECONDS * 1.5,
+            pace=Pace(
+                # Quiet past the janitor's threshold and its next sweep, to be swept.
+                quiet_for=INACTIVE_AFTER_SECONDS * 1.5,
+                # Everyone from one address: the gateway's sign-in limit (10 requests a
+                # second, two per sign-in) would refuse most of a crowd arriving at once.
+                start_within=settings.people / 4,
+            ),
+            # Longer than the gateway takes to answer anything (a 504 problem at worst).
+            client_timeout=gateway.UPSTREAM_DEADLINE_SECONDS + 2,
             stop=stop,
         )
 

@@ -64,7 +64,7 @@ def proxy_names() -> list[str]:
 
 def plan(seed: int, *, per_kind: int, replicas: int, gap: tuple[float, float]) -> Plan:
     """``per_kind`` faults of every kind, spread over the lanes, from ``seed``."""
-    rng = random.Random(seed)  # noqa: S311 - reproducible plans, not secrets
+    rng = random.Random(seed)
     targets = replica_names(replicas)
     proxies = proxy_names()
 
