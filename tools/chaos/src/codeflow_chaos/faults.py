@@ -18,7 +18,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,6 +68,7 @@ class Injector:
         log: FaultLog,
         database_url: Callable[[str], str],
         stop: asyncio.Event,
+        proxies: Collection[str],
     ) -> None:
         self.cluster = cluster
         self.stop = stop
@@ -80,9 +81,12 @@ class Injector:
             for name in cluster.available_services()
             for replica in cluster.service_replicas(name)
         }
-        self.held: set[str] = set()
-        """Replicas a fault holds down or paused: the supervisor leaves them alone."""
+        self.held: dict[str, asyncio.Lock] = {name: asyncio.Lock() for name in self.replicas}
+        """Held by whoever has a replica in hand (a fault, or the supervisor restarting it):
+        one at a time, so no two start it at once."""
         self.server_lock = asyncio.Lock()
+        self.proxy_locks = {proxy: asyncio.Lock() for proxy in proxies}
+        """One network fault per proxy at a time."""
 
     async def inject(self, fault: PlannedFault) -> None:
         """Carry out ``fault``, hold it, repair it, and log it."""
@@ -112,18 +116,15 @@ class Injector:
         note = ""
         if fault.params.get("mid_round"):
             note = await self._wait_for_relay_round(replica.marker.removeprefix("codeflow_"))
-        self.held.add(replica.name)
-        try:
-            pid = replica.pid()
-            if pid is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGKILL)
-            await self._hold(fault.hold)
-        finally:
+        async with self.held[replica.name]:
             try:
-                restarts = await restart(replica)
+                pid = replica.pid()
+                if pid is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(pid, signal.SIGKILL)
+                await self._hold(fault.hold)
             finally:
-                self.held.discard(replica.name)
+                restarts = await restart(replica)
         return ", ".join(filter(None, [note, f"ready again after {restarts} start(s)"]))
 
     async def _wait_for_relay_round(self, service: str, timeout: float = 10.0) -> str:
@@ -150,17 +151,16 @@ class Injector:
 
     async def _pause(self, fault: PlannedFault) -> str:
         replica = self.replicas[fault.target]
-        pid = replica.pid()
-        if pid is None:
-            return "not running"
-        self.held.add(replica.name)
-        try:
+        async with self.held[replica.name]:
+            pid = replica.pid()
+            if pid is None:
+                return "not running"
             os.killpg(pid, signal.SIGSTOP)
-            await self._hold(fault.hold)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGCONT)
-            self.held.discard(replica.name)
+            try:
+                await self._hold(fault.hold)
+            finally:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGCONT)
         return f"paused {fault.hold:.1f} s"
 
     async def _restart_server(self, fault: PlannedFault) -> str:
@@ -177,6 +177,10 @@ class Injector:
         return f"down {fault.hold:.1f} s, serving {took:.1f} s after its start"
 
     async def _network(self, fault: PlannedFault) -> str:
+        async with self.proxy_locks[fault.target]:
+            return await self._network_fault(fault)
+
+    async def _network_fault(self, fault: PlannedFault) -> str:
         proxy = fault.target
         if fault.kind == "cut":
             await self.toxiproxy.cut(proxy)
@@ -222,17 +226,19 @@ class Supervisor:
         self.interval = interval
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
+        """Until the injector's ``stop`` is set (a restart under way is finished)."""
+        while not self.injector.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.injector.stop.wait(), timeout=self.interval)
             for name, replica in self.injector.replicas.items():
-                if name in self.injector.held or replica.pid() is not None:
+                held = self.injector.held[name]
+                if held.locked() or replica.pid() is not None:
                     continue
-                started = _now()
-                self.injector.held.add(name)
-                try:
+                async with held:
+                    if replica.pid() is not None:
+                        continue
+                    started = _now()
                     starts = await restart(replica)
-                finally:
-                    self.injector.held.discard(name)
                 self.injector.log.add(
                     Fault(
                         "exit",

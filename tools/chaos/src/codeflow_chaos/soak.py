@@ -28,13 +28,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from codeflow_chaos.checker import Verdict, Violation, verdicts
-from codeflow_chaos.faults import FaultLog, Injector, Supervisor, restart
+from codeflow_chaos.faults import READY_TIMEOUT, FaultLog, Injector, Supervisor, restart
 from codeflow_chaos.history import read_history
 from codeflow_chaos.reading import read_state
 from codeflow_chaos.schedule import Plan, PlannedFault, plan
 from codeflow_chaos.settle import settle
 from codeflow_chaos.topology import Topology
-from codeflow_infra import cluster, launcher, toxiproxy
+from codeflow_infra import cluster, launcher, processes, toxiproxy
 from codeflow_infra.cluster_config import ClusterConfig
 from codeflow_infra.components import Component
 
@@ -89,6 +89,10 @@ async def soak(settings: Settings, repo_root: Path, workload: WorkloadRunner) ->
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pid, signal.SIGCONT)
         await asyncio.to_thread(cluster.discard, config)
+        # A replica no pid file names any more (a bug of the run's own) must not outlive it.
+        for pid in processes.pids_referencing(topology.local_dir):
+            logger.warning("stopping process %d, left running in %s", pid, topology.local_dir)
+            processes.stop_process(pid, signal.SIGKILL, 10)
 
 
 WorkloadRunner = Callable[[str, str, Path, asyncio.Event], Awaitable[None]]
@@ -125,7 +129,14 @@ async def _run(
         )
         log = FaultLog(settings.results / "faults.jsonl")
         stop = asyncio.Event()
-        injector = Injector(the_cluster, proxies, log, config.database_url, stop)
+        injector = Injector(
+            the_cluster,
+            proxies,
+            log,
+            config.database_url,
+            stop,
+            [proxy.name for proxy in topology.proxies()],
+        )
         history = settings.results / "history.jsonl"
         supervisor = asyncio.create_task(Supervisor(injector).run(), name="supervisor")
         lanes = [
@@ -140,9 +151,9 @@ async def _run(
             _, late = await asyncio.wait(lanes, timeout=REPAIR_TIMEOUT)
             for lane in late:
                 lane.cancel()
-            results = await asyncio.gather(*lanes, return_exceptions=True)
+            await asyncio.wait([supervisor], timeout=READY_TIMEOUT)
             supervisor.cancel()
-            await asyncio.gather(supervisor, return_exceptions=True)
+            results = await asyncio.gather(*lanes, supervisor, return_exceptions=True)
             await proxies.reset()
         failed = [
             r
