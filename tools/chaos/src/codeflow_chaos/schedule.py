@@ -5,8 +5,9 @@ side by side: two lanes of process faults (a replica killed or paused), one of s
 restarts (PostgreSQL, Kafka) and two of network faults (latency, a cut, a slow close on the
 proxy between a service and PostgreSQL or Kafka). Every lane holds the same number of each
 of its kinds, shuffled; every choice (target, how long, how hard, the gap before) comes from
-the seed, so one seed gives one plan. When the faults start still depends on how long the
-repairs take (a broker restart takes as long as it takes).
+the seed, so one seed gives one plan. A lane spreads its faults over the run in equal
+slots; a fault whose slot comes while the one before is still being repaired (a broker
+restart takes as long as it takes) starts as soon as that one ends.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class PlannedFault:
     target: str
     """A replica (``auth-2``), a server (``postgres``, ``kafka``) or a proxy (``pg-auth``)."""
     gap: float
-    """Seconds the lane waits before this fault."""
+    """Seconds into its slot of the run that this fault starts (a lane spreads its faults
+    over the run in equal slots)."""
     hold: float
     """Seconds the fault lasts before it is repaired."""
     params: dict[str, float] = field(default_factory=dict)
@@ -83,7 +85,9 @@ def plan(seed: int, *, per_kind: int, replicas: int, gap: tuple[float, float]) -
 
     def server_fault(kind: FaultKind) -> PlannedFault:
         target = "postgres" if kind == "postgres-restart" else "kafka"
-        return PlannedFault("servers", kind, target, rng.uniform(*gap), rng.uniform(0.5, 2.5))
+        # Kafka's own start takes seconds more (a JVM, then the log's recovery).
+        down = (0.5, 2.5) if target == "postgres" else (0.2, 1.5)
+        return PlannedFault("servers", kind, target, rng.uniform(*gap), rng.uniform(*down))
 
     def network_fault(kind: FaultKind, lane: str) -> PlannedFault:
         params: dict[str, float] = {}

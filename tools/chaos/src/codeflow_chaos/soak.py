@@ -139,8 +139,11 @@ async def _run(
         )
         history = settings.results / "history.jsonl"
         supervisor = asyncio.create_task(Supervisor(injector).run(), name="supervisor")
+        begun = asyncio.get_running_loop().time()
         lanes = [
-            asyncio.create_task(_lane(injector, faults, stop), name=f"lane {name}")
+            asyncio.create_task(
+                _lane(injector, faults, stop, begun, settings.duration), name=f"lane {name}"
+            )
             for name, faults in schedule.lanes.items()
         ]
         try:
@@ -184,10 +187,21 @@ async def _run(
     return Outcome(settled, str(backlog), found, schedule)
 
 
-async def _lane(injector: Injector, faults: list[PlannedFault], stop: asyncio.Event) -> None:
-    for fault in faults:
+async def _lane(
+    injector: Injector,
+    faults: list[PlannedFault],
+    stop: asyncio.Event,
+    begun: float,
+    duration: float,
+) -> None:
+    """Inject ``faults`` one after another, spread over ``duration``: fault i starts its gap
+    into the i-th of as many equal slots (or as soon as the one before it ended, if late)."""
+    loop = asyncio.get_running_loop()
+    slot = duration / max(1, len(faults))
+    for i, fault in enumerate(faults):
+        wait = begun + i * slot + fault.gap - loop.time()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=fault.gap)
+            await asyncio.wait_for(stop.wait(), timeout=max(0.0, wait))
         if stop.is_set():
             return
         await injector.inject(fault)
