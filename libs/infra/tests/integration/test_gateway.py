@@ -349,6 +349,8 @@ async def test_when_auth_is_down_api_calls_answer_a_503_problem(nginx: str, tmp_
         sign_in = await without_auth.get("/auth/signin/github")
 
     assert_problem(answer, 503, "service-unavailable")
+    assert answer.headers["retry-after"] == "1"  # a 503 says when to try again
+    assert answer.headers["x-request-id"] == answer.json()["request_id"]
     assert_problem(sign_in, 502, "service-unavailable")
 
 

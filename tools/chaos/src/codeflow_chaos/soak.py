@@ -165,8 +165,9 @@ async def _run(
         ]
         if failed:
             raise failed[0]
-        # Repair anything still down, then no more sweeps: the quiet after the run is not
-        # inactivity.
+        # Repair anything still down (a lane cut short may have left it so), then no more
+        # sweeps: the quiet after the run is not inactivity.
+        await asyncio.to_thread(launcher.up, config.infra)
         for replica in injector.replicas.values():
             if replica.pid() is None:
                 await restart(replica)
