@@ -153,6 +153,20 @@ def test_an_erasure_the_person_asked_for_is_never_one_of_the_active() -> None:
     assert check(active, replace(STATE, erasures=(asked,))) == []
 
 
+def test_someone_who_asked_to_leave_during_an_erasure_for_inactivity_is_no_violation() -> None:
+    # Bob came back, then deleted his account: the janitor folds his request into the
+    # erasure for inactivity already in flight, and auth lets it go ahead (it never cancels
+    # the erasure of someone who asked to leave). The ledger still says "inactive".
+    left = [*HISTORY, op(7, "bob", "dashboard", 20), op(8, "bob", "delete_account", 30, 202)]
+
+    assert check(left, STATE) == []
+    # Asking only after the erasure went ahead, or being refused, excuses nothing.
+    too_late = [*HISTORY, op(7, "bob", "dashboard", 20), op(8, "bob", "delete_account", 41, 202)]
+    refused = [*HISTORY, op(7, "bob", "dashboard", 20), op(8, "bob", "delete_account", 30, 401)]
+    assert rules_broken(too_late, STATE) == [("nobody-active-erased", (7,))]
+    assert rules_broken(refused, STATE) == [("nobody-active-erased", (7,))]
+
+
 def test_dead_letters_and_stuck_outbox_rows_are_caught() -> None:
     stuck = replace(
         STATE,
