@@ -116,13 +116,18 @@ async def get_user_by_email(s: AsyncSession, email: str) -> User | None:
 
 
 async def get_user_by_account(
-    s: AsyncSession, provider: str, provider_account_id: str
+    s: AsyncSession, provider: str, provider_account_id: str, *, lock: bool = False
 ) -> User | None:
-    user: User | None = await s.scalar(
+    """The user linked to the account; ``lock``: and hold their row until the transaction
+    ends (waiting for whoever holds it, as an erasure does; ``None`` if it erased them)."""
+    query = (
         select(User)
         .join(Account, Account.user_id == User.id)
         .where(Account.provider == provider, Account.provider_account_id == provider_account_id)
     )
+    if lock:
+        query = query.with_for_update(of=User)
+    user: User | None = await s.scalar(query)
     return user
 
 

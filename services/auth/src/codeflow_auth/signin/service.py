@@ -59,7 +59,9 @@ async def sign_in(
     # both find no user and both create one: the second waits for the first to commit, then
     # finds its user.
     await lock_user(session, f"{PROVIDER}:{profile.id}", lock_class=SIGN_IN_LOCKS)
-    user = await adapter.get_user_by_account(session, PROVIDER, str(profile.id))
+    # The user's row too: an erasure under way finishes first (and then there is no user to
+    # sign in: a fresh one is made), or waits for this sign-in, and sees it as activity.
+    user = await adapter.get_user_by_account(session, PROVIDER, str(profile.id), lock=True)
     changed: tuple[str, ...] = ()
     if user is None:
         user = await _create(session, profile, encrypted, now)
