@@ -56,7 +56,11 @@ class Browser:
         params: dict[str, str] | None = None,
     ) -> Answer:
         target = self._client.build_request(method, url, json=json, headers=headers, params=params)
-        described = f"{method} {target.url.path}"
+        # Through the gateway: the path; anywhere else (GitHub's pages): the whole URL.
+        through_gateway = target.url.netloc == self._client.base_url.netloc
+        described = (
+            f"{method} {target.url.path if through_gateway else target.url.copy_with(query=None)}"
+        )
         try:
             async with asyncio.timeout(self.timeout):
                 response = await self._client.send(target)

@@ -225,9 +225,12 @@ def _seqs_by_user(history: Sequence[Operation]) -> dict[str, tuple[int, ...]]:
 
 
 def errors_are_problems(history: Sequence[Operation], state: SystemState) -> Iterator[Violation]:
-    """Every error a client saw is a problem response: no 500, no bare 502/503/504, a 503
-    says when to retry, and every request got an answer within the client's timeout."""
+    """Every error CodeFlow answered is a problem response: no 500, no bare 502/503/504, a
+    503 says when to retry, and every request got an answer within the client's timeout.
+    (What GitHub answered a person during a sign-in is GitHub's matter.)"""
     for op in history:
+        if not op.answered_by_codeflow:
+            continue
         if op.status is None:
             yield Violation(
                 "errors-are-problems", f"{op.kind} got no answer within the timeout", (op.seq,)

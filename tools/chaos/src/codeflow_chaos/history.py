@@ -48,13 +48,19 @@ class Operation:
     """The repositories a monitor (or a bulk request's monitor items) named."""
     body: Mapping[str, Any] | None = field(default=None, compare=False)
     request: str | None = None
-    """The request that answered, as ``METHOD /path`` (the last one of a sign-in)."""
+    """The request that answered, as ``METHOD /path`` through the gateway, or ``METHOD URL``
+    elsewhere (GitHub's authorize page, during a sign-in)."""
     error: str | None = None
     """Why no answer came (``status`` ``None``): a timeout, or the connection failing."""
 
     @property
     def succeeded(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def answered_by_codeflow(self) -> bool:
+        """Whether the answer (or the silence) was CodeFlow's, not GitHub's."""
+        return self.request is None or self.request.partition(" ")[2].startswith("/")
 
     @property
     def acknowledged_write(self) -> bool:

@@ -254,6 +254,24 @@ def test_an_error_that_is_not_a_problem_or_no_answer_at_all_is_caught(
     assert rules_broken(bad, STATE) == [("errors-are-problems", (7,))]
 
 
+def test_what_github_answered_is_not_judged_as_codeflows_answer() -> None:
+    # A sign-in breaks on GitHub's side (its authorize page dropped the connection): not an
+    # answer of CodeFlow's. The same failure of CodeFlow's callback is one.
+    on_github = op(
+        7,
+        "ada",
+        "sign_in",
+        50,
+        None,
+        request="GET http://127.0.0.1:26000/login/oauth/authorize",
+        error="RemoteProtocolError: Server disconnected without sending a response.",
+    )
+    on_codeflow = replace(on_github, seq=8, request="GET /auth/callback/github")
+
+    assert check([*HISTORY, on_github], STATE) == []
+    assert rules_broken([*HISTORY, on_codeflow], STATE) == [("errors-are-problems", (8,))]
+
+
 def test_a_history_survives_its_file(tmp_path: Path) -> None:
     path = tmp_path / "history.jsonl"
     write_history(path, HISTORY)
