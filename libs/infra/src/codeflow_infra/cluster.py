@@ -104,6 +104,7 @@ class Cluster:
 
     def gateway_settings(self) -> gateway.GatewaySettings:
         # Every service is routed, built or not: a missing one answers a 502 problem.
+        rate, burst = gateway.signin_limit(self.config.environ)
         return gateway.GatewaySettings(
             prefix=self.gateway_prefix,
             port=self.config.gateway_port,
@@ -112,6 +113,8 @@ class Cluster:
                 for name in SERVICES
             },
             auth_cache_seconds=gateway.auth_cache_seconds(self.config.environ),
+            signin_rate=rate,
+            signin_burst=burst,
             worker_user=gateway.worker_user(),
         )
 

@@ -124,6 +124,18 @@ def auth_cache_seconds(environ: Mapping[str, str]) -> int:
     return int(raw)
 
 
+def signin_limit(environ: Mapping[str, str]) -> tuple[str, int]:
+    """``GATEWAY_SIGNIN_RATE`` (like ``10r/s``) and ``GATEWAY_SIGNIN_BURST``: how many
+    sign-in requests one client address may make, or the defaults."""
+    rate = environ.get("GATEWAY_SIGNIN_RATE", "").strip() or DEFAULT_SIGNIN_RATE
+    if not _RATE.fullmatch(rate):
+        raise ConfigError(f"GATEWAY_SIGNIN_RATE={rate!r}: give requests per second, like 10r/s")
+    burst = environ.get("GATEWAY_SIGNIN_BURST", "").strip() or str(DEFAULT_SIGNIN_BURST)
+    if not burst.isdigit():
+        raise ConfigError(f"GATEWAY_SIGNIN_BURST={burst!r}: give a whole number of requests")
+    return rate, int(burst)
+
+
 def template_path(repo_root: Path | None) -> Path:
     if repo_root is None:
         raise ConfigError("cannot find deploy/gateway of the CodeFlow repository")

@@ -169,6 +169,19 @@ def test_the_auth_cache_window_is_bounded_and_read_from_the_environment() -> Non
         gateway.auth_cache_seconds({"GATEWAY_AUTH_CACHE_SECONDS": "2.5"})
 
 
+def test_the_sign_in_limit_is_read_from_the_environment() -> None:
+    assert gateway.signin_limit({}) == (gateway.DEFAULT_SIGNIN_RATE, gateway.DEFAULT_SIGNIN_BURST)
+    limit = {"GATEWAY_SIGNIN_RATE": "300r/s", "GATEWAY_SIGNIN_BURST": "600"}
+    assert gateway.signin_limit(limit) == ("300r/s", 600)
+    config = rendered(signin_rate="300r/s", signin_burst=600)
+    assert "rate=300r/s;" in config
+    assert "burst=600 nodelay;" in config
+    with pytest.raises(ConfigError, match="GATEWAY_SIGNIN_RATE"):
+        gateway.signin_limit({"GATEWAY_SIGNIN_RATE": "fast"})
+    with pytest.raises(ConfigError, match="GATEWAY_SIGNIN_BURST"):
+        gateway.signin_limit({"GATEWAY_SIGNIN_BURST": "-1"})
+
+
 def test_workers_run_as_the_launcher_s_user_only_when_it_is_root() -> None:
     assert not re.search(r"^user ", rendered(), re.MULTILINE)
     assert re.search(r"^user root;$", rendered(worker_user="root"), re.MULTILINE)

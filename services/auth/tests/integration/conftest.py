@@ -7,6 +7,7 @@ migrations, not ``create_all``); ``auth_sessions`` is a session factory bound to
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -19,6 +20,8 @@ from codeflow_infra.postgres import create_database, drop_database
 from codeflow_messaging import SessionFactory, create_engine, create_session_factory
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+
+sys.path.insert(0, str(Path(__file__).parent))  # auth_lock_support, beside the tests
 
 AlembicConfigFor = Callable[[str], Config]
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from auth_lock_support import someone_waits_for_a_lock
 from sqlalchemy import select, text
 
 from codeflow_auth import adapter
@@ -259,17 +260,11 @@ async def test_a_session_check_that_holds_the_user_while_the_erasure_starts_is_c
         assert await record_activity(checking, idle, timedelta(hours=1), now=datetime.now(UTC))
         deciding = asyncio.create_task(carry_out(auth_sessions, command(idle, "inactive")))
 
-        async def waiting_for_the_row() -> bool:
-            async with auth_sessions() as s:
-                waiting = await s.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                )
-            return bool(waiting)
-
-        await wait_until(waiting_for_the_row, timeout=20, what="the erasure to wait for the row")
+        await wait_until(
+            someone_waits_for_a_lock(auth_sessions),
+            timeout=20,
+            what="the erasure to wait for the row",
+        )
     await asyncio.wait_for(deciding, timeout=20)
 
     assert (await still_there(auth_sessions, idle))[0] is True

@@ -5,10 +5,10 @@ sign-in while the person is being erased waits, and then makes a fresh user."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
+from auth_lock_support import someone_waits_for_a_lock
 from sqlalchemy import func, select, text
 
 from codeflow_auth import adapter
@@ -38,20 +38,6 @@ async def signing_in(sessions: SessionFactory) -> str:
         return signed.user.id
 
 
-def waiting_for_a_lock(sessions: SessionFactory) -> Callable[[], Awaitable[bool]]:
-    async def waiting() -> bool:
-        async with sessions() as s:
-            count = await s.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'"
-                )
-            )
-            return bool(count)
-
-    return waiting
-
-
 async def test_two_first_sign_ins_at_once_make_one_user(auth_sessions: SessionFactory) -> None:
     # The first sign-in's transaction stays open until the second one is waiting on it.
     async with transaction(auth_sessions) as first:
@@ -60,7 +46,7 @@ async def test_two_first_sign_ins_at_once_make_one_user(auth_sessions: SessionFa
         ).user.id
         second = asyncio.create_task(signing_in(auth_sessions))
         await wait_until(
-            waiting_for_a_lock(auth_sessions), timeout=10, what="the second sign-in to wait"
+            someone_waits_for_a_lock(auth_sessions), timeout=10, what="the second sign-in to wait"
         )
     second_id = await second
 
@@ -82,7 +68,9 @@ async def test_a_sign_in_during_the_persons_erasure_waits_and_makes_a_fresh_user
         )
         assert await adapter.delete_user(erasing, erased_id)
         again = asyncio.create_task(signing_in(auth_sessions))
-        await wait_until(waiting_for_a_lock(auth_sessions), timeout=10, what="the sign-in to wait")
+        await wait_until(
+            someone_waits_for_a_lock(auth_sessions), timeout=10, what="the sign-in to wait"
+        )
     fresh_id = await again
 
     assert fresh_id != erased_id

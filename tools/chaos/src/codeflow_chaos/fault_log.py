@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 FaultKind = Literal[
     "kill",
@@ -26,15 +26,8 @@ FaultKind = Literal[
 """The kinds injected, and ``exit``: a replica that exited by itself (the run's supervisor
 started it again, as Kubernetes would)."""
 
-INJECTED: tuple[FaultKind, ...] = (
-    "kill",
-    "pause",
-    "postgres-restart",
-    "kafka-restart",
-    "latency",
-    "cut",
-    "slow-close",
-)
+INJECTED: tuple[FaultKind, ...] = tuple(kind for kind in get_args(FaultKind) if kind != "exit")
+"""The kinds a run injects, in the order they are listed."""
 
 
 @dataclass(frozen=True)

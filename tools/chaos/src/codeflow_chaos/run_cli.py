@@ -150,13 +150,8 @@ def _workload(settings: Settings) -> WorkloadRunner:
             people=settings.people,
             duration=settings.duration,
             history=history,
-            pace=Pace(
-                # Quiet past the janitor's threshold and its next sweep, to be swept.
-                quiet_for=INACTIVE_AFTER_SECONDS * 1.5,
-                # Everyone from one address: the gateway's sign-in limit (10 requests a
-                # second, two per sign-in) would refuse most of a crowd arriving at once.
-                start_within=settings.people / 4,
-            ),
+            # Quiet past the janitor's threshold and its next sweep, to be swept.
+            pace=Pace(quiet_for=INACTIVE_AFTER_SECONDS * 1.5),
             # Longer than the gateway takes to answer anything (a 504 problem at worst).
             client_timeout=gateway.UPSTREAM_DEADLINE_SECONDS + 2,
             stop=stop,
