@@ -30,9 +30,12 @@ DEFAULT_NGINX = "/usr/sbin/nginx"
 DEFAULT_SIGNIN_RATE = "10r/s"
 DEFAULT_SIGNIN_BURST = 20
 DEFAULT_AUTH_CACHE_SECONDS = 5
-UPSTREAM_DEADLINE_SECONDS = 13
-"""Every request is answered within this, by a service or as a 504 problem: the template's
-timeouts (a read waits 6 s for a replica, and is sent once more to another)."""
+VERIFY_TIMEOUT_SECONDS = 3
+"""How long the gateway waits for one replica of auth to answer a session check."""
+UPSTREAM_DEADLINE_SECONDS = 20
+"""Every request is answered within this, by a service or as a problem: the template's
+timeouts (a session check waits 3 s for a replica of auth, a request 6 s for a replica of
+its service; a read that times out is sent once more, to another replica)."""
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 _RATE = re.compile(r"^[1-9][0-9]*r/[sm]$")

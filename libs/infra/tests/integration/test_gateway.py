@@ -10,8 +10,9 @@ import asyncio
 import http.client
 import json
 import socket
+import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ class Stub:
 
     name: str
     seen: list[dict[str, Any]] = field(default_factory=list)
+    verify_delay: float = 0.0
+    """Seconds auth's stub takes to answer a session check."""
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -49,6 +52,7 @@ class Stub:
         self.seen.append(request)
         status, extra = 200, []
         if scope["path"] == "/auth/verify":
+            await asyncio.sleep(self.verify_delay)
             if GOOD_COOKIE in headers.get("cookie", ""):
                 extra = [(b"x-user-id", b"user-1"), (b"x-auth-token", b"jwt-of-user-1")]
             else:
@@ -79,16 +83,21 @@ class Gateway:
         return await self.request("GET", path, headers)
 
     async def request(
-        self, method: str, path: str, headers: Mapping[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        timeout: float = 10,
     ) -> Answer:
-        return await asyncio.to_thread(self._request, method, path, dict(headers or {}))
+        return await asyncio.to_thread(self._request, method, path, dict(headers or {}), timeout)
 
     def verifications(self) -> int:
         """How many session checks reached auth so far."""
         return sum(1 for seen in self.stubs["auth"].seen if seen["path"] == "/auth/verify")
 
-    def _request(self, method: str, path: str, headers: dict[str, str]) -> Answer:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+    def _request(self, method: str, path: str, headers: dict[str, str], timeout: float) -> Answer:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             connection.request(method, path, headers=headers)
             response = connection.getresponse()
@@ -132,19 +141,21 @@ async def running_gateway(
     prefix: Path,
     up: tuple[str, ...],
     auth_cache_seconds: int = gateway.DEFAULT_AUTH_CACHE_SECONDS,
-    hung: Mapping[str, int] | None = None,
+    hung: Mapping[str, int | Sequence[int]] | None = None,
+    verify_delay: float = 0.0,
 ) -> AsyncIterator[Gateway]:
     """A gateway whose services in `up` are stubs; the others' ports are closed. A service
-    in `hung` has a first replica on that port, which never answers."""
-    stubs = {name: Stub(name) for name in up}
+    in `hung` has first replicas on those ports, which never answer."""
+    stubs = {name: Stub(name, verify_delay=verify_delay) for name in up}
     upstreams: dict[str, str | list[str]] = {
         name: f"127.0.0.1:{closed_port()}" for name in gateway.UPSTREAMS
     }
     async with _stubs_served(stubs) as ports:
         upstreams |= {name: f"127.0.0.1:{port}" for name, port in ports.items()}
-        for name, port in (hung or {}).items():
+        for name, stuck in (hung or {}).items():
             live = [upstreams[name]] if name in ports else []
-            upstreams[name] = [f"127.0.0.1:{port}", *live]  # type: ignore[list-item]
+            stuck_ports = [stuck] if isinstance(stuck, int) else list(stuck)
+            upstreams[name] = [*(f"127.0.0.1:{p}" for p in stuck_ports), *live]  # type: ignore[misc]
         port = closed_port()
         settings = gateway.GatewaySettings(
             prefix=prefix,
@@ -291,6 +302,27 @@ async def test_a_write_sent_to_a_replica_that_hangs_is_answered_with_a_504_probl
 
     assert_problem(answer, 504, "service-timeout")
     assert float(line["request_time"]) < gateway.UPSTREAM_DEADLINE_SECONDS
+
+
+async def test_a_slow_session_check_and_a_service_that_hangs_are_answered_within_the_bound(
+    nginx: str, tmp_path: Path
+) -> None:
+    # The worst that stays unanswered longest: auth answers the check just in time, then
+    # each of the service's replicas hangs.
+    with hung_port() as first, hung_port() as second:
+        async with running_gateway(
+            nginx,
+            tmp_path,
+            up=("auth",),
+            hung={"profiles": (first, second)},
+            verify_delay=gateway.VERIFY_TIMEOUT_SECONDS - 0.5,
+        ) as gw:
+            started = time.monotonic()
+            answer = await gw.request("GET", "/api/profiles/me", _session_cookie(), timeout=60)
+            took = time.monotonic() - started
+
+    assert_problem(answer, 504, "service-timeout")
+    assert took < gateway.UPSTREAM_DEADLINE_SECONDS
 
 
 async def test_unknown_paths_answer_a_404_problem(gw: Gateway) -> None:
