@@ -19,6 +19,10 @@ from codeflow_chaos.state import Applied, Erasure, Produced, SystemState
 
 PROBLEM = "application/problem+json"
 
+OUTCOME_UNKNOWN: frozenset[int | None] = frozenset({504, None})
+"""Answers that don't say whether the request was carried out: the gateway gave up on the
+service, or no answer came."""
+
 ACTIVITY: frozenset[OperationKind] = frozenset(
     {"sign_in", "dashboard", "monitor", "bulk", "stop_monitoring"}
 )
@@ -129,7 +133,9 @@ def nobody_active_is_erased(
 ) -> Iterator[Violation]:
     """No erasure for inactivity went ahead over a person who was active after its cutoff
     and before it started, unless they asked to leave meanwhile: the janitor folds such a
-    request into the erasure in flight, which auth then lets go ahead."""
+    request into the erasure in flight, which auth then lets go ahead. Asking counts when
+    it was granted, or when no verdict came back (a 504 or no answer: the request may still
+    have been carried out); a refusal doesn't."""
     for erasure in state.erasures:
         erased_at = _erased_at(erasure)
         cutoff = erasure.inactive_since
@@ -138,8 +144,8 @@ def nobody_active_is_erased(
         if any(
             op.user_id == erasure.user_id
             and op.kind == "delete_account"
-            and op.succeeded
-            and op.ended < erased_at
+            and (op.succeeded or op.status in OUTCOME_UNKNOWN)
+            and op.started < erased_at
             for op in history
         ):
             continue
