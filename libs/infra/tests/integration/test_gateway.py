@@ -304,6 +304,21 @@ async def test_a_write_sent_to_a_replica_that_hangs_is_answered_with_a_504_probl
     assert float(line["request_time"]) < gateway.UPSTREAM_DEADLINE_SECONDS
 
 
+async def test_a_write_that_timed_out_is_never_sent_again_to_another_replica(
+    nginx: str, tmp_path: Path
+) -> None:
+    # It may have been carried out. nginx would send a DELETE once more (HTTP calls it
+    # idempotent), and auth's DELETE /auth/me would then answer as for someone not signed in.
+    with hung_port() as stuck:
+        async with running_gateway(nginx, tmp_path, up=("auth",), hung={"auth": stuck}) as gw:
+            # Round robin: one of the two goes to the stuck replica first.
+            answers = [await gw.request("DELETE", "/auth/me", _session_cookie()) for _ in range(2)]
+            deletes = [seen for seen in gw.stubs["auth"].seen if seen["path"] == "/auth/me"]
+
+    assert sorted(a.status for a in answers) == [200, 504]
+    assert len(deletes) == 1
+
+
 async def test_a_slow_session_check_and_a_service_that_hangs_are_answered_within_the_bound(
     nginx: str, tmp_path: Path
 ) -> None:
