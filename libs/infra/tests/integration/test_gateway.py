@@ -316,7 +316,17 @@ async def test_a_write_that_timed_out_is_never_sent_again_to_another_replica(
             deletes = [seen for seen in gw.stubs["auth"].seen if seen["path"] == "/auth/me"]
 
     assert sorted(a.status for a in answers) == [200, 504]
+    assert_problem(max(answers, key=lambda a: a.status), 504, "service-timeout")
     assert len(deletes) == 1
+
+
+async def test_a_write_to_auth_that_is_down_answers_a_502_problem(
+    nginx: str, tmp_path: Path
+) -> None:
+    async with running_gateway(nginx, tmp_path, up=()) as without_auth:
+        answer = await without_auth.request("POST", "/auth/signout", _session_cookie())
+
+    assert_problem(answer, 502, "service-unavailable")
 
 
 async def test_a_slow_session_check_and_a_service_that_hangs_are_answered_within_the_bound(
