@@ -19,9 +19,9 @@ from codeflow_chaos.state import Applied, Erasure, Produced, SystemState
 
 PROBLEM = "application/problem+json"
 
-OUTCOME_UNKNOWN: frozenset[int | None] = frozenset({504, None})
-"""Answers that don't say whether the request was carried out: the gateway gave up on the
-service, or no answer came."""
+OUTCOME_UNKNOWN: frozenset[int | None] = frozenset({502, 504, None})
+"""Answers that don't say whether the request was carried out: the gateway lost the
+service (502: maybe after it had the request) or gave up on it (504), or no answer came."""
 
 ACTIVITY: frozenset[OperationKind] = frozenset(
     {"sign_in", "dashboard", "monitor", "bulk", "stop_monitoring"}
@@ -134,8 +134,8 @@ def nobody_active_is_erased(
     """No erasure for inactivity went ahead over a person who was active after its cutoff
     and before it started, unless they asked to leave meanwhile: the janitor folds such a
     request into the erasure in flight, which auth then lets go ahead. Asking counts when
-    it was granted, or when no verdict came back (a 504 or no answer: the request may still
-    have been carried out); a refusal doesn't."""
+    it was granted, or when no verdict came back (a 502, a 504 or no answer: the request may
+    still have been carried out); a refusal doesn't."""
     for erasure in state.erasures:
         erased_at = _erased_at(erasure)
         cutoff = erasure.inactive_since
