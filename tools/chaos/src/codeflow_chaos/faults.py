@@ -78,11 +78,7 @@ class Injector:
         self.toxiproxy = toxiproxy
         self.log = log
         self.database_url = database_url
-        self.replicas: dict[str, Component] = {
-            replica.name: replica
-            for name in cluster.available_services()
-            for replica in cluster.service_replicas(name)
-        }
+        self.replicas = replicas_of(cluster)
         self.held: dict[str, asyncio.Lock] = {name: asyncio.Lock() for name in self.replicas}
         """Held by whoever has a replica in hand (a fault, or the supervisor restarting it):
         one at a time, so no two start it at once."""
@@ -204,6 +200,15 @@ class Injector:
             await self.toxiproxy.remove_toxic(proxy, toxic)
         described = ", ".join(f"{k} {v} ms" for k, v in sorted(attributes.items()))
         return f"{kind} ({described}) for {fault.hold:.1f} s"
+
+
+def replicas_of(cluster: Cluster) -> dict[str, Component]:
+    """Every replica of every service the cluster runs, by name."""
+    return {
+        replica.name: replica
+        for name in cluster.available_services()
+        for replica in cluster.service_replicas(name)
+    }
 
 
 async def restart(replica: Component, timeout: float = READY_TIMEOUT) -> int:

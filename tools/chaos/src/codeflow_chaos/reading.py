@@ -4,7 +4,8 @@ topic on Kafka."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import asyncpg
@@ -27,18 +28,18 @@ async def read_state(database_url: Callable[[str], str], bootstrap_servers: str)
         "activity": ("janitor", "SELECT user_id FROM user_activity"),
     }
     found = {
-        name: frozenset(r[0] for r in await _fetch(database_url(service), sql))
+        name: frozenset(r[0] for r in await fetch(database_url(service), sql))
         for name, (service, sql) in rows.items()
     }
     repositories = frozenset(
         (r["user_id"], r["github_id"])
-        for r in await _fetch(
+        for r in await fetch(
             database_url("repositories"), "SELECT user_id, github_id FROM repositories"
         )
     )
     erasures = tuple(
         Erasure(**dict(r))
-        for r in await _fetch(
+        for r in await fetch(
             database_url("janitor"),
             "SELECT user_id, reason, requested_at, inactive_since, auth_acked_at, "
             "completed_at, cancelled_at FROM deletions ORDER BY requested_at",
@@ -53,17 +54,15 @@ async def read_state(database_url: Callable[[str], str], bootstrap_servers: str)
             Produced(
                 service, r["id"], str(r["message_id"]), r["topic"], r["key"], r["message_type"]
             )
-            for r in await _fetch(
-                url, "SELECT id, message_id, topic, key, message_type FROM outbox"
-            )
+            for r in await fetch(url, "SELECT id, message_id, topic, key, message_type FROM outbox")
         )
         applied.extend(
             Applied(r["consumer"], str(r["message_id"]), r["message_type"], r["processed_at"])
-            for r in await _fetch(
+            for r in await fetch(
                 url, "SELECT consumer, message_id, message_type, processed_at FROM processed_events"
             )
         )
-        [row] = await _fetch(
+        [row] = await fetch(
             url,
             "SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL OR "
             "(published_at IS NULL AND created_at < now() - make_interval(secs => $1))",
@@ -83,13 +82,27 @@ async def read_state(database_url: Callable[[str], str], bootstrap_servers: str)
     )
 
 
-async def dead_letters(bootstrap_servers: str) -> dict[str, int]:
-    """Records held by each dead-letter topic (``*.dlq``)."""
+@asynccontextmanager
+async def kafka_clients(
+    bootstrap_servers: str,
+) -> AsyncIterator[tuple[AIOKafkaAdminClient, AIOKafkaConsumer]]:
+    """An admin client and a group-less consumer (for offsets), closed afterwards."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers)
     await admin.start()
-    await consumer.start()
     try:
+        await consumer.start()
+        try:
+            yield admin, consumer
+        finally:
+            await consumer.stop()
+    finally:
+        await admin.close()
+
+
+async def dead_letters(bootstrap_servers: str) -> dict[str, int]:
+    """Records held by each dead-letter topic (``*.dlq``)."""
+    async with kafka_clients(bootstrap_servers) as (admin, consumer):
         topics = sorted(t for t in await admin.list_topics() if t.endswith(".dlq"))
         partitions = [
             TopicPartition(d["topic"], p["partition"])
@@ -100,16 +113,14 @@ async def dead_letters(bootstrap_servers: str) -> dict[str, int]:
             return {}
         ends = await consumer.end_offsets(partitions)
         starts = await consumer.beginning_offsets(partitions)
-    finally:
-        await consumer.stop()
-        await admin.close()
     held: dict[str, int] = dict.fromkeys(topics, 0)
     for tp in partitions:
         held[tp.topic] += ends[tp] - starts[tp]
     return held
 
 
-async def _fetch(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
+async def fetch(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    """The rows of one query, on a connection of its own."""
     connection = await asyncpg.connect(url)
     try:
         return list(await connection.fetch(sql, *args))

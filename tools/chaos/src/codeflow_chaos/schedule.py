@@ -48,9 +48,6 @@ class Plan:
     def faults(self) -> list[PlannedFault]:
         return [fault for lane in self.lanes.values() for fault in lane]
 
-    def count(self, kind: FaultKind) -> int:
-        return sum(1 for fault in self.faults() if fault.kind == kind)
-
 
 def replica_names(replicas: int) -> list[str]:
     return [

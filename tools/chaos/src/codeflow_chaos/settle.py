@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 
+from codeflow_chaos.reading import fetch, kafka_clients
 from codeflow_infra.cluster_config import SERVICES
 
 logger = logging.getLogger("codeflow_chaos")
@@ -42,36 +42,29 @@ class Backlog:
 
 
 async def backlog(database_url: Callable[[str], str], bootstrap_servers: str) -> Backlog:
-    pending = {}
-    for service in SERVICES:
-        connection = await asyncpg.connect(database_url(service))
-        try:
-            pending[service] = int(
-                await connection.fetchval(
+    pending = {
+        service: int(
+            (
+                await fetch(
+                    database_url(service),
                     "SELECT count(*) FROM outbox "
-                    "WHERE published_at IS NULL AND set_aside_at IS NULL"
+                    "WHERE published_at IS NULL AND set_aside_at IS NULL",
                 )
-            )
-            if service == "janitor":
-                open_erasures = int(
-                    await connection.fetchval(
-                        "SELECT count(*) FROM deletions WHERE completed_at IS NULL "
-                        "AND cancelled_at IS NULL"
-                    )
-                )
-        finally:
-            await connection.close()
-    return Backlog(pending, await consumer_lag(bootstrap_servers), open_erasures)
+            )[0][0]
+        )
+        for service in SERVICES
+    }
+    [open_erasures] = await fetch(
+        database_url("janitor"),
+        "SELECT count(*) FROM deletions WHERE completed_at IS NULL AND cancelled_at IS NULL",
+    )
+    return Backlog(pending, await consumer_lag(bootstrap_servers), int(open_erasures[0]))
 
 
 async def consumer_lag(bootstrap_servers: str) -> dict[str, int]:
     """Per consumer group, how far its committed offsets are behind the ends of its topics."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    await consumer.start()
-    try:
-        lag: dict[str, int] = {}
+    lag: dict[str, int] = {}
+    async with kafka_clients(bootstrap_servers) as (admin, consumer):
         for group, _ in await admin.list_consumer_groups():
             committed = await admin.list_consumer_group_offsets(group)
             partitions = [tp for tp in committed if isinstance(tp, TopicPartition)]
@@ -81,10 +74,7 @@ async def consumer_lag(bootstrap_servers: str) -> dict[str, int]:
                 for tp, meta in committed.items()
                 if tp in ends and meta.offset >= 0
             )
-        return lag
-    finally:
-        await consumer.stop()
-        await admin.close()
+    return lag
 
 
 async def settle(

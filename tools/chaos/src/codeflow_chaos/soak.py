@@ -28,10 +28,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from codeflow_chaos.checker import Verdict, Violation, verdicts
-from codeflow_chaos.faults import READY_TIMEOUT, FaultLog, Injector, Supervisor, restart
+from codeflow_chaos.faults import (
+    READY_TIMEOUT,
+    FaultLog,
+    Injector,
+    Supervisor,
+    replicas_of,
+    restart,
+)
 from codeflow_chaos.history import read_history
 from codeflow_chaos.reading import read_state
-from codeflow_chaos.schedule import Plan, PlannedFault, plan
+from codeflow_chaos.schedule import PlannedFault, plan
 from codeflow_chaos.settle import settle
 from codeflow_chaos.topology import Topology
 from codeflow_infra import cluster, launcher, processes, toxiproxy
@@ -65,11 +72,6 @@ class Outcome:
     backlog: str
     verdicts: list[Verdict]
     """Every rule's, then whether the system settled."""
-    plan: Plan
-
-    @property
-    def holds(self) -> bool:
-        return all(verdict.holds for verdict in self.verdicts)
 
 
 async def soak(settings: Settings, repo_root: Path, workload: WorkloadRunner) -> Outcome:
@@ -83,7 +85,7 @@ async def soak(settings: Settings, repo_root: Path, workload: WorkloadRunner) ->
     finally:
         await asyncio.to_thread(proxy_server.stop)
         # Anything a fault paused must run again to be stopped.
-        for replica in _all_replicas(config):
+        for replica in replicas_of(cluster.Cluster(config)).values():
             pid = replica.pid()
             if pid is not None:
                 with contextlib.suppress(ProcessLookupError):
@@ -185,7 +187,7 @@ async def _run(
         f"the system did not settle within {settings.settle_timeout:.0f} s: {backlog}",
     )
     found.append(Verdict("settled", () if settled else (unsettled,)))
-    return Outcome(settled, str(backlog), found, schedule)
+    return Outcome(settled, str(backlog), found)
 
 
 async def _lane(
@@ -215,15 +217,6 @@ async def _restart_janitor_without_sweeps(config: ClusterConfig) -> None:
     for replica in quiet.service_replicas("janitor"):
         await asyncio.to_thread(replica.stop)
         await restart(replica)
-
-
-def _all_replicas(config: ClusterConfig) -> list[Component]:
-    the_cluster = cluster.Cluster(config)
-    return [
-        replica
-        for name in the_cluster.available_services()
-        for replica in the_cluster.service_replicas(name)
-    ]
 
 
 def results_dir(root: Path, seed: int) -> Path:
