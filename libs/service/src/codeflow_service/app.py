@@ -19,7 +19,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from codeflow_contracts import Message
-from codeflow_identity import JwksVerifier
+from codeflow_identity import JwksVerifier, service_audience
 from codeflow_identity.problems import install_problem_handlers
 from codeflow_messaging import (
     OutboxRelay,
@@ -34,6 +34,7 @@ from codeflow_messaging.asyncapi import declare_publications
 from codeflow_messaging.database import create_read_session_factory, read_only
 from codeflow_service.asyncapi import asyncapi_router
 from codeflow_service.database_errors import install_database_problem_handler
+from codeflow_service.docs import install_api_docs
 from codeflow_service.health import health_router
 from codeflow_service.settings import ServiceSettings
 
@@ -139,7 +140,9 @@ def create_service_app(
         group_id = settings.consumer_group or name
         async with (
             JwksVerifier(
-                settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+                settings.jwks_url,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience or service_audience(name),
             ) as verifier,
             messaging_runtime(
                 app,
@@ -165,9 +168,10 @@ def create_service_app(
         description=description,
         lifespan=lifespan,
         openapi_url=f"/{name}/openapi.json",
-        docs_url=f"/{name}/docs",
+        docs_url=None,
         redoc_url=None,
     )
+    install_api_docs(app, name=name, environment=settings.environment)
     install_problem_handlers(app)
     install_database_problem_handler(app)
     app.include_router(health_router())

@@ -33,7 +33,10 @@ class ServiceSettings(BaseSettings):
         description="the iss of auth's JWTs: auth's public URL followed by /auth",
     )
     jwt_audience: str = Field(
-        default="codeflow", validation_alias=AliasChoices("CODEFLOW_JWT_AUDIENCE")
+        default="",
+        validation_alias=AliasChoices("CODEFLOW_JWT_AUDIENCE"),
+        description="the aud callers' JWTs must carry; empty: codeflow-<service>, which auth "
+        "issues for this service alone",
     )
     consumer_group: str = Field(
         default="", description="the service's Kafka consumer group; its name when empty"

@@ -23,11 +23,12 @@ from codeflow_auth.state import AuthState
 from codeflow_auth.token_cipher import TokenCipher
 from codeflow_identity.keys import KeySet, PublicKey, SigningKey, generate_signing_key
 from codeflow_identity.problems import install_problem_handlers
-from codeflow_identity.tokens import TokenIssuer
+from codeflow_identity.tokens import TokenIssuer, service_audience
 from codeflow_messaging import SessionFactory
 from codeflow_service.app import messaging_runtime
 from codeflow_service.asyncapi import asyncapi_router
 from codeflow_service.database_errors import install_database_problem_handler
+from codeflow_service.docs import install_api_docs
 from codeflow_service.health import health_router
 
 logger = logging.getLogger("codeflow.auth")
@@ -69,9 +70,10 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         description="GitHub sign-in, sessions, and the gateway's verify endpoint.",
         lifespan=lifespan,
         openapi_url="/auth/openapi.json",
-        docs_url="/auth/docs",
+        docs_url=None,
         redoc_url=None,
     )
+    install_api_docs(app, name="auth", environment=settings.environment)
     install_problem_handlers(app)
     install_database_problem_handler(app)
     app.include_router(health_router())
@@ -90,7 +92,7 @@ def build_state(settings: AuthSettings, sessions: SessionFactory) -> AuthState:
         github=GitHub(settings),
         cipher=_cipher(settings),
         keyset=keyset,
-        issuer=TokenIssuer(keyset, settings.issuer, settings.jwt_audience, settings.jwt_ttl),
+        issuer=TokenIssuer(keyset, settings.issuer, service_audience("auth"), settings.jwt_ttl),
         state_cookie=StateCookie(
             settings.secret.get_secret_value(), settings.state_ttl, secure=settings.https
         ),
