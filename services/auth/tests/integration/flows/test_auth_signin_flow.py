@@ -211,7 +211,9 @@ async def test_the_database_holds_no_plaintext_github_token_and_no_usable_sessio
     from codeflow_auth.main import build_state
 
     cipher = build_state(state, auth.sessions).cipher
-    plaintext = cipher.decrypt(stored_access, purpose="accounts.access_token")
+    plaintext = cipher.decrypt(
+        stored_access, purpose="accounts.access_token", row=("github", str(OCTOCAT_GITHUB_ID))
+    )
     assert plaintext.startswith("gho_")
     dump = await scalar(
         auth.sessions,
