@@ -41,7 +41,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        revoker = GrantRevoker.from_settings(settings, _cipher(settings))
+        revoker = GrantRevoker.from_settings(settings, token_cipher(settings))
         async with messaging_runtime(
             app,
             name="auth",
@@ -90,7 +90,7 @@ def build_state(
 ) -> AuthState:
     """Everything the endpoints share, from the settings."""
     keyset = _keyset(settings)
-    cipher = _cipher(settings)
+    cipher = token_cipher(settings)
     return AuthState(
         settings=settings,
         sessions=sessions,
@@ -130,7 +130,9 @@ def _keyset(settings: AuthSettings) -> KeySet:
     return KeySet(current, previous)
 
 
-def _cipher(settings: AuthSettings) -> TokenCipher:
+def token_cipher(settings: AuthSettings) -> TokenCipher:
+    """The cipher of GitHub tokens at rest: ``AUTH_TOKEN_KEYS``, or in development a key
+    derived from the secret."""
     if settings.token_keys is not None:
         return TokenCipher.from_config(settings.token_keys.get_secret_value())
     # Development only (check_secrets refuses this elsewhere): a key derived from the secret,
