@@ -62,7 +62,7 @@ class AuthSettings(BaseSettings):
     secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET),
         validation_alias=AliasChoices("AUTH_SECRET", "NEXTAUTH_SECRET"),
-        description="signs the sign-in state cookie and CSRF tokens",
+        description="encrypts the sign-in state cookie and keys the CSRF tokens",
     )
     public_url: str = Field(
         default="http://127.0.0.1:8080",

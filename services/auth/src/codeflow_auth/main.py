@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from codeflow_auth.config import AuthSettings
 from codeflow_auth.deletion import ActivityEvidence
 from codeflow_auth.messaging import PUBLISHES, deletion_consumer
+from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions.cookies import SessionCookie
 from codeflow_auth.sessions.router import router as sessions_router
 from codeflow_auth.sessions.service import SessionPolicy
@@ -41,6 +42,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        revoker = GrantRevoker.from_settings(settings, token_cipher(settings))
         async with messaging_runtime(
             app,
             name="auth",
@@ -50,18 +52,20 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
                 deletion_consumer(
                     sessions,
                     ActivityEvidence(settings.activity_interval, settings.session_max_age),
+                    revoker,
                 )
             ],
             publishes=PUBLISHES,
             relay_poll_interval=settings.relay_poll_interval,
         ) as sessions:
-            app.state.auth = build_state(settings, sessions)
+            app.state.auth = build_state(settings, sessions, revoker)
             logger.info(
                 "auth service started (%s, public URL %s)",
                 settings.environment,
                 settings.public_url,
             )
             yield
+        await revoker.aclose()
         logger.info("auth service stopped")
 
     app = FastAPI(
@@ -83,14 +87,17 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     return app
 
 
-def build_state(settings: AuthSettings, sessions: SessionFactory) -> AuthState:
+def build_state(
+    settings: AuthSettings, sessions: SessionFactory, revoker: GrantRevoker | None = None
+) -> AuthState:
     """Everything the endpoints share, from the settings."""
     keyset = _keyset(settings)
+    cipher = token_cipher(settings)
     return AuthState(
         settings=settings,
         sessions=sessions,
         github=GitHub(settings),
-        cipher=_cipher(settings),
+        cipher=cipher,
         keyset=keyset,
         issuer=TokenIssuer(keyset, settings.issuer, service_audience("auth"), settings.jwt_ttl),
         state_cookie=StateCookie(
@@ -106,6 +113,7 @@ def build_state(settings: AuthSettings, sessions: SessionFactory) -> AuthState:
             update_age=settings.session_update_age,
             activity_interval=settings.activity_interval,
         ),
+        revoker=revoker or GrantRevoker.from_settings(settings, cipher),
     )
 
 
@@ -124,7 +132,9 @@ def _keyset(settings: AuthSettings) -> KeySet:
     return KeySet(current, previous)
 
 
-def _cipher(settings: AuthSettings) -> TokenCipher:
+def token_cipher(settings: AuthSettings) -> TokenCipher:
+    """The cipher of GitHub tokens at rest: ``AUTH_TOKEN_KEYS``, or in development a key
+    derived from the secret."""
     if settings.token_keys is not None:
         return TokenCipher.from_config(settings.token_keys.get_secret_value())
     # Development only (check_secrets refuses this elsewhere): a key derived from the secret,

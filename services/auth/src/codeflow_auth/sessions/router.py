@@ -140,7 +140,7 @@ async def delete_me(state: State, db: DbSession, checked: CheckedSession) -> Res
     Every session ends now; the erasure runs across the services and completes shortly.
     """
     _, user = checked
-    await service.request_deletion(db, user)
+    await service.request_deletion(db, user, revoker=state.revoker)
     response = JSONResponse({"status": "deletion requested", "userId": user.id}, 202)
     state.session_cookie.clear(response)
     return response
