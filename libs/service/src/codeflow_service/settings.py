@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from codeflow_messaging.security import KafkaSecurity
+
 Environment = Literal["development", "test", "production"]
 
 
@@ -21,6 +23,11 @@ class ServiceSettings(BaseSettings):
     database_url: str
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    kafka_security: KafkaSecurity = Field(
+        default_factory=KafkaSecurity.from_env,
+        description="how the service's Kafka clients authenticate: KAFKA_SECURITY_PROTOCOL, "
+        "KAFKA_SASL_* and KAFKA_SSL_* (codeflow_messaging.security)",
     )
     jwks_url: str = Field(
         default="http://127.0.0.1:8001/auth/.well-known/jwks.json",
