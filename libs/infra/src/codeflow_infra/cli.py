@@ -127,6 +127,7 @@ def run(config: InfraConfig, argv: list[str], *, ephemeral: bool = False) -> int
         env = dict(os.environ)
         env["DATABASE_URL"] = config.postgres_url
         env["KAFKA_BOOTSTRAP_SERVERS"] = config.bootstrap_servers
+        env.update(launcher.kafka_client_env(config))
         env["CODEFLOW_LOCAL_DIR"] = str(config.local_dir)
         return processes.run_foreground(argv, env)
     finally:

@@ -97,7 +97,7 @@ class LocalKafka:
         self.instance_file = config.kafka_dir / "instance.json"
         self.pid_file = config.run_dir / "kafka.pid"
         self.log_file = config.logs_dir / "kafka.log"
-        self.secrets = LocalKafkaSecrets(config.kafka_dir / "security")
+        self.secrets = LocalKafkaSecrets.of(config)
 
     @classmethod
     def from_local_dir(cls, local_dir: Path | None = None) -> LocalKafka:

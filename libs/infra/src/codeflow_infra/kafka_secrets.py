@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from codeflow_infra.config import InfraConfig
 from codeflow_infra.kafka_acls import PRINCIPALS
 from codeflow_messaging.security import KafkaSecurity
 
@@ -45,6 +46,11 @@ class LocalKafkaSecrets:
     """The files of one local broker's secure mode."""
 
     directory: Path
+
+    @classmethod
+    def of(cls, config: InfraConfig) -> LocalKafkaSecrets:
+        """The secrets of the local broker of ``config``."""
+        return cls(config.kafka_dir / "security")
 
     @property
     def ca_file(self) -> Path:

@@ -6,10 +6,12 @@ from pathlib import Path
 import pytest
 
 from codeflow_contracts.topics import USER_DELETION_COMMANDS, dead_letter_topic
+from codeflow_infra.cluster_config import ClusterConfig
 from codeflow_infra.config import ConfigError, InfraConfig, find_repo_root
 from codeflow_infra.kafka_acls import ADMIN, PRINCIPALS, SERVICES, acls, all_topics
 from codeflow_infra.kafka_broker import render_secure_properties, render_server_properties
 from codeflow_infra.kafka_secrets import BROKER_PRINCIPAL, LocalKafkaSecrets
+from codeflow_infra.launcher import kafka_admin_security, kafka_client_env
 
 
 def properties(text: str) -> dict[str, str]:
@@ -165,3 +167,37 @@ def test_all_topics_include_every_dead_letter_topic() -> None:
     assert len(topics) == len(set(topics))
     for service in SERVICES:
         assert set(service.dead_letter_topics) <= set(topics)
+
+
+def test_in_secure_mode_each_local_service_signs_in_as_its_own_principal(tmp_path: Path) -> None:
+    environ = {"CODEFLOW_LOCAL_DIR": str(tmp_path), "KAFKA_SECURITY": "scram", "PATH": "/bin"}
+    cluster = ClusterConfig.from_env(environ)
+    secrets = LocalKafkaSecrets.of(cluster.infra)
+
+    for name in ("auth", "profiles", "repositories", "janitor"):
+        env = cluster.service_env(name)
+        assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+        assert env["KAFKA_SASL_USERNAME"] == name
+        assert env["KAFKA_SASL_PASSWORD"] == secrets.password(name)
+        assert env["KAFKA_SSL_CAFILE"] == str(secrets.ca_file)
+    assert kafka_client_env(cluster.infra)["KAFKA_SASL_USERNAME"] == ADMIN
+    admin = kafka_admin_security(cluster.infra)
+    assert admin is not None
+    assert admin.sasl_username == ADMIN
+
+
+def test_plaintext_and_external_clusters_add_no_kafka_credentials(tmp_path: Path) -> None:
+    plain = ClusterConfig.from_env({"CODEFLOW_LOCAL_DIR": str(tmp_path), "PATH": "/bin"})
+    external = ClusterConfig.from_env(
+        {
+            "CODEFLOW_LOCAL_DIR": str(tmp_path),
+            "KAFKA_SECURITY": "scram",
+            "KAFKA_BOOTSTRAP_SERVERS": "kafka.example.internal:9093",
+            "PATH": "/bin",
+        }
+    )
+    for cluster in (plain, external):
+        assert "KAFKA_SASL_USERNAME" not in cluster.service_env("janitor")
+        assert kafka_client_env(cluster.infra) == {}
+        assert kafka_admin_security(cluster.infra) is None
+    assert not (tmp_path / "kafka" / "security").exists()

@@ -363,9 +363,14 @@ def create_broker(
     options: dict[str, Any] = {}
     if logger is not None:
         options["logger"] = logger
-    faststream_security = resolve(security).faststream_security()
+    security = resolve(security)
+    faststream_security = security.faststream_security()
     if faststream_security is not None:
         options["security"] = faststream_security
+    if security.authenticated:
+        # Where principals and ACLs are enforced an admin creates the topics; a subscriber's
+        # attempt would only be refused (and logged as a failure) at every start.
+        options["allow_auto_create_topics"] = False
     return KafkaBroker(
         bootstrap_servers,
         client_id=client_id,

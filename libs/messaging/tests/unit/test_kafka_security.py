@@ -13,7 +13,7 @@ from cryptography.x509.oid import NameOID
 from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 
 from codeflow_messaging import kafka
-from codeflow_messaging.security import KafkaSecurity, KafkaSecurityError
+from codeflow_messaging.security import PLAINTEXT, KafkaSecurity, KafkaSecurityError
 
 STRONG = "s3cr3t-Fz9q-81kLmN0pQ"
 
@@ -97,6 +97,10 @@ def test_the_broker_factory_passes_the_security_to_faststream() -> None:
     assert connection["sasl_mechanism"] == "SCRAM-SHA-512"
     assert connection["sasl_plain_username"] == "janitor"
     assert isinstance(connection["ssl_context"], ssl.SSLContext)
+    # An admin creates the topics where ACLs are enforced; subscribers don't try.
+    assert not broker.config.broker_config.allow_auto_create_topics
+    plaintext = kafka.create_broker("127.0.0.1:9", client_id="t", security=PLAINTEXT)
+    assert plaintext.config.broker_config.allow_auto_create_topics
 
 
 async def test_the_producer_factory_connects_with_the_security(

@@ -24,10 +24,11 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
     )
-    kafka_security: KafkaSecurity = Field(
-        default_factory=KafkaSecurity.from_env,
-        description="how the service's Kafka clients authenticate: KAFKA_SECURITY_PROTOCOL, "
-        "KAFKA_SASL_* and KAFKA_SSL_* (codeflow_messaging.security)",
+    kafka_security: KafkaSecurity | None = Field(
+        default=None,
+        description="how the service's Kafka clients sign in; None reads KAFKA_SECURITY_PROTOCOL, "
+        "KAFKA_SASL_* and KAFKA_SSL_* when the service connects (codeflow_messaging.security), "
+        "so commands that never reach Kafka (migrate, sweep) don't need the credentials",
     )
     jwks_url: str = Field(
         default="http://127.0.0.1:8001/auth/.well-known/jwks.json",
