@@ -50,6 +50,7 @@ PLACEHOLDER_PASSWORDS = frozenset(
         "kafka",
         "kafka-secret",
         "admin-secret",
+        "replace-me",
     }
 )
 """Values that are never real passwords (the example manifests' among them)."""
