@@ -4,6 +4,7 @@ documentation grants exactly the table's ACLs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -14,7 +15,7 @@ from kubernetes import client
 from codeflow_auth.deletion import ActivityEvidence
 from codeflow_auth.messaging import PUBLISHES as AUTH_PUBLISHES
 from codeflow_auth.messaging import deletion_consumer
-from codeflow_contracts import DeleteUserData, UserDataDeleted
+from codeflow_contracts import DeleteUserData, Message, UserDataDeleted
 from codeflow_infra.kafka_acls import SERVICES, ServiceAccess, kafka_acls_commands
 from codeflow_janitor.messaging import janitor_consumer
 from codeflow_messaging import ReliableConsumer, SessionFactory
@@ -37,7 +38,7 @@ def access(name: str) -> ServiceAccess:
 
 def test_each_service_may_write_exactly_the_topics_its_outbox_publishes_to() -> None:
     # Profiles and the janitor declare what they publish in their main modules.
-    publishes = {
+    publishes: dict[str, Sequence[type[Message]]] = {
         "auth": AUTH_PUBLISHES,
         "profiles": [UserDataDeleted],
         "repositories": REPOSITORIES_PUBLISHES,
