@@ -228,10 +228,20 @@ async def unlink_account(s: AsyncSession, provider: str, provider_account_id: st
 
 
 async def create_session(
-    s: AsyncSession, *, session_token: str, user_id: str, expires: datetime
+    s: AsyncSession,
+    *,
+    session_token: str,
+    user_id: str,
+    expires: datetime,
+    created_at: datetime | None = None,
 ) -> Session:
-    """Store a session; ``session_token`` is stored as given, so pass the token's hash."""
+    """Store a session; ``session_token`` is stored as given, so pass the token's hash.
+
+    ``created_at`` is the sign-in that opens it (the database's clock if not given).
+    """
     session = Session(session_token=session_token, user_id=user_id, expires=utc_millis(expires))
+    if created_at is not None:
+        session.created_at = utc_millis(created_at)
     async with _constraints_as_errors(s):
         s.add(session)
     return session

@@ -36,6 +36,8 @@ DEVELOPMENT_SECRET = "development-secret-do-not-use-in-production"  # noqa: S105
 DEVELOPMENT_GITHUB_CLIENT = "codeflow-dev-client"
 DEVELOPMENT_GITHUB_SECRET = "codeflow-dev-secret"  # noqa: S105 - the emulator's own
 MIN_SECRET_LENGTH = 32
+MAX_SESSION_LIFETIME = timedelta(days=90)
+"""The longest absolute session lifetime the service accepts."""
 
 
 class InsecureConfiguration(ValueError):
@@ -97,8 +99,20 @@ class AuthSettings(BaseSettings):
         description="keys encrypting GitHub tokens at rest: kid:base64key,... (first is current)",
     )
 
-    session_max_age: timedelta = timedelta(days=30)
+    session_idle_timeout: timedelta = Field(
+        default=timedelta(days=7),
+        validation_alias=AliasChoices("AUTH_SESSION_IDLE_TIMEOUT", "AUTH_SESSION_MAX_AGE"),
+        description="a session unused this long ends (Auth.js's maxAge, the older name)",
+    )
+    session_absolute_lifetime: timedelta = Field(
+        default=timedelta(days=30),
+        description="a session ends this long after its sign-in, however much it is used",
+    )
     session_update_age: timedelta = timedelta(days=1)
+    reauth_window: timedelta = Field(
+        default=timedelta(minutes=10),
+        description="how recent a sign-in erasing the account (DELETE /auth/me) needs",
+    )
     activity_interval: timedelta = timedelta(hours=1)
     state_ttl: timedelta = timedelta(minutes=10)
 
@@ -173,8 +187,26 @@ class AuthSettings(BaseSettings):
             raise ValueError("AUTH_STATE_TTL may be at most 10 minutes")
         if self.jwt_ttl > timedelta(minutes=5):
             raise ValueError("AUTH_JWT_TTL may be at most 5 minutes")
-        if self.session_update_age > self.session_max_age:
-            raise ValueError("AUTH_SESSION_UPDATE_AGE must not exceed AUTH_SESSION_MAX_AGE")
+        if self.session_update_age > self.session_idle_timeout:
+            raise ValueError("AUTH_SESSION_UPDATE_AGE must not exceed AUTH_SESSION_IDLE_TIMEOUT")
+        return self
+
+    @model_validator(mode="after")
+    def _bounded_sessions(self) -> AuthSettings:
+        if self.session_absolute_lifetime > MAX_SESSION_LIFETIME:
+            raise ValueError(
+                f"AUTH_SESSION_ABSOLUTE_LIFETIME may be at most {MAX_SESSION_LIFETIME.days} days "
+                f"(got {self.session_absolute_lifetime}): every session must end, and a person "
+                "sign in again, within that bound"
+            )
+        if self.session_idle_timeout > self.session_absolute_lifetime:
+            raise ValueError(
+                "AUTH_SESSION_IDLE_TIMEOUT must not exceed AUTH_SESSION_ABSOLUTE_LIFETIME"
+            )
+        if not timedelta(0) < self.reauth_window <= self.session_absolute_lifetime:
+            raise ValueError(
+                "AUTH_REAUTH_WINDOW must be positive and not exceed AUTH_SESSION_ABSOLUTE_LIFETIME"
+            )
         return self
 
     def _plain_http(self) -> list[str]:

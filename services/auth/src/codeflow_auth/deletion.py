@@ -54,8 +54,6 @@ class ActivityEvidence:
     activity_interval: timedelta
     """Auth writes ``users.last_active_at`` at most once per this: a person may have been
     active up to this long after it without a trace."""
-    session_max_age: timedelta
-    """A session's expiry is set to this after its creation or its last slide."""
 
     def active_after(self, seen_at: datetime | None, cutoff: datetime) -> bool:
         """Whether activity last recorded at ``seen_at`` may have happened after ``cutoff``."""
@@ -73,7 +71,7 @@ async def carry_out_deletions(
     commands: list[DeleteUserData] = [envelope.data for envelope in envelopes]
     now = datetime.now(UTC)
     users = await _lock_users(session, {c.user_id for c in commands})
-    seen = await _last_seen_of_those_who_can_return(session, users, evidence)
+    seen = await _last_seen_of_those_who_can_return(session, users)
     erased: set[str] = set()
     answers: list[Message] = []
     for command in commands:
@@ -142,11 +140,12 @@ async def _lock_users(session: AsyncSession, user_ids: Collection[str]) -> dict[
 
 
 async def _last_seen_of_those_who_can_return(
-    session: AsyncSession, users: Collection[str], evidence: ActivityEvidence
+    session: AsyncSession, users: Collection[str]
 ) -> dict[str, datetime | None]:
     """For each user who still has a GitHub account (and so could sign in again), the latest
-    moment auth saw them: recorded activity, or a session opened or slid (a session's expiry
-    is its last opening or slide plus the maximum age); ``None`` if neither.
+    moment auth saw them: recorded activity, or the sign-in that opened a session (for a
+    user with no record); ``None`` if neither. A session's use is recorded activity already,
+    and its expiry no measure of it (ADR 0014).
 
     One who asked to leave had their account unlinked at once (``DELETE /auth/me``) and is
     left out: whatever activity they show, their erasure goes ahead.
@@ -154,19 +153,18 @@ async def _last_seen_of_those_who_can_return(
     if not users:
         return {}
     sessions_seen = (
-        select(Session.user_id, func.max(Session.expires).label("expires"))
+        select(Session.user_id, func.max(Session.created_at).label("opened"))
         .where(Session.user_id.in_(users))
         .group_by(Session.user_id)
         .subquery()
     )
     rows = await session.execute(
-        select(User.id, User.last_active_at, sessions_seen.c.expires)
+        select(User.id, User.last_active_at, sessions_seen.c.opened)
         .outerjoin(sessions_seen, sessions_seen.c.user_id == User.id)
         .where(User.id.in_(users), exists().where(Account.user_id == User.id))
     )
     seen: dict[str, datetime | None] = {}
-    for user_id, last_active_at, expires in rows:
-        opened = None if expires is None else expires - evidence.session_max_age
+    for user_id, last_active_at, opened in rows:
         moments = [m for m in (last_active_at, opened) if m is not None]
         seen[user_id] = max(moments) if moments else None
     return seen

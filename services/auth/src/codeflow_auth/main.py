@@ -15,8 +15,8 @@ from codeflow_auth.deletion import ActivityEvidence
 from codeflow_auth.messaging import PUBLISHES, deletion_consumer
 from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions.cookies import SessionCookie
+from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.sessions.router import router as sessions_router
-from codeflow_auth.sessions.service import SessionPolicy
 from codeflow_auth.signin.github import GitHub
 from codeflow_auth.signin.router import router as signin_router
 from codeflow_auth.signin.state import StateCookie
@@ -51,7 +51,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             consumers=lambda sessions: [
                 deletion_consumer(
                     sessions,
-                    ActivityEvidence(settings.activity_interval, settings.session_max_age),
+                    ActivityEvidence(settings.activity_interval),
                     revoker,
                 )
             ],
@@ -104,14 +104,14 @@ def build_state(
             settings.secret.get_secret_value(), settings.state_ttl, secure=settings.https
         ),
         session_cookie=SessionCookie(
-            secure=settings.https,
-            secret=settings.secret.get_secret_value(),
-            max_age=settings.session_max_age,
+            secure=settings.https, secret=settings.secret.get_secret_value()
         ),
         policy=SessionPolicy(
-            max_age=settings.session_max_age,
+            idle_timeout=settings.session_idle_timeout,
+            absolute_lifetime=settings.session_absolute_lifetime,
             update_age=settings.session_update_age,
             activity_interval=settings.activity_interval,
+            reauth_window=settings.reauth_window,
         ),
         revoker=revoker or GrantRevoker.from_settings(settings, cipher),
     )

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from codeflow_auth.db import Base, UTCTimestamp
@@ -72,6 +72,11 @@ class Session(Base):
         Text, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     expires: Mapped[datetime] = mapped_column(UTCTimestamp)
+    # The sign-in that opened it: the absolute lifetime and the re-authentication window
+    # count from here. The default is for rows written by something else (Auth.js itself).
+    created_at: Mapped[datetime] = mapped_column(
+        UTCTimestamp, server_default=text("(now() AT TIME ZONE 'UTC')")
+    )
 
     def __repr__(self) -> str:
         return f"Session(id={self.id!r}, user_id={self.user_id!r})"

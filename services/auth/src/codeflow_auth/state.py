@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from codeflow_auth.config import AuthSettings
 from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions.cookies import SessionCookie
-from codeflow_auth.sessions.service import SessionPolicy
+from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.signin.github import GitHub
 from codeflow_auth.signin.state import StateCookie
 from codeflow_auth.token_cipher import TokenCipher

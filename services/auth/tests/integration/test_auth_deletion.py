@@ -21,9 +21,7 @@ from codeflow_messaging import SessionFactory, transaction
 pytestmark = pytest.mark.integration
 
 LATER = datetime.now(UTC) + timedelta(days=1)
-EVIDENCE = ActivityEvidence(
-    activity_interval=timedelta(hours=1), session_max_age=timedelta(days=30)
-)
+EVIDENCE = ActivityEvidence(activity_interval=timedelta(hours=1))
 
 
 async def new_user(sessions: SessionFactory, name: str, *, email: bool = True) -> str:

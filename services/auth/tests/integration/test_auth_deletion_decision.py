@@ -36,8 +36,8 @@ pytestmark = pytest.mark.integration
 
 NOW = datetime.now(UTC)
 CUTOFF = NOW - timedelta(days=90)
-SESSION_MAX_AGE = timedelta(days=30)
-EVIDENCE = ActivityEvidence(activity_interval=timedelta(hours=1), session_max_age=SESSION_MAX_AGE)
+SESSION_MAX_AGE = timedelta(days=7)
+EVIDENCE = ActivityEvidence(activity_interval=timedelta(hours=1))
 
 
 def github_id_of(login: str) -> int:
@@ -45,9 +45,15 @@ def github_id_of(login: str) -> int:
 
 
 async def new_user(
-    sessions: SessionFactory, login: str, *, last_active_at: datetime | None, session_age: timedelta
+    sessions: SessionFactory,
+    login: str,
+    *,
+    last_active_at: datetime | None,
+    session_age: timedelta,
+    session_max_age: timedelta = SESSION_MAX_AGE,
 ) -> str:
-    """A user with a GitHub account and one session opened ``session_age`` ago."""
+    """A user with a GitHub account and one session opened ``session_age`` ago (and never
+    used since), its expiry ``session_max_age`` later."""
     async with transaction(sessions) as s:
         user = await adapter.create_user(
             s, name=login, email=None, email_verified=None, image=None, login=login
@@ -64,7 +70,8 @@ async def new_user(
             s,
             session_token=f"hash-{login}-{uuid.uuid4().hex}",
             user_id=user.id,
-            expires=NOW - session_age + SESSION_MAX_AGE,
+            expires=NOW - session_age + session_max_age,
+            created_at=NOW - session_age,
         )
     return user.id
 
@@ -204,6 +211,25 @@ async def test_a_session_opened_after_the_cutoff_counts_as_activity_when_none_wa
     await carry_out(auth_sessions, command(quiet, "inactive"))
 
     assert await still_there(auth_sessions, quiet) == (True, 1, 1)
+
+
+async def test_a_session_is_evidence_by_its_sign_in_whatever_maximum_age_it_was_written_with(
+    auth_sessions: SessionFactory,
+) -> None:
+    # Opened 100 days ago with the 30-day expiry sessions had before idle timeouts: 70 days
+    # ago it ended. Read as its expiry minus today's 7-day idle timeout, it would look like
+    # activity 77 days ago, after the cutoff.
+    old = await new_user(
+        auth_sessions,
+        "old",
+        last_active_at=None,
+        session_age=timedelta(days=100),
+        session_max_age=timedelta(days=30),
+    )
+
+    await carry_out(auth_sessions, command(old, "inactive"))
+
+    assert await still_there(auth_sessions, old) == (False, 0, 0)
 
 
 async def test_one_run_decides_each_person_on_their_own(auth_sessions: SessionFactory) -> None:

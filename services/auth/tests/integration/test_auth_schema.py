@@ -44,6 +44,7 @@ EXPECTED_COLUMNS = {
     ("sessions", "session_token"): (*TEXT, False),
     ("sessions", "user_id"): (*TEXT, False),
     ("sessions", "expires"): (*TS3, False),
+    ("sessions", "created_at"): (*TS3, False),
     ("verification_tokens", "identifier"): (*TEXT, False),
     ("verification_tokens", "token"): (*TEXT, False),
     ("verification_tokens", "expires"): (*TS3, False),

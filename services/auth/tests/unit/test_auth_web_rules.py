@@ -100,7 +100,7 @@ def test_session_tokens_carry_256_bits_and_only_their_hash_is_stored() -> None:
 
 def test_the_session_cookie_is_httponly_lax_and_on_https_secure_with_a_prefix() -> None:
     response = Response()
-    SessionCookie(secure=True, secret=SECRET, max_age=timedelta(days=30)).write(
+    SessionCookie(secure=True, secret=SECRET).write(
         response, "tok", datetime.now(UTC) + timedelta(days=30)
     )
     header = response.headers["set-cookie"]
@@ -111,7 +111,7 @@ def test_the_session_cookie_is_httponly_lax_and_on_https_secure_with_a_prefix() 
 
 def test_on_plain_http_the_session_cookie_has_no_prefix_and_no_secure_flag() -> None:
     response = Response()
-    SessionCookie(secure=False, secret=SECRET, max_age=timedelta(days=30)).write(
+    SessionCookie(secure=False, secret=SECRET).write(
         response, "tok", datetime.now(UTC) + timedelta(days=30)
     )
     header = response.headers["set-cookie"]
@@ -120,7 +120,7 @@ def test_on_plain_http_the_session_cookie_has_no_prefix_and_no_secure_flag() -> 
 
 
 def test_a_csrf_token_belongs_to_one_session() -> None:
-    cookie = SessionCookie(secure=False, secret=SECRET, max_age=timedelta(days=30))
+    cookie = SessionCookie(secure=False, secret=SECRET)
     mine, theirs = new_session_token(), new_session_token()
     assert cookie.csrf_matches(mine, cookie.csrf_token(mine))
     assert not cookie.csrf_matches(mine, cookie.csrf_token(theirs))

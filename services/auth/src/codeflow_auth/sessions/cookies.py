@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
 from fastapi import Request, Response
 
@@ -15,20 +15,23 @@ SESSION_COOKIE = "authjs.session-token"
 
 
 class SessionCookie:
-    def __init__(self, *, secure: bool, secret: str, max_age: timedelta) -> None:
+    def __init__(self, *, secure: bool, secret: str) -> None:
         self.secure = secure
         self.name = ("__Secure-" if secure else "") + SESSION_COOKIE
-        self.max_age = max_age
         self._csrf_key = hashlib.sha256(b"codeflow.csrf:" + secret.encode()).digest()
 
     def read(self, request: Request) -> str | None:
         return request.cookies.get(self.name)
 
-    def write(self, response: Response, token: str, expires: datetime) -> None:
+    def write(
+        self, response: Response, token: str, expires: datetime, *, now: datetime | None = None
+    ) -> None:
+        """Set the cookie to end when the session does (``expires``)."""
+        now = now or datetime.now(UTC)
         response.set_cookie(
             self.name,
             token,
-            max_age=int(self.max_age.total_seconds()),
+            max_age=max(0, int((expires - now).total_seconds())),
             expires=expires,
             path="/",
             secure=self.secure,

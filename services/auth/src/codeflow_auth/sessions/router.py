@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 
 from codeflow_auth import adapter
 from codeflow_auth.dependencies import DbSession, State
-from codeflow_auth.models import User
+from codeflow_auth.models import Session, User
 from codeflow_auth.problems import CsrfRejected, NotSignedIn
 from codeflow_auth.sessions import service
 from codeflow_identity import service_audience
@@ -73,13 +74,33 @@ async def read_session(request: Request, state: State, db: DbSession) -> Any:
     return response
 
 
-@router.get("/csrf", response_model=CsrfToken, responses=UNAUTHORIZED)
-async def read_csrf_token(request: Request, state: State, db: DbSession) -> CsrfToken:
-    """The token that ``POST /auth/signout`` and ``DELETE /auth/me`` require."""
+@dataclass(frozen=True)
+class Caller:
+    """The live session a request came with: its token (from the cookie), row and user."""
+
+    token: str
+    session: Session
+    user: User
+
+
+async def signed_in(request: Request, state: State, db: DbSession) -> Caller:
+    """The request's live session, or 401. One that has ended is deleted for good: the
+    deletion is committed before the refusal (which rolls the request back)."""
     token = state.session_cookie.read(request)
-    if await service.find_session(db, token) is None or token is None:
+    found = await service.find_session(db, token, state.policy)
+    if token is None or found is None:
+        await db.commit()
         raise NotSignedIn("sign in first")
-    return CsrfToken(csrfToken=state.session_cookie.csrf_token(token))
+    return Caller(token, *found)
+
+
+SignedIn = Annotated[Caller, Depends(signed_in)]
+
+
+@router.get("/csrf", response_model=CsrfToken, responses=UNAUTHORIZED)
+async def read_csrf_token(state: State, caller: SignedIn) -> CsrfToken:
+    """The token that ``POST /auth/signout`` and ``DELETE /auth/me`` require."""
+    return CsrfToken(csrfToken=state.session_cookie.csrf_token(caller.token))
 
 
 CsrfForm = Annotated[str | None, Form(alias="csrfToken")]
@@ -92,54 +113,49 @@ async def checked_session(
     db: DbSession,
     csrf_form: CsrfForm = None,
     csrf_header: CsrfHeader = None,
-) -> tuple[str, User]:
-    """The session token and user of a state-changing request, after its CSRF checks."""
+) -> Caller:
+    """The live session of a state-changing request, after its CSRF checks."""
     csrf = csrf_form or csrf_header
     origin = request.headers.get("origin")
     if origin is not None and origin != state.settings.public_origin:
         raise CsrfRejected(f"requests from {origin} may not change this session")
-    token = state.session_cookie.read(request)
-    found = await service.find_session(db, token)
-    if token is None or found is None:
-        raise NotSignedIn("sign in first")
-    if not state.session_cookie.csrf_matches(token, csrf):
+    caller = await signed_in(request, state, db)
+    if not state.session_cookie.csrf_matches(caller.token, csrf):
         raise CsrfRejected(
             "send the token from GET /auth/csrf as the csrfToken form field or the "
             "X-CSRF-Token header"
         )
-    return token, found[1]
+    return caller
 
 
-CheckedSession = Annotated[tuple[str, User], Depends(checked_session)]
+CheckedSession = Annotated[Caller, Depends(checked_session)]
 
 
 @router.post("/signout", status_code=204, responses=UNAUTHORIZED)
-async def sign_out(state: State, db: DbSession, checked: CheckedSession) -> Response:
+async def sign_out(state: State, db: DbSession, caller: CheckedSession) -> Response:
     """End this session on the server and clear the cookie."""
-    token, _ = checked
-    await service.sign_out(db, token)
+    await service.sign_out(db, caller.token)
     response = Response(status_code=204)
     state.session_cookie.clear(response)
     return response
 
 
 @router.post("/signout/everywhere", status_code=204, responses=UNAUTHORIZED)
-async def sign_out_everywhere(state: State, db: DbSession, checked: CheckedSession) -> Response:
+async def sign_out_everywhere(state: State, db: DbSession, caller: CheckedSession) -> Response:
     """End every session of the signed-in user, on every device."""
-    _, user = checked
-    await service.sign_out_everywhere(db, user.id)
+    await service.sign_out_everywhere(db, caller.user.id)
     response = Response(status_code=204)
     state.session_cookie.clear(response)
     return response
 
 
 @router.delete("/me", status_code=202, responses=UNAUTHORIZED)
-async def delete_me(state: State, db: DbSession, checked: CheckedSession) -> Response:
+async def delete_me(state: State, db: DbSession, caller: CheckedSession) -> Response:
     """Ask for this account and everything CodeFlow holds about it to be erased.
 
     Every session ends now; the erasure runs across the services and completes shortly.
     """
-    _, user = checked
+    user = caller.user
     await service.request_deletion(db, user, revoker=state.revoker)
     response = JSONResponse({"status": "deletion requested", "userId": user.id}, 202)
     state.session_cookie.clear(response)

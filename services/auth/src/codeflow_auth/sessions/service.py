@@ -13,17 +13,11 @@ from codeflow_auth import adapter
 from codeflow_auth.events import emit
 from codeflow_auth.models import Account, Session, User
 from codeflow_auth.revocation import GrantRevoker
+from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.sessions.tokens import stored_form
 from codeflow_contracts import UserActive, UserDeletionRequested
 
 logger = logging.getLogger("codeflow.auth.sessions")
-
-
-@dataclass(frozen=True)
-class SessionPolicy:
-    max_age: timedelta
-    update_age: timedelta
-    activity_interval: timedelta
 
 
 @dataclass(frozen=True)
@@ -34,17 +28,22 @@ class ActiveSession:
     refreshed: bool
 
 
+def _expired(db_session: Session, policy: SessionPolicy, now: datetime) -> bool:
+    return policy.expired(created_at=db_session.created_at, expires=db_session.expires, now=now)
+
+
 async def find_session(
-    session: AsyncSession, token: str | None, *, now: datetime | None = None
+    session: AsyncSession, token: str | None, policy: SessionPolicy, *, now: datetime | None = None
 ) -> tuple[Session, User] | None:
-    """The live session of ``token`` and its user; an expired one is deleted."""
+    """The live session of ``token`` and its user; one past its idle timeout or its absolute
+    lifetime is deleted."""
     if not token:
         return None
     now = now or datetime.now(UTC)
     found = await adapter.get_session_and_user(session, stored_form(token))
     if found is None:
         return None
-    if found[0].expires <= now:
+    if _expired(found[0], policy, now):
         await adapter.delete_session(session, found[0].session_token)
         logger.info("session of user %s expired; deleted it", found[1].id)
         return None
@@ -58,8 +57,8 @@ async def peek_session(session: AsyncSession, token: str | None) -> tuple[Sessio
     return await adapter.get_session_and_user(session, stored_form(token))
 
 
-def _expiry_due(expires: datetime, policy: SessionPolicy, now: datetime) -> bool:
-    return expires - policy.max_age + policy.update_age <= now
+def _slide_due(db_session: Session, policy: SessionPolicy, now: datetime) -> bool:
+    return policy.slide_due(created_at=db_session.created_at, expires=db_session.expires, now=now)
 
 
 def _activity_due(last_active_at: datetime | None, policy: SessionPolicy, now: datetime) -> bool:
@@ -71,8 +70,8 @@ def writes_due(found: tuple[Session, User], policy: SessionPolicy, now: datetime
     slide its expiry, or record activity). Most requests write nothing."""
     db_session, user = found
     return (
-        db_session.expires <= now
-        or _expiry_due(db_session.expires, policy, now)
+        _expired(db_session, policy, now)
+        or _slide_due(db_session, policy, now)
         or _activity_due(user.last_active_at, policy, now)
     )
 
@@ -82,19 +81,21 @@ async def use_session(
 ) -> ActiveSession | None:
     """A request made with ``token``: slide its expiry and record the user's activity.
 
-    The expiry is written at most once per ``update_age`` (as Auth.js does), and
-    ``UserActive`` emitted at most once per ``activity_interval`` per user, whatever the
-    number of requests or replicas: the conditional update decides which request emits.
+    The expiry moves to the idle timeout from now, never past the session's absolute
+    lifetime, and is written at most once per ``update_age`` (as Auth.js does; see
+    :class:`SessionPolicy`). ``UserActive`` is emitted at most once per
+    ``activity_interval`` per user, whatever the number of requests or replicas: the
+    conditional update decides which request emits.
     """
     now = now or datetime.now(UTC)
-    found = await find_session(session, token, now=now)
+    found = await find_session(session, token, policy, now=now)
     if found is None:
         return None
     db_session, user = found
-    expires = db_session.expires
+    expires = policy.expires_at(created_at=db_session.created_at, expires=db_session.expires)
     refreshed = False
-    if _expiry_due(expires, policy, now):
-        expires = now + policy.max_age
+    if _slide_due(db_session, policy, now):
+        expires = policy.expiry(created_at=db_session.created_at, used_at=now)
         await adapter.update_session(session, db_session.session_token, expires=expires)
         refreshed = True
     if _activity_due(user.last_active_at, policy, now):

@@ -73,7 +73,7 @@ async def finish_github_sign_in(
         profile,
         tokens,
         cipher=state.cipher,
-        session_max_age=state.settings.session_max_age,
+        session_max_age=state.settings.session_idle_timeout,
         activity_interval=state.settings.activity_interval,
     )
     response = RedirectResponse(sign_in_state.callback_url, status_code=302)

@@ -74,7 +74,7 @@ async def sign_in(
     token = new_session_token()
     expires = now + session_max_age
     await adapter.create_session(
-        session, session_token=stored_form(token), user_id=user.id, expires=expires
+        session, session_token=stored_form(token), user_id=user.id, expires=expires, created_at=now
     )
     logger.info(
         "signed in user %s (GitHub id %d)%s",

@@ -27,9 +27,7 @@ from codeflow_messaging import SessionFactory, transaction
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 OCTOCAT_GITHUB_ID = 583231
-EVIDENCE = ActivityEvidence(
-    activity_interval=timedelta(hours=1), session_max_age=timedelta(days=30)
-)
+EVIDENCE = ActivityEvidence(activity_interval=timedelta(hours=1))
 
 
 async def github_token_of(auth) -> str:  # type: ignore[no-untyped-def]

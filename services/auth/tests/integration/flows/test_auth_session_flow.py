@@ -330,11 +330,11 @@ async def test_verify_slides_the_expiry_at_most_once_per_update_age(start_auth) 
 
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
-        # Written less than a day ago (29.5 of 30 days left): not due, left as it is.
-        await set_days_left(29.5)
+        # Written less than a day ago (6.5 of 7 idle days left): not due, left as it is.
+        await set_days_left(6.5)
         assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 200
-        assert abs(float(await scalar(auth.sessions, days_left)) - 29.5) < 0.01
-        # Written two days ago: due, so it slides back to the full 30 days.
-        await set_days_left(28)
+        assert abs(float(await scalar(auth.sessions, days_left)) - 6.5) < 0.01
+        # Written two days ago: due, so it slides back to the full 7 days.
+        await set_days_left(5)
         assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 200
-        assert abs(float(await scalar(auth.sessions, days_left)) - 30) < 0.01
+        assert abs(float(await scalar(auth.sessions, days_left)) - 7) < 0.01

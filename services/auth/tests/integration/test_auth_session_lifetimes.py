@@ -1,0 +1,113 @@
+"""Session lifetimes against the real database, with an explicit clock: the idle timeout,
+the absolute lifetime, and the slide that never passes it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from codeflow_auth import adapter
+from codeflow_auth.models import Session
+from codeflow_auth.sessions import service
+from codeflow_auth.sessions.lifetimes import SessionPolicy
+from codeflow_auth.sessions.tokens import new_session_token, stored_form
+from codeflow_messaging import SessionFactory, transaction
+
+pytestmark = pytest.mark.integration
+
+T = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+POLICY = SessionPolicy(
+    idle_timeout=7 * DAY,
+    absolute_lifetime=30 * DAY,
+    update_age=DAY,
+    activity_interval=timedelta(hours=1),
+    reauth_window=timedelta(minutes=10),
+)
+
+
+async def open_session(
+    sessions: SessionFactory, *, created_at: datetime = T, expires: datetime | None = None
+) -> str:
+    """A user with one session opened at ``created_at``; its token."""
+    token = new_session_token()
+    async with transaction(sessions) as s:
+        user = await adapter.create_user(s, name="Ada", email=None, email_verified=None, image=None)
+        await adapter.create_session(
+            s,
+            session_token=stored_form(token),
+            user_id=user.id,
+            expires=expires or created_at + POLICY.idle_timeout,
+            created_at=created_at,
+        )
+    return token
+
+
+async def use(sessions: SessionFactory, token: str, now: datetime) -> service.ActiveSession | None:
+    async with transaction(sessions) as s:
+        return await service.use_session(s, token, POLICY, now=now)
+
+
+async def session_rows(sessions: SessionFactory) -> int:
+    async with sessions() as s:
+        return int(await s.scalar(select(func.count()).select_from(Session)) or 0)
+
+
+async def test_a_session_used_every_day_still_ends_at_its_absolute_lifetime(
+    auth_sessions: SessionFactory,
+) -> None:
+    token = await open_session(auth_sessions)
+    for day in range(1, 30):
+        active = await use(auth_sessions, token, T + day * DAY)
+        assert active is not None, f"ended on day {day}"
+        assert active.expires <= T + 30 * DAY
+    async with auth_sessions() as s:
+        assert await s.scalar(select(Session.expires)) == T + 30 * DAY
+
+    assert await use(auth_sessions, token, T + 30 * DAY) is None
+    assert await session_rows(auth_sessions) == 0
+
+
+async def test_a_session_unused_for_the_idle_timeout_ends_and_is_deleted(
+    auth_sessions: SessionFactory,
+) -> None:
+    token = await open_session(auth_sessions)
+    assert await use(auth_sessions, token, T + 3 * DAY) is not None  # slides to day 10
+
+    assert await use(auth_sessions, token, T + 10 * DAY) is None
+    assert await session_rows(auth_sessions) == 0
+
+
+async def test_a_stored_expiry_beyond_the_absolute_lifetime_does_not_keep_a_session(
+    auth_sessions: SessionFactory,
+) -> None:
+    # Written under longer settings: 45 days after its sign-in.
+    token = await open_session(auth_sessions, expires=T + 45 * DAY)
+    async with auth_sessions() as s:
+        found = await service.peek_session(s, token)
+    assert found is not None
+    assert service.writes_due(found, POLICY, T + 30 * DAY)
+
+    async with transaction(auth_sessions) as s:
+        assert await service.find_session(s, token, POLICY, now=T + 30 * DAY) is None
+    assert await session_rows(auth_sessions) == 0
+
+
+async def test_a_session_within_both_bounds_is_found_and_left_alone(
+    auth_sessions: SessionFactory,
+) -> None:
+    token = await open_session(auth_sessions)
+    now = T + timedelta(hours=20)
+    async with auth_sessions() as s:
+        found = await service.peek_session(s, token)
+        assert found is not None
+        await adapter.update_user(s, found[1].id, last_active_at=now)
+        await s.commit()
+        found = await service.peek_session(s, token)
+    assert found is not None
+    assert not service.writes_due(found, POLICY, now)
+    active = await use(auth_sessions, token, now)
+    assert active is not None
+    assert (active.expires, active.refreshed) == (T + 7 * DAY, False)
