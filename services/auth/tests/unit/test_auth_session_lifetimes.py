@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi import Response
+from fastapi import Request, Response
 
 from codeflow_auth.config import AuthSettings
 from codeflow_auth.sessions.cookies import SessionCookie
@@ -106,9 +106,27 @@ def test_a_session_opened_within_the_window_counts_as_a_recent_sign_in() -> None
     assert not POLICY.signed_in_recently(created_at=T, now=T + timedelta(minutes=10, seconds=1))
 
 
+def test_on_https_the_session_cookie_is_a_host_cookie() -> None:
+    response = Response()
+    SessionCookie(secure=True, secret=SECRET).write(response, "tok", T + 7 * DAY, now=T)
+    header = response.headers["set-cookie"]
+    assert header.startswith("__Host-authjs.session-token=tok;")
+    for attribute in ("HttpOnly", "SameSite=lax", "Secure", "Path=/"):
+        assert attribute in header
+    assert "Domain" not in header
+
+
 def test_the_cookie_lives_exactly_as_long_as_the_session() -> None:
     response = Response()
     SessionCookie(secure=False, secret=SECRET).write(response, "tok", T + 3 * DAY, now=T)
     header = response.headers["set-cookie"]
     assert f"Max-Age={3 * 86400};" in header
     assert "expires=Fri, 04 Dec 2026 12:00:00 GMT" in header
+
+
+def test_the_older_secure_prefixed_cookie_is_not_read() -> None:
+    cookie = SessionCookie(secure=True, secret=SECRET)
+    old = Request({"type": "http", "headers": [(b"cookie", b"__Secure-authjs.session-token=t")]})
+    new = Request({"type": "http", "headers": [(b"cookie", b"__Host-authjs.session-token=t")]})
+    assert cookie.read(old) is None
+    assert cookie.read(new) == "t"

@@ -98,17 +98,6 @@ def test_session_tokens_carry_256_bits_and_only_their_hash_is_stored() -> None:
     assert token not in stored_form(token)
 
 
-def test_the_session_cookie_is_httponly_lax_and_on_https_secure_with_a_prefix() -> None:
-    response = Response()
-    SessionCookie(secure=True, secret=SECRET).write(
-        response, "tok", datetime.now(UTC) + timedelta(days=30)
-    )
-    header = response.headers["set-cookie"]
-    assert header.startswith("__Secure-authjs.session-token=tok;")
-    for attribute in ("HttpOnly", "SameSite=lax", "Secure", "Path=/"):
-        assert attribute in header
-
-
 def test_on_plain_http_the_session_cookie_has_no_prefix_and_no_secure_flag() -> None:
     response = Response()
     SessionCookie(secure=False, secret=SECRET).write(

@@ -11,13 +11,21 @@ from fastapi import Request, Response
 from codeflow_auth.sessions.tokens import stored_form
 
 SESSION_COOKIE = "authjs.session-token"
-"""Auth.js's own name; with https it carries the ``__Secure-`` prefix, as Auth.js does."""
+"""Auth.js's own name; with https it carries the ``__Host-`` prefix (ADR 0014)."""
 
 
 class SessionCookie:
+    """The session cookie: httpOnly, SameSite=Lax, host-only on path ``/``.
+
+    On https it is ``Secure`` and named ``__Host-``, which browsers accept only with exactly
+    those attributes and no ``Domain``, so no other host (a sibling subdomain) can plant or
+    overwrite it. The older ``__Secure-`` name is not read: a session under it is simply
+    established again at the next sign-in.
+    """
+
     def __init__(self, *, secure: bool, secret: str) -> None:
         self.secure = secure
-        self.name = ("__Secure-" if secure else "") + SESSION_COOKIE
+        self.name = ("__Host-" if secure else "") + SESSION_COOKIE
         self._csrf_key = hashlib.sha256(b"codeflow.csrf:" + secret.encode()).digest()
 
     def read(self, request: Request) -> str | None:
