@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 from codeflow_identity.problems import ProblemError, problem_type
 
@@ -49,3 +50,22 @@ class CsrfRejected(AuthProblem):
 class RedirectRefused(AuthProblem):
     slug = "redirect-refused"
     title = "callbackUrl is not allowed"
+
+
+class ReauthenticationRequired(AuthProblem):
+    """The request needs a sign-in more recent than this session's; the session goes on."""
+
+    status = 403
+    slug = "reauthentication-required"
+    title = "Sign in again to do this"
+    sign_in = "/auth/signin/github"
+
+    def __init__(self, action: str, window: timedelta) -> None:
+        minutes = window.total_seconds() / 60
+        super().__init__(
+            f"{action} takes a sign-in within the last {minutes:g} "
+            f"minute{'' if minutes == 1 else 's'}: sign in again at "
+            f"{self.sign_in}, then ask again. You stay signed in meanwhile.",
+            headers={"Cache-Control": "no-store"},
+        )
+        self.extensions = {"signIn": self.sign_in, "maxAge": int(window.total_seconds())}

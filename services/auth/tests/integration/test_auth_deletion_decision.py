@@ -23,6 +23,7 @@ from sqlalchemy import select, text
 from codeflow_auth import adapter
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
 from codeflow_auth.models import Account, Session, User
+from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.sessions.service import record_activity, request_deletion
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
 from codeflow_auth.signin.service import sign_in
@@ -38,6 +39,13 @@ NOW = datetime.now(UTC)
 CUTOFF = NOW - timedelta(days=90)
 SESSION_MAX_AGE = timedelta(days=7)
 EVIDENCE = ActivityEvidence(activity_interval=timedelta(hours=1))
+SIGN_IN_RECENT = SessionPolicy(
+    idle_timeout=SESSION_MAX_AGE,
+    absolute_lifetime=timedelta(days=30),
+    update_age=timedelta(days=1),
+    activity_interval=timedelta(hours=1),
+    reauth_window=timedelta(minutes=10),
+)
 
 
 def github_id_of(login: str) -> int:
@@ -260,7 +268,9 @@ async def test_someone_who_asked_to_leave_is_erased_even_by_an_erasure_for_inact
     async with transaction(auth_sessions) as s:
         user = await s.get(User, leaving)
         assert user is not None
-        await request_deletion(s, user)
+        await request_deletion(
+            s, user, signed_in_at=NOW - timedelta(minutes=1), policy=SIGN_IN_RECENT
+        )
 
     await carry_out(auth_sessions, command(leaving, "inactive"))
 

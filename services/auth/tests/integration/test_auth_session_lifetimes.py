@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from codeflow_auth import adapter
-from codeflow_auth.models import Session
+from codeflow_auth.models import Session, User
+from codeflow_auth.problems import ReauthenticationRequired
 from codeflow_auth.sessions import service
 from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.sessions.tokens import new_session_token, stored_form
@@ -111,3 +112,35 @@ async def test_a_session_within_both_bounds_is_found_and_left_alone(
     active = await use(auth_sessions, token, now)
     assert active is not None
     assert (active.expires, active.refreshed) == (T + 7 * DAY, False)
+
+
+async def test_erasing_the_account_takes_a_sign_in_within_the_window(
+    auth_sessions: SessionFactory,
+) -> None:
+    token = await open_session(auth_sessions)
+    async with transaction(auth_sessions) as s:
+        found = await service.find_session(s, token, POLICY, now=T + timedelta(minutes=11))
+        assert found is not None
+        db_session, user = found
+        with pytest.raises(ReauthenticationRequired) as refused:
+            await service.request_deletion(
+                s,
+                user,
+                signed_in_at=db_session.created_at,
+                policy=POLICY,
+                now=T + timedelta(minutes=11),
+            )
+    assert refused.value.status_code == 403
+    assert refused.value.extensions == {"signIn": "/auth/signin/github", "maxAge": 600}
+    assert await session_rows(auth_sessions) == 1
+
+    async with transaction(auth_sessions) as s:
+        user = await s.get(User, db_session.user_id)
+        assert user is not None
+        await service.request_deletion(
+            s, user, signed_in_at=T, policy=POLICY, now=T + timedelta(minutes=10)
+        )
+    assert await session_rows(auth_sessions) == 0
+    async with auth_sessions() as s:
+        queued = await s.scalar(text("SELECT count(*) FROM outbox"))
+    assert queued == 1

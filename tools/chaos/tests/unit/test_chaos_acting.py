@@ -175,6 +175,37 @@ async def test_an_account_deleted_leaves_the_person_signed_out() -> None:
     ]
 
 
+async def test_told_to_sign_in_again_to_delete_the_account_the_person_does_and_asks_again() -> None:
+    asked: list[str] = []
+
+    def respond(request: str, body: Any) -> Answer:
+        if request == "DELETE /auth/me":
+            asked.append(request)
+            if len(asked) == 1:
+                document = {
+                    "type": "urn:codeflow:problem:reauthentication-required",
+                    "title": "Sign in again to do this",
+                    "status": 403,
+                    "signIn": "/auth/signin/github",
+                }
+                return Answer(
+                    request, 403, content_type="application/problem+json", document=document
+                )
+            return ok(request, 202, {"status": "deletion requested", "userId": "u1"})
+        return monitored(request, body)
+
+    browser = ScriptedBrowser(["u1", "u1", "u2"], respond)
+    ops = await follow(browser, SignIn(), DeleteAccount(), Monitor(FIRST))
+    assert [(o.kind, o.user_id, o.status) for o in ops] == [
+        ("sign_in", "u1", 200),
+        ("delete_account", "u1", 403),
+        ("sign_in", "u1", 200),
+        ("delete_account", "u1", 202),
+        ("sign_in", "u2", 200),
+        ("monitor", "u2", 201),
+    ]
+
+
 async def test_a_request_with_no_answer_is_recorded_with_why() -> None:
     def respond(request: str, body: Any) -> Answer:
         return Answer(request, None, error="no answer within 10 s")

@@ -149,14 +149,32 @@ async def sign_out_everywhere(state: State, db: DbSession, caller: CheckedSessio
     return response
 
 
-@router.delete("/me", status_code=202, responses=UNAUTHORIZED)
+@router.delete(
+    "/me",
+    status_code=202,
+    responses={
+        **UNAUTHORIZED,
+        403: {
+            "description": "A wrong CSRF token, or a sign-in too long ago "
+            "(`urn:codeflow:problem:reauthentication-required`: sign in again, then ask again)"
+        },
+    },
+)
 async def delete_me(state: State, db: DbSession, caller: CheckedSession) -> Response:
     """Ask for this account and everything CodeFlow holds about it to be erased.
 
-    Every session ends now; the erasure runs across the services and completes shortly.
+    It takes a recent sign-in (``AUTH_REAUTH_WINDOW``, 10 minutes by default): a session
+    opened longer ago answers 403 and goes on. Every session ends now; the erasure runs
+    across the services and completes shortly.
     """
     user = caller.user
-    await service.request_deletion(db, user, revoker=state.revoker)
+    await service.request_deletion(
+        db,
+        user,
+        signed_in_at=caller.session.created_at,
+        policy=state.policy,
+        revoker=state.revoker,
+    )
     response = JSONResponse({"status": "deletion requested", "userId": user.id}, 202)
     state.session_cookie.clear(response)
     return response

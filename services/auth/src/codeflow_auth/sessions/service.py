@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codeflow_auth import adapter
 from codeflow_auth.events import emit
 from codeflow_auth.models import Account, Session, User
+from codeflow_auth.problems import ReauthenticationRequired
 from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.sessions.tokens import stored_form
@@ -136,17 +137,23 @@ async def request_deletion(
     session: AsyncSession,
     user: User,
     *,
+    signed_in_at: datetime,
+    policy: SessionPolicy,
     revoker: GrantRevoker | None = None,
     now: datetime | None = None,
 ) -> None:
     """The user asked to delete their account: end it here now, and tell the janitor.
 
-    Every session ends and the GitHub account is unlinked at once, and what identifies the
-    person (email, login, name, avatar) is cleared, so the row that waits for the janitor's
-    ``DeleteUserData`` is a bare tombstone. Signing in again meanwhile creates a fresh user.
+    Only from a session opened (``signed_in_at``) within ``policy.reauth_window``: otherwise
+    :class:`ReauthenticationRequired`, and nothing changes. Every session ends and the GitHub
+    account is unlinked at once, and what identifies the person (email, login, name, avatar)
+    is cleared, so the row that waits for the janitor's ``DeleteUserData`` is a bare
+    tombstone. Signing in again meanwhile creates a fresh user.
     ``revoker``: the account's GitHub grant is revoked once the transaction commits.
     """
     now = now or datetime.now(UTC)
+    if not policy.signed_in_recently(created_at=signed_in_at, now=now):
+        raise ReauthenticationRequired("Deleting your account", policy.reauth_window)
     await adapter.delete_sessions_of_user(session, user.id)
     if user.email:
         await adapter.delete_verification_tokens_for(session, user.email)
