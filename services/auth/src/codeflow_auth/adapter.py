@@ -289,6 +289,26 @@ async def delete_session(s: AsyncSession, session_token: str) -> bool:
     return deleted is not None
 
 
+async def get_sessions_of_user(s: AsyncSession, user_id: str) -> list[Session]:
+    """The user's sessions, newest first, expired or not."""
+    found = await s.scalars(
+        select(Session)
+        .where(Session.user_id == user_id)
+        .order_by(Session.created_at.desc(), Session.id)
+    )
+    return list(found.all())
+
+
+async def delete_session_of_user(s: AsyncSession, user_id: str, session_id: str) -> bool:
+    """Delete the session with this id if it is the user's; whether there was one."""
+    deleted = await s.scalar(
+        delete(Session)
+        .where(Session.id == session_id, Session.user_id == user_id)
+        .returning(Session.id)
+    )
+    return deleted is not None
+
+
 async def delete_sessions_of_user(s: AsyncSession, user_id: str) -> int:
     """Delete every session of the user (sign out everywhere); how many there were."""
     deleted = await s.scalars(

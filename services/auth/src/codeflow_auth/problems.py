@@ -47,6 +47,12 @@ class CsrfRejected(AuthProblem):
     title = "Missing or wrong CSRF token"
 
 
+class SessionNotFound(AuthProblem):
+    status = 404
+    slug = "session-not-found"
+    title = "No such session"
+
+
 class RedirectRefused(AuthProblem):
     slug = "redirect-refused"
     title = "callbackUrl is not allowed"

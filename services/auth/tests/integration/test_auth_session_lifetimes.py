@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from codeflow_auth import adapter
 from codeflow_auth.models import Session, User
-from codeflow_auth.problems import ReauthenticationRequired
+from codeflow_auth.problems import ReauthenticationRequired, SessionNotFound
 from codeflow_auth.sessions import service
 from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.sessions.tokens import new_session_token, stored_form
@@ -144,3 +144,37 @@ async def test_erasing_the_account_takes_a_sign_in_within_the_window(
     async with auth_sessions() as s:
         queued = await s.scalar(text("SELECT count(*) FROM outbox"))
     assert queued == 1
+
+
+async def test_a_persons_list_leaves_out_ended_sessions_and_only_they_can_end_theirs(
+    auth_sessions: SessionFactory,
+) -> None:
+    old = await open_session(auth_sessions, created_at=T - 29 * DAY, expires=T + 2 * DAY)
+    async with transaction(auth_sessions) as s:
+        found = await service.peek_session(s, old)
+        assert found is not None
+        user_id = found[1].id
+        for opened in (T - DAY, T):
+            await adapter.create_session(
+                s,
+                session_token=stored_form(new_session_token()),
+                user_id=user_id,
+                expires=opened + 7 * DAY,
+                created_at=opened,
+            )
+    someone_else = await open_session(auth_sessions)
+
+    async with auth_sessions() as s:
+        listed = await service.list_sessions(s, user_id, POLICY, now=T + DAY + timedelta(seconds=1))
+        theirs = await service.peek_session(s, someone_else)
+    # The oldest ends a day after T (its absolute lifetime): at T + 1 day it is gone.
+    assert [(row.created_at, ends) for row, ends in listed] == [
+        (T, T + 7 * DAY),
+        (T - DAY, T + 6 * DAY),
+    ]
+    assert theirs is not None
+    async with transaction(auth_sessions) as s:
+        with pytest.raises(SessionNotFound):
+            await service.end_session(s, user_id, theirs[0].id)
+        await service.end_session(s, user_id, listed[0][0].id)
+    assert await session_rows(auth_sessions) == 3

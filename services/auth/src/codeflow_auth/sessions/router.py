@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -15,6 +15,7 @@ from codeflow_auth.dependencies import DbSession, State
 from codeflow_auth.models import Session, User
 from codeflow_auth.problems import CsrfRejected, NotSignedIn
 from codeflow_auth.sessions import service
+from codeflow_auth.sessions.schemas import SessionList, SessionSummary, iso
 from codeflow_identity import service_audience
 from codeflow_identity.problems import problem_response, problem_type
 from codeflow_messaging import transaction
@@ -146,6 +147,58 @@ async def sign_out_everywhere(state: State, db: DbSession, caller: CheckedSessio
     await service.sign_out_everywhere(db, caller.user.id)
     response = Response(status_code=204)
     state.session_cookie.clear(response)
+    return response
+
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@router.get("/sessions", response_model=SessionList, responses=UNAUTHORIZED)
+async def list_my_sessions(state: State, db: DbSession, caller: SignedIn) -> Response:
+    """The signed-in person's live sessions, on every device, newest first.
+
+    Each carries an opaque id to end it with ``DELETE /auth/sessions/{id}``; ``current``
+    marks this request's own. Listing is not activity and slides no expiry.
+    """
+    found = await service.list_sessions(db, caller.user.id, state.policy)
+    body = SessionList(
+        sessions=[
+            SessionSummary(
+                id=row.id,
+                createdAt=iso(row.created_at),
+                expires=iso(ends),
+                current=row.id == caller.session.id,
+            )
+            for row, ends in found
+        ]
+    )
+    return JSONResponse(body.model_dump(), headers=NO_STORE)
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    status_code=204,
+    responses={
+        **UNAUTHORIZED,
+        403: {"description": "A missing or wrong CSRF token"},
+        404: {"description": "The caller has no session with this id"},
+    },
+)
+async def end_my_session(
+    session_id: Annotated[str, Path(max_length=64)],
+    state: State,
+    db: DbSession,
+    caller: CheckedSession,
+) -> Response:
+    """End one of the signed-in person's sessions (as ``POST /auth/signout`` does on its
+    device), e.g. one left signed in elsewhere. Ending this request's own clears the cookie.
+
+    Someone else's session id answers 404, exactly as one that doesn't exist.
+    """
+    await service.end_session(db, caller.user.id, session_id)
+    response = Response(status_code=204, headers=NO_STORE)
+    if session_id == caller.session.id:
+        state.session_cookie.clear(response)
     return response
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codeflow_auth import adapter
 from codeflow_auth.events import emit
 from codeflow_auth.models import Account, Session, User
-from codeflow_auth.problems import ReauthenticationRequired
+from codeflow_auth.problems import ReauthenticationRequired, SessionNotFound
 from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.sessions.tokens import stored_form
@@ -121,6 +121,26 @@ async def record_activity(
         return False
     await emit(session, UserActive(user_id=user_id, active_at=now))
     return True
+
+
+async def list_sessions(
+    session: AsyncSession, user_id: str, policy: SessionPolicy, *, now: datetime | None = None
+) -> list[tuple[Session, datetime]]:
+    """The user's live sessions, newest first, each with when it ends."""
+    now = now or datetime.now(UTC)
+    return [
+        (row, policy.expires_at(created_at=row.created_at, expires=row.expires))
+        for row in await adapter.get_sessions_of_user(session, user_id)
+        if not _expired(row, policy, now)
+    ]
+
+
+async def end_session(session: AsyncSession, user_id: str, session_id: str) -> None:
+    """End one of the user's sessions; :class:`SessionNotFound` if they have none with this id
+    (another person's session is not theirs to know of: the same answer)."""
+    if not await adapter.delete_session_of_user(session, user_id, session_id):
+        raise SessionNotFound("you have no session with this id; GET /auth/sessions lists yours")
+    logger.info("user %s ended session %s", user_id, session_id)
 
 
 async def sign_out(session: AsyncSession, token: str) -> bool:
