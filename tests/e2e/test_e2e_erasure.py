@@ -111,8 +111,8 @@ async def _age_in_the_janitor(cluster: Cluster, user_id: str) -> None:
 
 
 async def _idle_for_100_days_in_auth(cluster: Cluster, user_id: str) -> None:
-    """Idle for 100 days as auth sees it too: last recorded activity, and the session last
-    opened or slid (a session's expiry is that moment plus 30 days)."""
+    """Idle for 100 days as auth sees it too: last recorded activity, and the sign-in that
+    opened the session (which ended 70 days ago)."""
     await cluster.execute(
         "auth",
         "UPDATE users SET last_active_at = now() - interval '100 days' WHERE id = $1",
@@ -120,7 +120,8 @@ async def _idle_for_100_days_in_auth(cluster: Cluster, user_id: str) -> None:
     )
     await cluster.execute(
         "auth",
-        "UPDATE sessions SET expires = now() - interval '70 days' WHERE user_id = $1",
+        "UPDATE sessions SET created_at = now() - interval '100 days',"
+        " expires = now() - interval '70 days' WHERE user_id = $1",
         user_id,
     )
 

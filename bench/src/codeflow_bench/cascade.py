@@ -42,8 +42,9 @@ SEED = {
         """INSERT INTO accounts (id, user_id, type, provider, provider_account_id)
            SELECT 'acct-' || $1 || u, $1 || u, 'oauth', 'github', ($3::bigint + u)::text
            FROM generate_series(1, $2::int) AS u""",
-        """INSERT INTO sessions (id, session_token, user_id, expires)
-           SELECT 'sess-' || $1 || u, md5($1 || u), $1 || u, now() - interval '170 days'
+        """INSERT INTO sessions (id, session_token, user_id, expires, created_at)
+           SELECT 'sess-' || $1 || u, md5($1 || u), $1 || u, now() - interval '170 days',
+                  now() - interval '200 days'
            FROM generate_series(1, $2::int) AS u""",
     ],
     "profiles": [
