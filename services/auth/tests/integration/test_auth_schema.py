@@ -170,3 +170,36 @@ async def test_migrations_create_the_outbox_and_inbox_tables(connection: AsyncCo
         )
     )
     assert {row[0] for row in rows} == {"outbox", "processed_events"}
+
+
+async def test_sessions_from_before_created_at_get_their_last_opening_capped_by_now(
+    auth_database_url: str, auth_alembic_config: Callable[[str], Config]
+) -> None:
+    config = auth_alembic_config(auth_database_url)
+    await asyncio.to_thread(command.downgrade, config, "a1d0c5e7b201")
+    engine = create_engine(auth_database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO users (id) VALUES ('u1')"))
+            await conn.execute(
+                text(
+                    "INSERT INTO sessions (id, session_token, user_id, expires) VALUES"
+                    " ('opened-an-hour-ago', 'a', 'u1',"
+                    "  (now() AT TIME ZONE 'UTC') + interval '30 days' - interval '1 hour'),"
+                    " ('written-with-45-days', 'b', 'u1',"
+                    "  (now() AT TIME ZONE 'UTC') + interval '45 days')"
+                )
+            )
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    "SELECT id, extract(epoch FROM (now() AT TIME ZONE 'UTC') - created_at)"
+                    " FROM sessions"
+                )
+            )
+            age = {session_id: float(seconds) for session_id, seconds in rows}
+    finally:
+        await engine.dispose()
+    assert abs(age["opened-an-hour-ago"] - 3600) < 60
+    assert 0 <= age["written-with-45-days"] < 60
