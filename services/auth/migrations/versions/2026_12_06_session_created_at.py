@@ -1,5 +1,5 @@
 """``sessions.created_at``: the sign-in that opened a session, from which its absolute
-lifetime and the re-authentication window count (ADR 0014).
+lifetime and the re-authentication window count (ADR 0016).
 
 A session opened before this migration has no record of its sign-in. It gets its expiry
 minus 30 days (the session maximum age every such row was written with, Auth.js's and

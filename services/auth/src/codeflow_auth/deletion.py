@@ -145,7 +145,7 @@ async def _last_seen_of_those_who_can_return(
     """For each user who still has a GitHub account (and so could sign in again), the latest
     moment auth saw them: recorded activity, or the sign-in that opened a session (for a
     user with no record); ``None`` if neither. A session's use is recorded activity already,
-    and its expiry no measure of it (ADR 0014).
+    and its expiry no measure of it (ADR 0016).
 
     One who asked to leave had their account unlinked at once (``DELETE /auth/me``) and is
     left out: whatever activity they show, their erasure goes ahead.

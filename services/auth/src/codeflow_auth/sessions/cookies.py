@@ -11,7 +11,7 @@ from fastapi import Request, Response
 from codeflow_auth.sessions.tokens import stored_form
 
 SESSION_COOKIE = "authjs.session-token"
-"""Auth.js's own name; with https it carries the ``__Host-`` prefix (ADR 0014)."""
+"""Auth.js's own name; with https it carries the ``__Host-`` prefix (ADR 0016)."""
 
 
 class SessionCookie:

@@ -4,7 +4,7 @@ A session ends at whichever comes first: its last use plus the idle timeout, or 
 (the sign-in) plus the absolute lifetime. Using it slides the first, never the second. The
 stored ``expires`` is written at most once per ``update_age`` (as Auth.js does), so a session
 may end up to ``update_age`` earlier than its last use plus the idle timeout; one more write
-lets it reach its absolute end when that comes within the idle timeout. See ADR 0014.
+lets it reach its absolute end when that comes within the idle timeout. See ADR 0016.
 """
 
 from __future__ import annotations
