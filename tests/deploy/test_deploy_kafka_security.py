@@ -49,7 +49,7 @@ def test_each_service_may_write_exactly_the_topics_its_outbox_publishes_to() -> 
 
 
 def test_each_service_may_read_exactly_what_its_consumer_group_reads() -> None:
-    evidence = ActivityEvidence(timedelta(hours=1), timedelta(days=30))
+    evidence = ActivityEvidence(timedelta(hours=1))
     consumers: dict[str, list[ReliableConsumer]] = {
         "auth": [deletion_consumer(NO_SESSIONS, evidence)],
         "profiles": [profiles_consumer(NO_SESSIONS)],
