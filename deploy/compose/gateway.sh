@@ -6,12 +6,25 @@
 # GATEWAY_LISTEN, AUTH_UPSTREAM, PROFILES_UPSTREAM, REPOSITORIES_UPSTREAM, JANITOR_UPSTREAM
 # (host:port of each service; replicas behind one address, so the template's extra server
 # lines stay empty), GATEWAY_SIGNIN_RATE, GATEWAY_SIGNIN_BURST,
-# GATEWAY_AUTH_CACHE_SECONDS (how long a session check is reused by GET/HEAD; 0 = never).
+# GATEWAY_AUTH_CACHE_SECONDS (how long a session check is reused by GET/HEAD; 0 = never,
+# at most 10).
 # Arguments are passed to nginx, e.g. `-t` to only check the configuration.
 set -eu
 
 template="${GATEWAY_TEMPLATE:-/etc/codeflow/nginx.conf.template}"
 prefix="${GATEWAY_PREFIX:-/tmp/gateway}"
+
+fail() {
+    echo "gateway.sh: $*" >&2
+    exit 1
+}
+
+auth_cache_seconds="${GATEWAY_AUTH_CACHE_SECONDS:-5}"
+case "$auth_cache_seconds" in
+    '' | *[!0-9]*) fail "GATEWAY_AUTH_CACHE_SECONDS=$auth_cache_seconds: give whole seconds" ;;
+esac
+[ "$auth_cache_seconds" -le 10 ] ||
+    fail "GATEWAY_AUTH_CACHE_SECONDS=$auth_cache_seconds: give 0 (off) to at most 10 seconds"
 
 mkdir -p "$prefix/logs" "$prefix/tmp" "$prefix/cache"
 # The JSON access log goes to the container's output, like the error log.
@@ -23,7 +36,7 @@ sed \
     -e "s|{{ *listen *}}|${GATEWAY_LISTEN:-0.0.0.0:8080}|g" \
     -e "s|{{ *signin_rate *}}|${GATEWAY_SIGNIN_RATE:-10r/s}|g" \
     -e "s|{{ *signin_burst *}}|${GATEWAY_SIGNIN_BURST:-20}|g" \
-    -e "s|{{ *auth_cache_seconds *}}|${GATEWAY_AUTH_CACHE_SECONDS:-5}|g" \
+    -e "s|{{ *auth_cache_seconds *}}|$auth_cache_seconds|g" \
     -e "s|{{ *auth_upstream *}}|${AUTH_UPSTREAM:-auth:8001}|g" \
     -e "s|{{ *profiles_upstream *}}|${PROFILES_UPSTREAM:-profiles:8002}|g" \
     -e "s|{{ *repositories_upstream *}}|${REPOSITORIES_UPSTREAM:-repositories:8003}|g" \
@@ -32,8 +45,7 @@ sed \
     "$template" > "$prefix/nginx.conf"
 
 if grep -n '{{' "$prefix/nginx.conf" >&2; then
-    echo "gateway.sh: the template names a value this script does not fill in" >&2
-    exit 1
+    fail "the template names a value this script does not fill in"
 fi
 
 exec nginx -p "$prefix/" -c "$prefix/nginx.conf" -e stderr "$@"

@@ -223,7 +223,8 @@ def test_the_development_secrets_are_refused_outside_development(
         assert variable in str(refused.value)
 
 
-def test_the_gateway_script_renders_a_configuration_nginx_accepts(tmp_path: Path) -> None:
+def run_gateway_script(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """deploy/compose/gateway.sh with ``-t -q`` (nginx only checks what it rendered)."""
     nginx = shutil.which("nginx", path="/usr/sbin:/usr/bin:/sbin:/bin")
     if nginx is None:
         pytest.skip("nginx is not installed")
@@ -234,8 +235,9 @@ def test_the_gateway_script_renders_a_configuration_nginx_accepts(tmp_path: Path
         "GATEWAY_LISTEN": "127.0.0.1:18080",
         # Container names do not resolve here, and nginx resolves upstreams when it starts.
         **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{port}" for name, port in SERVICES.items()},
+        **settings,
     }
-    result = subprocess.run(
+    return subprocess.run(
         ["sh", str(REPO_ROOT / "deploy" / "compose" / "gateway.sh"), "-t", "-q"],
         capture_output=True,
         text=True,
@@ -243,8 +245,25 @@ def test_the_gateway_script_renders_a_configuration_nginx_accepts(tmp_path: Path
         check=False,
         env=env,
     )
+
+
+def test_the_gateway_script_renders_a_configuration_nginx_accepts(tmp_path: Path) -> None:
+    result = run_gateway_script(tmp_path)
+
     assert result.returncode == 0, result.stderr
     rendered = (tmp_path / "nginx.conf").read_text()
     assert "{{" not in rendered
     assert "listen 127.0.0.1:18080;" in rendered
     assert os.readlink(tmp_path / "logs" / "access.log") == "/dev/stdout"
+
+
+def test_the_gateway_script_refuses_an_auth_cache_window_beyond_10_seconds(
+    tmp_path: Path,
+) -> None:
+    refused = run_gateway_script(tmp_path, GATEWAY_AUTH_CACHE_SECONDS="30")
+    kept = run_gateway_script(tmp_path, GATEWAY_AUTH_CACHE_SECONDS="10")
+
+    assert refused.returncode != 0
+    assert "GATEWAY_AUTH_CACHE_SECONDS=30" in refused.stderr
+    assert kept.returncode == 0, kept.stderr
+    assert "proxy_cache_valid 200 10s;" in (tmp_path / "nginx.conf").read_text()

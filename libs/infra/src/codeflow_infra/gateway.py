@@ -30,6 +30,8 @@ DEFAULT_NGINX = "/usr/sbin/nginx"
 DEFAULT_SIGNIN_RATE = "10r/s"
 DEFAULT_SIGNIN_BURST = 20
 DEFAULT_AUTH_CACHE_SECONDS = 5
+MAX_AUTH_CACHE_SECONDS = 10
+"""A copy of a signed-out or erased session's cookie reads for at most this long."""
 VERIFY_TIMEOUT_SECONDS = 3
 """How long the gateway waits for one replica of auth to answer a session check."""
 UPSTREAM_DEADLINE_SECONDS = 20
@@ -78,9 +80,10 @@ class GatewaySettings:
             raise ConfigError(f"sign-in rate {self.signin_rate!r} is not like 10r/s")
         if self.worker_user is not None and not _USER.fullmatch(self.worker_user):
             raise ConfigError(f"worker user {self.worker_user!r} is not a user name")
-        if not 0 <= self.auth_cache_seconds <= 60:
+        if not 0 <= self.auth_cache_seconds <= MAX_AUTH_CACHE_SECONDS:
             raise ConfigError(
-                f"auth cache of {self.auth_cache_seconds} s: give 0 (off) to 60 seconds"
+                f"auth cache of {self.auth_cache_seconds} s: give 0 (off) to "
+                f"{MAX_AUTH_CACHE_SECONDS} seconds"
             )
         return {
             "prefix": str(self.prefix),
@@ -123,8 +126,18 @@ def auth_cache_seconds(environ: Mapping[str, str]) -> int:
     if not raw:
         return DEFAULT_AUTH_CACHE_SECONDS
     if not raw.isdigit():
-        raise ConfigError(f"GATEWAY_AUTH_CACHE_SECONDS={raw!r}: give whole seconds, 0 to 60")
-    return int(raw)
+        raise ConfigError(
+            f"GATEWAY_AUTH_CACHE_SECONDS={raw!r}: give whole seconds, 0 to "
+            f"{MAX_AUTH_CACHE_SECONDS}"
+        )
+    seconds = int(raw)
+    if seconds > MAX_AUTH_CACHE_SECONDS:
+        raise ConfigError(
+            f"GATEWAY_AUTH_CACHE_SECONDS={seconds}: give 0 (off) to at most "
+            f"{MAX_AUTH_CACHE_SECONDS} seconds; a session signed out elsewhere or erased can "
+            "still read for that long"
+        )
+    return seconds
 
 
 def signin_limit(environ: Mapping[str, str]) -> tuple[str, int]:

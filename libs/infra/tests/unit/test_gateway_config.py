@@ -161,12 +161,20 @@ def test_session_checks_are_reused_for_safe_requests_only_for_the_configured_win
 
 
 def test_the_auth_cache_window_is_bounded_and_read_from_the_environment() -> None:
-    with pytest.raises(ConfigError, match="0 \\(off\\) to 60"):
-        rendered(auth_cache_seconds=61)
+    with pytest.raises(ConfigError, match="0 \\(off\\) to 10"):
+        rendered(auth_cache_seconds=11)
+    assert "proxy_cache_valid 200 10s;" in rendered(auth_cache_seconds=10)
     assert gateway.auth_cache_seconds({}) == gateway.DEFAULT_AUTH_CACHE_SECONDS
     assert gateway.auth_cache_seconds({"GATEWAY_AUTH_CACHE_SECONDS": "0"}) == 0
     with pytest.raises(ConfigError, match="whole seconds"):
         gateway.auth_cache_seconds({"GATEWAY_AUTH_CACHE_SECONDS": "2.5"})
+
+
+def test_an_auth_cache_window_beyond_10_seconds_is_refused_naming_the_variable() -> None:
+    # A signed-out or erased session's copy must not read for long: at most 10 s.
+    assert gateway.auth_cache_seconds({"GATEWAY_AUTH_CACHE_SECONDS": "10"}) == 10
+    with pytest.raises(ConfigError, match=r"GATEWAY_AUTH_CACHE_SECONDS=30: .*at most 10"):
+        gateway.auth_cache_seconds({"GATEWAY_AUTH_CACHE_SECONDS": "30"})
 
 
 def test_the_sign_in_limit_is_read_from_the_environment() -> None:
