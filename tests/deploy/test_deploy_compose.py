@@ -267,3 +267,25 @@ def test_the_gateway_script_refuses_an_auth_cache_window_beyond_10_seconds(
     assert "GATEWAY_AUTH_CACHE_SECONDS=30" in refused.stderr
     assert kept.returncode == 0, kept.stderr
     assert "proxy_cache_valid 200 10s;" in (tmp_path / "nginx.conf").read_text()
+
+
+def test_the_gateway_script_takes_the_public_origin_from_auth_url(tmp_path: Path) -> None:
+    public = run_gateway_script(tmp_path, AUTH_URL="https://codeflow.example.com/app")
+    rendered = (tmp_path / "nginx.conf").read_text()
+    refused = run_gateway_script(tmp_path, AUTH_URL="codeflow.example.com")
+
+    assert public.returncode == 0, public.stderr
+    assert '"https://codeflow.example.com" 0;' in rendered
+    assert refused.returncode != 0
+    assert "AUTH_URL=codeflow.example.com" in refused.stderr
+
+
+def test_the_gateway_knows_the_public_url_the_services_know(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+
+    assert (
+        services["gateway"]["environment"]["AUTH_URL"]
+        == (services["auth"]["environment"]["AUTH_URL"])
+    )

@@ -273,3 +273,15 @@ def test_the_dev_overlay_runs_one_auth_because_development_keys_are_per_process(
     k8s_dev: list[dict[str, Any]],
 ) -> None:
     assert of_kind(k8s_dev, "Deployment")["auth"]["spec"]["replicas"] == 1
+
+
+def test_the_gateway_takes_the_public_url_from_the_services_config(
+    k8s_base: list[dict[str, Any]],
+) -> None:
+    (gateway,) = of_kind(k8s_base, "Deployment")["gateway"]["spec"]["template"]["spec"][
+        "containers"
+    ]
+    source = env_of(gateway)["AUTH_URL"]["valueFrom"]["configMapKeyRef"]
+
+    assert source["name"].startswith("codeflow-config")
+    assert source["key"] == "AUTH_URL"

@@ -7,7 +7,8 @@
 # (host:port of each service; replicas behind one address, so the template's extra server
 # lines stay empty), GATEWAY_SIGNIN_RATE, GATEWAY_SIGNIN_BURST,
 # GATEWAY_AUTH_CACHE_SECONDS (how long a session check is reused by GET/HEAD; 0 = never,
-# at most 10).
+# at most 10), AUTH_URL (where browsers reach CodeFlow, as auth is told: writes under /api/
+# are accepted from its origin only).
 # Arguments are passed to nginx, e.g. `-t` to only check the configuration.
 set -eu
 
@@ -26,6 +27,16 @@ esac
 [ "$auth_cache_seconds" -le 10 ] ||
     fail "GATEWAY_AUTH_CACHE_SECONDS=$auth_cache_seconds: give 0 (off) to at most 10 seconds"
 
+public_url="${AUTH_URL:-${NEXTAUTH_URL:-http://127.0.0.1:8080}}"
+public_origin="$(printf '%s' "$public_url" | sed -E 's|^(https?://[^/?#]+).*$|\1|')"
+case "$public_origin" in
+    http://* | https://*) ;;
+    *) fail "AUTH_URL=$public_url is not like https://codeflow.example.com" ;;
+esac
+case "${public_origin#*://}" in
+    '' | *[!A-Za-z0-9.:-]*) fail "AUTH_URL=$public_url is not like https://codeflow.example.com" ;;
+esac
+
 mkdir -p "$prefix/logs" "$prefix/tmp" "$prefix/cache"
 # The JSON access log goes to the container's output, like the error log.
 ln -sf /dev/stdout "$prefix/logs/access.log"
@@ -33,6 +44,7 @@ ln -sf /dev/stdout "$prefix/logs/access.log"
 sed \
     -e "s|{{ *prefix *}}|$prefix|g" \
     -e "s|{{ *user_directive *}}||g" \
+    -e "s|{{ *public_origin *}}|$public_origin|g" \
     -e "s|{{ *listen *}}|${GATEWAY_LISTEN:-0.0.0.0:8080}|g" \
     -e "s|{{ *signin_rate *}}|${GATEWAY_SIGNIN_RATE:-10r/s}|g" \
     -e "s|{{ *signin_burst *}}|${GATEWAY_SIGNIN_BURST:-20}|g" \

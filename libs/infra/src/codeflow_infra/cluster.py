@@ -116,6 +116,7 @@ class Cluster:
             signin_rate=rate,
             signin_burst=burst,
             worker_user=gateway.worker_user(),
+            public_url=self.config.public_url,
         )
 
     def available_services(self) -> list[str]:

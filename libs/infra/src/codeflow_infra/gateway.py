@@ -18,6 +18,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from codeflow_infra.components import Component
 from codeflow_infra.config import HOST, ConfigError
@@ -43,6 +44,9 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 _RATE = re.compile(r"^[1-9][0-9]*r/[sm]$")
 _USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _ADDRESS = re.compile(r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$")
+_ORIGIN = re.compile(
+    r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$"
+)
 
 
 class GatewayError(RuntimeError):
@@ -64,6 +68,20 @@ class GatewaySettings:
     signin_burst: int = DEFAULT_SIGNIN_BURST
     auth_cache_seconds: int = DEFAULT_AUTH_CACHE_SECONDS
     worker_user: str | None = None
+    public_url: str = ""
+    """Where browsers reach CodeFlow (auth's ``AUTH_URL``); its origin is the one browsers
+    may write to /api/ from. Empty: where the gateway listens."""
+
+    @property
+    def public_origin(self) -> str:
+        """The public URL's scheme and host, as a browser's ``Origin`` header names it (and
+        as auth judges its own writes: scheme and netloc, as given)."""
+        url = self.public_url or f"http://{self.listen_host}:{self.port}"
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(f"public URL {url!r} is not like https://codeflow.example.com")
+        return origin
 
     def values(self) -> dict[str, str]:
         missing = [name for name in UPSTREAMS if name not in self.upstreams]
@@ -87,6 +105,7 @@ class GatewaySettings:
             )
         return {
             "prefix": str(self.prefix),
+            "public_origin": self.public_origin,
             "listen": f"{self.listen_host}:{self.port}",
             "signin_rate": self.signin_rate,
             "signin_burst": str(self.signin_burst),
@@ -127,8 +146,7 @@ def auth_cache_seconds(environ: Mapping[str, str]) -> int:
         return DEFAULT_AUTH_CACHE_SECONDS
     if not raw.isdigit():
         raise ConfigError(
-            f"GATEWAY_AUTH_CACHE_SECONDS={raw!r}: give whole seconds, 0 to "
-            f"{MAX_AUTH_CACHE_SECONDS}"
+            f"GATEWAY_AUTH_CACHE_SECONDS={raw!r}: give whole seconds, 0 to {MAX_AUTH_CACHE_SECONDS}"
         )
     seconds = int(raw)
     if seconds > MAX_AUTH_CACHE_SECONDS:

@@ -34,8 +34,10 @@ async def test_the_session_cookie_reaches_auth_s_check_but_no_service_behind_api
     assert [answer.status for answer in answers] == [200] * 4
     for answer in answers:
         assert "cookie" not in answer.json(), answer.json()["service"]
-    checks = [s for s in gw.stubs["auth"].seen if s.get("x-original-uri", "").startswith("/api/")]
-    assert checks and all(check["cookie"] == cookie["Cookie"] for check in checks[-3:])
+    checked = {
+        s["x-original-uri"] for s in gw.stubs["auth"].seen if s.get("cookie") == cookie["Cookie"]
+    }
+    assert {"/api/profiles/me", "/api/repositories", "/api/janitor/sweeps"} <= checked
 
 
 async def test_auth_routes_still_get_the_cookie(gw: Gateway) -> None:
@@ -69,3 +71,56 @@ async def test_auth_verify_is_never_reached_from_outside(gw: Gateway, path: str)
         assert_problem(answer, 404, "not-found")
 
     assert gw.stubs["auth"].seen[before:] == []
+
+
+FOREIGN = "https://evil.example"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": FOREIGN},
+        {"Origin": "null"},
+        {"Origin": "http://127.0.0.1"},  # the public origin's host on another port
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+    ],
+)
+async def test_a_cross_site_write_under_api_is_refused_before_anything_sees_it(
+    gw: Gateway, headers: dict[str, str]
+) -> None:
+    before = {name: len(stub.seen) for name, stub in gw.stubs.items()}
+
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        answer = await gw.request(method, "/api/repositories", {**session_cookie(), **headers})
+        assert_problem(answer, 403, "cross-site-request")
+        assert answer.json()["request_id"] == answer.headers["x-request-id"]
+
+    assert {name: len(stub.seen) for name, stub in gw.stubs.items()} == before
+
+
+async def test_writes_from_the_public_origin_or_no_browser_pass(gw: Gateway) -> None:
+    public = f"http://127.0.0.1:{gw.port}"
+    allowed = [
+        {},
+        {"Origin": public},
+        {"Origin": public, "Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Site": "none"},  # typed into the address bar, a bookmark
+    ]
+
+    for headers in allowed:
+        answer = await gw.request("POST", "/api/repositories", {**session_cookie(), **headers})
+        assert answer.status == 200, (headers, answer.body)
+
+
+async def test_reads_and_auth_s_own_routes_are_not_judged_by_their_origin(gw: Gateway) -> None:
+    # Auth checks the origin and a CSRF token of its own writes itself.
+    foreign = {"Origin": FOREIGN, "Sec-Fetch-Site": "cross-site"}
+
+    read = await gw.get("/api/profiles/me", {**session_cookie(), **foreign})
+    head = await gw.request("HEAD", "/api/profiles/me", {**session_cookie(), **foreign})
+    options = await gw.request("OPTIONS", "/api/profiles/me", {**session_cookie(), **foreign})
+    sign_out = await gw.request("POST", "/auth/signout", {**session_cookie(), **foreign})
+
+    assert [read.status, head.status, options.status, sign_out.status] == [200] * 4

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from codeflow_infra import gateway
+from codeflow_infra.cluster import Cluster
+from codeflow_infra.cluster_config import ClusterConfig
 from codeflow_infra.config import ConfigError
 
 TEMPLATE = Path(__file__).resolve().parents[4] / "deploy" / "gateway" / "nginx.conf.template"
@@ -209,3 +211,26 @@ def test_the_replicas_of_a_service_are_the_servers_of_its_upstream() -> None:
     assert re.findall(r"server (\S+) max_fails=0;", block(config, "upstream auth")) == [
         "127.0.0.1:18001"
     ]
+
+
+def test_the_public_origin_is_the_public_url_s_scheme_and_host() -> None:
+    public = rendered(public_url="https://codeflow.example.com/app/")
+    local = rendered()
+
+    assert re.search(r'"https://codeflow.example.com" 0;', public)
+    assert re.search(r'"http://127.0.0.1:18080" 0;', local)  # by default, where it listens
+    with pytest.raises(ConfigError, match="public URL"):
+        rendered(public_url="codeflow.example.com")
+    with pytest.raises(ConfigError, match="public URL"):
+        rendered(public_url='https://x.example" 0; default 0; "')
+
+
+def test_make_up_s_gateway_knows_the_public_url_auth_is_given() -> None:
+    env = {"CODEFLOW_LOCAL_DIR": "/srv/cf", "PATH": "/usr/bin", "GATEWAY_PORT": "18080"}
+    local = Cluster(ClusterConfig.from_env(env)).gateway_settings()
+    public = Cluster(
+        ClusterConfig.from_env({**env, "AUTH_URL": "https://codeflow.example.com"})
+    ).gateway_settings()
+
+    assert local.public_url == "http://127.0.0.1:18080"
+    assert public.public_url == "https://codeflow.example.com"
