@@ -276,6 +276,7 @@ def test_the_gateway_script_takes_the_public_origin_from_auth_url(tmp_path: Path
 
     assert public.returncode == 0, public.stderr
     assert '"https://codeflow.example.com" 0;' in rendered
+    assert 'default "max-age=63072000; includeSubDomains";' in rendered  # HSTS over https
     assert refused.returncode != 0
     assert "AUTH_URL=codeflow.example.com" in refused.stderr
 

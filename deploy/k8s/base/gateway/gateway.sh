@@ -36,6 +36,10 @@ esac
 case "${public_origin#*://}" in
     '' | *[!A-Za-z0-9.:-]*) fail "AUTH_URL=$public_url is not like https://codeflow.example.com" ;;
 esac
+hsts=""
+case "$public_origin" in
+    https://*) hsts="max-age=63072000; includeSubDomains" ;;
+esac
 
 mkdir -p "$prefix/logs" "$prefix/tmp" "$prefix/cache"
 # The JSON access log goes to the container's output, like the error log.
@@ -45,6 +49,7 @@ sed \
     -e "s|{{ *prefix *}}|$prefix|g" \
     -e "s|{{ *user_directive *}}||g" \
     -e "s|{{ *public_origin *}}|$public_origin|g" \
+    -e "s|{{ *hsts *}}|$hsts|g" \
     -e "s|{{ *listen *}}|${GATEWAY_LISTEN:-0.0.0.0:8080}|g" \
     -e "s|{{ *signin_rate *}}|${GATEWAY_SIGNIN_RATE:-10r/s}|g" \
     -e "s|{{ *signin_burst *}}|${GATEWAY_SIGNIN_BURST:-20}|g" \

@@ -33,6 +33,8 @@ DEFAULT_SIGNIN_BURST = 20
 DEFAULT_AUTH_CACHE_SECONDS = 5
 MAX_AUTH_CACHE_SECONDS = 10
 """A copy of a signed-out or erased session's cookie reads for at most this long."""
+HSTS = "max-age=63072000; includeSubDomains"
+"""Strict-Transport-Security, sent when the public URL is https: two years, subdomains too."""
 VERIFY_TIMEOUT_SECONDS = 3
 """How long the gateway waits for one replica of auth to answer a session check."""
 UPSTREAM_DEADLINE_SECONDS = 20
@@ -106,6 +108,7 @@ class GatewaySettings:
         return {
             "prefix": str(self.prefix),
             "public_origin": self.public_origin,
+            "hsts": HSTS if self.public_origin.startswith("https://") else "",
             "listen": f"{self.listen_host}:{self.port}",
             "signin_rate": self.signin_rate,
             "signin_burst": str(self.signin_burst),

@@ -4,6 +4,7 @@ what reaches a service, what stays internal, cross-site writes, and the response
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from gateway_support import GOOD_COOKIE, Gateway, assert_problem, running_gateway, session_cookie
@@ -124,3 +125,56 @@ async def test_reads_and_auth_s_own_routes_are_not_judged_by_their_origin(gw: Ga
     sign_out = await gw.request("POST", "/auth/signout", {**session_cookie(), **foreign})
 
     assert [read.status, head.status, options.status, sign_out.status] == [200] * 4
+
+
+EVERY_KIND_OF_ANSWER = [
+    ("GET", "/healthz", {}, 200),
+    ("GET", "/api/docs/", {}, 200),
+    ("GET", "/auth/session", {}, 200),
+    ("GET", "/api/profiles/me", {"Cookie": GOOD_COOKIE}, 200),
+    ("GET", "/api/profiles/me", {}, 401),
+    ("POST", "/api/repositories", {"Origin": FOREIGN}, 403),
+    ("GET", "/nothing/here", {}, 404),
+    ("GET", "/auth/verify", {}, 404),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "status"), EVERY_KIND_OF_ANSWER)
+async def test_every_answer_carries_the_security_headers_and_no_hsts_over_http(
+    gw: Gateway, method: str, path: str, headers: dict[str, str], status: int
+) -> None:
+    answer = await gw.request(method, path, headers)
+
+    assert answer.status == status, answer.body
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert "strict-transport-security" not in answer.headers  # the public URL is http
+
+
+async def test_a_gateway_whose_public_url_is_https_sends_hsts_on_every_answer(
+    nginx: str, tmp_path: Path
+) -> None:
+    async with running_gateway(
+        nginx, tmp_path, up=("auth", "profiles"), public_url="https://codeflow.example.com"
+    ) as https:
+        answers = [
+            await https.request(method, path, headers)
+            for method, path, headers, _ in EVERY_KIND_OF_ANSWER
+        ]
+
+    assert [a.status for a in answers] == [status for *_, status in EVERY_KIND_OF_ANSWER]
+    for answer in answers:
+        assert answer.headers["strict-transport-security"] == (
+            "max-age=63072000; includeSubDomains"
+        )
+        assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["/auth/session", "/auth/csrf", "/auth/session?fresh=1"])
+async def test_the_session_and_its_csrf_token_are_never_stored_by_a_cache(
+    gw: Gateway, path: str
+) -> None:
+    answer = await gw.get(path, {"Cookie": GOOD_COOKIE})
+
+    assert answer.status == 200
+    assert answer.headers["cache-control"] == "no-store"

@@ -234,3 +234,26 @@ def test_make_up_s_gateway_knows_the_public_url_auth_is_given() -> None:
 
     assert local.public_url == "http://127.0.0.1:18080"
     assert public.public_url == "https://codeflow.example.com"
+
+
+def test_every_location_with_headers_of_its_own_repeats_the_security_headers() -> None:
+    # nginx drops the server's add_header lines in a location that has its own.
+    config = rendered(public_url="https://codeflow.example.com")
+    openings = re.findall(r"^\s*(location [^{]+?) \{", config, re.MULTILINE)
+    with_headers = [o for o in openings if "add_header" in _own_lines(block(config, o))]
+
+    assert with_headers  # the problem pages
+    for opening in [*with_headers, "server"]:
+        own = _own_lines(block(config, opening))
+        for header in ("X-Content-Type-Options", "Referrer-Policy", "Strict-Transport-Security"):
+            assert f"add_header {header} " in own, (opening, header)
+    assert 'default "max-age=63072000; includeSubDomains";' in config
+    assert 'default "";' in block(rendered(), "map $scheme $codeflow_hsts")
+
+
+def _own_lines(text: str) -> str:
+    """A block's text without its nested blocks."""
+    inner = text[text.index("{") + 1 : text.rindex("}")]
+    while re.search(r"\{[^{}]*\}", inner):
+        inner = re.sub(r"\{[^{}]*\}", "", inner)
+    return inner
