@@ -8,7 +8,8 @@
 # lines stay empty), GATEWAY_SIGNIN_RATE, GATEWAY_SIGNIN_BURST,
 # GATEWAY_AUTH_CACHE_SECONDS (how long a session check is reused by GET/HEAD; 0 = never,
 # at most 10), AUTH_URL (where browsers reach CodeFlow, as auth is told: writes under /api/
-# are accepted from its origin only).
+# are accepted from its origin only), GATEWAY_TRUSTED_PROXIES (addresses or networks of
+# proxies in front, an ingress, whose X-Forwarded-For is believed; none by default).
 # Arguments are passed to nginx, e.g. `-t` to only check the configuration.
 set -eu
 
@@ -41,6 +42,20 @@ case "$public_origin" in
     https://*) hsts="max-age=63072000; includeSubDomains" ;;
 esac
 
+# The realip directives, on one line (sed replaces within a line).
+real_ip="# No trusted proxy (GATEWAY_TRUSTED_PROXIES): a client is its connection."
+proxies="$(printf '%s' "${GATEWAY_TRUSTED_PROXIES:-}" | tr ',' ' ')"
+if [ -n "$(printf '%s' "$proxies" | tr -d ' ')" ]; then
+    real_ip=""
+    for proxy in $proxies; do
+        case "$proxy" in
+            *[!0-9A-Fa-f.:/]* | */*/*) fail "GATEWAY_TRUSTED_PROXIES: $proxy is not an address or a network" ;;
+        esac
+        real_ip="${real_ip}set_real_ip_from $proxy; "
+    done
+    real_ip="${real_ip}real_ip_header X-Forwarded-For; real_ip_recursive on;"
+fi
+
 mkdir -p "$prefix/logs" "$prefix/tmp" "$prefix/cache"
 # The JSON access log goes to the container's output, like the error log.
 ln -sf /dev/stdout "$prefix/logs/access.log"
@@ -50,6 +65,7 @@ sed \
     -e "s|{{ *user_directive *}}||g" \
     -e "s|{{ *public_origin *}}|$public_origin|g" \
     -e "s|{{ *hsts *}}|$hsts|g" \
+    -e "s|{{ *real_ip *}}|$real_ip|g" \
     -e "s|{{ *listen *}}|${GATEWAY_LISTEN:-0.0.0.0:8080}|g" \
     -e "s|{{ *signin_rate *}}|${GATEWAY_SIGNIN_RATE:-10r/s}|g" \
     -e "s|{{ *signin_burst *}}|${GATEWAY_SIGNIN_BURST:-20}|g" \

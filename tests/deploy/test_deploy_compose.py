@@ -4,6 +4,7 @@ the one ARCHITECTURE.md promises (ordered start, health checks, one public port,
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import shutil
@@ -290,3 +291,31 @@ def test_the_gateway_knows_the_public_url_the_services_know(
         services["gateway"]["environment"]["AUTH_URL"]
         == (services["auth"]["environment"]["AUTH_URL"])
     )
+
+
+def test_the_services_believe_forwarded_headers_from_the_gateway_only(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+    gateway_address = services["gateway"]["networks"]["default"]["ipv4_address"]
+    subnets = [c["subnet"] for c in compose_config["networks"]["default"]["ipam"]["config"]]
+
+    assert any(ipaddress.ip_address(gateway_address) in ipaddress.ip_network(s) for s in subnets)
+    for name in SERVICES:
+        assert services[name]["environment"]["FORWARDED_ALLOW_IPS"] == gateway_address, name
+
+
+def test_the_gateway_script_trusts_only_the_proxies_it_is_given(tmp_path: Path) -> None:
+    nobody = run_gateway_script(tmp_path)
+    assert nobody.returncode == 0, nobody.stderr
+    assert "set_real_ip_from" not in (tmp_path / "nginx.conf").read_text()
+
+    ingress = run_gateway_script(tmp_path, GATEWAY_TRUSTED_PROXIES="10.0.0.0/8, 192.0.2.7")
+    assert ingress.returncode == 0, ingress.stderr
+    rendered = (tmp_path / "nginx.conf").read_text()
+    assert "set_real_ip_from 10.0.0.0/8; set_real_ip_from 192.0.2.7;" in rendered
+    assert "real_ip_header X-Forwarded-For; real_ip_recursive on;" in rendered
+
+    named = run_gateway_script(tmp_path, GATEWAY_TRUSTED_PROXIES="ingress.local")
+    assert named.returncode != 0
+    assert "GATEWAY_TRUSTED_PROXIES" in named.stderr

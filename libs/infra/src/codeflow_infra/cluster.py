@@ -117,6 +117,7 @@ class Cluster:
             signin_burst=burst,
             worker_user=gateway.worker_user(),
             public_url=self.config.public_url,
+            trusted_proxies=gateway.trusted_proxies(self.config.environ),
         )
 
     def available_services(self) -> list[str]:

@@ -8,6 +8,7 @@ appends to `.local/logs/gateway.log`.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import pwd
@@ -70,6 +71,9 @@ class GatewaySettings:
     signin_burst: int = DEFAULT_SIGNIN_BURST
     auth_cache_seconds: int = DEFAULT_AUTH_CACHE_SECONDS
     worker_user: str | None = None
+    trusted_proxies: Sequence[str] = ()
+    """Addresses or networks of proxies in front (an ingress) whose ``X-Forwarded-For`` is
+    believed; none by default, so a client's address is the connection's."""
     public_url: str = ""
     """Where browsers reach CodeFlow (auth's ``AUTH_URL``); its origin is the one browsers
     may write to /api/ from. Empty: where the gateway listens."""
@@ -100,6 +104,9 @@ class GatewaySettings:
             raise ConfigError(f"sign-in rate {self.signin_rate!r} is not like 10r/s")
         if self.worker_user is not None and not _USER.fullmatch(self.worker_user):
             raise ConfigError(f"worker user {self.worker_user!r} is not a user name")
+        for proxy in self.trusted_proxies:
+            if not _is_network(proxy):
+                raise ConfigError(f"trusted proxy {proxy!r} is not an address or a network")
         if not 0 <= self.auth_cache_seconds <= MAX_AUTH_CACHE_SECONDS:
             raise ConfigError(
                 f"auth cache of {self.auth_cache_seconds} s: give 0 (off) to "
@@ -108,6 +115,7 @@ class GatewaySettings:
         return {
             "prefix": str(self.prefix),
             "public_origin": self.public_origin,
+            "real_ip": _real_ip(self.trusted_proxies),
             "hsts": HSTS if self.public_origin.startswith("https://") else "",
             "listen": f"{self.listen_host}:{self.port}",
             "signin_rate": self.signin_rate,
@@ -123,6 +131,24 @@ class GatewaySettings:
                 for name in UPSTREAMS
             },
         }
+
+
+def _real_ip(proxies: Sequence[str]) -> str:
+    """The realip directives: the client's address is the last in X-Forwarded-For that is
+    not a trusted proxy's; nothing at all when no proxy is trusted."""
+    if not proxies:
+        return "# No trusted proxy (GATEWAY_TRUSTED_PROXIES): a client is its connection."
+    lines = [f"set_real_ip_from {proxy};" for proxy in proxies]
+    lines += ["real_ip_header X-Forwarded-For;", "real_ip_recursive on;"]
+    return "\n    ".join(lines)
+
+
+def _is_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _addresses(upstream: str | Sequence[str]) -> list[str]:
@@ -159,6 +185,19 @@ def auth_cache_seconds(environ: Mapping[str, str]) -> int:
             "still read for that long"
         )
     return seconds
+
+
+def trusted_proxies(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """``GATEWAY_TRUSTED_PROXIES``: addresses or networks (CIDR), separated by commas or
+    spaces, of the proxies whose ``X-Forwarded-For`` the gateway believes; none if unset."""
+    raw = environ.get("GATEWAY_TRUSTED_PROXIES", "")
+    proxies = tuple(item for item in re.split(r"[\s,]+", raw) if item)
+    for proxy in proxies:
+        if not _is_network(proxy):
+            raise ConfigError(
+                f"GATEWAY_TRUSTED_PROXIES: {proxy!r} is not an address or a network like 10.0.0.0/8"
+            )
+    return proxies
 
 
 def signin_limit(environ: Mapping[str, str]) -> tuple[str, int]:

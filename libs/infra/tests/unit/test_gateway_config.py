@@ -257,3 +257,34 @@ def _own_lines(text: str) -> str:
     while re.search(r"\{[^{}]*\}", inner):
         inner = re.sub(r"\{[^{}]*\}", "", inner)
     return inner
+
+
+def test_no_proxy_is_trusted_unless_named() -> None:
+    assert "set_real_ip_from" not in rendered()
+    assert gateway.trusted_proxies({}) == ()
+
+    config = rendered(trusted_proxies=("10.0.0.0/8", "192.0.2.7", "2001:db8::/32"))
+
+    for address in ("10.0.0.0/8", "192.0.2.7", "2001:db8::/32"):
+        assert f"set_real_ip_from {address};" in config
+    assert "real_ip_header X-Forwarded-For;" in config
+    assert "real_ip_recursive on;" in config
+
+
+def test_the_trusted_proxies_are_read_from_the_environment_and_checked() -> None:
+    named = {"GATEWAY_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 2001:db8::/32 "}
+
+    assert gateway.trusted_proxies(named) == ("10.0.0.0/8", "192.0.2.7", "2001:db8::/32")
+    with pytest.raises(ConfigError, match="GATEWAY_TRUSTED_PROXIES"):
+        gateway.trusted_proxies({"GATEWAY_TRUSTED_PROXIES": "ingress.local"})
+    with pytest.raises(ConfigError, match="trusted proxy"):
+        rendered(trusted_proxies=("10.0.0.1; evil",))
+
+
+def test_make_up_s_gateway_trusts_the_proxies_named_in_its_environment() -> None:
+    env = {"CODEFLOW_LOCAL_DIR": "/srv/cf", "PATH": "/usr/bin"}
+    settings = Cluster(
+        ClusterConfig.from_env({**env, "GATEWAY_TRUSTED_PROXIES": "10.0.0.0/8"})
+    ).gateway_settings()
+
+    assert settings.trusted_proxies == ("10.0.0.0/8",)
