@@ -5,7 +5,9 @@
 # Settings (all optional): GATEWAY_TEMPLATE, GATEWAY_PREFIX (a writable directory),
 # GATEWAY_LISTEN, AUTH_UPSTREAM, PROFILES_UPSTREAM, REPOSITORIES_UPSTREAM, JANITOR_UPSTREAM
 # (host:port of each service; replicas behind one address, so the template's extra server
-# lines stay empty), GATEWAY_SIGNIN_RATE, GATEWAY_SIGNIN_BURST,
+# lines stay empty), GATEWAY_SIGNIN_RATE, GATEWAY_SIGNIN_BURST, GATEWAY_WRITE_RATE,
+# GATEWAY_WRITE_BURST (writes to /auth/ and /api/ per client address),
+# GATEWAY_CONNECTION_LIMIT (requests under way at once per client address),
 # GATEWAY_AUTH_CACHE_SECONDS (how long a session check is reused by GET/HEAD; 0 = never,
 # at most 10), AUTH_URL (where browsers reach CodeFlow, as auth is told: writes under /api/
 # are accepted from its origin only), GATEWAY_TRUSTED_PROXIES (addresses or networks of
@@ -69,6 +71,9 @@ sed \
     -e "s|{{ *listen *}}|${GATEWAY_LISTEN:-0.0.0.0:8080}|g" \
     -e "s|{{ *signin_rate *}}|${GATEWAY_SIGNIN_RATE:-10r/s}|g" \
     -e "s|{{ *signin_burst *}}|${GATEWAY_SIGNIN_BURST:-20}|g" \
+    -e "s|{{ *write_rate *}}|${GATEWAY_WRITE_RATE:-10r/s}|g" \
+    -e "s|{{ *write_burst *}}|${GATEWAY_WRITE_BURST:-40}|g" \
+    -e "s|{{ *connection_limit *}}|${GATEWAY_CONNECTION_LIMIT:-100}|g" \
     -e "s|{{ *auth_cache_seconds *}}|$auth_cache_seconds|g" \
     -e "s|{{ *auth_upstream *}}|${AUTH_UPSTREAM:-auth:8001}|g" \
     -e "s|{{ *profiles_upstream *}}|${PROFILES_UPSTREAM:-profiles:8002}|g" \

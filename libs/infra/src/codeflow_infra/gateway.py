@@ -31,11 +31,17 @@ UPSTREAMS = ("auth", "profiles", "repositories", "janitor")
 DEFAULT_NGINX = "/usr/sbin/nginx"
 DEFAULT_SIGNIN_RATE = "10r/s"
 DEFAULT_SIGNIN_BURST = 20
+DEFAULT_WRITE_RATE = "10r/s"
+DEFAULT_WRITE_BURST = 40
+DEFAULT_CONNECTION_LIMIT = 100
 DEFAULT_AUTH_CACHE_SECONDS = 5
 MAX_AUTH_CACHE_SECONDS = 10
 """A copy of a signed-out or erased session's cookie reads for at most this long."""
 HSTS = "max-age=63072000; includeSubDomains"
 """Strict-Transport-Security, sent when the public URL is https: two years, subdomains too."""
+CLIENT_TIMEOUT_SECONDS = 10
+"""How long the gateway waits for a client's headers, for each read of its body, and for each
+write of an answer to it (client_header_timeout, client_body_timeout, send_timeout)."""
 VERIFY_TIMEOUT_SECONDS = 3
 """How long the gateway waits for one replica of auth to answer a session check."""
 UPSTREAM_DEADLINE_SECONDS = 20
@@ -69,6 +75,11 @@ class GatewaySettings:
     listen_host: str = HOST
     signin_rate: str = DEFAULT_SIGNIN_RATE
     signin_burst: int = DEFAULT_SIGNIN_BURST
+    write_rate: str = DEFAULT_WRITE_RATE
+    """Writes (not GET, HEAD, OPTIONS) to /auth/ and /api/ one client address may make."""
+    write_burst: int = DEFAULT_WRITE_BURST
+    connection_limit: int = DEFAULT_CONNECTION_LIMIT
+    """Requests one client address may have under way at once."""
     auth_cache_seconds: int = DEFAULT_AUTH_CACHE_SECONDS
     worker_user: str | None = None
     trusted_proxies: Sequence[str] = ()
@@ -102,6 +113,10 @@ class GatewaySettings:
                     raise ConfigError(f"upstream {name}: {address!r} is not host:port")
         if not _RATE.fullmatch(self.signin_rate):
             raise ConfigError(f"sign-in rate {self.signin_rate!r} is not like 10r/s")
+        if not _RATE.fullmatch(self.write_rate):
+            raise ConfigError(f"write rate {self.write_rate!r} is not like 10r/s")
+        if self.write_burst < 1 or self.connection_limit < 1:
+            raise ConfigError("the write burst and the connection limit are 1 or more")
         if self.worker_user is not None and not _USER.fullmatch(self.worker_user):
             raise ConfigError(f"worker user {self.worker_user!r} is not a user name")
         for proxy in self.trusted_proxies:
@@ -120,6 +135,9 @@ class GatewaySettings:
             "listen": f"{self.listen_host}:{self.port}",
             "signin_rate": self.signin_rate,
             "signin_burst": str(self.signin_burst),
+            "write_rate": self.write_rate,
+            "write_burst": str(self.write_burst),
+            "connection_limit": str(self.connection_limit),
             "auth_cache_seconds": str(self.auth_cache_seconds),
             "user_directive": f"user {self.worker_user};" if self.worker_user else "",
             **{f"{name}_upstream": servers[name][0] for name in UPSTREAMS},
@@ -210,6 +228,27 @@ def signin_limit(environ: Mapping[str, str]) -> tuple[str, int]:
     if not burst.isdigit():
         raise ConfigError(f"GATEWAY_SIGNIN_BURST={burst!r}: give a whole number of requests")
     return rate, int(burst)
+
+
+def write_limit(environ: Mapping[str, str]) -> tuple[str, int]:
+    """``GATEWAY_WRITE_RATE`` (like ``10r/s``) and ``GATEWAY_WRITE_BURST``: how many writes
+    to /auth/ and /api/ one client address may make, or the defaults."""
+    rate = environ.get("GATEWAY_WRITE_RATE", "").strip() or DEFAULT_WRITE_RATE
+    if not _RATE.fullmatch(rate):
+        raise ConfigError(f"GATEWAY_WRITE_RATE={rate!r}: give requests per second, like 10r/s")
+    return rate, _positive(environ, "GATEWAY_WRITE_BURST", DEFAULT_WRITE_BURST)
+
+
+def connection_limit(environ: Mapping[str, str]) -> int:
+    """``GATEWAY_CONNECTION_LIMIT``: requests one client address may have under way at once."""
+    return _positive(environ, "GATEWAY_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT)
+
+
+def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip() or str(default)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name}={raw!r}: give a whole number of requests, 1 or more")
+    return int(raw)
 
 
 def template_path(repo_root: Path | None) -> Path:

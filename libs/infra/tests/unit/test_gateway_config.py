@@ -288,3 +288,51 @@ def test_make_up_s_gateway_trusts_the_proxies_named_in_its_environment() -> None
     ).gateway_settings()
 
     assert settings.trusted_proxies == ("10.0.0.0/8",)
+
+
+def test_writes_and_requests_at_once_are_limited_per_client_address() -> None:
+    config = rendered(write_rate="3r/s", write_burst=9, connection_limit=7)
+
+    assert "zone=writes:10m rate=3r/s;" in config
+    assert "limit_req zone=writes burst=9 nodelay;" in block(config, "location /api/")
+    assert "limit_req zone=writes burst=9 nodelay;" in block(config, "location @auth_write")
+    assert "limit_conn per_address 7;" in block(config, "server")
+    assert "limit_conn_status 429;" in config
+    assert "error_page 429 /_problem/429;" in block(config, "location /api/")
+
+
+def test_the_write_and_connection_limits_are_read_from_the_environment() -> None:
+    assert gateway.write_limit({}) == (gateway.DEFAULT_WRITE_RATE, gateway.DEFAULT_WRITE_BURST)
+    assert gateway.write_limit({"GATEWAY_WRITE_RATE": "50r/s", "GATEWAY_WRITE_BURST": "99"}) == (
+        "50r/s",
+        99,
+    )
+    assert gateway.connection_limit({}) == gateway.DEFAULT_CONNECTION_LIMIT
+    assert gateway.connection_limit({"GATEWAY_CONNECTION_LIMIT": "500"}) == 500
+    with pytest.raises(ConfigError, match="GATEWAY_WRITE_RATE"):
+        gateway.write_limit({"GATEWAY_WRITE_RATE": "lots"})
+    with pytest.raises(ConfigError, match="GATEWAY_WRITE_BURST"):
+        gateway.write_limit({"GATEWAY_WRITE_BURST": "0"})
+    with pytest.raises(ConfigError, match="GATEWAY_CONNECTION_LIMIT"):
+        gateway.connection_limit({"GATEWAY_CONNECTION_LIMIT": "0"})
+
+
+def test_slow_clients_are_cut_off_and_every_core_serves() -> None:
+    config = rendered()
+
+    assert re.search(r"^worker_processes auto;", config, re.MULTILINE)
+    for directive in ("client_header_timeout", "client_body_timeout", "send_timeout"):
+        assert f"{directive} {gateway.CLIENT_TIMEOUT_SECONDS}s;" in config
+
+
+def test_make_up_s_gateway_takes_its_limits_from_its_environment() -> None:
+    env = {"CODEFLOW_LOCAL_DIR": "/srv/cf", "PATH": "/usr/bin"}
+    limits = {
+        "GATEWAY_WRITE_RATE": "500r/s",
+        "GATEWAY_WRITE_BURST": "1000",
+        "GATEWAY_CONNECTION_LIMIT": "900",
+    }
+    settings = Cluster(ClusterConfig.from_env({**env, **limits})).gateway_settings()
+
+    assert (settings.write_rate, settings.write_burst) == ("500r/s", 1000)
+    assert settings.connection_limit == 900
