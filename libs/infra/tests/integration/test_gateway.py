@@ -123,8 +123,9 @@ async def test_a_write_sent_to_a_replica_that_hangs_is_answered_with_a_504_probl
         async with running_gateway(
             nginx, tmp_path, up=("auth",), hung={"repositories": stuck}
         ) as gw:
-            answer = await gw.request("POST", "/api/repositories", session_cookie())
-            [line] = [line for line in gw.access_log() if line["uri"] == "/api/repositories"]
+            headers = {**session_cookie(), "X-Request-Id": "hung-write"}
+            answer = await gw.request("POST", "/api/repositories", headers)
+            line = await _eventually_logged(gw, "hung-write")
 
     assert_problem(answer, 504, "service-timeout")
     assert float(line["request_time"]) < gateway.UPSTREAM_DEADLINE_SECONDS

@@ -69,7 +69,9 @@ async def test_auth_verify_is_never_reached_from_outside(gw: Gateway, path: str)
 
     for method in ("GET", "POST"):
         answer = await gw.request(method, path, {"Cookie": GOOD_COOKIE})
-        assert_problem(answer, 404, "not-found")
+        # 404, or a 400 for a path with dot segments (test_gateway_paths).
+        assert answer.status in (400, 404), answer.body
+        assert answer.headers["content-type"] == "application/problem+json"
 
     assert gw.stubs["auth"].seen[before:] == []
 
