@@ -2,7 +2,9 @@
 # Runs Apache Kafka from the jars that pom.xml collects into libs/ (no Kafka tarball needed).
 #
 #   kafka-run.sh jars                        collect the jars with Maven, unless already there
-#   kafka-run.sh format CLUSTER_ID CONFIG    format the log dirs of CONFIG once (idempotent)
+#   kafka-run.sh format CLUSTER_ID CONFIG [OPTION ...]
+#                                            format the log dirs of CONFIG once (idempotent);
+#                                            OPTIONs go to the storage tool (--add-scram ...)
 #   kafka-run.sh start CONFIG                run the broker in the foreground; SIGTERM stops it
 #
 # Environment: JAVA_HOME (else `java` on PATH), KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m),
@@ -16,7 +18,7 @@ libs="${KAFKA_LIBS_DIR:-$here/libs}"
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
 usage() {
-    sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -41,10 +43,10 @@ case "${1:-}" in
         fi
         ;;
     format)
-        [ $# -eq 3 ] || usage
+        [ $# -ge 3 ] || usage
         need_jars
         exec "$java" -cp "$libs/*" kafka.tools.StorageTool format --standalone \
-            -t "$2" -c "$3" --ignore-formatted
+            -t "$2" -c "$3" --ignore-formatted "${@:4}"
         ;;
     start)
         [ $# -eq 2 ] || usage

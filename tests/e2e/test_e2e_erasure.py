@@ -4,6 +4,7 @@ import asyncio
 import os
 import sys
 
+import httpx
 import pytest
 from e2e_support import Cluster, GitHubUser, eventually
 
@@ -61,6 +62,43 @@ async def test_deleting_my_account_erases_me_in_every_service(
     await _erased(cluster, user_id)
 
 
+async def _github_token(cluster: Cluster, user: GitHubUser) -> str:
+    """The token GitHub's stand-in handed CodeFlow when the user signed in."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        listed = await client.get(f"{cluster.emulator_url}/_emulator/users/{user.id}/tokens")
+    tokens = listed.json()["tokens"]
+    assert len(tokens) == 1, tokens
+    return str(tokens[0]["token"])
+
+
+async def _works_at_github(cluster: Cluster, token: str) -> bool:
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.get(
+            f"{cluster.emulator_url}/user", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert response.status_code in (200, 401), response.text
+    return response.status_code == 200
+
+
+async def _revoked_at_github(cluster: Cluster, token: str) -> None:
+    async def revoked() -> bool:
+        return not await _works_at_github(cluster, token)
+
+    await eventually(revoked, timeout=30, what="CodeFlow's GitHub token to stop working")
+
+
+async def test_deleting_my_account_revokes_codeflows_grant_at_github(
+    cluster: Cluster, github_user: GitHubUser
+) -> None:
+    async with cluster.browser() as browser:
+        await cluster.sign_in(browser, github_user)
+        token = await _github_token(cluster, github_user)
+        assert await _works_at_github(cluster, token)
+        response = await browser.delete("/auth/me", headers=await cluster.csrf(browser))
+        assert response.status_code == 202
+    await _revoked_at_github(cluster, token)
+
+
 async def _age_in_the_janitor(cluster: Cluster, user_id: str) -> None:
     """Age the user's last activity past the 90-day threshold in the janitor's projection
     (what every UserActive moves forward)."""
@@ -68,6 +106,21 @@ async def _age_in_the_janitor(cluster: Cluster, user_id: str) -> None:
         "janitor",
         "UPDATE user_activity SET last_active_at = now() - interval '100 days',"
         " first_seen_at = now() - interval '100 days' WHERE user_id = $1",
+        user_id,
+    )
+
+
+async def _idle_for_100_days_in_auth(cluster: Cluster, user_id: str) -> None:
+    """Idle for 100 days as auth sees it too: last recorded activity, and the session last
+    opened or slid (a session's expiry is that moment plus 30 days)."""
+    await cluster.execute(
+        "auth",
+        "UPDATE users SET last_active_at = now() - interval '100 days' WHERE id = $1",
+        user_id,
+    )
+    await cluster.execute(
+        "auth",
+        "UPDATE sessions SET expires = now() - interval '70 days' WHERE user_id = $1",
         user_id,
     )
 
@@ -86,21 +139,26 @@ async def test_a_user_inactive_past_the_threshold_is_swept_and_erased_everywhere
 ) -> None:
     async with cluster.browser() as browser:
         user_id = await _user_with_data(cluster, browser, github_user)
-    # Idle for 100 days as auth sees it too: last recorded activity, and the session last
-    # opened or slid (a session's expiry is that moment plus 30 days).
-    await cluster.execute(
-        "auth",
-        "UPDATE users SET last_active_at = now() - interval '100 days' WHERE id = $1",
-        user_id,
-    )
-    await cluster.execute(
-        "auth",
-        "UPDATE sessions SET expires = now() - interval '70 days' WHERE user_id = $1",
-        user_id,
-    )
+    await _idle_for_100_days_in_auth(cluster, user_id)
     await _age_in_the_janitor(cluster, user_id)
     await _sweep_from_the_command_line(cluster)
     await _erased(cluster, user_id)
+
+
+async def test_an_erasure_for_inactivity_revokes_codeflows_grant_at_github(
+    cluster: Cluster, github_user: GitHubUser
+) -> None:
+    async with cluster.browser() as browser:
+        # Known to every service first: the janitor ages only a user it has a row for.
+        user_id = await _user_with_data(cluster, browser, github_user)
+    token = await _github_token(cluster, github_user)
+    await _idle_for_100_days_in_auth(cluster, user_id)
+    await _age_in_the_janitor(cluster, user_id)
+
+    await _sweep_from_the_command_line(cluster)
+
+    await _revoked_at_github(cluster, token)
+    assert await cluster.count("auth", "SELECT count(*) FROM users WHERE id = $1", user_id) == 0
 
 
 async def test_a_person_back_before_the_erasure_starts_keeps_everything(

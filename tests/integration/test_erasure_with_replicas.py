@@ -76,7 +76,7 @@ async def system(
     second replica of each (a rebalance of both groups)."""
     await create_topics(kafka_bootstrap_servers, ALL_TOPICS)
     async with AsyncExitStack() as stack:
-        tokens = await stack.enter_async_context(TestTokens().served())
+        tokens = await stack.enter_async_context(TestTokens(service="repositories").served())
         profiles_url = await stack.enter_async_context(
             migrated_database(postgres_url, SERVICES / "profiles/alembic.ini", prefix="rep_prof")
         )

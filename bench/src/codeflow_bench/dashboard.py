@@ -143,7 +143,7 @@ async def run_b1_b2(target: Target, plan: Plan, run: Run, results_dir: Path) -> 
     gateway_url = f"{target.gateway_url}/api/repositories"
     direct_url = f"{target.service_urls['repositories']}/repositories"
     bare_url = f"http://127.0.0.1:{port}/repositories"
-    verify_url = f"{target.service_urls['auth']}/auth/verify"
+    verify_url = f"{target.service_urls['auth']}/auth/verify?service=repositories"
     series: dict[str, dict[str, Any]] = {
         "gateway": {},
         "direct": {},

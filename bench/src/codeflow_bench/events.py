@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import MetaData
 
 from codeflow_bench import profiling
@@ -38,7 +36,7 @@ from codeflow_messaging import (
     create_producer,
     create_session_factory,
 )
-from codeflow_messaging.kafka import CONTENT_TYPE, PRODUCER_OPTIONS
+from codeflow_messaging.kafka import CONTENT_TYPE, create_admin, create_consumer
 from codeflow_messaging.relay import DEFAULT_BATCH_SIZE
 from codeflow_messaging.tables import add_messaging_tables
 from codeflow_profiles.messaging import profiles_consumer
@@ -57,7 +55,7 @@ RAW_UPDATE = (
 
 
 async def delete_topics(bootstrap: str, topics: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = create_admin(bootstrap)
     await admin.start()
     try:
         await admin.delete_topics(topics)
@@ -69,7 +67,7 @@ async def delete_topics(bootstrap: str, topics: list[str]) -> None:
 
 async def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
     """Publish fast (acks=all, pipelined in batches); only to fill a backlog."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_OPTIONS)
+    producer = create_producer(bootstrap, client_id="codeflow-bench")
     await producer.start()
     try:
         for start in range(0, len(records), SEND_BATCH):
@@ -83,7 +81,7 @@ async def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]
 
 
 async def committed_total(bootstrap: str, group: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = create_admin(bootstrap)
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -163,9 +161,9 @@ async def raw_consume(
 ) -> float:
     """The baseline: aiokafka's consumer, the same UPDATE per event with asyncpg (autocommit),
     offsets committed after each batch; returns seconds to apply ``total`` events."""
-    consumer = AIOKafkaConsumer(
+    consumer = create_consumer(
+        bootstrap,
         topic,
-        bootstrap_servers=bootstrap,
         group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -345,7 +343,7 @@ async def raw_publish(bootstrap: str, url: str, topic: str) -> tuple[int, float]
         await connection.close()
     messages = [(row["key"].encode(), row["payload"].encode()) for row in rows]
     headers = [("content-type", CONTENT_TYPE.encode())]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_OPTIONS)
+    producer = create_producer(bootstrap, client_id="codeflow-bench")
     await producer.start()
     try:
         began = time.perf_counter()

@@ -77,10 +77,12 @@ async def sign_in(target: Target, login: str) -> Session:
 
 
 async def jwt_for(target: Target, session: Session) -> str:
-    """A fresh JWT (5 minutes) from ``/auth/verify``, as the gateway gets one."""
+    """A fresh JWT (5 minutes) for repositories from ``/auth/verify``, as the gateway gets
+    one."""
     async with httpx.AsyncClient(timeout=30) as client:
         response = await client.get(
             f"{target.service_urls['auth']}/auth/verify",
+            params={"service": "repositories"},
             cookies={SESSION_COOKIE: session.cookie},
         )
         response.raise_for_status()

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from codeflow_github_emulator.fixtures import OAuthAppFixture, RepoFixture, UserFixture
-from codeflow_github_emulator.grants import issue_tokens, parse_scopes
+from codeflow_github_emulator.grants import grant_for_token, issue_tokens, parse_scopes
 from codeflow_github_emulator.incoming import emulator_state
 from codeflow_github_emulator.state import EmulatorState
 
@@ -98,6 +98,21 @@ async def delete_user(request: Request) -> Response:
     if not state.remove_user(int(request.path_params["user_id"])):
         raise AdminRequestError(404, "no such user")
     return Response(status_code=204)
+
+
+async def list_user_tokens(request: Request) -> Response:
+    """The user's access tokens that still work, with the app and scopes of each."""
+    state = emulator_state(request)
+    user_id = int(request.path_params["user_id"])
+    if user_id not in state.users:
+        raise AdminRequestError(404, "no such user")
+    live = [grant_for_token(state, token) for token in state.access_grants]
+    tokens = [
+        {"token": grant.token, "client_id": grant.client_id, "scopes": list(grant.scopes)}
+        for grant in live
+        if grant is not None and grant.user_id == user_id
+    ]
+    return JSONResponse({"tokens": tokens})
 
 
 async def revoke_user_tokens(request: Request) -> Response:

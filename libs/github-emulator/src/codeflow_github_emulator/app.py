@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from codeflow_github_emulator import admin, api
+from codeflow_github_emulator import admin, api, applications
 from codeflow_github_emulator.api_access import ApiError, error_answer
 from codeflow_github_emulator.clock import Clock, SystemClock
 from codeflow_github_emulator.config import EmulatorSettings
@@ -34,9 +34,11 @@ def create_app(
         Route("/user/repos", api.list_repositories, methods=["GET"]),
         Route("/user/{account_id:int}", api.get_user, methods=["GET"]),
         Route("/users/{username}", api.get_user, methods=["GET"]),
+        Route("/applications/{client_id}/grant", applications.delete_grant, methods=["DELETE"]),
         Route("/_emulator/users", admin.list_users, methods=["GET"]),
         Route("/_emulator/users", admin.upsert_user, methods=["POST"]),
         Route("/_emulator/users/{user_id:int}", admin.delete_user, methods=["DELETE"]),
+        Route("/_emulator/users/{user_id:int}/tokens", admin.list_user_tokens, methods=["GET"]),
         Route(
             "/_emulator/users/{user_id:int}/tokens", admin.revoke_user_tokens, methods=["DELETE"]
         ),

@@ -14,7 +14,7 @@ from codeflow_identity.keys import (
     generate_signing_key,
     jwk_thumbprint,
 )
-from codeflow_identity.tokens import MAX_TOKEN_TTL, TokenIssuer
+from codeflow_identity.tokens import MAX_TOKEN_TTL, TokenIssuer, service_audience
 from codeflow_identity.verification import StaticKeyVerifier, TokenVerifier
 
 __all__ = [
@@ -34,5 +34,6 @@ __all__ = [
     "TokenVerifier",
     "generate_signing_key",
     "jwk_thumbprint",
+    "service_audience",
     "utc_now",
 ]

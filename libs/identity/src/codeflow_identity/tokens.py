@@ -16,8 +16,14 @@ MAX_TOKEN_TTL = timedelta(minutes=5)
 REGISTERED_CLAIMS = frozenset({"sub", "iss", "aud", "iat", "nbf", "exp", "jti"})
 
 
+def service_audience(service: str) -> str:
+    """The ``aud`` of the tokens meant for ``service``: a token one service receives is of
+    no use at another."""
+    return f"codeflow-{service}"
+
+
 class TokenIssuer:
-    """Signs tokens for one audience with the key set's current key."""
+    """Signs tokens with the key set's current key, for ``audience`` unless told another."""
 
     def __init__(
         self,
@@ -39,8 +45,15 @@ class TokenIssuer:
         self.ttl = ttl
         self._clock = clock
 
-    def issue(self, user_id: str, *, extra_claims: Mapping[str, Any] | None = None) -> str:
-        """A signed JWT naming `user_id` as its subject, valid from now for the ttl.
+    def issue(
+        self,
+        user_id: str,
+        *,
+        extra_claims: Mapping[str, Any] | None = None,
+        audience: str | None = None,
+    ) -> str:
+        """A signed JWT naming `user_id` as its subject, valid from now for the ttl, for
+        `audience` (the issuer's own when not given).
 
         `extra_claims` (e.g. `login`, `admin`) are added to the payload; they can't replace
         the registered claims.
@@ -56,7 +69,7 @@ class TokenIssuer:
             **extra,
             "sub": user_id,
             "iss": self.issuer,
-            "aud": self.audience,
+            "aud": audience or self.audience,
             "iat": now,
             "nbf": now,
             "exp": now + int(self.ttl.total_seconds()),

@@ -1,4 +1,5 @@
-"""`python -m codeflow_infra {up,down,reset,status,run,jars,cluster}`: the operator's commands."""
+"""`python -m codeflow_infra {up,down,reset,status,run,jars,kafka-acls,cluster}`: the operator's
+commands."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from codeflow_infra import cluster_cli, launcher, processes
 from codeflow_infra.components import ComponentError
 from codeflow_infra.config import ConfigError, InfraConfig
 from codeflow_infra.gateway import GatewayError
+from codeflow_infra.kafka_acls import kafka_acls_commands
 from codeflow_infra.kafka_broker import KafkaStartError, LocalKafka
 from codeflow_infra.postgres_server import PostgresStartError
 
@@ -35,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
         "status", help=f"show what runs; exit 0 if both do, {EXIT_NOT_RUNNING} if not"
     )
     commands.add_parser("jars", help="collect the Kafka jars with Maven unless present")
+    commands.add_parser(
+        "kafka-acls",
+        help="print the kafka-acls.sh commands granting each service's principal its ACLs "
+        "(deploy/README.md, 'Kafka security')",
+    )
     run = commands.add_parser(
         "run",
         help="run a command with the infrastructure up, then stop what this started",
@@ -89,6 +96,9 @@ def _dispatch(args: argparse.Namespace, config: InfraConfig) -> int:
         lines, all_up = launcher.status(config)
         print("\n".join(lines))
         return 0 if all_up else EXIT_NOT_RUNNING
+    if command == "kafka-acls":
+        print("\n".join(kafka_acls_commands()))
+        return 0
     if command == "jars":
         broker = LocalKafka(config)
         broker.ensure_jars()
@@ -127,6 +137,7 @@ def run(config: InfraConfig, argv: list[str], *, ephemeral: bool = False) -> int
         env = dict(os.environ)
         env["DATABASE_URL"] = config.postgres_url
         env["KAFKA_BOOTSTRAP_SERVERS"] = config.bootstrap_servers
+        env.update(launcher.kafka_client_env(config))
         env["CODEFLOW_LOCAL_DIR"] = str(config.local_dir)
         return processes.run_foreground(argv, env)
     finally:

@@ -169,6 +169,7 @@ def run(config: ClusterConfig, argv: list[str], *, ephemeral: bool = False) -> i
         env["CODEFLOW_GATEWAY_URL"] = config.gateway_url
         env["DATABASE_URL"] = config.infra.postgres_url
         env["KAFKA_BOOTSTRAP_SERVERS"] = config.infra.bootstrap_servers
+        env.update(launcher.kafka_client_env(config.infra))
         env["CODEFLOW_LOCAL_DIR"] = str(config.infra.local_dir)
         if config.uses_emulator:
             env["CODEFLOW_EMULATOR_URL"] = config.emulator_url
@@ -203,7 +204,12 @@ def _up(config: ClusterConfig) -> tuple[Cluster, launcher.Started]:
     with exclusive(config):
         infra_started = launcher.up(config.infra)
         created = run_blocking(
-            create_topics(config.infra.bootstrap_servers, ALL_TOPICS, TOPIC_PARTITIONS)
+            create_topics(
+                config.infra.bootstrap_servers,
+                ALL_TOPICS,
+                TOPIC_PARTITIONS,
+                security=launcher.kafka_admin_security(config.infra),
+            )
         )
         if created:
             logger.info("created topics: %s", ", ".join(created))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from codeflow_infra import postgres
 from codeflow_infra.config import HOST, ConfigError, InfraConfig, env_port
+from codeflow_infra.kafka_secrets import LocalKafkaSecrets
 
 #: The services in the order they start (auth first: the others fetch its JWKS).
 SERVICES = ("auth", "profiles", "repositories", "janitor")
@@ -172,6 +173,16 @@ class ClusterConfig:
                     "GITHUB_API_BASE_URL": self.emulator_url,
                 }
             )
+        local_kafka = (None, self.infra.local_kafka_bootstrap_servers)
+        if (
+            self.infra.kafka_security == "scram"
+            and self.infra.kafka_bootstrap_servers in local_kafka
+        ):
+            # The local broker in secure mode: the service signs in as its own principal
+            # (its secrets are made here if the broker has not made them yet).
+            secrets = LocalKafkaSecrets.of(self.infra)
+            secrets.ensure()
+            env.update(secrets.environment(name))
         env.update(self.service_overrides.get(name, {}))
         return env
 

@@ -6,12 +6,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 HOST = "127.0.0.1"
 DEFAULT_POSTGRES_PORT = 5432
 DEFAULT_KAFKA_PORT = 9092
 DEFAULT_KAFKA_CONTROLLER_PORT = 9093
 DEFAULT_KAFKA_HEAP_OPTS = "-Xms256m -Xmx512m"
+
+KafkaSecurityMode = Literal["plaintext", "scram"]
+KAFKA_SECURITY_MODES: tuple[KafkaSecurityMode, ...] = ("plaintext", "scram")
 
 #: The databases every service expects to find on the server.
 SERVICE_DATABASES = (
@@ -82,6 +86,9 @@ class InfraConfig:
     database_url: str | None = None
     kafka_bootstrap_servers: str | None = None
     kafka_listeners: tuple[KafkaListener, ...] = ()
+    kafka_security: KafkaSecurityMode = "plaintext"
+    """``KAFKA_SECURITY``: ``scram`` runs the local broker in secure mode (SCRAM users over
+    TLS, ACLs enforced; codeflow_infra.kafka_secrets); ``plaintext`` (the default) as ever."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> InfraConfig:
@@ -110,7 +117,15 @@ class InfraConfig:
             database_url=env.get("DATABASE_URL", "").strip() or None,
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or None,
             kafka_listeners=kafka_listeners(env.get("KAFKA_EXTRA_LISTENERS", "")),
+            kafka_security=kafka_security_mode(env.get("KAFKA_SECURITY", "")),
         )
+
+    def __post_init__(self) -> None:
+        if self.kafka_security == "scram" and self.kafka_listeners:
+            raise ConfigError(
+                "KAFKA_SECURITY=scram and KAFKA_EXTRA_LISTENERS don't go together: the further "
+                "listeners are PLAINTEXT, which would let anyone past the ACLs"
+            )
 
     @property
     def is_make_ups(self) -> bool:
@@ -162,6 +177,15 @@ class InfraConfig:
     @property
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap_servers or self.local_kafka_bootstrap_servers
+
+
+def kafka_security_mode(raw: str) -> KafkaSecurityMode:
+    """``KAFKA_SECURITY``: ``plaintext`` (the default when empty) or ``scram``."""
+    mode = raw.strip().lower() or "plaintext"
+    for known in KAFKA_SECURITY_MODES:
+        if mode == known:
+            return known
+    raise ConfigError(f"KAFKA_SECURITY={raw!r} is not one of {', '.join(KAFKA_SECURITY_MODES)}")
 
 
 def kafka_listeners(raw: str) -> tuple[KafkaListener, ...]:

@@ -9,10 +9,12 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from codeflow_infra.kafka_broker import START_TIMEOUT, STOP_TIMEOUT, LocalKafka
+from codeflow_messaging.kafka import create_admin
+from codeflow_messaging.security import KafkaSecurity
 
 __all__ = [
     "LocalKafka",
@@ -27,10 +29,19 @@ __all__ = [
 _CLIENT_LOGGERS = ("aiokafka", "aiokafka.conn", "aiokafka.client", "aiokafka.admin.client")
 
 
-async def metadata_ready(bootstrap_servers: str, request_timeout: float = 5.0) -> bool:
-    """True if a metadata request to `bootstrap_servers` succeeds and names a controller."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap_servers,
+async def metadata_ready(
+    bootstrap_servers: str,
+    request_timeout: float = 5.0,
+    *,
+    security: KafkaSecurity | None = None,
+) -> bool:
+    """True if a metadata request to `bootstrap_servers` succeeds and names a controller.
+
+    `security` defaults to the environment's, as for every client (codeflow_messaging.kafka).
+    """
+    admin = create_admin(
+        bootstrap_servers,
+        security=security,
         request_timeout_ms=int(request_timeout * 1000),
         client_id="codeflow-infra",
     )
@@ -49,10 +60,15 @@ async def metadata_ready(bootstrap_servers: str, request_timeout: float = 5.0) -
     return bool(cluster.get("brokers")) and cluster.get("controller_id", -1) >= 0
 
 
-async def wait_until_ready(bootstrap_servers: str, timeout: float = START_TIMEOUT) -> float:
+async def wait_until_ready(
+    bootstrap_servers: str,
+    timeout: float = START_TIMEOUT,
+    *,
+    security: KafkaSecurity | None = None,
+) -> float:
     """Wait until the cluster answers a metadata request; return the seconds it took."""
     started = time.monotonic()
-    while not await metadata_ready(bootstrap_servers):
+    while not await metadata_ready(bootstrap_servers, security=security):
         if time.monotonic() - started >= timeout:
             raise TimeoutError(
                 f"Kafka at {bootstrap_servers} did not answer metadata requests in {timeout:.0f} s"
@@ -66,10 +82,16 @@ async def create_topics(
     names: Iterable[str],
     partitions: int = 3,
     replication_factor: int = 1,
+    *,
+    security: KafkaSecurity | None = None,
 ) -> list[str]:
-    """Create each topic of `names` that is missing; return the names it created."""
+    """Create each topic of `names` that is missing; return the names it created.
+
+    Where ACLs are enforced, `security` must be a principal allowed to create topics (the
+    broker's admin).
+    """
     wanted = list(dict.fromkeys(names))
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="codeflow-infra")
+    admin = create_admin(bootstrap_servers, security=security, client_id="codeflow-infra")
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -19,6 +19,9 @@ from string import Template
 from codeflow_infra import processes
 from codeflow_infra.blocking import run_blocking
 from codeflow_infra.config import HOST, ConfigError, InfraConfig, KafkaListener
+from codeflow_infra.kafka_acls import ADMIN
+from codeflow_infra.kafka_secrets import BROKER_PRINCIPAL, LocalKafkaSecrets
+from codeflow_messaging.security import PLAINTEXT, KafkaSecurity
 
 logger = logging.getLogger("codeflow_infra")
 
@@ -53,6 +56,21 @@ def render_server_properties(
     )
 
 
+def render_secure_properties(
+    template: str, *, host: str, port: int, controller_port: int, secrets: LocalKafkaSecrets
+) -> str:
+    """Fill in deploy/kafka/secure.properties.template (appended in secure mode)."""
+    return Template(template).substitute(
+        KAFKA_HOST=host,
+        KAFKA_PORT=port,
+        KAFKA_CONTROLLER_PORT=controller_port,
+        KAFKA_TLS_DIR=str(secrets.directory),
+        KAFKA_ADMIN_USER=ADMIN,
+        KAFKA_ADMIN_PASSWORD=secrets.password(ADMIN),
+        KAFKA_BROKER_PRINCIPAL=BROKER_PRINCIPAL,
+    )
+
+
 def new_cluster_id() -> str:
     """A random cluster id in Kafka's format: a UUID, URL-safe base64, no padding."""
     while True:
@@ -79,6 +97,7 @@ class LocalKafka:
         self.instance_file = config.kafka_dir / "instance.json"
         self.pid_file = config.run_dir / "kafka.pid"
         self.log_file = config.logs_dir / "kafka.log"
+        self.secrets = LocalKafkaSecrets.of(config)
 
     @classmethod
     def from_local_dir(cls, local_dir: Path | None = None) -> LocalKafka:
@@ -96,12 +115,22 @@ class LocalKafka:
                 config,
                 kafka_port=int(recorded["port"]),
                 kafka_controller_port=int(recorded["controller_port"]),
+                kafka_security="scram" if recorded.get("security") == 1 else "plaintext",
             )
         )
 
     @property
     def bootstrap_servers(self) -> str:
         return self.config.local_kafka_bootstrap_servers
+
+    @property
+    def secure(self) -> bool:
+        """Whether the broker runs in secure mode (``KAFKA_SECURITY=scram``)."""
+        return self.config.kafka_security == "scram"
+
+    def security(self, principal: str = ADMIN) -> KafkaSecurity:
+        """How a client signs in as ``principal`` (PLAINTEXT when the broker isn't secure)."""
+        return self.secrets.security(principal) if self.secure else PLAINTEXT
 
     @property
     def launcher(self) -> Path:
@@ -147,16 +176,27 @@ class LocalKafka:
     def _write_config(self) -> None:
         template = (self.config.kafka_deploy_dir / "server.properties.template").read_text()
         self.config.kafka_dir.mkdir(parents=True, exist_ok=True)
-        self.properties_file.write_text(
-            render_server_properties(
-                template,
+        properties = render_server_properties(
+            template,
+            host=HOST,
+            port=self.config.kafka_port,
+            controller_port=self.config.kafka_controller_port,
+            log_dir=self.data_dir,
+            listeners=self.config.kafka_listeners,
+        )
+        if self.secure:
+            self.secrets.ensure()
+            secure = (self.config.kafka_deploy_dir / "secure.properties.template").read_text()
+            properties += "\n" + render_secure_properties(
+                secure,
                 host=HOST,
                 port=self.config.kafka_port,
                 controller_port=self.config.kafka_controller_port,
-                log_dir=self.data_dir,
-                listeners=self.config.kafka_listeners,
+                secrets=self.secrets,
             )
-        )
+        # It holds the admin's password in secure mode.
+        self.properties_file.touch(mode=0o600, exist_ok=True)
+        self.properties_file.write_text(properties)
 
     def _format_storage(self) -> None:
         """Format the log directory once; the cluster id is kept for later formats."""
@@ -169,18 +209,26 @@ class LocalKafka:
                     f"{controller_port}, not {self.config.kafka_controller_port}; "
                     "run `python -m codeflow_infra reset` to start afresh"
                 )
+            formatted_as = "scram" if recorded.get("security") == 1 else "plaintext"
+            if formatted_as != self.config.kafka_security:
+                raise ConfigError(
+                    f"the Kafka storage in {self.data_dir} was formatted with "
+                    f"KAFKA_SECURITY={formatted_as}, not {self.config.kafka_security}; run "
+                    "`python -m codeflow_infra reset` to start afresh"
+                )
             return
         if not self.cluster_id_file.exists():
             self.cluster_id_file.write_text(new_cluster_id() + "\n")
         cluster_id = self.cluster_id_file.read_text().strip()
         logger.info("formatting Kafka storage in %s (cluster id %s)", self.data_dir, cluster_id)
         command = ["bash", str(self.launcher), "format", cluster_id, str(self.properties_file)]
+        scram_users = self.secrets.scram_options() if self.secure else []
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
-            log.write(processes.log_banner(command))
+            log.write(processes.log_banner(command))  # without the SCRAM passwords
             log.flush()
             result = subprocess.run(
-                command,
+                command + scram_users,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self._env(),
@@ -223,6 +271,8 @@ class LocalKafka:
                 {
                     "port": self.config.kafka_port,
                     "controller_port": self.config.kafka_controller_port,
+                    # 1 in secure mode: the instance file holds numbers only.
+                    "security": int(self.secure),
                 }
             )
             + "\n"
@@ -238,6 +288,8 @@ class LocalKafka:
         processes.write_pid(self.pid_file, pid)
         try:
             self._wait_until_serving(pid, started + timeout)
+            if self.secure:
+                run_blocking(self._provision())
         except BaseException:
             self.stop()
             raise
@@ -255,7 +307,7 @@ class LocalKafka:
                     f"{processes.log_tail(self.log_file)}"
                 )
             if processes.port_accepts(HOST, self.config.kafka_port) and run_blocking(
-                metadata_ready(self.bootstrap_servers)
+                metadata_ready(self.bootstrap_servers, security=self.security())
             ):
                 return
             if time.monotonic() >= deadline:
@@ -264,6 +316,25 @@ class LocalKafka:
                     f"{self.log_file} ends with:\n{processes.log_tail(self.log_file)}"
                 )
             time.sleep(0.25)
+
+    async def _provision(self) -> None:
+        """Secure mode: create every topic (services may create only their dead-letter
+        topics) and grant each service's ACLs, as the admin; both are kept if present."""
+        from codeflow_infra.kafka import create_topics
+        from codeflow_infra.kafka_acls import acls, all_topics, apply_acls
+        from codeflow_messaging.kafka import create_admin
+
+        admin_security = self.security()
+        await create_topics(self.bootstrap_servers, all_topics(), security=admin_security)
+        admin = create_admin(
+            self.bootstrap_servers, security=admin_security, client_id="codeflow-infra"
+        )
+        await admin.start()
+        try:
+            count = await apply_acls(admin, acls())
+        finally:
+            await admin.close()
+        logger.info("Kafka secure mode: %d ACLs granted to the services' principals", count)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
         """Stop the broker by SIGTERM (SIGKILL after `timeout`); True if it was running."""

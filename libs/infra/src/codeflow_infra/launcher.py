@@ -18,8 +18,11 @@ from pathlib import Path
 from codeflow_infra import kafka, postgres
 from codeflow_infra.blocking import run_blocking
 from codeflow_infra.config import SERVICE_DATABASES, InfraConfig
+from codeflow_infra.kafka_acls import ADMIN
 from codeflow_infra.kafka_broker import LocalKafka
+from codeflow_infra.kafka_secrets import LocalKafkaSecrets
 from codeflow_infra.postgres_server import LocalPostgres
+from codeflow_messaging.security import KafkaSecurity
 
 logger = logging.getLogger("codeflow_infra")
 
@@ -81,6 +84,27 @@ def ensure_postgres(config: InfraConfig) -> bool:
     if created:
         logger.info("created databases: %s", ", ".join(created))
     return started
+
+
+def local_secure_kafka(config: InfraConfig) -> bool:
+    """Whether Kafka is the local broker in secure mode (``KAFKA_SECURITY=scram``)."""
+    return config.kafka_security == "scram" and not external_kafka(config)
+
+
+def kafka_admin_security(config: InfraConfig) -> KafkaSecurity | None:
+    """How the launcher signs in to Kafka: as the local secure broker's admin, else as the
+    environment says (None)."""
+    if local_secure_kafka(config):
+        return LocalKafkaSecrets.of(config).security(ADMIN)
+    return None
+
+
+def kafka_client_env(config: InfraConfig, principal: str = ADMIN) -> dict[str, str]:
+    """The ``KAFKA_SECURITY_PROTOCOL``, ``KAFKA_SASL_*`` and ``KAFKA_SSL_CAFILE`` with which
+    ``principal`` reaches the local secure broker; empty otherwise (the environment's stay)."""
+    if local_secure_kafka(config):
+        return LocalKafkaSecrets.of(config).environment(principal)
+    return {}
 
 
 def ensure_kafka(config: InfraConfig) -> bool:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import ConsumerRecord, TopicPartition
 
-from codeflow_messaging.kafka import topic_partitions
+from codeflow_messaging.kafka import create_admin, create_consumer, topic_partitions
 
 
 async def wait_until(
@@ -37,7 +36,7 @@ async def read_topic(bootstrap_servers: str, topic: str) -> list[ConsumerRecord[
     assignment = await partitions_of(bootstrap_servers, topic)
     if not assignment:
         return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = create_consumer(bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(assignment)
@@ -60,9 +59,7 @@ async def start_group_at_end(bootstrap_servers: str, group_id: str, topics: Iter
     earlier tests left on shared topics.
     """
     partitions = [tp for topic in topics for tp in await partitions_of(bootstrap_servers, topic)]
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False
-    )
+    consumer = create_consumer(bootstrap_servers, group_id=group_id, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -74,8 +71,8 @@ async def start_group_at_end(bootstrap_servers: str, group_id: str, topics: Iter
 async def group_lag(bootstrap_servers: str, group_id: str, topics: Iterable[str]) -> int:
     """How many records now on ``topics`` ``group_id`` has not committed yet."""
     partitions = [tp for topic in topics for tp in await partitions_of(bootstrap_servers, topic)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers)
+    admin = create_admin(bootstrap_servers)
+    consumer = create_consumer(bootstrap_servers)
     await admin.start()
     await consumer.start()
     try:

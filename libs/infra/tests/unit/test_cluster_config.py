@@ -60,7 +60,7 @@ def test_two_pieces_on_one_port_are_refused() -> None:
 
 
 def test_each_service_gets_its_own_database_and_the_shared_settings() -> None:
-    env = config(KAFKA_PORT="19092", AUTH_ADMIN_LOGINS="octocat").service_env("repositories")
+    env = config(KAFKA_PORT="19092", AUTH_ADMIN_GITHUB_IDS="583231").service_env("repositories")
 
     own = "postgresql://postgres@127.0.0.1:5432/codeflow_repositories"
     assert env["REPOSITORIES_DATABASE_URL"] == own
@@ -71,7 +71,7 @@ def test_each_service_gets_its_own_database_and_the_shared_settings() -> None:
     assert env["CODEFLOW_JWKS_URL"] == "http://127.0.0.1:8001/auth/.well-known/jwks.json"
     assert env["CODEFLOW_JWT_ISSUER"] == "http://127.0.0.1:8080/auth"
     assert env["AUTH_URL"] == "http://127.0.0.1:8080"
-    assert env["AUTH_ADMIN_LOGINS"] == "octocat"
+    assert env["AUTH_ADMIN_GITHUB_IDS"] == "583231"
     assert env["PATH"] == "/usr/bin"
 
 

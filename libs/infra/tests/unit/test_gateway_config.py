@@ -80,7 +80,7 @@ def test_api_calls_are_checked_by_auth_verify_and_carry_its_token() -> None:
     assert "auth_request_set $codeflow_user_id $upstream_http_x_user_id;" in api
     assert "error_page 401 /_problem/401;" in api
     assert "internal;" in verify
-    assert "proxy_pass http://auth/auth/verify;" in verify
+    assert "proxy_pass http://auth/auth/verify?service=$codeflow_service;" in verify
     assert "proxy_pass_request_body off;" in verify
     assert "proxy_set_header Cookie $http_cookie;" in verify
     authorization = block(config, "map $codeflow_token $codeflow_authorization")
@@ -156,7 +156,7 @@ def test_session_checks_are_reused_for_safe_requests_only_for_the_configured_win
     verify = block(config, "location = /_verify")
 
     assert "proxy_cache verify;" in verify
-    assert "proxy_cache_key $http_cookie;" in verify
+    assert 'proxy_cache_key "$codeflow_service $http_cookie";' in verify
     assert "proxy_cache_valid 200 7s;" in verify  # 200 only: a 401 is never kept
     assert "proxy_no_cache $codeflow_verify_fresh;" in verify
     assert re.search(r"map \$request_method \$codeflow_verify_fresh \{\s*GET 0;\s*HEAD 0;", config)

@@ -5,6 +5,8 @@
 - :class:`ReliableConsumer` handles each message once in effect (the inbox), a batch of them
   per transaction, commits offsets only after the handlers' transaction, retries, and
   dead-letters what keeps failing.
+- :class:`KafkaSecurity` is how every client signs in (SCRAM over TLS, TLS, or PLAINTEXT),
+  read from the environment by default.
 - :func:`replay_dead_letters` sends dead letters back (also ``python -m codeflow_messaging``);
   :class:`DeadLetterRefused` is what a consumer raises when Kafka won't take one.
 """
@@ -31,6 +33,7 @@ from codeflow_messaging.outbox import (
     requeue_in_outbox,
 )
 from codeflow_messaging.relay import OutboxRelay
+from codeflow_messaging.security import KafkaSecurity, KafkaSecurityError
 from codeflow_messaging.tables import MessagingTables, add_messaging_tables
 
 __all__ = [
@@ -39,6 +42,8 @@ __all__ = [
     "DeadLetterRefused",
     "Emitter",
     "Handler",
+    "KafkaSecurity",
+    "KafkaSecurityError",
     "MessagingTables",
     "OutboxRelay",
     "ReliableConsumer",

@@ -1,6 +1,8 @@
 """``python -m codeflow_messaging``: operators' commands.
 
-- ``replay-dead-letters TOPIC [--dry-run]``: publish a dead-letter topic's records back.
+- ``replay-dead-letters TOPIC [--dry-run]``: publish a dead-letter topic's records back,
+  connecting as the environment's ``KAFKA_SECURITY_PROTOCOL``, ``KAFKA_SASL_*`` and
+  ``KAFKA_SSL_*`` say (:mod:`codeflow_messaging.security`).
 - ``outbox list|retry|discard [ROW_ID ...|--all] [--database-url URL]``: the outbox rows
   the relay set aside (Kafka refused them). Exit status: 0 done; 1 some given row is not
   set aside (nothing was changed); 2 usage error; 3 the database could not be used
@@ -27,6 +29,7 @@ from codeflow_messaging.outbox_admin import (
     list_set_aside,
     retry_set_aside,
 )
+from codeflow_messaging.security import KafkaSecurity, KafkaSecurityError
 
 EXIT_NOT_SET_ASIDE = 1
 EXIT_DATABASE_ERROR = 3
@@ -63,8 +66,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("set KAFKA_BOOTSTRAP_SERVERS or pass --bootstrap-servers")
     if not args.topic.endswith(".dlq"):
         parser.error(f"{args.topic!r} is not a dead-letter topic (they end in .dlq)")
+    try:
+        security = KafkaSecurity.from_env()
+    except KafkaSecurityError as exc:
+        parser.error(str(exc))
+    security.warn_if_unauthenticated("replay-dead-letters")
     report = asyncio.run(
-        replay_dead_letters(args.bootstrap_servers, args.topic, dry_run=args.dry_run)
+        replay_dead_letters(
+            args.bootstrap_servers, args.topic, dry_run=args.dry_run, security=security
+        )
     )
     verb = "would replay" if args.dry_run else "replayed"
     print(

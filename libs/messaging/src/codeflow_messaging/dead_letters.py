@@ -14,9 +14,10 @@ import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import ConsumerRecord
 
-from codeflow_messaging.kafka import create_producer, topic_partitions
+from codeflow_messaging.kafka import create_consumer, create_producer, topic_partitions
+from codeflow_messaging.security import KafkaSecurity, resolve
 
 logger = logging.getLogger("codeflow.dead_letters")
 
@@ -78,25 +79,32 @@ async def replay_dead_letters(
     *,
     dry_run: bool = False,
     idle_timeout: float = 30.0,
+    security: KafkaSecurity | None = None,
 ) -> ReplayReport:
     """Publish every not-yet-replayed record of ``dead_letter_topic`` back to its origin.
 
     Reads up to the end offsets seen when it starts, so records dead-lettered while it runs
-    wait for the next replay. With ``dry_run`` it only logs what it would replay.
+    wait for the next replay. With ``dry_run`` it only logs what it would replay. It connects
+    with ``security`` (the environment's by default): a principal that may read the
+    dead-letter topic and write the topics its records came from.
     """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+    security = resolve(security)
+    consumer = create_consumer(
+        bootstrap_servers,
+        security=security,
         group_id=f"{dead_letter_topic}.replay",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         request_timeout_ms=int(idle_timeout * 1000),
     )
-    producer = create_producer(bootstrap_servers, client_id="codeflow-dead-letter-replay")
+    producer = create_producer(
+        bootstrap_servers, client_id="codeflow-dead-letter-replay", security=security
+    )
     counts: dict[str, int] = {}
     await consumer.start()
     try:
         await producer.start()
-        assignment = await topic_partitions(bootstrap_servers, dead_letter_topic)
+        assignment = await topic_partitions(bootstrap_servers, dead_letter_topic, security=security)
         if not assignment:
             logger.info("replay: %s does not exist or has no partitions", dead_letter_topic)
             return ReplayReport(replayed=0, topics={})

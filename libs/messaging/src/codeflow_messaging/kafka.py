@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import (
     InvalidTopicError,
@@ -27,6 +27,8 @@ from aiokafka.errors import (
 )
 from aiokafka.partitioner import DefaultPartitioner
 from faststream.kafka import KafkaBroker
+
+from codeflow_messaging.security import KafkaSecurity, resolve
 
 CONTENT_TYPE = "application/cloudevents+json"
 """The ``content-type`` header of every message: CloudEvents' structured mode for Kafka."""
@@ -41,10 +43,41 @@ PRODUCER_OPTIONS: dict[str, Any] = {
 """Producer settings shared by the outbox relay and the dead-letter publisher."""
 
 
-def create_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer:
-    """An idempotent producer that waits for every in-sync replica (``acks=all``)."""
+def create_producer(
+    bootstrap_servers: str, *, client_id: str, security: KafkaSecurity | None = None
+) -> AIOKafkaProducer:
+    """An idempotent producer that waits for every in-sync replica (``acks=all``).
+
+    ``security`` defaults, here and in every ``create_*`` of this module, to the process
+    environment's (:meth:`KafkaSecurity.from_env`).
+    """
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, client_id=client_id, **PRODUCER_OPTIONS
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        **PRODUCER_OPTIONS,
+        **resolve(security).client_options(),
+    )
+
+
+def create_consumer(
+    bootstrap_servers: str, *topics: str, security: KafkaSecurity | None = None, **options: Any
+) -> AIOKafkaConsumer:
+    """A consumer of ``topics`` (or of what it is assigned) with ``options`` (a group,
+    offsets...) and the security settings."""
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap_servers,
+        **options,
+        **resolve(security).client_options(),
+    )
+
+
+def create_admin(
+    bootstrap_servers: str, *, security: KafkaSecurity | None = None, **options: Any
+) -> AIOKafkaAdminClient:
+    """An admin client with ``options`` and the security settings."""
+    return AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, **options, **resolve(security).client_options()
     )
 
 
@@ -319,12 +352,25 @@ _PARTITIONER = DefaultPartitioner()
 
 
 def create_broker(
-    bootstrap_servers: str, *, client_id: str, logger: logging.Logger | None = None
+    bootstrap_servers: str,
+    *,
+    client_id: str,
+    logger: logging.Logger | None = None,
+    security: KafkaSecurity | None = None,
 ) -> KafkaBroker:
-    """A FastStream broker whose own publishing (dead letters) is idempotent with ``acks=all``."""
+    """A FastStream broker whose own publishing (dead letters) is idempotent with ``acks=all``;
+    its consumers and producer connect with ``security``."""
     options: dict[str, Any] = {}
     if logger is not None:
         options["logger"] = logger
+    security = resolve(security)
+    faststream_security = security.faststream_security()
+    if faststream_security is not None:
+        options["security"] = faststream_security
+    if security.authenticated:
+        # Where principals and ACLs are enforced an admin creates the topics; a subscriber's
+        # attempt would only be refused (and logged as a failure) at every start.
+        options["allow_auto_create_topics"] = False
     return KafkaBroker(
         bootstrap_servers,
         client_id=client_id,
@@ -336,9 +382,11 @@ def create_broker(
     )
 
 
-async def topic_partitions(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
+async def topic_partitions(
+    bootstrap_servers: str, topic: str, *, security: KafkaSecurity | None = None
+) -> list[TopicPartition]:
     """The partitions of ``topic``; empty if it doesn't exist."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = create_admin(bootstrap_servers, security=security)
     await admin.start()
     try:
         [described] = await admin.describe_topics([topic])

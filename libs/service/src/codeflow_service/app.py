@@ -19,7 +19,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from codeflow_contracts import Message
-from codeflow_identity import JwksVerifier
+from codeflow_identity import JwksVerifier, service_audience
 from codeflow_identity.problems import install_problem_handlers
 from codeflow_messaging import (
     OutboxRelay,
@@ -32,8 +32,10 @@ from codeflow_messaging import (
 )
 from codeflow_messaging.asyncapi import declare_publications
 from codeflow_messaging.database import create_read_session_factory, read_only
+from codeflow_messaging.security import KafkaSecurity, resolve
 from codeflow_service.asyncapi import asyncapi_router
 from codeflow_service.database_errors import install_database_problem_handler
+from codeflow_service.docs import install_api_docs
 from codeflow_service.health import health_router
 from codeflow_service.settings import ServiceSettings
 
@@ -84,19 +86,24 @@ async def messaging_runtime(
     consumers: Callable[[SessionFactory], Sequence[ReliableConsumer]],
     publishes: Sequence[type[Message]] = (),
     relay_poll_interval: float = 0.1,
+    kafka_security: KafkaSecurity | None = None,
 ) -> AsyncIterator[SessionFactory]:
     """A service's database and Kafka side, for as long as the block runs.
 
     Opens the engine, subscribes ``consumers`` on a started broker, runs the outbox relay;
     sets ``app.state.sessions``, ``read_sessions``, ``read_engine``, ``engine`` and
     ``broker`` (what the request dependencies and ``/readyz`` use). On the way out: the
-    relay, the broker, then the engine.
+    relay, the broker, then the engine. Every Kafka client connects with ``kafka_security``
+    (the environment's when None), and an unauthenticated connection is logged as a WARNING
+    outside development.
     """
+    security = resolve(kafka_security)
+    security.warn_if_unauthenticated(f"the {name} service")
     engine = create_engine(database_url, pool_size=DATABASE_POOL_SIZE, max_overflow=0)
     sessions = create_session_factory(engine)
     app.state.read_sessions = create_read_session_factory(engine)
     app.state.read_engine = read_only(engine)
-    broker = create_broker(kafka_bootstrap_servers, client_id=f"codeflow-{name}")
+    broker = create_broker(kafka_bootstrap_servers, client_id=f"codeflow-{name}", security=security)
     for consumer in consumers(sessions):
         consumer.subscribe(broker)
     declare_publications(broker, publishes, service=name)
@@ -104,7 +111,9 @@ async def messaging_runtime(
     await broker.start()
     relay = OutboxRelay(
         sessions,
-        lambda: create_producer(kafka_bootstrap_servers, client_id=f"codeflow-{name}-relay"),
+        lambda: create_producer(
+            kafka_bootstrap_servers, client_id=f"codeflow-{name}-relay", security=security
+        ),
         poll_interval=relay_poll_interval,
     )
     relay_task = asyncio.create_task(relay.run(), name=f"{name}-outbox-relay")
@@ -139,7 +148,9 @@ def create_service_app(
         group_id = settings.consumer_group or name
         async with (
             JwksVerifier(
-                settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+                settings.jwks_url,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience or service_audience(name),
             ) as verifier,
             messaging_runtime(
                 app,
@@ -149,6 +160,7 @@ def create_service_app(
                 consumers=lambda sessions: consumers(sessions, group_id),
                 publishes=publishes,
                 relay_poll_interval=settings.relay_poll_interval,
+                kafka_security=settings.kafka_security,
             ),
         ):
             state = app.state
@@ -165,9 +177,10 @@ def create_service_app(
         description=description,
         lifespan=lifespan,
         openapi_url=f"/{name}/openapi.json",
-        docs_url=f"/{name}/docs",
+        docs_url=None,
         redoc_url=None,
     )
+    install_api_docs(app, name=name, environment=settings.environment)
     install_problem_handlers(app)
     install_database_problem_handler(app)
     app.include_router(health_router())

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from codeflow_messaging.security import KafkaSecurity
+
 Environment = Literal["development", "test", "production"]
 
 
@@ -22,6 +24,12 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
     )
+    kafka_security: KafkaSecurity | None = Field(
+        default=None,
+        description="how the service's Kafka clients sign in; None reads KAFKA_SECURITY_PROTOCOL, "
+        "KAFKA_SASL_* and KAFKA_SSL_* when the service connects (codeflow_messaging.security), "
+        "so commands that never reach Kafka (migrate, sweep) don't need the credentials",
+    )
     jwks_url: str = Field(
         default="http://127.0.0.1:8001/auth/.well-known/jwks.json",
         validation_alias=AliasChoices("CODEFLOW_JWKS_URL"),
@@ -33,7 +41,10 @@ class ServiceSettings(BaseSettings):
         description="the iss of auth's JWTs: auth's public URL followed by /auth",
     )
     jwt_audience: str = Field(
-        default="codeflow", validation_alias=AliasChoices("CODEFLOW_JWT_AUDIENCE")
+        default="",
+        validation_alias=AliasChoices("CODEFLOW_JWT_AUDIENCE"),
+        description="the aud callers' JWTs must carry; empty: codeflow-<service>, which auth "
+        "issues for this service alone",
     )
     consumer_group: str = Field(
         default="", description="the service's Kafka consumer group; its name when empty"

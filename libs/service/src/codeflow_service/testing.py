@@ -19,12 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from codeflow_identity import KeySet, TokenIssuer, generate_signing_key
+from codeflow_identity import KeySet, TokenIssuer, generate_signing_key, service_audience
 from codeflow_infra.asgi import serve
 from codeflow_infra.postgres import create_database, drop_database
 
 ISSUER = "http://127.0.0.1:8080/auth"
-AUDIENCE = "codeflow"
 
 
 def alembic_config(alembic_ini: Path, database_url: str) -> Config:
@@ -50,20 +49,24 @@ async def migrated_database(
 
 
 class TestTokens:
-    """Signs JWTs the way auth does, and serves the JWKS that verifies them."""
+    """Signs JWTs the way auth does for ``service``, and serves the JWKS that verifies them."""
 
     __test__ = False  # not a test class, whatever pytest thinks of the name
 
-    def __init__(self, *, issuer: str = ISSUER, audience: str = AUDIENCE) -> None:
+    def __init__(self, *, service: str, issuer: str = ISSUER) -> None:
         self.keyset = KeySet(generate_signing_key())
-        self.issuer = TokenIssuer(self.keyset, issuer, audience)
+        self.issuer = TokenIssuer(self.keyset, issuer, service_audience(service))
         self.jwks_url = ""
 
-    def token_for(self, user_id: str, **claims: Any) -> str:
-        return self.issuer.issue(user_id, extra_claims=claims)
+    def token_for(self, user_id: str, *, service: str | None = None, **claims: Any) -> str:
+        """A token for ``user_id``, for this service unless ``service`` names another."""
+        audience = service_audience(service) if service else None
+        return self.issuer.issue(user_id, extra_claims=claims, audience=audience)
 
-    def headers_for(self, user_id: str, **claims: Any) -> Mapping[str, str]:
-        return {"Authorization": f"Bearer {self.token_for(user_id, **claims)}"}
+    def headers_for(
+        self, user_id: str, *, service: str | None = None, **claims: Any
+    ) -> Mapping[str, str]:
+        return {"Authorization": f"Bearer {self.token_for(user_id, service=service, **claims)}"}
 
     def jwks_app(self) -> Starlette:
         async def jwks(request: Request) -> JSONResponse:

@@ -249,6 +249,16 @@ async def get_session_and_user(s: AsyncSession, session_token: str) -> tuple[Ses
     return None if row is None else (row[0], row[1])
 
 
+async def github_id_of(s: AsyncSession, user_id: str) -> int | None:
+    """GitHub's numeric id of the account linked to ``user_id``, if one is."""
+    found = await s.scalar(
+        select(Account.provider_account_id)
+        .where(Account.user_id == user_id)
+        .where(Account.provider == "github")
+    )
+    return int(found) if found is not None and found.isdigit() else None
+
+
 async def update_session(
     s: AsyncSession, session_token: str, *, expires: datetime
 ) -> Session | None:

@@ -62,7 +62,7 @@ class AuthSettings(BaseSettings):
     secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET),
         validation_alias=AliasChoices("AUTH_SECRET", "NEXTAUTH_SECRET"),
-        description="signs the sign-in state cookie and CSRF tokens",
+        description="encrypts the sign-in state cookie and keys the CSRF tokens",
     )
     public_url: str = Field(
         default="http://127.0.0.1:8080",
@@ -91,7 +91,6 @@ class AuthSettings(BaseSettings):
     jwt_previous_public_keys: str = Field(
         default="", description="PEM public keys still accepted during a key rotation"
     )
-    jwt_audience: str = "codeflow"
     jwt_ttl: timedelta = timedelta(minutes=5)
     token_keys: SecretStr | None = Field(
         default=None,
@@ -107,8 +106,12 @@ class AuthSettings(BaseSettings):
     redirect_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="other origins a callbackUrl may point at"
     )
+    admin_github_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(),
+        description="GitHub's numeric user ids of the admins, whose janitor JWTs say admin",
+    )
     admin_logins: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=(), description="GitHub logins whose JWTs carry the admin claim"
+        default=(), description="no longer read: refused, in favour of AUTH_ADMIN_GITHUB_IDS"
     )
     relay_poll_interval: float = 0.1
 
@@ -117,6 +120,34 @@ class AuthSettings(BaseSettings):
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @field_validator("admin_github_ids", mode="before")
+    @classmethod
+    def _github_ids(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        wrong = [item for item in items if not item.isascii() or not item.isdigit()]
+        if wrong:
+            raise ValueError(
+                f"AUTH_ADMIN_GITHUB_IDS takes GitHub's numeric user ids, comma-separated; "
+                f"{', '.join(wrong)} is not one (GET /users/<login> at GitHub's API shows it)"
+            )
+        return frozenset(int(item) for item in items)
+
+    @field_validator("admin_logins", mode="after")
+    @classmethod
+    def _no_admins_by_login(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # A login changes hands when its owner renames: whoever registers it next would be
+        # an admin. GitHub's numeric user id never changes.
+        if value:
+            raise ValueError(
+                "AUTH_ADMIN_LOGINS is no longer read: admins are decided by GitHub's numeric "
+                "user id, which a rename doesn't change. Set AUTH_ADMIN_GITHUB_IDS to the ids "
+                f"of {', '.join(value)} (GET /users/<login> at GitHub's API shows them) and "
+                "unset AUTH_ADMIN_LOGINS"
+            )
         return value
 
     @property
@@ -146,8 +177,20 @@ class AuthSettings(BaseSettings):
             raise ValueError("AUTH_SESSION_UPDATE_AGE must not exceed AUTH_SESSION_MAX_AGE")
         return self
 
+    def _plain_http(self) -> list[str]:
+        """Without https cookies lose ``Secure`` and their prefix, and tokens cross in clear."""
+        problems: list[str] = []
+        if not self.https:
+            problems.append(f"AUTH_URL (or NEXTAUTH_URL) must be https, not {self.public_url}")
+        plain = [url for url in self.redirect_allowlist if urlsplit(url).scheme != "https"]
+        if plain:
+            problems.append(
+                "every origin in AUTH_REDIRECT_ALLOWLIST must be https, not " + ", ".join(plain)
+            )
+        return problems
+
     def check_secrets(self) -> None:
-        """Refuse placeholder or missing secrets, unless this is development."""
+        """Refuse placeholder or missing secrets, and plain http, unless this is development."""
         if self.environment == "development":
             return
         problems: list[str] = []
@@ -166,6 +209,7 @@ class AuthSettings(BaseSettings):
             problems.append("AUTH_JWT_PRIVATE_KEY must hold the PEM private key signing JWTs")
         if self.token_keys is None:
             problems.append("AUTH_TOKEN_KEYS must hold the keys encrypting GitHub tokens")
+        problems.extend(self._plain_http())
         if problems:
             raise InsecureConfiguration(
                 f"refusing to start in {self.environment} (set CODEFLOW_ENV=development "

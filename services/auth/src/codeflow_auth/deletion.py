@@ -14,7 +14,8 @@ The answer, ``UserDeleted`` or ``UserDeletionCancelled``, goes to the user's own
 ``auth.user-events`` through the outbox, in the transaction that deleted (or didn't), after
 every earlier event about the user. Profiles, repositories and the janitor read it there, so
 none of them can apply one of the user's events after the erasure. A run of commands is
-carried out with one statement per table.
+carried out with one statement per table. Once the transaction commits, the GitHub grants of
+the erased users' accounts are revoked, best effort (:mod:`codeflow_auth.revocation`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth.events import emit
 from codeflow_auth.models import Account, Session, User, VerificationToken
+from codeflow_auth.revocation import GrantRevoker
 from codeflow_contracts import (
     DeleteUserData,
     Envelope,
@@ -61,9 +63,13 @@ class ActivityEvidence:
 
 
 async def carry_out_deletions(
-    session: AsyncSession, envelopes: Sequence[Envelope[Any]], evidence: ActivityEvidence
+    session: AsyncSession,
+    envelopes: Sequence[Envelope[Any]],
+    evidence: ActivityEvidence,
+    revoker: GrantRevoker | None = None,
 ) -> None:
-    """Decide and carry out each ``DeleteUserData`` of a run, in order."""
+    """Decide and carry out each ``DeleteUserData`` of a run, in order; ``revoker``: revoke
+    the erased accounts' GitHub grants once the transaction commits."""
     commands: list[DeleteUserData] = [envelope.data for envelope in envelopes]
     now = datetime.now(UTC)
     users = await _lock_users(session, {c.user_id for c in commands})
@@ -109,7 +115,7 @@ async def carry_out_deletions(
             "erased" if user_id in users else "already no",
             user_id,
         )
-    await _erase(session, {u: users[u] for u in erased if u in users})
+    await _erase(session, {u: users[u] for u in erased if u in users}, revoker)
     await emit.all(session, answers)
 
 
@@ -166,10 +172,14 @@ async def _last_seen_of_those_who_can_return(
     return seen
 
 
-async def _erase(session: AsyncSession, users: dict[str, str | None]) -> None:
+async def _erase(
+    session: AsyncSession, users: dict[str, str | None], revoker: GrantRevoker | None
+) -> None:
     """Delete the users (accounts and sessions cascade) and their emails' tokens."""
     if not users:
         return
+    if revoker is not None:
+        await revoker.revoke_after_commit(session, users)
     await session.execute(delete(User).where(User.id.in_(users)))
     if addresses := [email for email in users.values() if email]:
         used = await session.execute(

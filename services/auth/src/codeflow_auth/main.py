@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from codeflow_auth.config import AuthSettings
 from codeflow_auth.deletion import ActivityEvidence
 from codeflow_auth.messaging import PUBLISHES, deletion_consumer
+from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions.cookies import SessionCookie
 from codeflow_auth.sessions.router import router as sessions_router
 from codeflow_auth.sessions.service import SessionPolicy
@@ -23,11 +24,12 @@ from codeflow_auth.state import AuthState
 from codeflow_auth.token_cipher import TokenCipher
 from codeflow_identity.keys import KeySet, PublicKey, SigningKey, generate_signing_key
 from codeflow_identity.problems import install_problem_handlers
-from codeflow_identity.tokens import TokenIssuer
+from codeflow_identity.tokens import TokenIssuer, service_audience
 from codeflow_messaging import SessionFactory
 from codeflow_service.app import messaging_runtime
 from codeflow_service.asyncapi import asyncapi_router
 from codeflow_service.database_errors import install_database_problem_handler
+from codeflow_service.docs import install_api_docs
 from codeflow_service.health import health_router
 
 logger = logging.getLogger("codeflow.auth")
@@ -40,6 +42,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        revoker = GrantRevoker.from_settings(settings, token_cipher(settings))
         async with messaging_runtime(
             app,
             name="auth",
@@ -49,18 +52,20 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
                 deletion_consumer(
                     sessions,
                     ActivityEvidence(settings.activity_interval, settings.session_max_age),
+                    revoker,
                 )
             ],
             publishes=PUBLISHES,
             relay_poll_interval=settings.relay_poll_interval,
         ) as sessions:
-            app.state.auth = build_state(settings, sessions)
+            app.state.auth = build_state(settings, sessions, revoker)
             logger.info(
                 "auth service started (%s, public URL %s)",
                 settings.environment,
                 settings.public_url,
             )
             yield
+        await revoker.aclose()
         logger.info("auth service stopped")
 
     app = FastAPI(
@@ -69,9 +74,10 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         description="GitHub sign-in, sessions, and the gateway's verify endpoint.",
         lifespan=lifespan,
         openapi_url="/auth/openapi.json",
-        docs_url="/auth/docs",
+        docs_url=None,
         redoc_url=None,
     )
+    install_api_docs(app, name="auth", environment=settings.environment)
     install_problem_handlers(app)
     install_database_problem_handler(app)
     app.include_router(health_router())
@@ -81,16 +87,19 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     return app
 
 
-def build_state(settings: AuthSettings, sessions: SessionFactory) -> AuthState:
+def build_state(
+    settings: AuthSettings, sessions: SessionFactory, revoker: GrantRevoker | None = None
+) -> AuthState:
     """Everything the endpoints share, from the settings."""
     keyset = _keyset(settings)
+    cipher = token_cipher(settings)
     return AuthState(
         settings=settings,
         sessions=sessions,
         github=GitHub(settings),
-        cipher=_cipher(settings),
+        cipher=cipher,
         keyset=keyset,
-        issuer=TokenIssuer(keyset, settings.issuer, settings.jwt_audience, settings.jwt_ttl),
+        issuer=TokenIssuer(keyset, settings.issuer, service_audience("auth"), settings.jwt_ttl),
         state_cookie=StateCookie(
             settings.secret.get_secret_value(), settings.state_ttl, secure=settings.https
         ),
@@ -104,6 +113,7 @@ def build_state(settings: AuthSettings, sessions: SessionFactory) -> AuthState:
             update_age=settings.session_update_age,
             activity_interval=settings.activity_interval,
         ),
+        revoker=revoker or GrantRevoker.from_settings(settings, cipher),
     )
 
 
@@ -122,7 +132,9 @@ def _keyset(settings: AuthSettings) -> KeySet:
     return KeySet(current, previous)
 
 
-def _cipher(settings: AuthSettings) -> TokenCipher:
+def token_cipher(settings: AuthSettings) -> TokenCipher:
+    """The cipher of GitHub tokens at rest: ``AUTH_TOKEN_KEYS``, or in development a key
+    derived from the secret."""
     if settings.token_keys is not None:
         return TokenCipher.from_config(settings.token_keys.get_secret_value())
     # Development only (check_secrets refuses this elsewhere): a key derived from the secret,

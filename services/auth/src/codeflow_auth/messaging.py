@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
+from codeflow_auth.revocation import GrantRevoker
 from codeflow_contracts import (
     DeleteUserData,
     Envelope,
@@ -37,14 +38,16 @@ PUBLISHES: tuple[type[Message], ...] = (
 """What auth's outbox carries."""
 
 
-def deletion_consumer(sessions: SessionFactory, evidence: ActivityEvidence) -> ReliableConsumer:
+def deletion_consumer(
+    sessions: SessionFactory, evidence: ActivityEvidence, revoker: GrantRevoker | None = None
+) -> ReliableConsumer:
     """The janitor's commands: auth decides each erasure and carries out its own share."""
 
     async def carry_out(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
-        await carry_out_deletions(session, envelopes, evidence)
+        await carry_out_deletions(session, envelopes, evidence, revoker)
 
     async def carry_out_one(session: AsyncSession, envelope: Envelope[Any]) -> None:
-        await carry_out_deletions(session, [envelope], evidence)
+        await carry_out_deletions(session, [envelope], evidence, revoker)
 
     return ReliableConsumer(
         group_id=GROUP_ID,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codeflow_auth.config import AuthSettings
+from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions.cookies import SessionCookie
 from codeflow_auth.sessions.service import SessionPolicy
 from codeflow_auth.signin.github import GitHub
@@ -26,3 +27,4 @@ class AuthState:
     state_cookie: StateCookie
     session_cookie: SessionCookie
     policy: SessionPolicy
+    revoker: GrantRevoker

@@ -1,9 +1,14 @@
 """Encryption of provider tokens at rest: AES-256-GCM with key ids, so keys can rotate.
 
-A ciphertext reads ``v1.<kid>.<base64url(nonce + ciphertext + tag)>``. The key id picks the key
+A ciphertext reads ``v2.<kid>.<base64url(nonce + ciphertext + tag)>``. The key id picks the key
 that decrypts it, so old keys keep decrypting while the current one encrypts. The associated
 data binds each ciphertext to a *purpose* (the column it belongs to, e.g.
-``"accounts.access_token"``): a value copied into another column doesn't decrypt.
+``"accounts.access_token"``) and to a *row* (the values naming the row, e.g. the account's
+provider and provider account id): a value copied into another column or another row doesn't
+decrypt (ADR 0015).
+
+``v1`` ciphertexts, written before rows were bound, were bound to their column only; they
+still decrypt, and :meth:`TokenCipher.is_current` tells which ciphertexts to re-encrypt.
 
 Configuration is one env-friendly string, ``kid1:<base64 key>,kid0:<base64 key>``, whose first
 entry is the current key.
@@ -13,14 +18,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-VERSION = "v1"
+VERSION = "v2"
+LEGACY_VERSION = "v1"
+"""Bound to the column only; decrypted, never written."""
 KEY_BYTES = 32
 NONCE_BYTES = 12
 
@@ -40,7 +48,7 @@ class UnknownKey(TokenCipherError):
 
 
 class DecryptionFailed(TokenCipherError):
-    """The ciphertext is malformed, was tampered with, or belongs to another purpose."""
+    """The ciphertext is malformed, was tampered with, or belongs to another column or row."""
 
 
 def generate_key() -> str:
@@ -84,43 +92,57 @@ class TokenCipher:
     def current_kid(self) -> str:
         return self._current
 
-    def encrypt(self, plaintext: str, *, purpose: str) -> str:
-        """Encrypt ``plaintext`` with the current key, bound to ``purpose``."""
+    def encrypt(self, plaintext: str, *, purpose: str, row: Sequence[str]) -> str:
+        """Encrypt ``plaintext`` with the current key, bound to ``purpose`` and ``row``."""
         nonce = secrets.token_bytes(NONCE_BYTES)
         sealed = self._aeads[self._current].encrypt(
-            nonce, plaintext.encode(), _associated_data(self._current, purpose)
+            nonce, plaintext.encode(), _associated_data(self._current, purpose, row)
         )
         return f"{VERSION}.{self._current}.{_encode(nonce + sealed)}"
 
-    def decrypt(self, token: str, *, purpose: str) -> str:
-        """The plaintext of ``token``, which must have been encrypted for ``purpose``."""
+    def decrypt(self, token: str, *, purpose: str, row: Sequence[str]) -> str:
+        """The plaintext of ``token``, which must have been encrypted for ``purpose`` and
+        ``row`` (a ``v1`` ciphertext was bound to its purpose only)."""
         version, kid, payload = _split(token)
-        if version != VERSION:
+        if version == VERSION:
+            associated_data = _associated_data(kid, purpose, row)
+        elif version == LEGACY_VERSION:
+            associated_data = f"{LEGACY_VERSION}.{kid}.{purpose}".encode()
+        else:
             raise DecryptionFailed(f"unsupported ciphertext version {version!r}")
         aead = self._aeads.get(kid)
         if aead is None:
             raise UnknownKey(f"no key with id {kid!r}")
         try:
             raw = _decode(payload)
-            plaintext = aead.decrypt(
-                raw[:NONCE_BYTES], raw[NONCE_BYTES:], _associated_data(kid, purpose)
-            )
+            plaintext = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated_data)
             return plaintext.decode()
         except (binascii.Error, ValueError, InvalidTag):
-            raise DecryptionFailed("the ciphertext does not decrypt") from None
+            raise DecryptionFailed(
+                f"the {version} ciphertext under key {kid!r} does not decrypt as {purpose}: "
+                "tampered with, or copied from another row or column"
+            ) from None
+
+    def is_current(self, token: str) -> bool:
+        """Whether ``token`` is in the newest format under the current key (nothing to
+        re-encrypt); says nothing about whether it decrypts."""
+        return token.startswith(f"{VERSION}.{self._current}.")
 
     def __repr__(self) -> str:
         return f"TokenCipher(current={self._current!r}, kids={sorted(self._aeads)!r})"
 
 
-def _associated_data(kid: str, purpose: str) -> bytes:
-    return f"{VERSION}.{kid}.{purpose}".encode()
+def _associated_data(kid: str, purpose: str, row: Sequence[str]) -> bytes:
+    if isinstance(row, str):
+        raise TypeError("row is a sequence of the values naming the row, not one string")
+    # A JSON array keeps the parts apart whatever they hold (dots, quotes, spaces).
+    return json.dumps([VERSION, kid, purpose, *row], separators=(",", ":")).encode()
 
 
 def _split(token: str) -> tuple[str, str, str]:
     parts = token.split(".")
     if len(parts) != 3:
-        raise DecryptionFailed("a ciphertext reads v1.<kid>.<payload>")
+        raise DecryptionFailed("a ciphertext reads <version>.<kid>.<payload>")
     return parts[0], parts[1], parts[2]
 
 

@@ -147,8 +147,12 @@ async def test_tokens_encrypted_by_the_cipher_are_not_stored_in_plaintext(
             type="oauth",
             provider="github",
             provider_account_id="11",
-            access_token=cipher.encrypt(ACCESS_TOKEN, purpose="accounts.access_token"),
-            refresh_token=cipher.encrypt(REFRESH_TOKEN, purpose="accounts.refresh_token"),
+            access_token=cipher.encrypt(
+                ACCESS_TOKEN, purpose="accounts.access_token", row=("github", "11")
+            ),
+            refresh_token=cipher.encrypt(
+                REFRESH_TOKEN, purpose="accounts.refresh_token", row=("github", "11")
+            ),
         )
 
     async with auth_sessions() as s:
@@ -158,7 +162,12 @@ async def test_tokens_encrypted_by_the_cipher_are_not_stored_in_plaintext(
         dump = (await s.execute(text("SELECT accounts::text FROM accounts"))).scalar_one()
     assert ACCESS_TOKEN not in dump
     assert REFRESH_TOKEN not in dump
-    assert stored.access_token.startswith("v1.k1.")
-    assert cipher.decrypt(stored.access_token, purpose="accounts.access_token") == ACCESS_TOKEN
-    assert cipher.decrypt(stored.refresh_token, purpose="accounts.refresh_token") == REFRESH_TOKEN
+    assert stored.access_token.startswith("v2.k1.")
+    row = ("github", "11")
+    assert cipher.decrypt(stored.access_token, purpose="accounts.access_token", row=row) == (
+        ACCESS_TOKEN
+    )
+    assert cipher.decrypt(stored.refresh_token, purpose="accounts.refresh_token", row=row) == (
+        REFRESH_TOKEN
+    )
     assert stored.id_token is None

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import base64
+import contextlib
 import time
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -147,3 +150,66 @@ def test_the_state_cookie_expires() -> None:
     time.sleep(2.1)
     with pytest.raises(InvalidSignInState, match="longer than it may"):
         cookie.open(sealed, state.state)
+
+
+def _readable_parts(cookie: str) -> list[bytes]:
+    """Everything the cookie gives away without the key: its text, each dot-separated part
+    decoded as base64 (either alphabet), and that decompressed when it is zlib data."""
+    found = [cookie.encode()]
+    for part in cookie.split("."):
+        for alphabet in (base64.urlsafe_b64decode, base64.b64decode):
+            try:
+                decoded = alphabet(part + "=" * (-len(part) % 4))
+            except ValueError:
+                continue
+            found.append(decoded)
+            with contextlib.suppress(zlib.error):
+                found.append(zlib.decompress(decoded))
+    return found
+
+
+def test_the_state_cookie_does_not_reveal_the_pkce_verifier() -> None:
+    cookie = StateCookie(SECRET, timedelta(minutes=10), secure=False)
+    state = SignInState.new("/dashboard")
+
+    sealed = cookie.seal(state)
+
+    for readable in _readable_parts(sealed):
+        assert state.code_verifier.encode() not in readable
+        assert b"/dashboard" not in readable
+    assert cookie.open(sealed, state.state) == state
+
+
+def test_each_state_cookie_is_sealed_afresh() -> None:
+    cookie = StateCookie(SECRET, timedelta(minutes=10), secure=False)
+    state = SignInState.new("/")
+    assert cookie.seal(state) != cookie.seal(state)
+
+
+@pytest.mark.parametrize("position", [0, 5, 20, -3, -1])
+def test_a_tampered_state_cookie_is_refused_as_not_ours(position: int) -> None:
+    cookie = StateCookie(SECRET, timedelta(minutes=10), secure=False)
+    state = SignInState.new("/")
+    version, payload = cookie.seal(state).split(".", 1)
+    # One bit of the sealed bytes, not a character: the last base64 character may carry
+    # bits the decoder drops, and changing those would change nothing.
+    raw = bytearray(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    raw[position] ^= 0x01
+    tampered = f"{version}.{base64.urlsafe_b64encode(bytes(raw)).rstrip(b'=').decode()}"
+
+    with pytest.raises(InvalidSignInState, match="not ours"):
+        cookie.open(tampered, state.state)
+
+
+@pytest.mark.parametrize("garbage", ["x", "v2.", "v2.!!!", "a.b.c", "v2." + "A" * 40])
+def test_a_state_cookie_that_is_not_one_is_refused_as_not_ours(garbage: str) -> None:
+    cookie = StateCookie(SECRET, timedelta(minutes=10), secure=False)
+    with pytest.raises(InvalidSignInState, match="not ours"):
+        cookie.open(garbage, "state")
+
+
+def test_a_returned_state_with_any_characters_is_compared_not_crashed_on() -> None:
+    cookie = StateCookie(SECRET, timedelta(minutes=10), secure=False)
+    state = SignInState.new("/")
+    with pytest.raises(InvalidSignInState, match="does not match"):
+        cookie.open(cookie.seal(state), "état-🔑")

@@ -27,7 +27,8 @@ def require_admin(identity: CurrentIdentity) -> Identity:
             403,
             problem_type("admin-only"),
             "Admins only",
-            "this endpoint is for admins: their GitHub login must be in AUTH_ADMIN_LOGINS",
+            "this endpoint is for admins: auth's AUTH_ADMIN_GITHUB_IDS must hold their GitHub "
+            "user id",
         )
     return identity
 

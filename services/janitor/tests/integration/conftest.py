@@ -50,7 +50,7 @@ async def janitor_sessions(janitor_database_url: str) -> AsyncIterator[SessionFa
 @pytest.fixture(scope="session")
 async def tokens() -> AsyncIterator[TestTokens]:
     """JWTs as auth signs them, verified through a JWKS served on loopback."""
-    async with TestTokens().served() as served:
+    async with TestTokens(service="janitor").served() as served:
         yield served
 
 

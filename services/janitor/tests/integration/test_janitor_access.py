@@ -68,3 +68,23 @@ async def test_a_deletion_is_shown_to_its_user_and_to_admins_only(
     assert as_someone_else.json() == unknown.json()
     assert unknown.json()["type"] == "urn:codeflow:problem:deletion-not-found"
     assert anonymous.status_code == 401
+
+
+async def test_a_sweep_takes_a_json_body_and_nothing_else(start_janitor: StartJanitor) -> None:
+    """A form posted from another site carries no JSON: it must not start a sweep."""
+    janitor = await start_janitor()
+    async with janitor.client() as client:
+        empty = await client.post("/janitor/sweeps", headers=janitor.admin())
+        form = await client.post(
+            "/janitor/sweeps", data={"dry_run": "false"}, headers=janitor.admin()
+        )
+        plain = await client.post(
+            "/janitor/sweeps",
+            content=b'{"dry_run": true}',
+            headers={**janitor.admin(), "Content-Type": "text/plain"},
+        )
+    for refused in (empty, form, plain):
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert (await janitor.sweep(dry_run=True)).json()["outcome"] == "dry_run"
+    assert (await janitor.sweep()).status_code == 200

@@ -84,7 +84,7 @@ async def start_consumer(
 
 @pytest.fixture
 async def tokens() -> AsyncIterator[TestTokens]:
-    async with TestTokens().served() as served:
+    async with TestTokens(service="profiles").served() as served:
         yield served
 
 

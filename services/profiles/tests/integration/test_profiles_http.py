@@ -24,7 +24,8 @@ async def test_a_request_without_a_valid_jwt_gets_401(
     profiles_url: str, profiles_sessions: SessionFactory
 ) -> None:
     await add_profile(profiles_sessions, new_user_id(), 7, "octocat")
-    other_issuer = TestTokens()  # right shape, but signed by a key the service doesn't trust
+    # Right shape, but signed by a key the service doesn't trust.
+    other_issuer = TestTokens(service="profiles")
     async with httpx.AsyncClient(base_url=profiles_url) as client:
         for path in ("/profiles/me", "/profiles/octocat"):
             missing = await client.get(path)

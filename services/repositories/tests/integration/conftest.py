@@ -61,7 +61,7 @@ async def repositories_service(
     group_id = f"repositories-served-{uuid.uuid4().hex[:8]}"
     await start_group_at_end(kafka_bootstrap_servers, group_id, [USER_EVENTS])
     engine = create_engine(repositories_database_url)
-    async with TestTokens().served() as tokens:
+    async with TestTokens(service="repositories").served() as tokens:
         settings = RepositoriesSettings(
             environment="test",
             consumer_group=group_id,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from repositories_support import changes, outbox_events, repository, rows_of
 
+from codeflow_identity import TokenIssuer
+
 pytestmark = pytest.mark.integration
 
 
@@ -46,3 +48,22 @@ async def test_user_b_can_neither_see_nor_change_nor_delete_user_a_repositories(
     assert changes(await outbox_events(repositories_service.sessions, bob)) == [
         (bobs_copy.json()["id"], "monitored")
     ]
+
+
+async def test_only_a_token_for_repositories_is_accepted(repositories_service, new_user) -> None:
+    """Same key, same issuer, same user: a token auth issued for another service (or for
+    every service, as the shared audience once was) is refused."""
+    keyset, issuer = repositories_service.tokens.keyset, repositories_service.tokens.issuer
+    user = new_user()
+
+    def token(audience: str) -> dict[str, str]:
+        signed = TokenIssuer(keyset, issuer.issuer, audience).issue(user)
+        return {"Authorization": f"Bearer {signed}"}
+
+    async with repositories_service.client_for(None) as client:
+        mine = await client.get("/repositories", headers=token("codeflow-repositories"))
+        for audience in ("codeflow-profiles", "codeflow-janitor", "codeflow"):
+            refused = await client.get("/repositories", headers=token(audience))
+            assert refused.status_code == 401, audience
+            assert 'error="invalid_token"' in refused.headers["www-authenticate"]
+    assert mine.status_code == 200

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from codeflow_chaos.state import Applied, Erasure, Produced, SystemState
+from codeflow_messaging.kafka import create_admin, create_consumer
 
 SERVICES = ("auth", "profiles", "repositories", "janitor")
 
@@ -87,8 +88,8 @@ async def kafka_clients(
     bootstrap_servers: str,
 ) -> AsyncIterator[tuple[AIOKafkaAdminClient, AIOKafkaConsumer]]:
     """An admin client and a group-less consumer (for offsets), closed afterwards."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers)
+    admin = create_admin(bootstrap_servers)
+    consumer = create_consumer(bootstrap_servers)
     await admin.start()
     try:
         await consumer.start()

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Header, Request, Response
+from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from codeflow_auth import adapter
 from codeflow_auth.dependencies import DbSession, State
 from codeflow_auth.models import User
 from codeflow_auth.problems import CsrfRejected, NotSignedIn
 from codeflow_auth.sessions import service
+from codeflow_identity import service_audience
 from codeflow_identity.problems import problem_response, problem_type
 from codeflow_messaging import transaction
 from codeflow_service import ReadSession
@@ -138,10 +140,16 @@ async def delete_me(state: State, db: DbSession, checked: CheckedSession) -> Res
     Every session ends now; the erasure runs across the services and completes shortly.
     """
     _, user = checked
-    await service.request_deletion(db, user)
+    await service.request_deletion(db, user, revoker=state.revoker)
     response = JSONResponse({"status": "deletion requested", "userId": user.id}, 202)
     state.session_cookie.clear(response)
     return response
+
+
+Service = Annotated[
+    Literal["profiles", "repositories", "janitor"],
+    Query(alias="service", description="the service the request goes to; the JWT is for it"),
+]
 
 
 @router.get(
@@ -149,11 +157,13 @@ async def delete_me(state: State, db: DbSession, checked: CheckedSession) -> Res
     response_model=Verified,
     responses={401: {"description": "No valid session"}},
 )
-async def verify(request: Request, state: State, reader: ReadSession) -> Response:
+async def verify(request: Request, state: State, reader: ReadSession, target: Service) -> Response:
     """For the gateway: is this request's session valid, and who is it?
 
-    200 carries ``X-User-Id`` and a JWT (``X-Auth-Token``) valid for a few minutes; anything
-    else is 401. An expired session's row is deleted.
+    200 carries ``X-User-Id`` and a JWT (``X-Auth-Token``) valid for a few minutes, whose
+    audience is ``service`` (``codeflow-<service>``); anything else is 401. An expired
+    session's row is deleted. Only the janitor's tokens may say ``admin``: for a user whose
+    GitHub account's numeric id is in ``AUTH_ADMIN_GITHUB_IDS``.
 
     Most calls only read (one query, no transaction); a transaction is opened only when
     something is due: deleting an expired session, sliding the expiry, recording activity.
@@ -179,9 +189,9 @@ async def verify(request: Request, state: State, reader: ReadSession) -> Respons
     claims: dict[str, Any] = {}
     if active.user.login:
         claims["login"] = active.user.login
-        if active.user.login in state.settings.admin_logins:
-            claims["admin"] = True
-    jwt = state.issuer.issue(active.user.id, extra_claims=claims)
+    if target == "janitor" and await _is_admin(reader, state, active.user.id):
+        claims["admin"] = True
+    jwt = state.issuer.issue(active.user.id, extra_claims=claims, audience=service_audience(target))
     ttl = int(state.issuer.ttl.total_seconds())
     return JSONResponse(
         Verified(userId=active.user.id, token=jwt, expiresIn=ttl).model_dump(),
@@ -191,6 +201,12 @@ async def verify(request: Request, state: State, reader: ReadSession) -> Respons
             "Cache-Control": "no-store",
         },
     )
+
+
+async def _is_admin(reader: ReadSession, state: State, user_id: str) -> bool:
+    """Decided by GitHub's numeric user id: a login passes to whoever registers it next."""
+    admins = state.settings.admin_github_ids
+    return bool(admins) and await adapter.github_id_of(reader, user_id) in admins
 
 
 @router.get("/.well-known/jwks.json", tags=["keys"])

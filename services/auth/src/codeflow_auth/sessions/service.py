@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codeflow_auth import adapter
 from codeflow_auth.events import emit
 from codeflow_auth.models import Account, Session, User
+from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions.tokens import stored_form
 from codeflow_contracts import UserActive, UserDeletionRequested
 
@@ -131,18 +132,25 @@ async def sign_out_everywhere(session: AsyncSession, user_id: str) -> int:
 
 
 async def request_deletion(
-    session: AsyncSession, user: User, *, now: datetime | None = None
+    session: AsyncSession,
+    user: User,
+    *,
+    revoker: GrantRevoker | None = None,
+    now: datetime | None = None,
 ) -> None:
     """The user asked to delete their account: end it here now, and tell the janitor.
 
     Every session ends and the GitHub account is unlinked at once, and what identifies the
     person (email, login, name, avatar) is cleared, so the row that waits for the janitor's
     ``DeleteUserData`` is a bare tombstone. Signing in again meanwhile creates a fresh user.
+    ``revoker``: the account's GitHub grant is revoked once the transaction commits.
     """
     now = now or datetime.now(UTC)
     await adapter.delete_sessions_of_user(session, user.id)
     if user.email:
         await adapter.delete_verification_tokens_for(session, user.email)
+    if revoker is not None:
+        await revoker.revoke_after_commit(session, [user.id])
     await session.execute(delete(Account).where(Account.user_id == user.id))
     await adapter.update_user(session, user.id, email=None, login=None, name=None, image=None)
     await emit(session, UserDeletionRequested(user_id=user.id, requested_at=now))

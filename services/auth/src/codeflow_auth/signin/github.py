@@ -16,6 +16,8 @@ from codeflow_auth.signin.state import SignInState
 
 logger = logging.getLogger("codeflow.auth.github")
 
+UNAVAILABLE = "GitHub did not answer as expected; try signing in again in a minute"
+"""What a person is told when GitHub fails; what failed, and where, goes to the log."""
 API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 TIMEOUT_SECONDS = 10.0
 
@@ -87,13 +89,14 @@ class GitHub:
                     self.token_url, code=code, code_verifier=state.code_verifier
                 )
             except OAuthError as exc:
-                logger.info("GitHub refused a sign-in code: %s", exc.error)
+                logger.info("GitHub refused a sign-in code: %s (%s)", exc.error, exc.description)
                 raise GitHubRefused(
-                    f"GitHub refused the sign-in code ({exc.error}: {exc.description}); "
+                    f"GitHub refused the sign-in code ({exc.error}); "
                     "start again at /auth/signin/github"
                 ) from None
             except HTTPError as exc:
-                raise GitHubUnavailable(f"GitHub's token endpoint failed: {exc}") from None
+                logger.warning("GitHub's token endpoint %s failed: %r", self.token_url, exc)
+                raise GitHubUnavailable(UNAVAILABLE) from None
         if not token.get("access_token"):
             raise GitHubRefused("GitHub's token response had no access token")
         expires_at = token.get("expires_at")
@@ -115,9 +118,11 @@ class GitHub:
                     f"{self.api_url}/user/emails", headers=API_HEADERS
                 )
             except HTTPError as exc:
-                raise GitHubUnavailable(f"GitHub's API failed: {exc}") from None
+                logger.warning("GitHub's API at %s failed: %r", self.api_url, exc)
+                raise GitHubUnavailable(UNAVAILABLE) from None
         if not isinstance(user, dict) or "id" not in user or "login" not in user:
-            raise GitHubUnavailable("GitHub's /user answer has no id or login")
+            logger.warning("GitHub's /user answer has no id or login")
+            raise GitHubUnavailable(UNAVAILABLE)
         return GitHubProfile(
             id=int(user["id"]),
             login=str(user["login"]),
@@ -131,7 +136,8 @@ def _json(response: Response) -> Any:
     if response.status_code in (401, 403):
         raise GitHubRefused(f"GitHub refused the access token ({response.status_code})")
     if response.status_code != 200:
-        raise GitHubUnavailable(f"GitHub answered {response.status_code} to {response.url}")
+        logger.warning("GitHub answered %s to %s", response.status_code, response.url)
+        raise GitHubUnavailable(UNAVAILABLE)
     return response.json()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -12,6 +14,8 @@ from codeflow_auth.problems import AuthProblem, GitHubRefused, InvalidSignInStat
 from codeflow_auth.signin.redirects import safe_callback_url
 from codeflow_auth.signin.service import sign_in
 from codeflow_auth.signin.state import SignInState
+
+logger = logging.getLogger("codeflow.auth.signin")
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 
@@ -51,7 +55,8 @@ async def finish_github_sign_in(
     try:
         sign_in_state = cookie.open(request.cookies.get(cookie.name), returned_state)
         if error:
-            raise GitHubRefused(f"GitHub answered {error}: {error_description or 'no reason'}")
+            logger.info("GitHub's callback carried %s (%s)", error, error_description)
+            raise GitHubRefused(f"GitHub answered {_error_code(error)}")
         if not code:
             raise InvalidSignInState("GitHub's callback carried no code")
         tokens = await state.github.exchange_code(code, sign_in_state)
@@ -77,6 +82,12 @@ async def finish_github_sign_in(
     )
     state.session_cookie.write(response, signed_in.session_token, signed_in.expires)
     return response
+
+
+def _error_code(error: str) -> str:
+    """GitHub's error codes (``access_denied``, ...) are shown; anything else in their place
+    is not echoed."""
+    return error if re.fullmatch(r"[a-z_]{1,64}", error) else "an error"
 
 
 def _expired(name: str, *, secure: bool) -> str:

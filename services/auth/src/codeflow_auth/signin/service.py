@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth import adapter
+from codeflow_auth.account_tokens import seal
 from codeflow_auth.events import emit
 from codeflow_auth.models import User
 from codeflow_auth.sessions.service import record_activity
@@ -54,7 +55,7 @@ async def sign_in(
     and an erasure for inactivity that auth decides afterwards is cancelled.
     """
     now = now or datetime.now(UTC)
-    encrypted = _encrypted_tokens(tokens, cipher)
+    encrypted = _encrypted_tokens(tokens, cipher, str(profile.id))
     # Two sign-ins of one GitHub account at once (a retry, two tabs, two replicas) would
     # both find no user and both create one: the second waits for the first to commit, then
     # finds its user.
@@ -155,11 +156,15 @@ async def _refresh(
     return changed
 
 
-def _encrypted_tokens(tokens: GitHubTokens, cipher: TokenCipher) -> dict[str, str | int | None]:
+def _encrypted_tokens(
+    tokens: GitHubTokens, cipher: TokenCipher, github_id: str
+) -> dict[str, str | int | None]:
+    """The account's token columns, each sealed for its column of this account's row."""
+    row = {"provider": PROVIDER, "provider_account_id": github_id}
     return {
-        "access_token": cipher.encrypt(tokens.access_token, purpose="accounts.access_token"),
+        "access_token": seal(cipher, "access_token", tokens.access_token, **row),
         "refresh_token": (
-            cipher.encrypt(tokens.refresh_token, purpose="accounts.refresh_token")
+            seal(cipher, "refresh_token", tokens.refresh_token, **row)
             if tokens.refresh_token
             else None
         ),

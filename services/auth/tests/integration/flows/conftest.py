@@ -62,7 +62,8 @@ async def start_auth(
         emulator_url = f"http://127.0.0.1:{emulator_sock.getsockname()[1]}"
         auth_url = f"http://127.0.0.1:{auth_sock.getsockname()[1]}"
         options: dict[str, Any] = {
-            "environment": "test",
+            # Plain http on loopback: outside development auth insists on https.
+            "environment": "development",
             "database_url": auth_database_url,
             "kafka_bootstrap_servers": kafka_bootstrap_servers,
             "secret": secrets.token_urlsafe(32),

@@ -27,14 +27,14 @@ async def test_verify_answers_a_valid_cookie_with_a_jwt_that_verifies_against_th
     auth = await start_auth()
     async with auth.browser() as browser:
         user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
-        verified = await browser.get(f"{auth.url}/auth/verify")
+        verified = await browser.get(f"{auth.url}/auth/verify?service=profiles")
     assert verified.status_code == 200
     assert verified.headers["x-user-id"] == user_id
     token = verified.headers["x-auth-token"]
     async with JwksVerifier(
         f"{auth.url}/auth/.well-known/jwks.json",
         issuer=auth.settings.issuer,
-        audience=auth.settings.jwt_audience,
+        audience="codeflow-profiles",
     ) as verifier:
         identity = await verifier.verify(token)
         assert identity.user_id == user_id
@@ -49,9 +49,9 @@ async def test_verify_refuses_a_request_without_a_session_or_with_a_made_up_one(
 ) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        assert (await browser.get(f"{auth.url}/auth/verify")).status_code == 401
+        assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
         browser.cookies.set(COOKIE, "made-up-token")
-        refused = await browser.get(f"{auth.url}/auth/verify")
+        refused = await browser.get(f"{auth.url}/auth/verify?service=profiles")
     assert refused.status_code == 401
     assert "x-user-id" not in refused.headers
 
@@ -64,7 +64,7 @@ async def test_an_expired_session_gets_401_and_its_row_is_deleted(start_auth) ->
             await session.execute(
                 text("UPDATE sessions SET expires = now() AT TIME ZONE 'UTC' - interval '1 minute'")
             )
-        refused = await browser.get(f"{auth.url}/auth/verify")
+        refused = await browser.get(f"{auth.url}/auth/verify?service=profiles")
     assert refused.status_code == 401
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
 
@@ -78,7 +78,7 @@ async def test_a_hundred_verify_calls_within_the_hour_emit_exactly_one_user_acti
         await sign_in(browser, auth.url, callbackUrl="/auth/csrf")
         user_id = await scalar(auth.sessions, "SELECT id FROM users")
         answers = await asyncio.gather(
-            *(browser.get(f"{auth.url}/auth/verify") for _ in range(100))
+            *(browser.get(f"{auth.url}/auth/verify?service=profiles") for _ in range(100))
         )
     assert {a.status_code for a in answers} == {200}
     await outbox_drained(auth.sessions)
@@ -95,9 +95,9 @@ async def test_activity_is_emitted_again_once_the_interval_has_passed(
     async with auth.browser() as browser:
         await sign_in(browser, auth.url, callbackUrl="/auth/csrf")
         user_id = await scalar(auth.sessions, "SELECT id FROM users")
-        await browser.get(f"{auth.url}/auth/verify")
+        await browser.get(f"{auth.url}/auth/verify?service=profiles")
         await asyncio.sleep(1.2)
-        await browser.get(f"{auth.url}/auth/verify")
+        await browser.get(f"{auth.url}/auth/verify?service=profiles")
     await outbox_drained(auth.sessions)
     assert (
         types(await user_events(kafka_bootstrap_servers, user_id)).count("codeflow.user.active.v1")
@@ -124,7 +124,7 @@ async def test_sign_out_needs_the_csrf_token_then_ends_the_session_on_the_server
         signed_out = await browser.post(f"{auth.url}/auth/signout", data={"csrfToken": csrf})
         assert signed_out.status_code == 204
         browser.cookies.set(COOKIE, old_cookie)
-        assert (await browser.get(f"{auth.url}/auth/verify")).status_code == 401
+        assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
 
 
@@ -138,7 +138,7 @@ async def test_signing_out_everywhere_ends_every_session_of_the_user(start_auth)
             f"{auth.url}/auth/signout/everywhere", headers={"X-CSRF-Token": csrf}
         )
         assert response.status_code == 204
-        assert (await phone.get(f"{auth.url}/auth/verify")).status_code == 401
+        assert (await phone.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
 
 
@@ -151,7 +151,7 @@ async def test_deleting_my_account_ends_my_sessions_and_emits_user_deletion_requ
         csrf = (await browser.get(f"{auth.url}/auth/csrf")).json()["csrfToken"]
         response = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
         assert response.status_code == 202
-        assert (await browser.get(f"{auth.url}/auth/verify")).status_code == 401
+        assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
     await outbox_drained(auth.sessions)
     assert "codeflow.user.deletion-requested.v1" in types(
         await user_events(kafka_bootstrap_servers, user_id)
@@ -239,7 +239,7 @@ async def test_an_erasure_for_inactivity_arriving_after_a_sign_in_is_cancelled(
             return bool(queued == 1)
 
         await wait_until(answered, timeout=60, what="auth to answer the erasure")
-        still_signed_in = await browser.get(f"{auth.url}/auth/verify")
+        still_signed_in = await browser.get(f"{auth.url}/auth/verify?service=profiles")
     assert still_signed_in.status_code == 200
     await outbox_drained(auth.sessions)
     events = await user_events(kafka_bootstrap_servers, user_id)
@@ -332,9 +332,9 @@ async def test_verify_slides_the_expiry_at_most_once_per_update_age(start_auth) 
         await sign_in(browser, auth.url)
         # Written less than a day ago (29.5 of 30 days left): not due, left as it is.
         await set_days_left(29.5)
-        assert (await browser.get(f"{auth.url}/auth/verify")).status_code == 200
+        assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 200
         assert abs(float(await scalar(auth.sessions, days_left)) - 29.5) < 0.01
         # Written two days ago: due, so it slides back to the full 30 days.
         await set_days_left(28)
-        assert (await browser.get(f"{auth.url}/auth/verify")).status_code == 200
+        assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 200
         assert abs(float(await scalar(auth.sessions, days_left)) - 30) < 0.01

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import timedelta
 
 import httpx
@@ -174,6 +175,44 @@ async def test_an_expired_state_gets_400_and_no_session(start_auth) -> None:
     assert await _no_session(auth)
 
 
+async def test_an_altered_state_cookie_gets_400_and_no_session(start_auth) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        started = await browser.get(f"{auth.url}/auth/signin/github", follow_redirects=False)
+        sealed = started.cookies["codeflow.sign-in-state"]
+        altered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
+        at_github = await browser.get(started.headers["location"], follow_redirects=False)
+        browser.cookies.clear()
+        response = await browser.get(
+            at_github.headers["location"],
+            headers={"Cookie": f"codeflow.sign-in-state={altered}"},
+            follow_redirects=False,
+        )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:codeflow:problem:invalid-sign-in-state"
+    assert "not ours" in response.json()["detail"]
+    assert await _no_session(auth)
+
+
+async def test_the_state_cookie_carries_no_readable_state_or_landing_place(start_auth) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        started = await browser.get(
+            f"{auth.url}/auth/signin/github",
+            params={"callbackUrl": "/somewhere-private"},
+            follow_redirects=False,
+        )
+    sealed = started.cookies["codeflow.sign-in-state"]
+    state = httpx.URL(started.headers["location"]).params["state"]
+    assert sealed.startswith("v2.")
+    payload = sealed.removeprefix("v2.")
+    readable = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    for secret_part in (state.encode(), b"somewhere-private"):
+        assert secret_part not in sealed.encode()
+        assert secret_part not in readable
+
+
 async def test_githubs_200_with_an_error_for_a_bad_code_gets_a_clear_error_and_no_session(
     start_auth,
 ) -> None:
@@ -211,7 +250,9 @@ async def test_the_database_holds_no_plaintext_github_token_and_no_usable_sessio
     from codeflow_auth.main import build_state
 
     cipher = build_state(state, auth.sessions).cipher
-    plaintext = cipher.decrypt(stored_access, purpose="accounts.access_token")
+    plaintext = cipher.decrypt(
+        stored_access, purpose="accounts.access_token", row=("github", str(OCTOCAT_GITHUB_ID))
+    )
     assert plaintext.startswith("gho_")
     dump = await scalar(
         auth.sessions,

@@ -28,10 +28,13 @@ async def sweep(
     session: DbSession,
     admin: AdminIdentity,
     settings: Settings,
-    body: Annotated[SweepRequest | None, Body()] = None,
+    request: Annotated[SweepRequest, Body()],
 ) -> SweepResult:
-    """Sweep now. A refusal (409) says why and how many; ``force`` overrides the share limit."""
-    request = body or SweepRequest()
+    """Sweep now. A refusal (409) says why and how many; ``force`` overrides the share limit.
+
+    The body is required and must be JSON (``{}`` for the defaults): a form another site
+    makes a browser post carries none, so it can't start a sweep.
+    """
     report = await sweep_inactive_users(
         session,
         SweepPolicy.from_settings(settings),
