@@ -5,13 +5,58 @@
 # Settings (all optional): GATEWAY_TEMPLATE, GATEWAY_PREFIX (a writable directory),
 # GATEWAY_LISTEN, AUTH_UPSTREAM, PROFILES_UPSTREAM, REPOSITORIES_UPSTREAM, JANITOR_UPSTREAM
 # (host:port of each service; replicas behind one address, so the template's extra server
-# lines stay empty), GATEWAY_SIGNIN_RATE, GATEWAY_SIGNIN_BURST,
-# GATEWAY_AUTH_CACHE_SECONDS (how long a session check is reused by GET/HEAD; 0 = never).
+# lines stay empty), GATEWAY_SIGNIN_RATE, GATEWAY_SIGNIN_BURST, GATEWAY_WRITE_RATE,
+# GATEWAY_WRITE_BURST (writes to /auth/ and /api/ per client address),
+# GATEWAY_CONNECTION_LIMIT (requests under way at once per client address),
+# GATEWAY_AUTH_CACHE_SECONDS (how long a session check is reused by GET/HEAD; 0 = never,
+# at most 10), AUTH_URL (where browsers reach CodeFlow, as auth is told: writes under /api/
+# are accepted from its origin only), GATEWAY_TRUSTED_PROXIES (addresses or networks of
+# proxies in front, an ingress, whose X-Forwarded-For is believed; none by default).
 # Arguments are passed to nginx, e.g. `-t` to only check the configuration.
 set -eu
 
 template="${GATEWAY_TEMPLATE:-/etc/codeflow/nginx.conf.template}"
 prefix="${GATEWAY_PREFIX:-/tmp/gateway}"
+
+fail() {
+    echo "gateway.sh: $*" >&2
+    exit 1
+}
+
+auth_cache_seconds="${GATEWAY_AUTH_CACHE_SECONDS:-5}"
+case "$auth_cache_seconds" in
+    '' | *[!0-9]*) fail "GATEWAY_AUTH_CACHE_SECONDS=$auth_cache_seconds: give whole seconds" ;;
+esac
+[ "$auth_cache_seconds" -le 10 ] ||
+    fail "GATEWAY_AUTH_CACHE_SECONDS=$auth_cache_seconds: give 0 (off) to at most 10 seconds"
+
+public_url="${AUTH_URL:-${NEXTAUTH_URL:-http://127.0.0.1:8080}}"
+public_origin="$(printf '%s' "$public_url" | sed -E 's|^(https?://[^/?#]+).*$|\1|')"
+case "$public_origin" in
+    http://* | https://*) ;;
+    *) fail "AUTH_URL=$public_url is not like https://codeflow.example.com" ;;
+esac
+case "${public_origin#*://}" in
+    '' | *[!A-Za-z0-9.:-]*) fail "AUTH_URL=$public_url is not like https://codeflow.example.com" ;;
+esac
+hsts=""
+case "$public_origin" in
+    https://*) hsts="max-age=63072000; includeSubDomains" ;;
+esac
+
+# The realip directives, on one line (sed replaces within a line).
+real_ip="# No trusted proxy (GATEWAY_TRUSTED_PROXIES): a client is its connection."
+proxies="$(printf '%s' "${GATEWAY_TRUSTED_PROXIES:-}" | tr ',' ' ')"
+if [ -n "$(printf '%s' "$proxies" | tr -d ' ')" ]; then
+    real_ip=""
+    for proxy in $proxies; do
+        case "$proxy" in
+            *[!0-9A-Fa-f.:/]* | */*/*) fail "GATEWAY_TRUSTED_PROXIES: $proxy is not an address or a network" ;;
+        esac
+        real_ip="${real_ip}set_real_ip_from $proxy; "
+    done
+    real_ip="${real_ip}real_ip_header X-Forwarded-For; real_ip_recursive on;"
+fi
 
 mkdir -p "$prefix/logs" "$prefix/tmp" "$prefix/cache"
 # The JSON access log goes to the container's output, like the error log.
@@ -20,10 +65,16 @@ ln -sf /dev/stdout "$prefix/logs/access.log"
 sed \
     -e "s|{{ *prefix *}}|$prefix|g" \
     -e "s|{{ *user_directive *}}||g" \
+    -e "s|{{ *public_origin *}}|$public_origin|g" \
+    -e "s|{{ *hsts *}}|$hsts|g" \
+    -e "s|{{ *real_ip *}}|$real_ip|g" \
     -e "s|{{ *listen *}}|${GATEWAY_LISTEN:-0.0.0.0:8080}|g" \
     -e "s|{{ *signin_rate *}}|${GATEWAY_SIGNIN_RATE:-10r/s}|g" \
     -e "s|{{ *signin_burst *}}|${GATEWAY_SIGNIN_BURST:-20}|g" \
-    -e "s|{{ *auth_cache_seconds *}}|${GATEWAY_AUTH_CACHE_SECONDS:-5}|g" \
+    -e "s|{{ *write_rate *}}|${GATEWAY_WRITE_RATE:-10r/s}|g" \
+    -e "s|{{ *write_burst *}}|${GATEWAY_WRITE_BURST:-40}|g" \
+    -e "s|{{ *connection_limit *}}|${GATEWAY_CONNECTION_LIMIT:-100}|g" \
+    -e "s|{{ *auth_cache_seconds *}}|$auth_cache_seconds|g" \
     -e "s|{{ *auth_upstream *}}|${AUTH_UPSTREAM:-auth:8001}|g" \
     -e "s|{{ *profiles_upstream *}}|${PROFILES_UPSTREAM:-profiles:8002}|g" \
     -e "s|{{ *repositories_upstream *}}|${REPOSITORIES_UPSTREAM:-repositories:8003}|g" \
@@ -32,8 +83,7 @@ sed \
     "$template" > "$prefix/nginx.conf"
 
 if grep -n '{{' "$prefix/nginx.conf" >&2; then
-    echo "gateway.sh: the template names a value this script does not fill in" >&2
-    exit 1
+    fail "the template names a value this script does not fill in"
 fi
 
 exec nginx -p "$prefix/" -c "$prefix/nginx.conf" -e stderr "$@"

@@ -4,6 +4,7 @@ the one ARCHITECTURE.md promises (ordered start, health checks, one public port,
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import shutil
@@ -223,7 +224,8 @@ def test_the_development_secrets_are_refused_outside_development(
         assert variable in str(refused.value)
 
 
-def test_the_gateway_script_renders_a_configuration_nginx_accepts(tmp_path: Path) -> None:
+def run_gateway_script(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """deploy/compose/gateway.sh with ``-t -q`` (nginx only checks what it rendered)."""
     nginx = shutil.which("nginx", path="/usr/sbin:/usr/bin:/sbin:/bin")
     if nginx is None:
         pytest.skip("nginx is not installed")
@@ -234,8 +236,9 @@ def test_the_gateway_script_renders_a_configuration_nginx_accepts(tmp_path: Path
         "GATEWAY_LISTEN": "127.0.0.1:18080",
         # Container names do not resolve here, and nginx resolves upstreams when it starts.
         **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{port}" for name, port in SERVICES.items()},
+        **settings,
     }
-    result = subprocess.run(
+    return subprocess.run(
         ["sh", str(REPO_ROOT / "deploy" / "compose" / "gateway.sh"), "-t", "-q"],
         capture_output=True,
         text=True,
@@ -243,8 +246,76 @@ def test_the_gateway_script_renders_a_configuration_nginx_accepts(tmp_path: Path
         check=False,
         env=env,
     )
+
+
+def test_the_gateway_script_renders_a_configuration_nginx_accepts(tmp_path: Path) -> None:
+    result = run_gateway_script(tmp_path)
+
     assert result.returncode == 0, result.stderr
     rendered = (tmp_path / "nginx.conf").read_text()
     assert "{{" not in rendered
     assert "listen 127.0.0.1:18080;" in rendered
     assert os.readlink(tmp_path / "logs" / "access.log") == "/dev/stdout"
+
+
+def test_the_gateway_script_refuses_an_auth_cache_window_beyond_10_seconds(
+    tmp_path: Path,
+) -> None:
+    refused = run_gateway_script(tmp_path, GATEWAY_AUTH_CACHE_SECONDS="30")
+    kept = run_gateway_script(tmp_path, GATEWAY_AUTH_CACHE_SECONDS="10")
+
+    assert refused.returncode != 0
+    assert "GATEWAY_AUTH_CACHE_SECONDS=30" in refused.stderr
+    assert kept.returncode == 0, kept.stderr
+    assert "proxy_cache_valid 200 10s;" in (tmp_path / "nginx.conf").read_text()
+
+
+def test_the_gateway_script_takes_the_public_origin_from_auth_url(tmp_path: Path) -> None:
+    public = run_gateway_script(tmp_path, AUTH_URL="https://codeflow.example.com/app")
+    rendered = (tmp_path / "nginx.conf").read_text()
+    refused = run_gateway_script(tmp_path, AUTH_URL="codeflow.example.com")
+
+    assert public.returncode == 0, public.stderr
+    assert '"https://codeflow.example.com" 0;' in rendered
+    assert 'default "max-age=63072000; includeSubDomains";' in rendered  # HSTS over https
+    assert refused.returncode != 0
+    assert "AUTH_URL=codeflow.example.com" in refused.stderr
+
+
+def test_the_gateway_knows_the_public_url_the_services_know(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+
+    assert (
+        services["gateway"]["environment"]["AUTH_URL"]
+        == (services["auth"]["environment"]["AUTH_URL"])
+    )
+
+
+def test_the_services_believe_forwarded_headers_from_the_gateway_only(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+    gateway_address = services["gateway"]["networks"]["default"]["ipv4_address"]
+    subnets = [c["subnet"] for c in compose_config["networks"]["default"]["ipam"]["config"]]
+
+    assert any(ipaddress.ip_address(gateway_address) in ipaddress.ip_network(s) for s in subnets)
+    for name in SERVICES:
+        assert services[name]["environment"]["FORWARDED_ALLOW_IPS"] == gateway_address, name
+
+
+def test_the_gateway_script_trusts_only_the_proxies_it_is_given(tmp_path: Path) -> None:
+    nobody = run_gateway_script(tmp_path)
+    assert nobody.returncode == 0, nobody.stderr
+    assert "set_real_ip_from" not in (tmp_path / "nginx.conf").read_text()
+
+    ingress = run_gateway_script(tmp_path, GATEWAY_TRUSTED_PROXIES="10.0.0.0/8, 192.0.2.7")
+    assert ingress.returncode == 0, ingress.stderr
+    rendered = (tmp_path / "nginx.conf").read_text()
+    assert "set_real_ip_from 10.0.0.0/8; set_real_ip_from 192.0.2.7;" in rendered
+    assert "real_ip_header X-Forwarded-For; real_ip_recursive on;" in rendered
+
+    named = run_gateway_script(tmp_path, GATEWAY_TRUSTED_PROXIES="ingress.local")
+    assert named.returncode != 0
+    assert "GATEWAY_TRUSTED_PROXIES" in named.stderr

@@ -273,3 +273,35 @@ def test_the_dev_overlay_runs_one_auth_because_development_keys_are_per_process(
     k8s_dev: list[dict[str, Any]],
 ) -> None:
     assert of_kind(k8s_dev, "Deployment")["auth"]["spec"]["replicas"] == 1
+
+
+def test_the_gateway_takes_the_public_url_from_the_services_config(
+    k8s_base: list[dict[str, Any]],
+) -> None:
+    (gateway,) = of_kind(k8s_base, "Deployment")["gateway"]["spec"]["template"]["spec"][
+        "containers"
+    ]
+    source = env_of(gateway)["AUTH_URL"]["valueFrom"]["configMapKeyRef"]
+
+    assert source["name"].startswith("codeflow-config")
+    assert source["key"] == "AUTH_URL"
+
+
+def test_the_services_believe_no_one_s_forwarded_headers_as_pods_have_no_fixed_address(
+    k8s_base: list[dict[str, Any]],
+) -> None:
+    # Pods have no fixed addresses to name the gateway by, so the services believe no one's
+    # X-Forwarded-* (uvicorn's default, 127.0.0.1, would be the pod itself).
+    (config,) = (c for n, c in of_kind(k8s_base, "ConfigMap").items() if "config" in n)
+
+    assert config["data"]["FORWARDED_ALLOW_IPS"] == ""
+
+
+def test_the_gateway_offers_the_trusted_proxies_setting_and_trusts_none_by_default(
+    k8s_base: list[dict[str, Any]],
+) -> None:
+    (gateway,) = of_kind(k8s_base, "Deployment")["gateway"]["spec"]["template"]["spec"][
+        "containers"
+    ]
+
+    assert env_of(gateway)["GATEWAY_TRUSTED_PROXIES"]["value"] == ""

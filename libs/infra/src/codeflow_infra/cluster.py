@@ -105,6 +105,7 @@ class Cluster:
     def gateway_settings(self) -> gateway.GatewaySettings:
         # Every service is routed, built or not: a missing one answers a 502 problem.
         rate, burst = gateway.signin_limit(self.config.environ)
+        write_rate, write_burst = gateway.write_limit(self.config.environ)
         return gateway.GatewaySettings(
             prefix=self.gateway_prefix,
             port=self.config.gateway_port,
@@ -115,7 +116,12 @@ class Cluster:
             auth_cache_seconds=gateway.auth_cache_seconds(self.config.environ),
             signin_rate=rate,
             signin_burst=burst,
+            write_rate=write_rate,
+            write_burst=write_burst,
+            connection_limit=gateway.connection_limit(self.config.environ),
             worker_user=gateway.worker_user(),
+            public_url=self.config.public_url,
+            trusted_proxies=gateway.trusted_proxies(self.config.environ),
         )
 
     def available_services(self) -> list[str]:

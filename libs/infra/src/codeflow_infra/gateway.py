@@ -8,6 +8,7 @@ appends to `.local/logs/gateway.log`.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import pwd
@@ -18,6 +19,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from codeflow_infra.components import Component
 from codeflow_infra.config import HOST, ConfigError
@@ -29,7 +31,17 @@ UPSTREAMS = ("auth", "profiles", "repositories", "janitor")
 DEFAULT_NGINX = "/usr/sbin/nginx"
 DEFAULT_SIGNIN_RATE = "10r/s"
 DEFAULT_SIGNIN_BURST = 20
+DEFAULT_WRITE_RATE = "10r/s"
+DEFAULT_WRITE_BURST = 40
+DEFAULT_CONNECTION_LIMIT = 100
 DEFAULT_AUTH_CACHE_SECONDS = 5
+MAX_AUTH_CACHE_SECONDS = 10
+"""A copy of a signed-out or erased session's cookie reads for at most this long."""
+HSTS = "max-age=63072000; includeSubDomains"
+"""Strict-Transport-Security, sent when the public URL is https: two years, subdomains too."""
+CLIENT_TIMEOUT_SECONDS = 10
+"""How long the gateway waits for a client's headers, for each read of its body, and for each
+write of an answer to it (client_header_timeout, client_body_timeout, send_timeout)."""
 VERIFY_TIMEOUT_SECONDS = 3
 """How long the gateway waits for one replica of auth to answer a session check."""
 UPSTREAM_DEADLINE_SECONDS = 20
@@ -41,6 +53,9 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 _RATE = re.compile(r"^[1-9][0-9]*r/[sm]$")
 _USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _ADDRESS = re.compile(r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$")
+_ORIGIN = re.compile(
+    r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$"
+)
 
 
 class GatewayError(RuntimeError):
@@ -60,8 +75,30 @@ class GatewaySettings:
     listen_host: str = HOST
     signin_rate: str = DEFAULT_SIGNIN_RATE
     signin_burst: int = DEFAULT_SIGNIN_BURST
+    write_rate: str = DEFAULT_WRITE_RATE
+    """Writes (not GET, HEAD, OPTIONS) to /auth/ and /api/ one client address may make."""
+    write_burst: int = DEFAULT_WRITE_BURST
+    connection_limit: int = DEFAULT_CONNECTION_LIMIT
+    """Requests one client address may have under way at once."""
     auth_cache_seconds: int = DEFAULT_AUTH_CACHE_SECONDS
     worker_user: str | None = None
+    trusted_proxies: Sequence[str] = ()
+    """Addresses or networks of proxies in front (an ingress) whose ``X-Forwarded-For`` is
+    believed; none by default, so a client's address is the connection's."""
+    public_url: str = ""
+    """Where browsers reach CodeFlow (auth's ``AUTH_URL``); its origin is the one browsers
+    may write to /api/ from. Empty: where the gateway listens."""
+
+    @property
+    def public_origin(self) -> str:
+        """The public URL's scheme and host, as a browser's ``Origin`` header names it (and
+        as auth judges its own writes: scheme and netloc, as given)."""
+        url = self.public_url or f"http://{self.listen_host}:{self.port}"
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(f"public URL {url!r} is not like https://codeflow.example.com")
+        return origin
 
     def values(self) -> dict[str, str]:
         missing = [name for name in UPSTREAMS if name not in self.upstreams]
@@ -76,17 +113,31 @@ class GatewaySettings:
                     raise ConfigError(f"upstream {name}: {address!r} is not host:port")
         if not _RATE.fullmatch(self.signin_rate):
             raise ConfigError(f"sign-in rate {self.signin_rate!r} is not like 10r/s")
+        if not _RATE.fullmatch(self.write_rate):
+            raise ConfigError(f"write rate {self.write_rate!r} is not like 10r/s")
+        if self.write_burst < 1 or self.connection_limit < 1:
+            raise ConfigError("the write burst and the connection limit are 1 or more")
         if self.worker_user is not None and not _USER.fullmatch(self.worker_user):
             raise ConfigError(f"worker user {self.worker_user!r} is not a user name")
-        if not 0 <= self.auth_cache_seconds <= 60:
+        for proxy in self.trusted_proxies:
+            if not _is_network(proxy):
+                raise ConfigError(f"trusted proxy {proxy!r} is not an address or a network")
+        if not 0 <= self.auth_cache_seconds <= MAX_AUTH_CACHE_SECONDS:
             raise ConfigError(
-                f"auth cache of {self.auth_cache_seconds} s: give 0 (off) to 60 seconds"
+                f"auth cache of {self.auth_cache_seconds} s: give 0 (off) to "
+                f"{MAX_AUTH_CACHE_SECONDS} seconds"
             )
         return {
             "prefix": str(self.prefix),
+            "public_origin": self.public_origin,
+            "real_ip": _real_ip(self.trusted_proxies),
+            "hsts": HSTS if self.public_origin.startswith("https://") else "",
             "listen": f"{self.listen_host}:{self.port}",
             "signin_rate": self.signin_rate,
             "signin_burst": str(self.signin_burst),
+            "write_rate": self.write_rate,
+            "write_burst": str(self.write_burst),
+            "connection_limit": str(self.connection_limit),
             "auth_cache_seconds": str(self.auth_cache_seconds),
             "user_directive": f"user {self.worker_user};" if self.worker_user else "",
             **{f"{name}_upstream": servers[name][0] for name in UPSTREAMS},
@@ -98,6 +149,24 @@ class GatewaySettings:
                 for name in UPSTREAMS
             },
         }
+
+
+def _real_ip(proxies: Sequence[str]) -> str:
+    """The realip directives: the client's address is the last in X-Forwarded-For that is
+    not a trusted proxy's; nothing at all when no proxy is trusted."""
+    if not proxies:
+        return "# No trusted proxy (GATEWAY_TRUSTED_PROXIES): a client is its connection."
+    lines = [f"set_real_ip_from {proxy};" for proxy in proxies]
+    lines += ["real_ip_header X-Forwarded-For;", "real_ip_recursive on;"]
+    return "\n    ".join(lines)
+
+
+def _is_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _addresses(upstream: str | Sequence[str]) -> list[str]:
@@ -123,8 +192,30 @@ def auth_cache_seconds(environ: Mapping[str, str]) -> int:
     if not raw:
         return DEFAULT_AUTH_CACHE_SECONDS
     if not raw.isdigit():
-        raise ConfigError(f"GATEWAY_AUTH_CACHE_SECONDS={raw!r}: give whole seconds, 0 to 60")
-    return int(raw)
+        raise ConfigError(
+            f"GATEWAY_AUTH_CACHE_SECONDS={raw!r}: give whole seconds, 0 to {MAX_AUTH_CACHE_SECONDS}"
+        )
+    seconds = int(raw)
+    if seconds > MAX_AUTH_CACHE_SECONDS:
+        raise ConfigError(
+            f"GATEWAY_AUTH_CACHE_SECONDS={seconds}: give 0 (off) to at most "
+            f"{MAX_AUTH_CACHE_SECONDS} seconds; a session signed out elsewhere or erased can "
+            "still read for that long"
+        )
+    return seconds
+
+
+def trusted_proxies(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """``GATEWAY_TRUSTED_PROXIES``: addresses or networks (CIDR), separated by commas or
+    spaces, of the proxies whose ``X-Forwarded-For`` the gateway believes; none if unset."""
+    raw = environ.get("GATEWAY_TRUSTED_PROXIES", "")
+    proxies = tuple(item for item in re.split(r"[\s,]+", raw) if item)
+    for proxy in proxies:
+        if not _is_network(proxy):
+            raise ConfigError(
+                f"GATEWAY_TRUSTED_PROXIES: {proxy!r} is not an address or a network like 10.0.0.0/8"
+            )
+    return proxies
 
 
 def signin_limit(environ: Mapping[str, str]) -> tuple[str, int]:
@@ -137,6 +228,27 @@ def signin_limit(environ: Mapping[str, str]) -> tuple[str, int]:
     if not burst.isdigit():
         raise ConfigError(f"GATEWAY_SIGNIN_BURST={burst!r}: give a whole number of requests")
     return rate, int(burst)
+
+
+def write_limit(environ: Mapping[str, str]) -> tuple[str, int]:
+    """``GATEWAY_WRITE_RATE`` (like ``10r/s``) and ``GATEWAY_WRITE_BURST``: how many writes
+    to /auth/ and /api/ one client address may make, or the defaults."""
+    rate = environ.get("GATEWAY_WRITE_RATE", "").strip() or DEFAULT_WRITE_RATE
+    if not _RATE.fullmatch(rate):
+        raise ConfigError(f"GATEWAY_WRITE_RATE={rate!r}: give requests per second, like 10r/s")
+    return rate, _positive(environ, "GATEWAY_WRITE_BURST", DEFAULT_WRITE_BURST)
+
+
+def connection_limit(environ: Mapping[str, str]) -> int:
+    """``GATEWAY_CONNECTION_LIMIT``: requests one client address may have under way at once."""
+    return _positive(environ, "GATEWAY_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT)
+
+
+def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip() or str(default)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name}={raw!r}: give a whole number of requests, 1 or more")
+    return int(raw)
 
 
 def template_path(repo_root: Path | None) -> Path:

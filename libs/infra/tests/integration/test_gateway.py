@@ -1,198 +1,32 @@
 """The nginx gateway in front of stub services: routing, the session check, problems, limits.
 
-The stubs are tiny ASGI apps on loopback ports; the gateway runs from the real template
-with nginx from the distribution's package, on a free port, in a temporary prefix.
+The stubs are tiny ASGI apps on loopback ports (gateway_support); the gateway runs from the
+real template with nginx from the distribution's package, on a free port, in a temporary
+prefix.
 """
 
 from __future__ import annotations
 
 import asyncio
-import http.client
-import json
-import socket
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from gateway_support import (
+    GOOD_COOKIE,
+    Gateway,
+    assert_problem,
+    hung_port,
+    running_gateway,
+    session_cookie,
+)
 
 from codeflow_infra import gateway
-from codeflow_infra.asgi import reserve_port, serve
 from codeflow_infra.testing import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-
-TEMPLATE = Path(__file__).resolve().parents[4] / "deploy" / "gateway" / "nginx.conf.template"
-GOOD_COOKIE = "authjs.session-token=good"
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-@dataclass
-class Stub:
-    """An ASGI app answering every request with what it saw; auth's also answers verify."""
-
-    name: str
-    seen: list[dict[str, Any]] = field(default_factory=list)
-    verify_delay: float = 0.0
-    """Seconds auth's stub takes to answer a session check."""
-
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        request = {"path": scope["path"], "query": scope["query_string"].decode(), **headers}
-        self.seen.append(request)
-        status, extra = 200, []
-        if scope["path"] == "/auth/verify":
-            await asyncio.sleep(self.verify_delay)
-            if GOOD_COOKIE in headers.get("cookie", ""):
-                extra = [(b"x-user-id", b"user-1"), (b"x-auth-token", b"jwt-of-user-1")]
-            else:
-                status = 401
-        body = json.dumps({"service": self.name, **request}).encode()
-        start_headers = [(b"content-type", b"application/json"), *extra]
-        await send({"type": "http.response.start", "status": status, "headers": start_headers})
-        await send({"type": "http.response.body", "body": body})
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Gateway:
-    port: int
-    prefix: Path
-    stubs: dict[str, Stub]
-
-    async def get(self, path: str, headers: Mapping[str, str] | None = None) -> Answer:
-        return await self.request("GET", path, headers)
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        headers: Mapping[str, str] | None = None,
-        *,
-        timeout: float = 10,
-    ) -> Answer:
-        return await asyncio.to_thread(self._request, method, path, dict(headers or {}), timeout)
-
-    def verifications(self) -> int:
-        """How many session checks reached auth so far."""
-        return sum(1 for seen in self.stubs["auth"].seen if seen["path"] == "/auth/verify")
-
-    def _request(self, method: str, path: str, headers: dict[str, str], timeout: float) -> Answer:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            connection.request(method, path, headers=headers)
-            response = connection.getresponse()
-            answer_headers = {k.lower(): v for k, v in response.getheaders()}
-            return Answer(response.status, answer_headers, response.read())
-        finally:
-            connection.close()
-
-    def access_log(self) -> list[dict[str, Any]]:
-        lines = (self.prefix / "logs" / "access.log").read_text().splitlines()
-        return [json.loads(line) for line in lines]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def nginx() -> str:
-    binary = gateway.nginx_binary()
-    if binary is None:
-        pytest.skip("nginx is not installed (Debian: apt-get install nginx)")
-    return binary
-
-
-@contextmanager
-def hung_port() -> Iterator[int]:
-    """A port whose connections are accepted by the kernel and never answered, as those of
-    a process that is stopped (SIGSTOP) or stuck."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(64)
-        yield int(sock.getsockname()[1])
-
-
-@asynccontextmanager
-async def running_gateway(
-    nginx: str,
-    prefix: Path,
-    up: tuple[str, ...],
-    auth_cache_seconds: int = gateway.DEFAULT_AUTH_CACHE_SECONDS,
-    hung: Mapping[str, int | Sequence[int]] | None = None,
-    verify_delay: float = 0.0,
-) -> AsyncIterator[Gateway]:
-    """A gateway whose services in `up` are stubs; the others' ports are closed. A service
-    in `hung` has first replicas on those ports, which never answer."""
-    stubs = {name: Stub(name, verify_delay=verify_delay) for name in up}
-    upstreams: dict[str, str | list[str]] = {
-        name: f"127.0.0.1:{closed_port()}" for name in gateway.UPSTREAMS
-    }
-    async with _stubs_served(stubs) as ports:
-        upstreams |= {name: f"127.0.0.1:{port}" for name, port in ports.items()}
-        for name, stuck in (hung or {}).items():
-            live = [upstreams[name]] if name in ports else []
-            stuck_ports = [stuck] if isinstance(stuck, int) else list(stuck)
-            upstreams[name] = [*(f"127.0.0.1:{p}" for p in stuck_ports), *live]  # type: ignore[misc]
-        port = closed_port()
-        settings = gateway.GatewaySettings(
-            prefix=prefix,
-            port=port,
-            upstreams=upstreams,
-            auth_cache_seconds=auth_cache_seconds,
-            worker_user=gateway.worker_user(),
-        )
-        gateway.write_config(prefix, gateway.render(TEMPLATE.read_text(), settings))
-        component = gateway.gateway_component(
-            nginx=nginx, prefix=prefix, port=port, run_dir=prefix, logs_dir=prefix / "logs"
-        )
-        component.start()
-        try:
-            await asyncio.to_thread(component.wait_ready, 15)
-            yield Gateway(port, prefix, stubs)
-        finally:
-            await asyncio.to_thread(component.stop)
-
-
-@asynccontextmanager
-async def _stubs_served(stubs: dict[str, Stub]) -> AsyncIterator[dict[str, int]]:
-    ports: dict[str, int] = {}
-    async with _serve_all(list(stubs.items()), ports):
-        yield ports
-
-
-@asynccontextmanager
-async def _serve_all(items: list[tuple[str, Stub]], ports: dict[str, int]) -> AsyncIterator[None]:
-    if not items:
-        yield
-        return
-    (name, stub), rest = items[0], items[1:]
-    sock = reserve_port()
-    ports[name] = sock.getsockname()[1]
-    async with serve(stub, sock=sock), _serve_all(rest, ports):
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -200,14 +34,6 @@ async def gw(nginx: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
     prefix = tmp_path_factory.mktemp("gateway")
     async with running_gateway(nginx, prefix, up=("auth", "profiles", "janitor")) as running:
         yield running
-
-
-def assert_problem(answer: Answer, status: int, kind: str) -> None:
-    assert answer.status == status, answer.body
-    assert answer.headers["content-type"] == "application/problem+json"
-    problem = answer.json()
-    assert problem["status"] == status
-    assert problem["type"] == f"urn:codeflow:problem:{kind}"
 
 
 async def test_an_api_call_without_a_session_gets_a_401_problem(gw: Gateway) -> None:
@@ -281,7 +107,7 @@ async def test_a_read_sent_to_a_replica_that_hangs_is_answered_by_another_in_tim
             nginx, tmp_path, up=("auth", "profiles"), hung={"profiles": stuck}
         ) as gw:
             # Round robin: one of two reads goes to the stuck replica first.
-            answers = [await gw.get("/api/profiles/me", _session_cookie()) for _ in range(2)]
+            answers = [await gw.get("/api/profiles/me", session_cookie()) for _ in range(2)]
             log = gw.access_log()
 
     assert [a.status for a in answers] == [200, 200]
@@ -297,8 +123,9 @@ async def test_a_write_sent_to_a_replica_that_hangs_is_answered_with_a_504_probl
         async with running_gateway(
             nginx, tmp_path, up=("auth",), hung={"repositories": stuck}
         ) as gw:
-            answer = await gw.request("POST", "/api/repositories", _session_cookie())
-            [line] = [line for line in gw.access_log() if line["uri"] == "/api/repositories"]
+            headers = {**session_cookie(), "X-Request-Id": "hung-write"}
+            answer = await gw.request("POST", "/api/repositories", headers)
+            line = await _eventually_logged(gw, "hung-write")
 
     assert_problem(answer, 504, "service-timeout")
     assert float(line["request_time"]) < gateway.UPSTREAM_DEADLINE_SECONDS
@@ -312,7 +139,7 @@ async def test_a_write_that_timed_out_is_never_sent_again_to_another_replica(
     with hung_port() as stuck:
         async with running_gateway(nginx, tmp_path, up=("auth",), hung={"auth": stuck}) as gw:
             # Round robin: one of the two goes to the stuck replica first.
-            answers = [await gw.request("DELETE", "/auth/me", _session_cookie()) for _ in range(2)]
+            answers = [await gw.request("DELETE", "/auth/me", session_cookie()) for _ in range(2)]
             deletes = [seen for seen in gw.stubs["auth"].seen if seen["path"] == "/auth/me"]
 
     assert sorted(a.status for a in answers) == [200, 504]
@@ -324,7 +151,7 @@ async def test_a_write_to_auth_that_is_down_answers_a_502_problem(
     nginx: str, tmp_path: Path
 ) -> None:
     async with running_gateway(nginx, tmp_path, up=()) as without_auth:
-        answer = await without_auth.request("POST", "/auth/signout", _session_cookie())
+        answer = await without_auth.request("POST", "/auth/signout", session_cookie())
 
     assert_problem(answer, 502, "service-unavailable")
 
@@ -343,7 +170,7 @@ async def test_a_slow_session_check_and_a_service_that_hangs_are_answered_within
             verify_delay=gateway.VERIFY_TIMEOUT_SECONDS - 0.5,
         ) as gw:
             started = time.monotonic()
-            answer = await gw.request("GET", "/api/profiles/me", _session_cookie(), timeout=60)
+            answer = await gw.request("GET", "/api/profiles/me", session_cookie(), timeout=60)
             took = time.monotonic() - started
 
     assert_problem(answer, 504, "service-timeout")
@@ -411,14 +238,8 @@ async def test_when_auth_is_down_api_calls_answer_a_503_problem(nginx: str, tmp_
     assert_problem(sign_in, 502, "service-unavailable")
 
 
-def _session_cookie(good: bool = True) -> dict[str, str]:
-    """A Cookie header of its own (an extra cookie), so no other test's check is reused."""
-    session = GOOD_COOKIE if good else "authjs.session-token=bad"
-    return {"Cookie": f"{session}; probe={uuid.uuid4().hex}"}
-
-
 async def test_safe_requests_of_one_session_reuse_one_check(gw: Gateway) -> None:
-    cookie = _session_cookie()
+    cookie = session_cookie()
     before = gw.verifications()
 
     answers = [await gw.get("/api/profiles/me", cookie) for _ in range(5)]
@@ -429,7 +250,7 @@ async def test_safe_requests_of_one_session_reuse_one_check(gw: Gateway) -> None
 
 
 async def test_a_request_that_changes_something_is_checked_every_time(gw: Gateway) -> None:
-    cookie = _session_cookie()
+    cookie = session_cookie()
     before = gw.verifications()
 
     for method in ("POST", "PATCH", "DELETE"):
@@ -441,7 +262,7 @@ async def test_a_request_that_changes_something_is_checked_every_time(gw: Gatewa
 
 
 async def test_a_refused_session_is_checked_every_time(gw: Gateway) -> None:
-    cookie = _session_cookie(good=False)
+    cookie = session_cookie(good=False)
     before = gw.verifications()
 
     for _ in range(3):
@@ -453,7 +274,7 @@ async def test_a_kept_check_expires_after_its_window(nginx: str, tmp_path: Path)
     async with running_gateway(
         nginx, tmp_path, up=("auth", "profiles"), auth_cache_seconds=1
     ) as short:
-        cookie = _session_cookie()
+        cookie = session_cookie()
         assert (await short.get("/api/profiles/me", cookie)).status == 200
         assert short.verifications() == 1
 
@@ -468,7 +289,7 @@ async def test_with_the_cache_off_every_request_is_checked(nginx: str, tmp_path:
     async with running_gateway(
         nginx, tmp_path, up=("auth", "profiles"), auth_cache_seconds=0
     ) as uncached:
-        cookie = _session_cookie()
+        cookie = session_cookie()
         for _ in range(3):
             assert (await uncached.get("/api/profiles/me", cookie)).status == 200
         assert uncached.verifications() == 3

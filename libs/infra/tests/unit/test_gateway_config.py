@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from codeflow_infra import gateway
+from codeflow_infra.cluster import Cluster
+from codeflow_infra.cluster_config import ClusterConfig
 from codeflow_infra.config import ConfigError
 
 TEMPLATE = Path(__file__).resolve().parents[4] / "deploy" / "gateway" / "nginx.conf.template"
@@ -161,12 +163,20 @@ def test_session_checks_are_reused_for_safe_requests_only_for_the_configured_win
 
 
 def test_the_auth_cache_window_is_bounded_and_read_from_the_environment() -> None:
-    with pytest.raises(ConfigError, match="0 \\(off\\) to 60"):
-        rendered(auth_cache_seconds=61)
+    with pytest.raises(ConfigError, match="0 \\(off\\) to 10"):
+        rendered(auth_cache_seconds=11)
+    assert "proxy_cache_valid 200 10s;" in rendered(auth_cache_seconds=10)
     assert gateway.auth_cache_seconds({}) == gateway.DEFAULT_AUTH_CACHE_SECONDS
     assert gateway.auth_cache_seconds({"GATEWAY_AUTH_CACHE_SECONDS": "0"}) == 0
     with pytest.raises(ConfigError, match="whole seconds"):
         gateway.auth_cache_seconds({"GATEWAY_AUTH_CACHE_SECONDS": "2.5"})
+
+
+def test_an_auth_cache_window_beyond_10_seconds_is_refused_naming_the_variable() -> None:
+    # A signed-out or erased session's copy must not read for long: at most 10 s.
+    assert gateway.auth_cache_seconds({"GATEWAY_AUTH_CACHE_SECONDS": "10"}) == 10
+    with pytest.raises(ConfigError, match=r"GATEWAY_AUTH_CACHE_SECONDS=30: .*at most 10"):
+        gateway.auth_cache_seconds({"GATEWAY_AUTH_CACHE_SECONDS": "30"})
 
 
 def test_the_sign_in_limit_is_read_from_the_environment() -> None:
@@ -201,3 +211,128 @@ def test_the_replicas_of_a_service_are_the_servers_of_its_upstream() -> None:
     assert re.findall(r"server (\S+) max_fails=0;", block(config, "upstream auth")) == [
         "127.0.0.1:18001"
     ]
+
+
+def test_the_public_origin_is_the_public_url_s_scheme_and_host() -> None:
+    public = rendered(public_url="https://codeflow.example.com/app/")
+    local = rendered()
+
+    assert re.search(r'"https://codeflow.example.com" 0;', public)
+    assert re.search(r'"http://127.0.0.1:18080" 0;', local)  # by default, where it listens
+    with pytest.raises(ConfigError, match="public URL"):
+        rendered(public_url="codeflow.example.com")
+    with pytest.raises(ConfigError, match="public URL"):
+        rendered(public_url='https://x.example" 0; default 0; "')
+
+
+def test_make_up_s_gateway_knows_the_public_url_auth_is_given() -> None:
+    env = {"CODEFLOW_LOCAL_DIR": "/srv/cf", "PATH": "/usr/bin", "GATEWAY_PORT": "18080"}
+    local = Cluster(ClusterConfig.from_env(env)).gateway_settings()
+    public = Cluster(
+        ClusterConfig.from_env({**env, "AUTH_URL": "https://codeflow.example.com"})
+    ).gateway_settings()
+
+    assert local.public_url == "http://127.0.0.1:18080"
+    assert public.public_url == "https://codeflow.example.com"
+
+
+def test_every_location_with_headers_of_its_own_repeats_the_security_headers() -> None:
+    # nginx drops the server's add_header lines in a location that has its own.
+    config = rendered(public_url="https://codeflow.example.com")
+    openings = re.findall(r"^\s*(location [^{]+?) \{", config, re.MULTILINE)
+    with_headers = [o for o in openings if "add_header" in _own_lines(block(config, o))]
+
+    assert with_headers  # the problem pages
+    for opening in [*with_headers, "server"]:
+        own = _own_lines(block(config, opening))
+        for header in ("X-Content-Type-Options", "Referrer-Policy", "Strict-Transport-Security"):
+            assert f"add_header {header} " in own, (opening, header)
+    assert 'default "max-age=63072000; includeSubDomains";' in config
+    assert 'default "";' in block(rendered(), "map $scheme $codeflow_hsts")
+
+
+def _own_lines(text: str) -> str:
+    """A block's text without its nested blocks."""
+    inner = text[text.index("{") + 1 : text.rindex("}")]
+    while re.search(r"\{[^{}]*\}", inner):
+        inner = re.sub(r"\{[^{}]*\}", "", inner)
+    return inner
+
+
+def test_no_proxy_is_trusted_unless_named() -> None:
+    assert "set_real_ip_from" not in rendered()
+    assert gateway.trusted_proxies({}) == ()
+
+    config = rendered(trusted_proxies=("10.0.0.0/8", "192.0.2.7", "2001:db8::/32"))
+
+    for address in ("10.0.0.0/8", "192.0.2.7", "2001:db8::/32"):
+        assert f"set_real_ip_from {address};" in config
+    assert "real_ip_header X-Forwarded-For;" in config
+    assert "real_ip_recursive on;" in config
+
+
+def test_the_trusted_proxies_are_read_from_the_environment_and_checked() -> None:
+    named = {"GATEWAY_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 2001:db8::/32 "}
+
+    assert gateway.trusted_proxies(named) == ("10.0.0.0/8", "192.0.2.7", "2001:db8::/32")
+    with pytest.raises(ConfigError, match="GATEWAY_TRUSTED_PROXIES"):
+        gateway.trusted_proxies({"GATEWAY_TRUSTED_PROXIES": "ingress.local"})
+    with pytest.raises(ConfigError, match="trusted proxy"):
+        rendered(trusted_proxies=("10.0.0.1; evil",))
+
+
+def test_make_up_s_gateway_trusts_the_proxies_named_in_its_environment() -> None:
+    env = {"CODEFLOW_LOCAL_DIR": "/srv/cf", "PATH": "/usr/bin"}
+    settings = Cluster(
+        ClusterConfig.from_env({**env, "GATEWAY_TRUSTED_PROXIES": "10.0.0.0/8"})
+    ).gateway_settings()
+
+    assert settings.trusted_proxies == ("10.0.0.0/8",)
+
+
+def test_writes_and_requests_at_once_are_limited_per_client_address() -> None:
+    config = rendered(write_rate="3r/s", write_burst=9, connection_limit=7)
+
+    assert "zone=writes:10m rate=3r/s;" in config
+    assert "limit_req zone=writes burst=9 nodelay;" in block(config, "location /api/")
+    assert "limit_req zone=writes burst=9 nodelay;" in block(config, "location @auth_write")
+    assert "limit_conn per_address 7;" in block(config, "server")
+    assert "limit_conn_status 429;" in config
+    assert "error_page 429 /_problem/429;" in block(config, "location /api/")
+
+
+def test_the_write_and_connection_limits_are_read_from_the_environment() -> None:
+    assert gateway.write_limit({}) == (gateway.DEFAULT_WRITE_RATE, gateway.DEFAULT_WRITE_BURST)
+    assert gateway.write_limit({"GATEWAY_WRITE_RATE": "50r/s", "GATEWAY_WRITE_BURST": "99"}) == (
+        "50r/s",
+        99,
+    )
+    assert gateway.connection_limit({}) == gateway.DEFAULT_CONNECTION_LIMIT
+    assert gateway.connection_limit({"GATEWAY_CONNECTION_LIMIT": "500"}) == 500
+    with pytest.raises(ConfigError, match="GATEWAY_WRITE_RATE"):
+        gateway.write_limit({"GATEWAY_WRITE_RATE": "lots"})
+    with pytest.raises(ConfigError, match="GATEWAY_WRITE_BURST"):
+        gateway.write_limit({"GATEWAY_WRITE_BURST": "0"})
+    with pytest.raises(ConfigError, match="GATEWAY_CONNECTION_LIMIT"):
+        gateway.connection_limit({"GATEWAY_CONNECTION_LIMIT": "0"})
+
+
+def test_slow_clients_are_cut_off_and_every_core_serves() -> None:
+    config = rendered()
+
+    assert re.search(r"^worker_processes auto;", config, re.MULTILINE)
+    for directive in ("client_header_timeout", "client_body_timeout", "send_timeout"):
+        assert f"{directive} {gateway.CLIENT_TIMEOUT_SECONDS}s;" in config
+
+
+def test_make_up_s_gateway_takes_its_limits_from_its_environment() -> None:
+    env = {"CODEFLOW_LOCAL_DIR": "/srv/cf", "PATH": "/usr/bin"}
+    limits = {
+        "GATEWAY_WRITE_RATE": "500r/s",
+        "GATEWAY_WRITE_BURST": "1000",
+        "GATEWAY_CONNECTION_LIMIT": "900",
+    }
+    settings = Cluster(ClusterConfig.from_env({**env, **limits})).gateway_settings()
+
+    assert (settings.write_rate, settings.write_burst) == ("500r/s", 1000)
+    assert settings.connection_limit == 900

@@ -41,6 +41,11 @@ RUN_SETTINGS: Mapping[str, str] = {
     # operations, when they met the default 10 a second).
     "GATEWAY_SIGNIN_RATE": "500r/s",
     "GATEWAY_SIGNIN_BURST": "1000",
+    # Likewise its limits on writes and on requests at once per client address: hundreds of
+    # people writing from one address would meet 429s at the defaults (10r/s, 100 at once).
+    "GATEWAY_WRITE_RATE": "500r/s",
+    "GATEWAY_WRITE_BURST": "1000",
+    "GATEWAY_CONNECTION_LIMIT": "2000",
 }
 """Service settings of a run (the rest are the local cluster's defaults)."""
 
