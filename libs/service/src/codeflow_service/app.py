@@ -11,7 +11,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
@@ -60,6 +60,11 @@ class Runtime:
     sessions: SessionFactory
     verifier: JwksVerifier
     broker: KafkaBroker
+
+
+OwnLifespan = Callable[[FastAPI, "Runtime"], AbstractAsyncContextManager[None]]
+"""A service's own start-up and shut-down (background jobs, clients of its own): entered once
+the kit's runtime is up, left before any of it is closed."""
 
 
 def settle_the_heap() -> None:
@@ -136,15 +141,17 @@ def create_service_app(
     consumers: ConsumerFactory = lambda sessions, group_id: (),
     publishes: Sequence[type[Message]] = (),
     description: str = "",
+    lifespan: OwnLifespan | None = None,
 ) -> FastAPI:
     """The app of service ``name``: its routers under ``/<name>``, health at ``/healthz``.
 
     ``publishes`` lists the messages its outbox carries, for the AsyncAPI document at
-    ``/<name>/asyncapi.json`` (the consumers describe themselves).
+    ``/<name>/asyncapi.json`` (the consumers describe themselves). ``lifespan`` is the
+    service's own start-up and shut-down, run inside the kit's.
     """
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def kit_lifespan(app: FastAPI) -> AsyncIterator[None]:
         group_id = settings.consumer_group or name
         async with (
             JwksVerifier(
@@ -164,18 +171,18 @@ def create_service_app(
             ),
         ):
             state = app.state
-            app.state.runtime = Runtime(
-                name, settings, state.engine, state.sessions, verifier, state.broker
-            )
-            logger.info("%s service started (%s)", name, settings.environment)
-            yield
+            runtime = Runtime(name, settings, state.engine, state.sessions, verifier, state.broker)
+            app.state.runtime = runtime
+            async with lifespan(app, runtime) if lifespan else nullcontext():
+                logger.info("%s service started (%s)", name, settings.environment)
+                yield
         logger.info("%s service stopped", name)
 
     app = FastAPI(
         title=f"CodeFlow {name}",
         version="0.1.0",
         description=description,
-        lifespan=lifespan,
+        lifespan=kit_lifespan,
         openapi_url=f"/{name}/openapi.json",
         docs_url=None,
         redoc_url=None,

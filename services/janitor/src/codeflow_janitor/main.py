@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from codeflow_contracts import DeleteUserData
@@ -26,17 +23,9 @@ def create_app(settings: JanitorSettings | None = None) -> FastAPI:
         consumers=lambda sessions, group_id: [janitor_consumer(sessions, group_id=group_id)],
         publishes=[DeleteUserData],
         description="Sweeps inactive users and runs the deletion saga across services.",
+        # The periodic jobs start once the database and the broker are up, and stop before
+        # either goes away.
+        lifespan=lambda app, runtime: background_jobs(runtime.sessions, settings),
     )
     app.state.settings = settings
-
-    # The kit's lifespan has no hook for periodic jobs, so they run inside it: they start
-    # once the database and the broker are up, and stop before either goes away.
-    kit_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with kit_lifespan(app), background_jobs(app.state.sessions, settings):
-            yield
-
-    app.router.lifespan_context = lifespan
     return app
