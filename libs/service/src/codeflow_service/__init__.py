@@ -16,7 +16,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from codeflow_service.app import Runtime, create_service_app
+    from codeflow_service.app import create_service_app
     from codeflow_service.dependencies import (
         CurrentIdentity,
         DbSession,
@@ -27,9 +27,11 @@ if TYPE_CHECKING:
         read_session,
     )
     from codeflow_service.settings import Environment, ServiceSettings
+    from codeflow_service.state import Runtime, ServiceState
 
 _WHERE = {
-    "Runtime": "codeflow_service.app",
+    "Runtime": "codeflow_service.state",
+    "ServiceState": "codeflow_service.state",
     "create_service_app": "codeflow_service.app",
     "CurrentIdentity": "codeflow_service.dependencies",
     "DbSession": "codeflow_service.dependencies",
@@ -50,6 +52,7 @@ __all__ = [
     "ReadSession",
     "Runtime",
     "ServiceSettings",
+    "ServiceState",
     "create_service_app",
     "db_session",
     "read_connection",

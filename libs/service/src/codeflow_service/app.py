@@ -12,11 +12,9 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
-from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from faststream.kafka import KafkaBroker
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from codeflow_contracts import Message
 from codeflow_identity import JwksVerifier, service_audience
@@ -38,6 +36,7 @@ from codeflow_service.database_errors import install_database_problem_handler
 from codeflow_service.docs import install_api_docs
 from codeflow_service.health import health_router
 from codeflow_service.settings import ServiceSettings
+from codeflow_service.state import Runtime, ServiceState, lifespan_state
 
 logger = logging.getLogger("codeflow.service")
 
@@ -50,21 +49,9 @@ ConsumerFactory = Callable[[SessionFactory, str], Sequence[ReliableConsumer]]
 """Builds the service's consumers from its sessions and its consumer group id."""
 
 
-@dataclass(frozen=True)
-class Runtime:
-    """What a running service holds; ``app.state.runtime``."""
-
-    name: str
-    settings: ServiceSettings
-    engine: AsyncEngine
-    sessions: SessionFactory
-    verifier: JwksVerifier
-    broker: KafkaBroker
-
-
-OwnLifespan = Callable[[FastAPI, "Runtime"], AbstractAsyncContextManager[None]]
+OwnLifespan = Callable[[FastAPI, ServiceState], AbstractAsyncContextManager[None]]
 """A service's own start-up and shut-down (background jobs, clients of its own): entered once
-the kit's runtime is up, left before any of it is closed."""
+the kit's state is up, left before any of it is closed."""
 
 
 def settle_the_heap() -> None:
@@ -83,7 +70,6 @@ def settle_the_heap() -> None:
 
 @asynccontextmanager
 async def messaging_runtime(
-    app: FastAPI,
     *,
     name: str,
     database_url: str,
@@ -92,27 +78,30 @@ async def messaging_runtime(
     publishes: Sequence[type[Message]] = (),
     relay_poll_interval: float = 0.1,
     kafka_security: KafkaSecurity | None = None,
-) -> AsyncIterator[SessionFactory]:
+) -> AsyncIterator[Runtime]:
     """A service's database and Kafka side, for as long as the block runs.
 
-    Opens the engine, subscribes ``consumers`` on a started broker, runs the outbox relay;
-    sets ``app.state.sessions``, ``read_sessions``, ``read_engine``, ``engine`` and
-    ``broker`` (what the request dependencies and ``/readyz`` use). On the way out: the
-    relay, the broker, then the engine. Every Kafka client connects with ``kafka_security``
-    (the environment's when None), and an unauthenticated connection is logged as a WARNING
-    outside development.
+    Opens the engine, subscribes ``consumers`` on a started broker, runs the outbox relay,
+    and yields them as a :class:`Runtime` (what the request dependencies and ``/readyz``
+    use). On the way out: the relay, the broker, then the engine. Every Kafka client
+    connects with ``kafka_security`` (the environment's when None), and an unauthenticated
+    connection is logged as a WARNING outside development.
     """
     security = resolve(kafka_security)
     security.warn_if_unauthenticated(f"the {name} service")
     engine = create_engine(database_url, pool_size=DATABASE_POOL_SIZE, max_overflow=0)
     sessions = create_session_factory(engine)
-    app.state.read_sessions = create_read_session_factory(engine)
-    app.state.read_engine = read_only(engine)
     broker = create_broker(kafka_bootstrap_servers, client_id=f"codeflow-{name}", security=security)
     for consumer in consumers(sessions):
         consumer.subscribe(broker)
     declare_publications(broker, publishes, service=name)
-    app.state.sessions, app.state.engine, app.state.broker = sessions, engine, broker
+    runtime = Runtime(
+        engine=engine,
+        read_engine=read_only(engine),
+        sessions=sessions,
+        read_sessions=create_read_session_factory(engine),
+        broker=broker,
+    )
     await broker.start()
     relay = OutboxRelay(
         sessions,
@@ -124,7 +113,7 @@ async def messaging_runtime(
     relay_task = asyncio.create_task(relay.run(), name=f"{name}-outbox-relay")
     settle_the_heap()
     try:
-        yield sessions
+        yield runtime
     finally:
         relay_task.cancel()
         with suppress(asyncio.CancelledError):
@@ -151,7 +140,7 @@ def create_service_app(
     """
 
     @asynccontextmanager
-    async def kit_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def kit_lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         group_id = settings.consumer_group or name
         async with (
             JwksVerifier(
@@ -160,7 +149,6 @@ def create_service_app(
                 audience=settings.jwt_audience or service_audience(name),
             ) as verifier,
             messaging_runtime(
-                app,
                 name=name,
                 database_url=settings.database_url,
                 kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -168,14 +156,12 @@ def create_service_app(
                 publishes=publishes,
                 relay_poll_interval=settings.relay_poll_interval,
                 kafka_security=settings.kafka_security,
-            ),
+            ) as runtime,
         ):
-            state = app.state
-            runtime = Runtime(name, settings, state.engine, state.sessions, verifier, state.broker)
-            app.state.runtime = runtime
-            async with lifespan(app, runtime) if lifespan else nullcontext():
+            state = ServiceState(name, settings, runtime, verifier)
+            async with lifespan(app, state) if lifespan else nullcontext():
                 logger.info("%s service started (%s)", name, settings.environment)
-                yield
+                yield lifespan_state(state)
         logger.info("%s service stopped", name)
 
     app = FastAPI(

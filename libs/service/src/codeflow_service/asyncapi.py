@@ -7,6 +7,8 @@ import json
 from fastapi import APIRouter, Request, Response
 from faststream.specification import AsyncAPI
 
+from codeflow_service.state import runtime_of
+
 
 def asyncapi_router(name: str, *, version: str = "0.1.0") -> APIRouter:
     router = APIRouter(tags=["documents"])
@@ -15,7 +17,7 @@ def asyncapi_router(name: str, *, version: str = "0.1.0") -> APIRouter:
     async def asyncapi(request: Request) -> Response:
         """The AsyncAPI 3.0 document: what the service consumes and publishes, and their shape."""
         spec = AsyncAPI(
-            request.app.state.broker,
+            runtime_of(request).broker,
             title=f"CodeFlow {name}",
             version=version,
             description=f"Kafka messages consumed and published by the {name} service.",

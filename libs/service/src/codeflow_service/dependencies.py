@@ -13,20 +13,20 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from codeflow_identity import Identity, RequireIdentity
-from codeflow_messaging import SessionFactory, transaction
+from codeflow_messaging import transaction
+from codeflow_service.state import runtime_of, service_state_of
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's transaction: committed when the endpoint returns, rolled back if it raises.
 
     ``scope="function"`` commits before the response is sent, so a client never sees a
-    success whose writes could still fail. The app's lifespan sets ``app.state.sessions``.
+    success whose writes could still fail.
     """
-    sessions: SessionFactory = request.app.state.sessions
-    async with transaction(sessions) as session:
+    async with transaction(runtime_of(request).sessions) as session:
         yield session
 
 
@@ -34,13 +34,12 @@ DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
 
 
 async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for an endpoint that only reads (``app.state.read_sessions``, autocommit).
+    """A session for an endpoint that only reads (autocommit).
 
     Each statement sees what was committed when it started; an endpoint whose statements
     must agree with each other, or that writes, takes ``DbSession``.
     """
-    sessions: SessionFactory = request.app.state.read_sessions
-    async with sessions() as session:
+    async with runtime_of(request).read_sessions() as session:
         yield session
 
 
@@ -48,18 +47,14 @@ ReadSession = Annotated[AsyncSession, Depends(read_session, scope="function")]
 
 
 async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A Core connection in autocommit for an endpoint that only reads plain rows.
-
-    The app's lifespan sets ``app.state.read_engine`` (the engine in autocommit).
-    """
-    engine: AsyncEngine = request.app.state.read_engine
-    async with engine.connect() as connection:
+    """A Core connection in autocommit for an endpoint that only reads plain rows."""
+    async with runtime_of(request).read_engine.connect() as connection:
         yield connection
 
 
 ReadConnection = Annotated[AsyncConnection, Depends(read_connection, scope="function")]
 
 CurrentIdentity = Annotated[
-    Identity, Depends(RequireIdentity(lambda request: request.app.state.runtime.verifier))
+    Identity, Depends(RequireIdentity(lambda request: service_state_of(request).verifier))
 ]
 """The caller, from the JWT the gateway forwards; 401 without a valid one."""

@@ -1,6 +1,6 @@
 """``/healthz`` (the process answers) and ``/readyz`` (its database and Kafka answer).
 
-The app's lifespan sets ``app.state.engine`` and ``app.state.broker``, which ``/readyz`` checks.
+``/readyz`` checks the database and the broker of the service's runtime.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from codeflow_service.state import runtime_of
 
 READY_TIMEOUT = 2.0
 
@@ -25,9 +27,10 @@ def health_router() -> APIRouter:
 
     @router.get("/readyz")
     async def ready(request: Request) -> JSONResponse:
+        runtime = runtime_of(request)
         checks = {
-            "database": await _database_ready(request.app.state.engine),
-            "kafka": await _kafka_ready(request.app.state.broker),
+            "database": await _database_ready(runtime.engine),
+            "kafka": await _kafka_ready(runtime.broker),
         }
         status = 200 if all(checks.values()) else 503
         body = {name: "ok" if up else "unavailable" for name, up in checks.items()}

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from codeflow_identity.problems import install_problem_handlers
 from codeflow_infra.asgi import reserve_port
@@ -20,6 +23,7 @@ from codeflow_messaging import create_engine, create_session_factory, transactio
 from codeflow_messaging.database import create_read_session_factory, read_only
 from codeflow_service import DbSession, ReadConnection, ReadSession
 from codeflow_service.database_errors import DATABASE_UNAVAILABLE, install_database_problem_handler
+from codeflow_service.state import STATE_KEY, Runtime
 
 pytestmark = pytest.mark.integration
 
@@ -78,13 +82,18 @@ async def test_a_read_session_sees_what_a_transaction_commits(engine: AsyncEngin
         assert await session.scalar(text("SELECT n FROM seen")) == 7
 
 
-def _app(engine: AsyncEngine) -> FastAPI:
+def _app(engine: AsyncEngine) -> ASGIApp:
+    runtime = Runtime(
+        engine=engine,
+        read_engine=read_only(engine),
+        sessions=create_session_factory(engine),
+        read_sessions=create_read_session_factory(engine),
+        broker=KafkaBroker(),  # never started: these endpoints don't publish
+    )
+
     app = FastAPI()
     install_problem_handlers(app)
     install_database_problem_handler(app)
-    app.state.sessions = create_session_factory(engine)
-    app.state.read_sessions = create_read_session_factory(engine)
-    app.state.read_engine = read_only(engine)
 
     @app.get("/read")
     async def read(session: ReadSession) -> dict[str, int]:
@@ -98,7 +107,12 @@ def _app(engine: AsyncEngine) -> FastAPI:
     async def write(session: DbSession) -> dict[str, int]:
         return {"n": await session.scalar(text("SELECT 1")) or 0}
 
-    return app
+    async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
+        # What a server does with a lifespan's state: each request gets it in its scope.
+        scope["state"] = {STATE_KEY: SimpleNamespace(runtime=runtime)}
+        await app(scope, receive, send)
+
+    return with_state
 
 
 async def _terminate_other_backends(database_url: str) -> int:

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from codeflow_infra.postgres import create_database, drop_database
-from codeflow_service.app import Runtime, create_service_app
+from codeflow_service.app import create_service_app
 from codeflow_service.settings import ServiceSettings
+from codeflow_service.state import ServiceState
 
 pytestmark = pytest.mark.integration
 
@@ -33,12 +34,12 @@ def test_a_services_own_lifespan_runs_inside_the_kits(
     seen: list[str] = []
 
     @asynccontextmanager
-    async def own(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
-        async with runtime.sessions() as session:
+    async def own(app: FastAPI, state: ServiceState) -> AsyncIterator[None]:
+        assert state.name == "example"
+        async with state.runtime.sessions() as session:
             seen.append(f"started {await session.scalar(text('SELECT 1'))}")
-        assert app.state.runtime is runtime
         yield
-        async with runtime.sessions() as session:  # the database is still there
+        async with state.runtime.sessions() as session:  # the database is still there
             seen.append(f"stopping {await session.scalar(text('SELECT 2'))}")
 
     settings = ServiceSettings(
@@ -49,5 +50,7 @@ def test_a_services_own_lifespan_runs_inside_the_kits(
     app = create_service_app(name="example", settings=settings, routers=[], lifespan=own)
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
+        # Requests find the state the lifespan yielded: /readyz checks its database and broker.
+        assert client.get("/readyz").json() == {"status": "ok", "database": "ok", "kafka": "ok"}
         assert seen == ["started 1"]
     assert seen == ["started 1", "stopping 2"]

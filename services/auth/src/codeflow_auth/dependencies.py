@@ -8,12 +8,13 @@ from fastapi import Depends, Request
 
 from codeflow_auth.state import AuthState
 from codeflow_service import DbSession
+from codeflow_service.state import state_of
 
 __all__ = ["DbSession", "State", "get_auth_state"]
 
 
 async def get_auth_state(request: Request) -> AuthState:
-    state: AuthState = request.app.state.auth
+    state: AuthState = state_of(request)
     return state
 
 

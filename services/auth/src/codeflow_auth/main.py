@@ -7,6 +7,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -25,12 +26,12 @@ from codeflow_auth.token_cipher import TokenCipher
 from codeflow_identity.keys import KeySet, PublicKey, SigningKey, generate_signing_key
 from codeflow_identity.problems import install_problem_handlers
 from codeflow_identity.tokens import TokenIssuer, service_audience
-from codeflow_messaging import SessionFactory
 from codeflow_service.app import messaging_runtime
 from codeflow_service.asyncapi import asyncapi_router
 from codeflow_service.database_errors import install_database_problem_handler
 from codeflow_service.docs import install_api_docs
 from codeflow_service.health import health_router
+from codeflow_service.state import Runtime, lifespan_state
 
 logger = logging.getLogger("codeflow.auth")
 
@@ -41,10 +42,9 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     settings.check_secrets()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         revoker = GrantRevoker.from_settings(settings, token_cipher(settings))
         async with messaging_runtime(
-            app,
             name="auth",
             database_url=settings.database_url,
             kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -57,14 +57,14 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             ],
             publishes=PUBLISHES,
             relay_poll_interval=settings.relay_poll_interval,
-        ) as sessions:
-            app.state.auth = build_state(settings, sessions, revoker)
+        ) as runtime:
+            state = build_state(settings, runtime, revoker)
             logger.info(
                 "auth service started (%s, public URL %s)",
                 settings.environment,
                 settings.public_url,
             )
-            yield
+            yield lifespan_state(state)
         await revoker.aclose()
         logger.info("auth service stopped")
 
@@ -88,14 +88,14 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
 
 
 def build_state(
-    settings: AuthSettings, sessions: SessionFactory, revoker: GrantRevoker | None = None
+    settings: AuthSettings, runtime: Runtime, revoker: GrantRevoker | None = None
 ) -> AuthState:
     """Everything the endpoints share, from the settings."""
     keyset = _keyset(settings)
     cipher = token_cipher(settings)
     return AuthState(
         settings=settings,
-        sessions=sessions,
+        runtime=runtime,
         github=GitHub(settings),
         cipher=cipher,
         keyset=keyset,

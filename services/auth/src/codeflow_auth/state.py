@@ -14,12 +14,15 @@ from codeflow_auth.token_cipher import TokenCipher
 from codeflow_identity.keys import KeySet
 from codeflow_identity.tokens import TokenIssuer
 from codeflow_messaging import SessionFactory
+from codeflow_service.state import Runtime
 
 
 @dataclass(frozen=True)
 class AuthState:
+    """Yielded by auth's lifespan as ``{"codeflow": state}``; requests find it again."""
+
     settings: AuthSettings
-    sessions: SessionFactory
+    runtime: Runtime
     github: GitHub
     cipher: TokenCipher
     keyset: KeySet
@@ -28,3 +31,7 @@ class AuthState:
     session_cookie: SessionCookie
     policy: SessionPolicy
     revoker: GrantRevoker
+
+    @property
+    def sessions(self) -> SessionFactory:
+        return self.runtime.sessions

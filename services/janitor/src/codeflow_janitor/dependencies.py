@@ -10,10 +10,12 @@ from codeflow_identity import Identity
 from codeflow_identity.problems import ProblemError, problem_type
 from codeflow_janitor.config import JanitorSettings
 from codeflow_service import CurrentIdentity
+from codeflow_service.state import service_state_of
 
 
 def janitor_settings(request: Request) -> JanitorSettings:
-    settings: JanitorSettings = request.app.state.settings
+    settings = service_state_of(request).settings
+    assert isinstance(settings, JanitorSettings)
     return settings
 
 

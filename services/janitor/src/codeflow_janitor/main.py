@@ -16,7 +16,7 @@ from codeflow_service import create_service_app
 def create_app(settings: JanitorSettings | None = None) -> FastAPI:
     """The janitor service. Settings come from the environment unless given."""
     settings = settings or JanitorSettings()
-    app = create_service_app(
+    return create_service_app(
         name="janitor",
         settings=settings,
         routers=[sweeps_router, deletions_router],
@@ -25,7 +25,5 @@ def create_app(settings: JanitorSettings | None = None) -> FastAPI:
         description="Sweeps inactive users and runs the deletion saga across services.",
         # The periodic jobs start once the database and the broker are up, and stop before
         # either goes away.
-        lifespan=lambda app, runtime: background_jobs(runtime.sessions, settings),
+        lifespan=lambda app, state: background_jobs(state.runtime.sessions, settings),
     )
-    app.state.settings = settings
-    return app

@@ -14,7 +14,7 @@ from auth_flow_support import scalar, sign_in
 from sqlalchemy import text
 
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
-from codeflow_auth.main import build_state
+from codeflow_auth.main import token_cipher
 from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.signin import service as signin_service
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
@@ -85,7 +85,7 @@ async def test_an_erasure_revokes_the_erased_accounts_grant_once_it_commits(star
     async with auth.browser() as browser:
         user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
     token = await github_token_of(auth)
-    revoker = build_state(auth.settings, auth.sessions).revoker
+    revoker = GrantRevoker.from_settings(auth.settings, token_cipher(auth.settings))
 
     async with transaction(auth.sessions) as s:
         await carry_out_deletions(s, erasure(user_id), EVIDENCE, revoker)
@@ -101,7 +101,7 @@ async def test_an_erasure_that_rolls_back_revokes_nothing(start_auth) -> None:
     async with auth.browser() as browser:
         user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
     token = await github_token_of(auth)
-    revoker = build_state(auth.settings, auth.sessions).revoker
+    revoker = GrantRevoker.from_settings(auth.settings, token_cipher(auth.settings))
 
     async def erase_then_fail() -> None:
         async with transaction(auth.sessions) as s:

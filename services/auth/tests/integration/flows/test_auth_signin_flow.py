@@ -247,9 +247,9 @@ async def test_the_database_holds_no_plaintext_github_token_and_no_usable_sessio
         cookie = browser.cookies["authjs.session-token"]
     stored_access = await scalar(auth.sessions, "SELECT access_token FROM accounts")
     state = auth.settings
-    from codeflow_auth.main import build_state
+    from codeflow_auth.main import token_cipher
 
-    cipher = build_state(state, auth.sessions).cipher
+    cipher = token_cipher(state)
     plaintext = cipher.decrypt(
         stored_access, purpose="accounts.access_token", row=("github", str(OCTOCAT_GITHUB_ID))
     )
