@@ -12,16 +12,18 @@ from typing import Any, cast
 import yaml  # type: ignore[import-untyped]
 from kubernetes import client
 
+from codeflow_auth.consumers import consumers as auth_consumers
 from codeflow_auth.deletion import ActivityEvidence
-from codeflow_auth.messaging import PUBLISHES as AUTH_PUBLISHES
-from codeflow_auth.messaging import deletion_consumer
-from codeflow_contracts import DeleteUserData, Message, UserDataDeleted
+from codeflow_auth.events import PUBLISHES as AUTH_PUBLISHES
+from codeflow_contracts import Message
 from codeflow_infra.kafka_acls import SERVICES, ServiceAccess, kafka_acls_commands
-from codeflow_janitor.messaging import janitor_consumer
+from codeflow_janitor.consumers import consumers as janitor_consumers
+from codeflow_janitor.events import PUBLISHES as JANITOR_PUBLISHES
 from codeflow_messaging import ReliableConsumer, SessionFactory
-from codeflow_profiles.messaging import profiles_consumer
-from codeflow_repositories.messaging import PUBLISHES as REPOSITORIES_PUBLISHES
-from codeflow_repositories.messaging import consumers as repositories_consumers
+from codeflow_profiles.consumers import consumers as profiles_consumers
+from codeflow_profiles.events import PUBLISHES as PROFILES_PUBLISHES
+from codeflow_repositories.consumers import consumers as repositories_consumers
+from codeflow_repositories.events import PUBLISHES as REPOSITORIES_PUBLISHES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 K8S = REPO_ROOT / "deploy" / "k8s"
@@ -37,12 +39,11 @@ def access(name: str) -> ServiceAccess:
 
 
 def test_each_service_may_write_exactly_the_topics_its_outbox_publishes_to() -> None:
-    # Profiles and the janitor declare what they publish in their main modules.
     publishes: dict[str, Sequence[type[Message]]] = {
         "auth": AUTH_PUBLISHES,
-        "profiles": [UserDataDeleted],
+        "profiles": PROFILES_PUBLISHES,
         "repositories": REPOSITORIES_PUBLISHES,
-        "janitor": [DeleteUserData],
+        "janitor": JANITOR_PUBLISHES,
     }
     for name, messages in publishes.items():
         assert set(access(name).writes) == {message.topic for message in messages}, name
@@ -51,10 +52,10 @@ def test_each_service_may_write_exactly_the_topics_its_outbox_publishes_to() -> 
 def test_each_service_may_read_exactly_what_its_consumer_group_reads() -> None:
     evidence = ActivityEvidence(timedelta(hours=1))
     consumers: dict[str, list[ReliableConsumer]] = {
-        "auth": [deletion_consumer(NO_SESSIONS, evidence)],
-        "profiles": [profiles_consumer(NO_SESSIONS)],
+        "auth": auth_consumers(NO_SESSIONS, evidence=evidence),
+        "profiles": profiles_consumers(NO_SESSIONS),
         "repositories": list(repositories_consumers(NO_SESSIONS)),
-        "janitor": [janitor_consumer(NO_SESSIONS, group_id="janitor")],
+        "janitor": janitor_consumers(NO_SESSIONS),
     }
     for name, found in consumers.items():
         service = access(name)

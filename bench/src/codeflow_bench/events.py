@@ -39,7 +39,7 @@ from codeflow_messaging import (
 from codeflow_messaging.kafka import CONTENT_TYPE, create_admin, create_consumer
 from codeflow_messaging.relay import DEFAULT_BATCH_SIZE
 from codeflow_messaging.tables import add_messaging_tables
-from codeflow_profiles.messaging import profiles_consumer
+from codeflow_profiles.consumers import consumers as profiles_consumers
 
 logger = logging.getLogger("codeflow.bench")
 
@@ -216,7 +216,8 @@ async def run_b3(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
         broker = create_broker(
             bootstrap, client_id=group, logger=logging.getLogger("codeflow.consumer.bench")
         )
-        profiles_consumer(sessions, topics=[topic], group_id=group).subscribe(broker)
+        for consumer in profiles_consumers(sessions, group, topics=[topic]):
+            consumer.subscribe(broker)
         out = profiling.profile_dir(results_dir)
         recording = None
         raw_path = out / "b3-profiles-consumer.txt"

@@ -12,8 +12,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from codeflow_auth.config import AuthSettings
+from codeflow_auth.consumers import consumers
 from codeflow_auth.deletion import ActivityEvidence
-from codeflow_auth.messaging import PUBLISHES, deletion_consumer
+from codeflow_auth.events import PUBLISHES
 from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions.cookies import SessionCookie
 from codeflow_auth.sessions.lifetimes import SessionPolicy
@@ -48,13 +49,9 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             name="auth",
             database_url=settings.database_url,
             kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-            consumers=lambda sessions: [
-                deletion_consumer(
-                    sessions,
-                    ActivityEvidence(settings.activity_interval),
-                    revoker,
-                )
-            ],
+            consumers=lambda sessions: consumers(
+                sessions, evidence=ActivityEvidence(settings.activity_interval), revoker=revoker
+            ),
             publishes=PUBLISHES,
             relay_poll_interval=settings.relay_poll_interval,
         ) as runtime:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from codeflow_contracts import DeleteUserData
 from codeflow_janitor.background import background_jobs
 from codeflow_janitor.config import JanitorSettings
+from codeflow_janitor.consumers import GROUP_ID, consumers
 from codeflow_janitor.deletions.router import router as deletions_router
-from codeflow_janitor.messaging import janitor_consumer
+from codeflow_janitor.events import PUBLISHES
 from codeflow_janitor.sweeps.router import router as sweeps_router
 from codeflow_service import create_service_app
 
@@ -17,11 +17,11 @@ def create_app(settings: JanitorSettings | None = None) -> FastAPI:
     """The janitor service. Settings come from the environment unless given."""
     settings = settings or JanitorSettings()
     return create_service_app(
-        name="janitor",
+        name=GROUP_ID,
         settings=settings,
         routers=[sweeps_router, deletions_router],
-        consumers=lambda sessions, group_id: [janitor_consumer(sessions, group_id=group_id)],
-        publishes=[DeleteUserData],
+        consumers=consumers,
+        publishes=PUBLISHES,
         description="Sweeps inactive users and runs the deletion saga across services.",
         # The periodic jobs start once the database and the broker are up, and stop before
         # either goes away.

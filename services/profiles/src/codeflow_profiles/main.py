@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from codeflow_contracts import UserDataDeleted
 from codeflow_identity.problems import problem_handler_for, problem_type
 from codeflow_profiles.config import ProfilesSettings
-from codeflow_profiles.messaging import GROUP_ID, profiles_consumer
+from codeflow_profiles.consumers import GROUP_ID, consumers
+from codeflow_profiles.events import PUBLISHES
 from codeflow_profiles.profiles.domain import ProfileNotFound
 from codeflow_profiles.profiles.router import router as profiles_router
 from codeflow_service import create_service_app
@@ -21,8 +21,8 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         name=GROUP_ID,
         settings=settings or ProfilesSettings(),
         routers=[profiles_router],
-        consumers=lambda sessions, group_id: [profiles_consumer(sessions, group_id=group_id)],
-        publishes=[UserDataDeleted],
+        consumers=consumers,
+        publishes=PUBLISHES,
         description="Users' GitHub profiles, kept from auth's events.",
     )
     app.add_exception_handler(

@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from profiles_support import ALEMBIC_INI, FAST_RETRIES, ConsumerTopics, new_topics
 
 from codeflow_profiles.config import ProfilesSettings
+from codeflow_profiles.consumers import TOPICS, consumers
 from codeflow_profiles.main import create_app
-from codeflow_profiles.messaging import TOPICS, profiles_consumer
 
 pytestmark = pytest.mark.integration
 
@@ -69,10 +69,10 @@ async def start_consumer(
     async def start(sessions: SessionFactory, topics: ConsumerTopics | None = None) -> str:
         group_id = f"profiles-test-{uuid.uuid4().hex[:8]}"
         broker = create_broker(kafka_bootstrap_servers, client_id=group_id)
-        consumer = profiles_consumer(
-            sessions, topics=topics or consumer_topics, group_id=group_id, retry=FAST_RETRIES
-        )
-        consumer.subscribe(broker)
+        for consumer in consumers(
+            sessions, group_id, topics=topics or consumer_topics, retry=FAST_RETRIES
+        ):
+            consumer.subscribe(broker)
         await broker.start()
         brokers.append(broker)
         return group_id

@@ -8,8 +8,8 @@ from uuid import uuid4
 import pytest
 
 from codeflow_profiles.config import ProfilesSettings
+from codeflow_profiles.consumers import GROUP_ID, TOPICS
 from codeflow_profiles.main import create_app
-from codeflow_profiles.messaging import GROUP_ID, TOPICS
 from codeflow_profiles.models import UserProfile
 from codeflow_profiles.profiles.schemas import MyProfile, PublicProfile
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from codeflow_repositories.config import RepositoriesSettings
-from codeflow_repositories.messaging import PUBLISHES, consumers
+from codeflow_repositories.consumers import consumers
+from codeflow_repositories.events import PUBLISHES
 from codeflow_repositories.repositories.problems import install_repository_problems
 from codeflow_repositories.repositories.router import router
 from codeflow_service import create_service_app

@@ -31,6 +31,8 @@ from codeflow_janitor.deletions.service import (
 )
 from codeflow_messaging import ReliableConsumer, SessionFactory
 
+GROUP_ID = "janitor"
+
 
 async def on_user_created(session: AsyncSession, envelope: Envelope[Any]) -> None:
     event: UserCreated = envelope.data
@@ -100,22 +102,24 @@ async def on_user_deletion_cancelled(session: AsyncSession, envelope: Envelope[A
     )
 
 
-def janitor_consumer(sessions: SessionFactory, *, group_id: str) -> ReliableConsumer:
+def consumers(sessions: SessionFactory, group_id: str = GROUP_ID) -> list[ReliableConsumer]:
     """The consumer of everything the janitor listens to."""
-    return ReliableConsumer(
-        group_id=group_id,
-        topics=[USER_EVENTS, USER_DELETION_ACKS],
-        handlers={
-            UserCreated: on_user_created,
-            UserActive: on_user_active,
-            UserDeletionRequested: on_user_deletion_requested,
-            UserRestated: on_user_restated,
-            UserDeleted: on_user_deleted,
-            UserDeletionCancelled: on_user_deletion_cancelled,
-            UserDataDeleted: on_user_data_deleted,
-        },
-        # A run of acknowledgements (three per deletion, thousands after a sweep) is recorded
-        # with one statement for the locks and one for the ledger.
-        batch_handlers={UserDataDeleted: on_users_data_deleted, UserDeleted: on_users_deleted},
-        sessions=sessions,
-    )
+    return [
+        ReliableConsumer(
+            group_id=group_id,
+            topics=[USER_EVENTS, USER_DELETION_ACKS],
+            handlers={
+                UserCreated: on_user_created,
+                UserActive: on_user_active,
+                UserDeletionRequested: on_user_deletion_requested,
+                UserRestated: on_user_restated,
+                UserDeleted: on_user_deleted,
+                UserDeletionCancelled: on_user_deletion_cancelled,
+                UserDataDeleted: on_user_data_deleted,
+            },
+            # A run of acknowledgements (three per deletion, thousands after a sweep) is recorded
+            # with one statement for the locks and one for the ledger.
+            batch_handlers={UserDataDeleted: on_users_data_deleted, UserDeleted: on_users_deleted},
+            sessions=sessions,
+        )
+    ]

@@ -1,26 +1,15 @@
-"""The repositories service's Kafka side: the consumer of auth's erasures, what it publishes.
-
-The outbox relay that publishes them is run by the service kit's lifespan.
-"""
+"""What the repositories service consumes: auth's erasures."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from codeflow_contracts import (
-    Message,
-    RepositoryMonitoringChanged,
-    UserDataDeleted,
-    UserDeleted,
-)
+from codeflow_contracts import UserDeleted
 from codeflow_contracts.topics import USER_EVENTS
 from codeflow_messaging import ReliableConsumer, SessionFactory
 from codeflow_repositories.deletion import delete_user_data, delete_users_data
 
 GROUP_ID = "repositories"
-
-PUBLISHES: Sequence[type[Message]] = (RepositoryMonitoringChanged, UserDataDeleted)
-"""What the outbox carries, for the AsyncAPI document."""
 
 
 def consumers(sessions: SessionFactory, group_id: str = GROUP_ID) -> Sequence[ReliableConsumer]:

@@ -72,29 +72,31 @@ async def on_user_deleted_batch(session: AsyncSession, envelopes: Sequence[Envel
     await service.delete_users_data(session, [(e.user_id, e.deletion_id) for e in events])
 
 
-def profiles_consumer(
+def consumers(
     sessions: SessionFactory,
+    group_id: str = GROUP_ID,
     *,
     topics: Iterable[str] = TOPICS,
-    group_id: str = GROUP_ID,
     retry: RetryPolicy | None = None,
-) -> ReliableConsumer:
+) -> list[ReliableConsumer]:
     """The ``profiles`` consumer group; tests point it at topics and a group of their own."""
-    return ReliableConsumer(
-        group_id=group_id,
-        topics=topics,
-        handlers={
-            UserCreated: on_user_created,
-            UserUpdated: on_user_updated,
-            UserActive: on_user_active,
-            UserDeleted: on_user_deleted,
-            UserRestated: on_user_restated,
-        },
-        batch_handlers={
-            UserActive: on_user_active_batch,
-            # A sweep's backlog of erasures: one statement per table for the whole run.
-            UserDeleted: on_user_deleted_batch,
-        },
-        sessions=sessions,
-        retry=retry,
-    )
+    return [
+        ReliableConsumer(
+            group_id=group_id,
+            topics=topics,
+            handlers={
+                UserCreated: on_user_created,
+                UserUpdated: on_user_updated,
+                UserActive: on_user_active,
+                UserDeleted: on_user_deleted,
+                UserRestated: on_user_restated,
+            },
+            batch_handlers={
+                UserActive: on_user_active_batch,
+                # A sweep's backlog of erasures: one statement per table for the whole run.
+                UserDeleted: on_user_deleted_batch,
+            },
+            sessions=sessions,
+            retry=retry,
+        )
+    ]
