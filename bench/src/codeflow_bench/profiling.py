@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +75,3 @@ def profile_dir(results_dir: Path) -> Path:
     path = results_dir / "profiles"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def scratch() -> Path:
-    return Path(tempfile.mkdtemp(prefix="codeflow-profile-"))

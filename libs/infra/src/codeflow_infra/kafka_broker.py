@@ -19,8 +19,10 @@ from string import Template
 from codeflow_infra import processes
 from codeflow_infra.blocking import run_blocking
 from codeflow_infra.config import HOST, ConfigError, InfraConfig, KafkaListener
-from codeflow_infra.kafka_acls import ADMIN
+from codeflow_infra.kafka_acls import ADMIN, acls, all_topics, apply_acls
+from codeflow_infra.kafka_client import create_topics, metadata_ready
 from codeflow_infra.kafka_secrets import BROKER_PRINCIPAL, LocalKafkaSecrets
+from codeflow_messaging.kafka import create_admin
 from codeflow_messaging.security import PLAINTEXT, KafkaSecurity
 
 logger = logging.getLogger("codeflow_infra")
@@ -298,8 +300,6 @@ class LocalKafka:
         return elapsed
 
     def _wait_until_serving(self, pid: int, deadline: float) -> None:
-        from codeflow_infra.kafka import metadata_ready
-
         while True:
             if not processes.is_alive(pid):
                 raise KafkaStartError(
@@ -320,10 +320,6 @@ class LocalKafka:
     async def _provision(self) -> None:
         """Secure mode: create every topic (services may create only their dead-letter
         topics) and grant each service's ACLs, as the admin; both are kept if present."""
-        from codeflow_infra.kafka import create_topics
-        from codeflow_infra.kafka_acls import acls, all_topics, apply_acls
-        from codeflow_messaging.kafka import create_admin
-
         admin_security = self.security()
         await create_topics(self.bootstrap_servers, all_topics(), security=admin_security)
         admin = create_admin(

@@ -90,15 +90,3 @@ def kafka_bootstrap_servers(infra_config: InfraConfig) -> Iterator[str]:
             yield bootstrap_servers
     else:
         pytest.fail(MISSING.format(what="Kafka", variable="KAFKA_BOOTSTRAP_SERVERS"), pytrace=False)
-
-
-@pytest.fixture(scope="session")
-def local_kafka_broker(kafka_bootstrap_servers: str, infra_config: InfraConfig) -> LocalKafka:
-    """The launcher-managed broker behind `kafka_bootstrap_servers`, for fault tests.
-
-    Skips the test when Kafka is not run by the launcher (an external cluster, containers).
-    """
-    broker = LocalKafka.from_local_dir(infra_config.local_dir)
-    if broker.bootstrap_servers != kafka_bootstrap_servers or not broker.is_running():
-        pytest.skip("Kafka is not run by the local launcher here, so this test can't stop it")
-    return broker

@@ -46,10 +46,6 @@ class SessionTokenTaken(AdapterError):
     """A session with this token already exists."""
 
 
-class VerificationTokenTaken(AdapterError):
-    """This identifier already has this verification token."""
-
-
 class UserNotFound(AdapterError):
     """The user a new account or session should belong to doesn't exist."""
 
@@ -58,7 +54,6 @@ _CONSTRAINT_ERRORS: dict[str, type[AdapterError]] = {
     "uq_users_email": EmailAlreadyUsed,
     "uq_accounts_provider_provider_account_id": AccountAlreadyLinked,
     "uq_sessions_session_token": SessionTokenTaken,
-    "uq_verification_tokens_identifier_token": VerificationTokenTaken,
     "fk_accounts_user_id_users": UserNotFound,
     "fk_sessions_user_id_users": UserNotFound,
 }
@@ -106,10 +101,6 @@ async def create_user(
     return user
 
 
-async def get_user(s: AsyncSession, user_id: str) -> User | None:
-    return await s.get(User, user_id)
-
-
 async def get_user_by_email(s: AsyncSession, email: str) -> User | None:
     user: User | None = await s.scalar(select(User).where(User.email == email))
     return user
@@ -143,15 +134,6 @@ async def update_user(s: AsyncSession, user_id: str, **changes: Any) -> User | N
         for field, value in changes.items():
             setattr(user, field, _optional_utc(value) if field in _DATETIME_FIELDS else value)
     return user
-
-
-async def delete_user(s: AsyncSession, user_id: str) -> bool:
-    """Delete the user; the database deletes their accounts and sessions with them.
-
-    Accounts or sessions of this user already loaded in ``s`` are stale afterwards.
-    """
-    deleted = await s.scalar(delete(User).where(User.id == user_id).returning(User.id))
-    return deleted is not None
 
 
 # Accounts
@@ -213,15 +195,6 @@ async def update_account_tokens(
         setattr(account, field, value)
     await s.flush()
     return account
-
-
-async def unlink_account(s: AsyncSession, provider: str, provider_account_id: str) -> bool:
-    deleted = await s.scalar(
-        delete(Account)
-        .where(Account.provider == provider, Account.provider_account_id == provider_account_id)
-        .returning(Account.id)
-    )
-    return deleted is not None
 
 
 # Sessions
@@ -318,29 +291,6 @@ async def delete_sessions_of_user(s: AsyncSession, user_id: str) -> int:
 
 
 # Verification tokens
-
-
-async def create_verification_token(
-    s: AsyncSession, *, identifier: str, token: str, expires: datetime
-) -> VerificationToken:
-    verification = VerificationToken(
-        identifier=identifier, token=token, expires=utc_millis(expires)
-    )
-    async with _constraints_as_errors(s):
-        s.add(verification)
-    return verification
-
-
-async def use_verification_token(
-    s: AsyncSession, *, identifier: str, token: str
-) -> VerificationToken | None:
-    """Delete and return the token: of any number of concurrent uses, exactly one gets it."""
-    used: VerificationToken | None = await s.scalar(
-        delete(VerificationToken)
-        .where(VerificationToken.identifier == identifier, VerificationToken.token == token)
-        .returning(VerificationToken)
-    )
-    return used
 
 
 async def delete_verification_tokens_for(s: AsyncSession, identifier: str) -> int:

@@ -122,19 +122,6 @@ async def test_update_account_tokens_changes_only_the_given_tokens(
     assert tuple(row) == ("new", "old-refresh", 1_800_000_000, "read:user")
 
 
-async def test_unlinking_removes_the_account_once(auth_sessions: SessionFactory) -> None:
-    user_id = await new_user_id(auth_sessions)
-    async with transaction(auth_sessions) as s:
-        await adapter.link_account(
-            s, user_id=user_id, type="oauth", provider="github", provider_account_id="5"
-        )
-    async with transaction(auth_sessions) as s:
-        assert await adapter.unlink_account(s, "github", "5") is True
-        assert await adapter.unlink_account(s, "github", "5") is False
-        assert await adapter.get_user_by_account(s, "github", "5") is None
-        assert await adapter.get_user(s, user_id) is not None
-
-
 async def test_tokens_encrypted_by_the_cipher_are_not_stored_in_plaintext(
     auth_sessions: SessionFactory,
 ) -> None:

@@ -1,11 +1,12 @@
-"""Users through the adapter: create, find, update, delete (with their accounts and sessions)."""
+"""Users through the adapter: create, find, update; deleting one takes their accounts and
+sessions with it (the database cascades)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth import adapter
@@ -31,7 +32,7 @@ async def test_a_created_user_reads_back_with_a_cuid_and_aware_utc_times(
     created = await new_user(auth_sessions)
 
     async with auth_sessions() as s:
-        found = await adapter.get_user(s, created.id)
+        found = await s.get(User, created.id)
 
     assert found is not None
     assert (found.id, found.name, found.email, found.login) == (
@@ -87,7 +88,7 @@ async def test_users_are_found_by_email_and_by_account(auth_sessions: SessionFac
         assert await adapter.get_user_by_email(s, "bob@example.com") is None
         assert await adapter.get_user_by_account(s, "github", "43") is None
         assert await adapter.get_user_by_account(s, "gitlab", "42") is None
-        assert await adapter.get_user(s, "nosuchuser") is None
+        assert await s.get(User, "nosuchuser") is None
 
     assert by_email is not None
     assert by_email.id == user.id
@@ -135,7 +136,7 @@ async def test_update_user_sets_the_given_fields_only(auth_sessions: SessionFact
     assert updated is not None
 
     async with auth_sessions() as s:
-        found = await adapter.get_user(s, user.id)
+        found = await s.get(User, user.id)
     assert found is not None
     assert (found.login, found.last_active_at, found.image) == (
         "ada-lovelace",
@@ -181,10 +182,9 @@ async def test_deleting_a_user_deletes_their_accounts_and_sessions(
             )
 
     async with transaction(auth_sessions) as s:
-        assert await adapter.delete_user(s, ada.id) is True
-        assert await adapter.delete_user(s, ada.id) is False
+        await s.execute(delete(User).where(User.id == ada.id))
 
     async with auth_sessions() as s:
-        assert await adapter.get_user(s, ada.id) is None
+        assert await s.get(User, ada.id) is None
         assert (await s.scalars(select(Account.user_id))).all() == [bob.id]
         assert (await s.scalars(select(Session.user_id))).all() == [bob.id]

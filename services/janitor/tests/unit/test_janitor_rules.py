@@ -1,4 +1,5 @@
-"""The janitor's rules without I/O: durations, settings, the safety limit, deletion status."""
+"""The janitor's rules without I/O: durations, settings, the sweep's plan and safety limit,
+deletion status."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 
 from codeflow_janitor.config import JanitorSettings
 from codeflow_janitor.models import Deletion
-from codeflow_janitor.sweeps.service import SweepPolicy
+from codeflow_janitor.sweeps.service import SweepPolicy, SweepReport, plan_sweep
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -86,6 +87,73 @@ def test_the_share_limit_refuses_more_and_says_why() -> None:
     assert refusal is not None
     assert "11 of 100 known users are inactive, more than the 10% allowed" in refusal
     assert "force" in refusal
+
+
+def test_users_are_inactive_when_last_seen_before_the_threshold_ago() -> None:
+    assert policy().cutoff(NOW) == NOW - timedelta(days=90)
+
+
+def planned(
+    candidates: int,
+    known_users: int = 1000,
+    *,
+    max_deletions: int = 100,
+    dry_run: bool = False,
+    force: bool = False,
+) -> SweepReport:
+    limits = SweepPolicy(timedelta(days=90), max_deletions=max_deletions, max_share=0.1)
+    return plan_sweep(
+        limits,
+        cutoff=limits.cutoff(NOW),
+        known_users=known_users,
+        candidates=candidates,
+        already_pending=2,
+        dry_run=dry_run,
+        force=force,
+    )
+
+
+def test_a_sweep_plans_one_deletion_per_inactive_user_up_to_the_limit() -> None:
+    assert (planned(40).outcome, planned(40).would_issue) == ("issued", 40)
+    assert planned(100, known_users=10_000, max_deletions=30).would_issue == 30
+
+
+def test_a_planned_sweep_has_issued_nothing_yet() -> None:
+    plan = planned(40)
+
+    assert (plan.issued, plan.skipped, plan.deletion_ids) == (0, 40, [])
+    assert (plan.known_users, plan.candidates, plan.already_pending) == (1000, 40, 2)
+    assert plan.cutoff == NOW - timedelta(days=90)
+
+
+def test_a_sweep_with_nobody_inactive_is_not_refused_even_with_no_known_users() -> None:
+    plan = planned(0, known_users=0)
+
+    assert (plan.outcome, plan.refusal, plan.would_issue) == ("issued", None, 0)
+
+
+def test_a_sweep_over_the_share_limit_is_refused_and_would_issue_nothing() -> None:
+    plan = planned(101)
+
+    assert plan.outcome == "refused"
+    assert plan.would_issue == 0
+    assert plan.refusal is not None
+    assert "refused: 101 of 1000 known users are inactive" in plan.describe()
+
+
+def test_force_overrides_the_share_limit_but_not_the_most_deletions_per_sweep() -> None:
+    plan = planned(500, force=True)
+
+    assert (plan.outcome, plan.refusal, plan.would_issue) == ("issued", None, 100)
+    assert plan.forced
+
+
+def test_a_dry_run_says_what_a_sweep_would_do_and_whether_it_would_be_refused() -> None:
+    allowed, refused = planned(40, dry_run=True), planned(101, dry_run=True)
+
+    assert (allowed.outcome, allowed.would_issue, allowed.refusal) == ("dry_run", 40, None)
+    assert (refused.outcome, refused.would_issue) == ("dry_run", 0)
+    assert "would be refused: 101 of 1000" in refused.describe()
 
 
 def deletion(**acks: datetime) -> Deletion:

@@ -19,9 +19,10 @@ from codeflow_auth.events import emit
 from codeflow_auth.models import User
 from codeflow_auth.sessions.service import record_activity
 from codeflow_auth.sessions.tokens import new_session_token, stored_form
+from codeflow_auth.signin.domain import StoredIdentity, new_user, refresh_identity
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
 from codeflow_auth.token_cipher import TokenCipher
-from codeflow_contracts import UserCreated, UserUpdated
+from codeflow_contracts import UserCreated
 from codeflow_service.locks import lock_user
 
 logger = logging.getLogger("codeflow.auth.signin")
@@ -91,18 +92,21 @@ async def _create(
     encrypted: dict[str, str | int | None],
     now: datetime,
 ) -> User:
-    email = profile.email
-    if email is not None and await adapter.get_user_by_email(session, email) is not None:
+    email_taken = (
+        profile.email is not None
+        and await adapter.get_user_by_email(session, profile.email) is not None
+    )
+    if email_taken:
         # Another CodeFlow user (another GitHub account) still holds this address.
         logger.warning("email of GitHub user %d already belongs to another user", profile.id)
-        email = None
+    new = new_user(profile, email_taken=email_taken, now=now)
     user = await adapter.create_user(
         session,
-        name=profile.name,
-        email=email,
-        email_verified=now if email else None,
-        image=profile.avatar_url,
-        login=profile.login,
+        name=new.name,
+        email=new.email,
+        email_verified=new.email_verified,
+        image=new.image,
+        login=new.login,
     )
     await adapter.link_account(
         session,
@@ -126,34 +130,17 @@ async def _refresh(
     encrypted: dict[str, str | int | None],
     now: datetime,
 ) -> tuple[str, ...]:
-    wanted = {
-        "login": profile.login,
-        "name": profile.name,
-        "email": profile.email,
-        "image": profile.avatar_url,
-    }
-    if wanted["email"] is not None and wanted["email"] != user.email:
-        holder = await adapter.get_user_by_email(session, str(wanted["email"]))
-        if holder is not None and holder.id != user.id:
-            wanted["email"] = user.email
-    changed = tuple(field for field, value in wanted.items() if getattr(user, field) != value)
-    if changed:
-        changes: dict[str, object] = {field: wanted[field] for field in changed}
-        if "email" in changed:
-            changes["email_verified"] = now if wanted["email"] else None
-        await adapter.update_user(session, user.id, **changes)
-        await emit(
-            session,
-            UserUpdated(
-                user_id=user.id,
-                github_id=profile.id,
-                login=profile.login,
-                changed=changed,
-                updated_at=now,
-            ),
-        )
+    email_taken = False
+    if profile.email is not None and profile.email != user.email:
+        holder = await adapter.get_user_by_email(session, profile.email)
+        email_taken = holder is not None and holder.id != user.id
+    stored = StoredIdentity(login=user.login, name=user.name, email=user.email, image=user.image)
+    refresh = refresh_identity(user.id, stored, profile, email_taken=email_taken, now=now)
+    if refresh.event is not None:
+        await adapter.update_user(session, user.id, **refresh.changes)
+        await emit(session, refresh.event)
     await adapter.update_account_tokens(session, PROVIDER, str(profile.id), **encrypted)
-    return changed
+    return refresh.changed
 
 
 def _encrypted_tokens(

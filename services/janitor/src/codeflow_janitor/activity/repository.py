@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,14 +29,6 @@ async def upsert_activity(session: AsyncSession, user_id: str, seen_at: datetime
             },
         )
     )
-
-
-async def get_activity(session: AsyncSession, user_id: str) -> UserActivity | None:
-    return await session.get(UserActivity, user_id)
-
-
-async def delete_activity(session: AsyncSession, user_id: str) -> None:
-    await session.execute(delete(UserActivity).where(UserActivity.user_id == user_id))
 
 
 async def count_known_users(session: AsyncSession) -> int:

@@ -44,6 +44,10 @@ class SweepPolicy:
             max_share=settings.max_deletion_share,
         )
 
+    def cutoff(self, now: datetime) -> datetime:
+        """Users last active before this moment are inactive."""
+        return now - self.inactive_after
+
     def refusal(self, candidates: int, known_users: int) -> str | None:
         """Why deleting ``candidates`` of ``known_users`` is implausible; ``None`` if it isn't."""
         if candidates == 0 or candidates <= self.max_share * known_users:
@@ -84,6 +88,39 @@ class SweepReport:
         return f"{text}; {'would be refused' if self.dry_run else 'refused'}: {self.refusal}"
 
 
+def plan_sweep(
+    policy: SweepPolicy,
+    *,
+    cutoff: datetime,
+    known_users: int,
+    candidates: int,
+    already_pending: int,
+    dry_run: bool,
+    force: bool,
+) -> SweepReport:
+    """What a sweep that counted ``candidates`` inactive users may do, before it writes.
+
+    Refused when the candidates are an implausible share of ``known_users``, unless
+    ``force``; otherwise it may issue up to ``policy.max_deletions`` (``would_issue``). The
+    outcome is ``dry_run``, ``refused``, or ``issued`` with nothing issued yet: the caller
+    issues the deletions and reports how many.
+    """
+    refusal = None if force else policy.refusal(candidates, known_users)
+    outcome: SweepOutcome = "dry_run" if dry_run else "refused" if refusal else "issued"
+    return SweepReport(
+        outcome,
+        dry_run,
+        force,
+        cutoff,
+        known_users=known_users,
+        candidates=candidates,
+        already_pending=already_pending,
+        would_issue=0 if refusal else min(candidates, policy.max_deletions),
+        skipped=candidates,
+        refusal=refusal,
+    )
+
+
 async def sweep_inactive_users(
     session: AsyncSession,
     policy: SweepPolicy,
@@ -97,7 +134,7 @@ async def sweep_inactive_users(
     The caller commits. ``force`` overrides the share limit, never ``max_deletions``:
     what one sweep leaves is picked up by the next.
     """
-    cutoff = now - policy.inactive_after
+    cutoff = policy.cutoff(now)
     # A dry run writes nothing, so it need not wait for (or block) a real sweep.
     if not dry_run and not await try_lock_sweep(session):
         report = SweepReport("busy", dry_run, force, cutoff)
@@ -106,20 +143,16 @@ async def sweep_inactive_users(
 
     known_users = await count_known_users(session)
     candidates, already_pending = await repository.count_inactive(session, cutoff=cutoff)
-    refusal = None if force else policy.refusal(candidates, known_users)
-    found = SweepReport(
-        "dry_run" if dry_run else "refused",
-        dry_run,
-        force,
-        cutoff,
+    found = plan_sweep(
+        policy,
+        cutoff=cutoff,
         known_users=known_users,
         candidates=candidates,
         already_pending=already_pending,
-        would_issue=0 if refusal else min(candidates, policy.max_deletions),
-        skipped=candidates,
-        refusal=refusal,
+        dry_run=dry_run,
+        force=force,
     )
-    if dry_run or refusal:
+    if found.outcome != "issued":
         _log(found)
         return found
 
@@ -128,7 +161,6 @@ async def sweep_inactive_users(
     deletion_ids = [d.deletion_id for d in issued]
     report = replace(
         found,
-        outcome="issued",
         issued=len(deletion_ids),
         skipped=candidates - len(deletion_ids),
         deletion_ids=deletion_ids,

@@ -44,6 +44,37 @@ class GitHubIdentity:
     def claim(self) -> Claim:
         return Claim(self.seen_at, self.user_id)
 
+    def is_newer_than(self, recorded_at: datetime) -> bool:
+        """Whether this identity replaces one recorded at ``recorded_at``; an older or
+        equally old one is stale (events about one user may be replayed)."""
+        return self.seen_at > recorded_at
+
+    def username_given(self, login_holder: str) -> str | None:
+        """The username the profile shows: the login, if this user holds it now."""
+        return self.login if login_holder == self.user_id else None
+
+
+@dataclass(frozen=True)
+class GitHubAccountDecision:
+    """The GitHub id a profile may hold, and whose profile gives that id up for it."""
+
+    github_id: int | None
+    taken_from: str | None = None
+
+
+def decide_github_account(identity: GitHubIdentity, holder: Claim | None) -> GitHubAccountDecision:
+    """Whether ``identity``'s user may hold their GitHub id, given the profile that holds it.
+
+    Auth keys users by GitHub id, so two users with one GitHub id means the older one was
+    deleted in auth and its deletion hasn't been applied here yet: the newer claim takes the
+    id, and an older one goes without (NULL) until the deletion arrives.
+    """
+    if holder is None or holder.user_id == identity.user_id:
+        return GitHubAccountDecision(identity.github_id)
+    if identity.claim.supersedes(holder):
+        return GitHubAccountDecision(identity.github_id, taken_from=holder.user_id)
+    return GitHubAccountDecision(None)
+
 
 def latest_activity(activity: Iterable[tuple[str, datetime]]) -> dict[str, datetime]:
     """Each user's latest moment of activity among ``(user id, active at)`` pairs.

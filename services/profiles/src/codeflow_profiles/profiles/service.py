@@ -17,7 +17,12 @@ from codeflow_profiles.db import lock_users
 from codeflow_profiles.events import emit
 from codeflow_profiles.models import UserProfile
 from codeflow_profiles.profiles import repository
-from codeflow_profiles.profiles.domain import GitHubIdentity, ProfileNotFound, latest_activity
+from codeflow_profiles.profiles.domain import (
+    GitHubIdentity,
+    ProfileNotFound,
+    decide_github_account,
+    latest_activity,
+)
 
 logger = logging.getLogger("codeflow.profiles")
 
@@ -46,10 +51,10 @@ async def record_identity(
     # that whoever held the login before that moment has moved on.
     holder = await repository.claim_login(session, identity.login, identity.claim)
     await repository.release_login(session, identity.login, holder=holder)
-    username = identity.login if holder == user_id else None
+    username = identity.username_given(holder)
 
     profile = await repository.lock_profile(session, user_id)
-    if profile is not None and profile.identity_updated_at >= identity.seen_at:
+    if profile is not None and not identity.is_newer_than(profile.identity_updated_at):
         await repository.widen_times(session, user_id, active_at)
         return
     github_id = await _github_id_for(session, identity)
@@ -74,18 +79,13 @@ async def record_identity(
 
 
 async def _github_id_for(session: AsyncSession, identity: GitHubIdentity) -> int | None:
-    """The GitHub id the profile may hold: NULL if a newer user holds that account.
-
-    Auth keys users by GitHub id, so two users with one GitHub id means the older one was
-    deleted in auth and its ``UserDeleted`` hasn't been applied here yet.
-    """
-    current = await repository.github_account_claim(session, identity.github_id)
-    if current is None or current.user_id == identity.user_id:
-        return identity.github_id
-    if identity.claim.supersedes(current):
-        await repository.release_github_account(session, current.user_id)
-        return identity.github_id
-    return None
+    """The GitHub id the profile may hold (see :func:`decide_github_account`), taking it
+    from an older profile that still holds it."""
+    holder = await repository.github_account_claim(session, identity.github_id)
+    decision = decide_github_account(identity, holder)
+    if decision.taken_from is not None:
+        await repository.release_github_account(session, decision.taken_from)
+    return decision.github_id
 
 
 async def restore_user(
