@@ -1,8 +1,9 @@
 """The outbox and inbox tables, added to each service's own metadata.
 
 Every service owns an ``outbox`` and a ``processed_events`` table in its own database. They are
-declared here once; a service calls :func:`add_messaging_tables` on its metadata so that its
-Alembic migrations create them and ``alembic check`` sees them.
+declared here once; a service calls :func:`add_messaging_tables` on its metadata so that
+``alembic check`` sees them. Its migrations create them with the operations of
+:mod:`codeflow_messaging.migrations`; a change here needs a new version there.
 """
 
 from __future__ import annotations

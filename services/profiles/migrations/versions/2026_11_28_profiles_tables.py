@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from codeflow_messaging.migrations import create_outbox_and_inbox, drop_outbox_and_inbox
 
 revision: str = "7c1e2b9a4d05"
 down_revision: str | None = None
@@ -41,53 +42,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("login", name=op.f("pk_login_claims")),
     )
     op.create_index(op.f("ix_login_claims_user_id"), "login_claims", ["user_id"], unique=False)
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("message_id", sa.Uuid(), nullable=False),
-        sa.Column("topic", sa.Text(), nullable=False),
-        sa.Column("key", sa.Text(), nullable=False),
-        sa.Column("message_type", sa.Text(), nullable=False),
-        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
-        sa.UniqueConstraint("message_id", name=op.f("uq_outbox_message_id")),
-    )
-    op.create_index(
-        "ix_outbox_pending",
-        "outbox",
-        ["id"],
-        unique=False,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.create_index(
-        "ix_outbox_pending_key",
-        "outbox",
-        ["key", "id"],
-        unique=False,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.create_table(
-        "processed_events",
-        sa.Column("consumer", sa.Text(), nullable=False),
-        sa.Column("message_id", sa.Uuid(), nullable=False),
-        sa.Column("message_type", sa.Text(), nullable=False),
-        sa.Column(
-            "processed_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("consumer", "message_id", name=op.f("pk_processed_events")),
-    )
+    create_outbox_and_inbox()
     op.create_table(
         "user_profiles",
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -122,16 +77,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("user_profiles")
-    op.drop_table("processed_events")
-    op.drop_index(
-        "ix_outbox_pending_key",
-        table_name="outbox",
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.drop_index(
-        "ix_outbox_pending", table_name="outbox", postgresql_where=sa.text("published_at IS NULL")
-    )
-    op.drop_table("outbox")
+    drop_outbox_and_inbox()
     op.drop_index(op.f("ix_login_claims_user_id"), table_name="login_claims")
     op.drop_table("login_claims")
     op.drop_table("deleted_users")

@@ -1,0 +1,70 @@
+"""Test helpers for the messaging tables: what a database holds of them, and a way to run
+:mod:`codeflow_messaging.migrations` outside Alembic's command line.
+
+Imported by test suites only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from codeflow_messaging.tables import OUTBOX, PROCESSED_EVENTS
+
+# Columns in table order (attnum ranks, so a column dropped and added again compares by its
+# place, not by its number), with what pg_dump would print of them.
+_COLUMNS = """
+SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       a.attidentity, pg_get_expr(d.adbin, d.adrelid),
+       pg_get_serial_sequence(quote_ident(c.relname), a.attname)
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE n.nspname = current_schema() AND c.relname = ANY(:tables)
+  AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY c.relname, a.attnum
+"""
+_CONSTRAINTS = """
+SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+WHERE n.nspname = current_schema() AND c.conrelid::regclass::text = ANY(:tables)
+ORDER BY 1, 2
+"""
+_INDEXES = """
+SELECT tablename, indexname, indexdef FROM pg_indexes
+WHERE schemaname = current_schema() AND tablename = ANY(:tables)
+ORDER BY 1, 2
+"""
+
+MessagingSchema = dict[str, list[tuple[Any, ...]]]
+"""The columns, constraints and indexes of ``outbox`` and ``processed_events``, by kind."""
+
+
+async def describe_messaging_tables(connection: AsyncConnection) -> MessagingSchema:
+    """What the connection's current schema holds of the messaging tables (empty if neither)."""
+    tables = {"tables": [OUTBOX, PROCESSED_EVENTS]}
+    return {
+        kind: [tuple(row) for row in await connection.execute(text(query), tables)]
+        for kind, query in (
+            ("columns", _COLUMNS),
+            ("constraints", _CONSTRAINTS),
+            ("indexes", _INDEXES),
+        )
+    }
+
+
+def run_operations(connection: Connection, *operations: Callable[[], None]) -> None:
+    """Run migration operations (e.g. ``create_outbox_and_inbox``) on ``connection``, in order.
+
+    Call it through ``AsyncConnection.run_sync``; the caller's transaction holds the DDL.
+    """
+    with Operations.context(MigrationContext.configure(connection)):
+        for operation in operations:
+            operation()
