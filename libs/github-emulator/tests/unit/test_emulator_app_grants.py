@@ -4,13 +4,11 @@ documents it (Basic authentication with the app's credentials, the token in a JS
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable
 
 import httpx
 
-from codeflow_github_emulator.testing import DEV_CLIENT_ID, DEV_CLIENT_SECRET, OCTOCAT_ID
+from codeflow_github_emulator.testing import DEV_CLIENT_ID, DEV_CLIENT_SECRET, OCTOCAT_ID, SignIn
 
-SignIn = Callable[..., Awaitable[str]]
 GRANT = f"/applications/{DEV_CLIENT_ID}/grant"
 
 
