@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from codeflow_github_emulator.defaults import (
@@ -32,6 +32,7 @@ __all__ = [
     "SignIn",
     "open_authorize",
     "redirect_query",
+    "register_app",
     "s256_challenge",
 ]
 
@@ -60,3 +61,17 @@ async def open_authorize(client: httpx.AsyncClient, **params: str) -> httpx.Resp
     """Open the authorize page as a browser would: a GET with ``params`` in the query, for the
     development app unless ``client_id`` names another."""
     return await client.get("/login/oauth/authorize", params={"client_id": DEV_CLIENT_ID} | params)
+
+
+async def register_app(
+    client: httpx.AsyncClient,
+    client_id: str,
+    client_secret: str,
+    *,
+    callback_urls: tuple[str, ...] = ("http://127.0.0.1/",),
+    **options: Any,
+) -> httpx.Response:
+    """Register (or replace) an OAuth app through the admin API; ``options`` as it takes them
+    (``expire_user_tokens``, ...)."""
+    app = {"client_id": client_id, "client_secret": client_secret, "callback_urls": callback_urls}
+    return await client.post("/_emulator/apps", json=app | options)

@@ -14,6 +14,7 @@ from codeflow_github_emulator.testing import (
     Authorize,
     open_authorize,
     redirect_query,
+    register_app,
 )
 
 
@@ -221,14 +222,8 @@ async def test_a_redirect_uri_keeps_its_own_query_when_the_code_is_added(
 async def test_an_app_that_expires_tokens_gets_refresh_tokens_that_can_be_used_once(
     client: httpx.AsyncClient, authorize: Authorize
 ) -> None:
-    registered = await client.post(
-        "/_emulator/apps",
-        json={
-            "client_id": "expiring-app",
-            "client_secret": "expiring-secret",
-            "callback_urls": ["http://127.0.0.1/"],
-            "expire_user_tokens": True,
-        },
+    registered = await register_app(
+        client, "expiring-app", "expiring-secret", expire_user_tokens=True
     )
     assert registered.status_code == 201
     authorized = await open_authorize(client, client_id="expiring-app", login="octocat")
@@ -264,15 +259,7 @@ async def test_an_expiring_access_token_stops_working_when_its_lifetime_is_over(
     app = create_app(EmulatorSettings(access_token_ttl_seconds=60), clock=clock)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        await client.post(
-            "/_emulator/apps",
-            json={
-                "client_id": "short",
-                "client_secret": "s",
-                "callback_urls": ["http://127.0.0.1/"],
-                "expire_user_tokens": True,
-            },
-        )
+        await register_app(client, "short", "s", expire_user_tokens=True)
         issued = await client.post(
             "/_emulator/tokens", json={"login": "octocat", "client_id": "short"}
         )

@@ -13,6 +13,7 @@ from codeflow_github_emulator.testing import (
     DEV_CLIENT_SECRET,
     Authorize,
     open_authorize,
+    register_app,
     s256_challenge,
 )
 
@@ -217,10 +218,7 @@ async def test_the_unverified_email_refusal_can_be_switched_off(
 async def test_a_code_of_one_app_cannot_be_exchanged_by_another(
     client: httpx.AsyncClient, authorize: Authorize
 ) -> None:
-    await client.post(
-        "/_emulator/apps",
-        json={"client_id": "other", "client_secret": "other-s", "callback_urls": [CALLBACK]},
-    )
+    await register_app(client, "other", "other-s", callback_urls=(CALLBACK,))
     code = await authorize()
     body = await exchange(client, code=code, client_id="other", client_secret="other-s")
     assert body["error"] == "bad_verification_code"
