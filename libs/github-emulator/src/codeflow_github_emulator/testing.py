@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from codeflow_github_emulator.defaults import (
@@ -15,16 +17,33 @@ from codeflow_github_emulator.defaults import (
     UNVERIFIED_ID,
 )
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = [
+    "CALLBACK",
     "DEV_CLIENT_ID",
     "DEV_CLIENT_SECRET",
     "MONALISA_ID",
     "OCTOCAT_ID",
     "PRIVATE_PERSON_ID",
     "UNVERIFIED_ID",
+    "Authorize",
+    "SignIn",
+    "open_authorize",
     "redirect_query",
+    "register_app",
     "s256_challenge",
 ]
+
+CALLBACK = "http://127.0.0.1:8000/auth/callback/github"
+"""A callback the development app accepts (a loopback host, any port and path), as auth's is."""
+
+Authorize = Callable[..., Awaitable[str]]
+"""Runs the browser half for a user and returns the code the callback received."""
+
+SignIn = Callable[..., Awaitable[str]]
+"""Runs the whole sign-in for a user and returns an access token."""
 
 
 def s256_challenge(verifier: str) -> str:
@@ -36,3 +55,23 @@ def s256_challenge(verifier: str) -> str:
 def redirect_query(location: str) -> dict[str, str]:
     """The query parameters of a redirect's ``Location``, one value per name."""
     return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+
+
+async def open_authorize(client: httpx.AsyncClient, **params: str) -> httpx.Response:
+    """Open the authorize page as a browser would: a GET with ``params`` in the query, for the
+    development app unless ``client_id`` names another."""
+    return await client.get("/login/oauth/authorize", params={"client_id": DEV_CLIENT_ID} | params)
+
+
+async def register_app(
+    client: httpx.AsyncClient,
+    client_id: str,
+    client_secret: str,
+    *,
+    callback_urls: tuple[str, ...] = ("http://127.0.0.1/",),
+    **options: Any,
+) -> httpx.Response:
+    """Register (or replace) an OAuth app through the admin API; ``options`` as it takes them
+    (``expire_user_tokens``, ...)."""
+    app = {"client_id": client_id, "client_secret": client_secret, "callback_urls": callback_urls}
+    return await client.post("/_emulator/apps", json=app | options)

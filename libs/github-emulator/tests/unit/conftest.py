@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
 from codeflow_github_emulator import EmulatorSettings, ManualClock, create_app
-from codeflow_github_emulator.testing import DEV_CLIENT_ID, DEV_CLIENT_SECRET, redirect_query
-
-CALLBACK = "http://127.0.0.1:8000/auth/callback/github"
-
-Authorize = Callable[..., Awaitable[str]]
-SignIn = Callable[..., Awaitable[str]]
+from codeflow_github_emulator.testing import (
+    CALLBACK,
+    DEV_CLIENT_ID,
+    DEV_CLIENT_SECRET,
+    Authorize,
+    SignIn,
+    open_authorize,
+    redirect_query,
+)
 
 
 @pytest.fixture
@@ -49,16 +52,10 @@ def authorize(client: httpx.AsyncClient) -> Authorize:
         code_challenge: str | None = None,
         redirect_uri: str = CALLBACK,
     ) -> str:
-        params = {
-            "client_id": DEV_CLIENT_ID,
-            "redirect_uri": redirect_uri,
-            "state": "st4te",
-            "scope": scope,
-            "login": login,
-        }
+        params = {"redirect_uri": redirect_uri, "state": "st4te", "scope": scope, "login": login}
         if code_challenge is not None:
             params |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
-        response = await client.get("/login/oauth/authorize", params=params)
+        response = await open_authorize(client, **params)
         assert response.status_code == 302, response.text
         return redirect_query(response.headers["location"])["code"]
 

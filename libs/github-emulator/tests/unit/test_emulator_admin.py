@@ -1,15 +1,13 @@
 """``/_emulator/…``: tests reshape what GitHub knows, e.g. a user renaming themselves."""
 
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from codeflow_github_emulator import EmulatorSettings, create_app
-
-SignIn = Callable[..., Awaitable[str]]
+from codeflow_github_emulator.testing import SignIn
 
 
 def bearer(token: str) -> dict[str, str]:

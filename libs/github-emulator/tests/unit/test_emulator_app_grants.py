@@ -4,13 +4,17 @@ documents it (Basic authentication with the app's credentials, the token in a JS
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable
 
 import httpx
 
-from codeflow_github_emulator.testing import DEV_CLIENT_ID, DEV_CLIENT_SECRET, OCTOCAT_ID
+from codeflow_github_emulator.testing import (
+    DEV_CLIENT_ID,
+    DEV_CLIENT_SECRET,
+    OCTOCAT_ID,
+    SignIn,
+    register_app,
+)
 
-SignIn = Callable[..., Awaitable[str]]
 GRANT = f"/applications/{DEV_CLIENT_ID}/grant"
 
 
@@ -91,14 +95,7 @@ async def test_bad_or_missing_client_credentials_are_401_and_revoke_nothing(
 async def test_a_token_another_app_was_given_is_404_to_this_app(
     client: httpx.AsyncClient, sign_in: SignIn
 ) -> None:
-    registered = await client.post(
-        "/_emulator/apps",
-        json={
-            "client_id": "other",
-            "client_secret": "other-secret",
-            "callback_urls": ["http://127.0.0.1/"],
-        },
-    )
+    registered = await register_app(client, "other", "other-secret")
     assert registered.status_code == 201
     others = await client.post(
         "/_emulator/tokens", json={"login": "octocat", "scope": "", "client_id": "other"}

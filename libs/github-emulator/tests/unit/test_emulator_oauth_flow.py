@@ -1,31 +1,28 @@
 """The browser half and the happy paths of the token exchange."""
 
 import re
-from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
 from codeflow_github_emulator import EmulatorSettings, ManualClock, create_app
-from codeflow_github_emulator.testing import DEV_CLIENT_ID, DEV_CLIENT_SECRET, redirect_query
-
-CALLBACK = "http://127.0.0.1:8000/auth/callback/github"
-Authorize = Callable[..., Awaitable[str]]
+from codeflow_github_emulator.testing import (
+    CALLBACK,
+    DEV_CLIENT_ID,
+    DEV_CLIENT_SECRET,
+    Authorize,
+    open_authorize,
+    redirect_query,
+    register_app,
+)
 
 
 async def test_a_full_sign_in_leads_from_authorize_to_token_to_the_user(
     client: httpx.AsyncClient,
 ) -> None:
-    authorized = await client.get(
-        "/login/oauth/authorize",
-        params={
-            "client_id": DEV_CLIENT_ID,
-            "redirect_uri": CALLBACK,
-            "state": "xyz",
-            "scope": "read:user user:email",
-            "login": "octocat",
-        },
+    authorized = await open_authorize(
+        client, redirect_uri=CALLBACK, state="xyz", scope="read:user user:email", login="octocat"
     )
     assert authorized.status_code == 302
     assert authorized.headers["location"].startswith(f"{CALLBACK}?code=")
@@ -153,9 +150,7 @@ async def test_cancelling_redirects_with_access_denied_and_the_state(
 async def test_an_unknown_login_shows_the_picker_instead_of_signing_in(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.get(
-        "/login/oauth/authorize", params={"client_id": DEV_CLIENT_ID, "login": "nobody-here"}
-    )
+    response = await open_authorize(client, login="nobody-here")
     assert response.status_code == 200
     assert "Authorize as octocat" in response.text
 
@@ -164,9 +159,7 @@ async def test_an_unknown_login_shows_the_picker_instead_of_signing_in(
 async def test_the_auto_login_user_is_signed_in_without_a_page(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.get(
-        "/login/oauth/authorize", params={"client_id": DEV_CLIENT_ID, "state": "s3"}
-    )
+    response = await open_authorize(client, state="s3")
     assert response.status_code == 302
     assert "code" in redirect_query(response.headers["location"])
 
@@ -175,28 +168,22 @@ async def test_the_auto_login_user_is_signed_in_without_a_page(
 async def test_prompt_select_account_shows_the_picker_even_with_an_auto_login_user(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.get(
-        "/login/oauth/authorize",
-        params={"client_id": DEV_CLIENT_ID, "prompt": "select_account"},
-    )
+    response = await open_authorize(client, prompt="select_account")
     assert response.status_code == 200
 
 
 async def test_without_a_redirect_uri_the_first_registered_callback_is_used(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.get(
-        "/login/oauth/authorize", params={"client_id": DEV_CLIENT_ID, "login": "octocat"}
-    )
+    response = await open_authorize(client, login="octocat")
     assert response.headers["location"].startswith("http://127.0.0.1/?code=")
 
 
 async def test_an_unknown_client_gets_a_404_page_and_no_redirect(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.get(
-        "/login/oauth/authorize",
-        params={"client_id": "no-such-app", "redirect_uri": CALLBACK, "login": "octocat"},
+    response = await open_authorize(
+        client, client_id="no-such-app", redirect_uri=CALLBACK, login="octocat"
     )
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
@@ -206,14 +193,8 @@ async def test_an_unknown_client_gets_a_404_page_and_no_redirect(
 async def test_a_foreign_redirect_uri_is_refused_at_the_registered_callback(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.get(
-        "/login/oauth/authorize",
-        params={
-            "client_id": DEV_CLIENT_ID,
-            "redirect_uri": "https://evil.example/callback",
-            "state": "s4",
-            "login": "octocat",
-        },
+    response = await open_authorize(
+        client, redirect_uri="https://evil.example/callback", state="s4", login="octocat"
     )
     assert response.status_code == 302
     location = response.headers["location"]
@@ -230,13 +211,8 @@ async def test_a_foreign_redirect_uri_is_refused_at_the_registered_callback(
 async def test_a_redirect_uri_keeps_its_own_query_when_the_code_is_added(
     client: httpx.AsyncClient, authorize: Authorize
 ) -> None:
-    response = await client.get(
-        "/login/oauth/authorize",
-        params={
-            "client_id": DEV_CLIENT_ID,
-            "redirect_uri": f"{CALLBACK}?next=%2Fdashboard",
-            "login": "octocat",
-        },
+    response = await open_authorize(
+        client, redirect_uri=f"{CALLBACK}?next=%2Fdashboard", login="octocat"
     )
     query = redirect_query(response.headers["location"])
     assert query["next"] == "/dashboard"
@@ -246,19 +222,11 @@ async def test_a_redirect_uri_keeps_its_own_query_when_the_code_is_added(
 async def test_an_app_that_expires_tokens_gets_refresh_tokens_that_can_be_used_once(
     client: httpx.AsyncClient, authorize: Authorize
 ) -> None:
-    registered = await client.post(
-        "/_emulator/apps",
-        json={
-            "client_id": "expiring-app",
-            "client_secret": "expiring-secret",
-            "callback_urls": ["http://127.0.0.1/"],
-            "expire_user_tokens": True,
-        },
+    registered = await register_app(
+        client, "expiring-app", "expiring-secret", expire_user_tokens=True
     )
     assert registered.status_code == 201
-    authorized = await client.get(
-        "/login/oauth/authorize", params={"client_id": "expiring-app", "login": "octocat"}
-    )
+    authorized = await open_authorize(client, client_id="expiring-app", login="octocat")
     code = redirect_query(authorized.headers["location"])["code"]
     credentials = {"client_id": "expiring-app", "client_secret": "expiring-secret"}
     first = await client.post(
@@ -291,15 +259,7 @@ async def test_an_expiring_access_token_stops_working_when_its_lifetime_is_over(
     app = create_app(EmulatorSettings(access_token_ttl_seconds=60), clock=clock)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        await client.post(
-            "/_emulator/apps",
-            json={
-                "client_id": "short",
-                "client_secret": "s",
-                "callback_urls": ["http://127.0.0.1/"],
-                "expire_user_tokens": True,
-            },
-        )
+        await register_app(client, "short", "s", expire_user_tokens=True)
         issued = await client.post(
             "/_emulator/tokens", json={"login": "octocat", "client_id": "short"}
         )

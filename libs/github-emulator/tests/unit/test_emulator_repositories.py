@@ -1,10 +1,8 @@
 """``GET /user/repos``: GitHub's repository shape, visibility by scope, sorting, pages."""
 
-from collections.abc import Awaitable, Callable
-
 import httpx
 
-SignIn = Callable[..., Awaitable[str]]
+from codeflow_github_emulator.testing import SignIn
 
 
 def bearer(token: str) -> dict[str, str]:

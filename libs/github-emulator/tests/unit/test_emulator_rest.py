@@ -1,14 +1,13 @@
 """The REST API: shapes, scopes, errors, headers and pagination as GitHub serves them."""
 
 import re
-from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
 
 from codeflow_github_emulator import EmulatorSettings
+from codeflow_github_emulator.testing import SignIn
 
-SignIn = Callable[..., Awaitable[str]]
 BAD_CREDENTIALS = {
     "message": "Bad credentials",
     "documentation_url": "https://docs.github.com/rest",

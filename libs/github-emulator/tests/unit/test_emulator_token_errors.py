@@ -1,6 +1,5 @@
 """Refused token requests: HTTP 200 with an ``error``, worded as GitHub words them."""
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -8,15 +7,21 @@ import httpx
 import pytest
 
 from codeflow_github_emulator import EmulatorSettings, ManualClock
-from codeflow_github_emulator.testing import DEV_CLIENT_ID, DEV_CLIENT_SECRET, s256_challenge
+from codeflow_github_emulator.testing import (
+    CALLBACK,
+    DEV_CLIENT_ID,
+    DEV_CLIENT_SECRET,
+    Authorize,
+    open_authorize,
+    register_app,
+    s256_challenge,
+)
 
-CALLBACK = "http://127.0.0.1:8000/auth/callback/github"
 VERIFIER = "a-verifier-of-at-least-forty-three-characters-0123456789"
 TOKEN_ERRORS = (
     "https://docs.github.com/apps/managing-oauth-apps/"
     "troubleshooting-oauth-app-access-token-request-errors/"
 )
-Authorize = Callable[..., Awaitable[str]]
 
 
 async def exchange(client: httpx.AsyncClient, **fields: str) -> dict[str, Any]:
@@ -161,16 +166,13 @@ async def test_a_verifier_for_a_code_issued_without_a_challenge_is_ignored(
 async def test_the_plain_challenge_method_is_refused_at_authorize_as_github_does(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.get(
-        "/login/oauth/authorize",
-        params={
-            "client_id": DEV_CLIENT_ID,
-            "redirect_uri": CALLBACK,
-            "login": "octocat",
-            "state": "p",
-            "code_challenge": VERIFIER,
-            "code_challenge_method": "plain",
-        },
+    response = await open_authorize(
+        client,
+        redirect_uri=CALLBACK,
+        login="octocat",
+        state="p",
+        code_challenge=VERIFIER,
+        code_challenge_method="plain",
     )
     assert response.status_code == 302
     assert "error=invalid_request" in response.headers["location"]
@@ -179,14 +181,8 @@ async def test_the_plain_challenge_method_is_refused_at_authorize_as_github_does
 
 @pytest.mark.parametrize("settings", [EmulatorSettings(allow_plain_pkce=True)])
 async def test_the_plain_challenge_method_can_be_allowed(client: httpx.AsyncClient) -> None:
-    response = await client.get(
-        "/login/oauth/authorize",
-        params={
-            "client_id": DEV_CLIENT_ID,
-            "login": "octocat",
-            "code_challenge": VERIFIER,
-            "code_challenge_method": "plain",
-        },
+    response = await open_authorize(
+        client, login="octocat", code_challenge=VERIFIER, code_challenge_method="plain"
     )
     code = response.headers["location"].split("code=")[1]
     assert "access_token" in await exchange(client, code=code, code_verifier=VERIFIER)
@@ -195,14 +191,8 @@ async def test_the_plain_challenge_method_can_be_allowed(client: httpx.AsyncClie
 async def test_a_malformed_s256_challenge_is_refused_at_authorize(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.get(
-        "/login/oauth/authorize",
-        params={
-            "client_id": DEV_CLIENT_ID,
-            "login": "octocat",
-            "code_challenge": "too-short",
-            "code_challenge_method": "S256",
-        },
+    response = await open_authorize(
+        client, login="octocat", code_challenge="too-short", code_challenge_method="S256"
     )
     assert "error=invalid_request" in response.headers["location"]
 
@@ -228,10 +218,7 @@ async def test_the_unverified_email_refusal_can_be_switched_off(
 async def test_a_code_of_one_app_cannot_be_exchanged_by_another(
     client: httpx.AsyncClient, authorize: Authorize
 ) -> None:
-    await client.post(
-        "/_emulator/apps",
-        json={"client_id": "other", "client_secret": "other-s", "callback_urls": [CALLBACK]},
-    )
+    await register_app(client, "other", "other-s", callback_urls=(CALLBACK,))
     code = await authorize()
     body = await exchange(client, code=code, client_id="other", client_secret="other-s")
     assert body["error"] == "bad_verification_code"

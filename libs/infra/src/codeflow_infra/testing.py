@@ -1,13 +1,28 @@
-"""Helpers for integration tests: waiting for asynchronous outcomes, reading topics back."""
+"""Helpers for integration tests: a database of a test's own, waiting for asynchronous
+outcomes, reading topics back."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 
 from aiokafka import ConsumerRecord, TopicPartition
 
+from codeflow_infra.postgres import create_database, drop_database
 from codeflow_messaging.kafka import create_admin, create_consumer, topic_partitions
+
+
+@asynccontextmanager
+async def scratch_database(maintenance_url: str, *, prefix: str) -> AsyncIterator[str]:
+    """A new, empty database named ``<prefix>_<random>``; dropped afterwards. Yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    url = await create_database(maintenance_url, name)
+    try:
+        yield url
+    finally:
+        await drop_database(maintenance_url, name)
 
 
 async def wait_until(
@@ -84,3 +99,11 @@ async def group_lag(bootstrap_servers: str, group_id: str, topics: Iterable[str]
     return sum(
         max(0, end - (committed[tp].offset if tp in committed else 0)) for tp, end in ends.items()
     )
+
+
+async def new_group_at_end(bootstrap_servers: str, prefix: str, topics: Iterable[str]) -> str:
+    """A consumer group id of the caller's own (``<prefix>-<random>``), its offsets committed
+    at the current end of ``topics`` (see :func:`start_group_at_end`)."""
+    group_id = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(bootstrap_servers, group_id, topics)
+    return group_id

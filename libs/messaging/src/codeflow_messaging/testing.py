@@ -1,20 +1,24 @@
-"""Test helpers for the messaging tables: what a database holds of them, and a way to run
-:mod:`codeflow_messaging.migrations` outside Alembic's command line.
+"""Test helpers: sessions on a test database, what a database holds of the messaging tables,
+a way to run :mod:`codeflow_messaging.migrations` outside Alembic's command line, and a record
+as the consumer receives it.
 
 Imported by test suites only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
+from aiokafka import ConsumerRecord
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from codeflow_messaging.database import SessionFactory, create_engine, create_session_factory
 from codeflow_messaging.tables import OUTBOX, PROCESSED_EVENTS
 
 # Columns in table order (attnum ranks, so a column dropped and added again compares by its
@@ -43,6 +47,17 @@ WHERE schemaname = current_schema() AND tablename = ANY(:tables)
 ORDER BY 1, 2
 """
 
+
+@asynccontextmanager
+async def sessions_on(database_url: str) -> AsyncIterator[SessionFactory]:
+    """Sessions on ``database_url``; their engine is disposed of afterwards."""
+    engine = create_engine(database_url)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
 MessagingSchema = dict[str, list[tuple[Any, ...]]]
 """The columns, constraints and indexes of ``outbox`` and ``processed_events``, by kind."""
 
@@ -68,3 +83,21 @@ def run_operations(connection: Connection, *operations: Callable[[], None]) -> N
     with Operations.context(MigrationContext.configure(connection)):
         for operation in operations:
             operation()
+
+
+def received_record(headers: Sequence[tuple[str, bytes]] = ()) -> ConsumerRecord[bytes, bytes]:
+    """A record as a consumer receives it: offset 41 of partition 2 of ``auth.user-events``,
+    keyed ``user-1``, with the value ``{}`` and ``headers``."""
+    return ConsumerRecord(
+        topic="auth.user-events",
+        partition=2,
+        offset=41,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"user-1",
+        value=b"{}",
+        checksum=None,
+        serialized_key_size=6,
+        serialized_value_size=2,
+        headers=list(headers),
+    )

@@ -11,39 +11,35 @@ from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.postgres import create_database, drop_database
+from codeflow_infra.testing import scratch_database, wait_until
 from codeflow_messaging import (
     OutboxRelay,
     ReliableConsumer,
     SessionFactory,
     create_broker,
-    create_engine,
     create_producer,
-    create_session_factory,
 )
 from codeflow_messaging.kafka import PRODUCER_OPTIONS
+from codeflow_messaging.testing import sessions_on
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from messaging_support import prepare_database
+from messaging_support import lag, prepare_database
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def database_url(postgres_url: str) -> AsyncIterator[str]:
-    name = f"messaging_test_{uuid.uuid4().hex[:12]}"
-    url = await create_database(postgres_url, name)
-    await prepare_database(url)
-    yield url
-    await drop_database(postgres_url, name)
+    async with scratch_database(postgres_url, prefix="messaging_test") as url:
+        await prepare_database(url)
+        yield url
 
 
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(database_url)
-    yield create_session_factory(engine)
-    await engine.dispose()
+    async with sessions_on(database_url) as sessions:
+        yield sessions
 
 
 @pytest.fixture
@@ -56,6 +52,24 @@ async def topic(kafka_bootstrap_servers: str) -> str:
 @pytest.fixture
 def group_id() -> str:
     return f"test-group-{uuid.uuid4().hex[:8]}"
+
+
+WaitCaughtUp = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+def wait_caught_up(kafka_bootstrap_servers: str, group_id: str, topic: str) -> WaitCaughtUp:
+    """Wait until the test's group has committed every record of the test's topic; a timeout
+    fails naming ``what`` was awaited."""
+
+    async def wait(what: str | None = None, *, timeout: float = 60) -> None:
+        async def caught_up() -> bool:
+            return await lag(kafka_bootstrap_servers, group_id, topic) == 0
+
+        what = what or f"{group_id} to commit every record of {topic}"
+        await wait_until(caught_up, timeout=timeout, what=what)
+
+    return wait
 
 
 StartConsumers = Callable[..., Awaitable[KafkaBroker]]

@@ -15,7 +15,6 @@ from messaging_support import (
     count,
     effect_consumer,
     effects,
-    lag,
     publish_in_order,
     record_effect,
     transactions,
@@ -26,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codeflow_contracts import Envelope, to_json_bytes
 from codeflow_contracts.topics import dead_letter_topic
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import read_topic, wait_until
+from codeflow_infra.testing import read_topic
 from codeflow_messaging import Backoff, RetryPolicy, SessionFactory
 from codeflow_messaging import dead_letters as dl
 
@@ -37,24 +36,18 @@ class PoisonError(RuntimeError):
     pass
 
 
-async def _wait_caught_up(bootstrap: str, group_id: str, topic: str) -> None:
-    async def caught_up() -> bool:
-        return await lag(bootstrap, group_id, topic) == 0
-
-    await wait_until(caught_up, timeout=60, what=f"{group_id} to commit every record of {topic}")
-
-
 async def test_a_backlog_is_applied_in_order_in_batches_of_at_most_max_batch_each_one_transaction(
     sessions: SessionFactory,
     topic: str,
     group_id: str,
     kafka_bootstrap_servers: str,
     start_consumers,
+    wait_caught_up,
 ) -> None:
     backlog = [activity(f"user-{n % 5}", n) for n in range(250)]
     await publish_in_order(kafka_bootstrap_servers, topic, backlog)
     await start_consumers(effect_consumer(sessions, topic, group_id, max_batch=100))
-    await _wait_caught_up(kafka_bootstrap_servers, group_id, topic)
+    await wait_caught_up()
 
     assert [n for _, _, n in await effects(sessions)] == list(range(250))
     per_transaction = await transactions(sessions)
@@ -69,6 +62,7 @@ async def test_a_poison_record_in_a_batch_is_dead_lettered_alone_and_the_others_
     group_id: str,
     kafka_bootstrap_servers: str,
     start_consumers,
+    wait_caught_up,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     dlq = dead_letter_topic(topic, group_id)
@@ -86,7 +80,7 @@ async def test_a_poison_record_in_a_batch_is_dead_lettered_alone_and_the_others_
     caplog.set_level(logging.WARNING, logger="codeflow.consumer")
     await publish_in_order(kafka_bootstrap_servers, topic, messages)
     await start_consumers(effect_consumer(sessions, topic, group_id, handler=fail_on_poison))
-    await _wait_caught_up(kafka_bootstrap_servers, group_id, topic)
+    await wait_caught_up()
 
     assert [n for _, _, n in await effects(sessions)] == [1, 2, 4, 5, 6]
     assert any("handling them one at a time" in r.getMessage() for r in caplog.records)
@@ -105,15 +99,16 @@ async def test_duplicates_within_a_batch_and_of_an_earlier_batch_take_effect_onc
     group_id: str,
     kafka_bootstrap_servers: str,
     start_consumers,
+    wait_caught_up,
 ) -> None:
     first, second, third, fourth = (activity("user-d", n) for n in range(1, 5))
     await publish_in_order(kafka_bootstrap_servers, topic, [first, second, first, third])
     await start_consumers(effect_consumer(sessions, topic, group_id))
-    await _wait_caught_up(kafka_bootstrap_servers, group_id, topic)
+    await wait_caught_up()
     assert await transactions(sessions) == [3], "one batch, its second copy of `first` skipped"
 
     await publish_in_order(kafka_bootstrap_servers, topic, [second, fourth])
-    await _wait_caught_up(kafka_bootstrap_servers, group_id, topic)
+    await wait_caught_up()
 
     assert [n for _, _, n in await effects(sessions)] == [1, 2, 3, 4]
     assert await count(sessions, "SELECT count(*) FROM processed_events") == 4
@@ -125,6 +120,7 @@ async def test_a_connection_lost_mid_batch_retries_the_batch_without_counting_an
     group_id: str,
     kafka_bootstrap_servers: str,
     start_consumers,
+    wait_caught_up,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     messages = [activity("user-t", n) for n in range(1, 6)]
@@ -150,7 +146,7 @@ async def test_a_connection_lost_mid_batch_retries_the_batch_without_counting_an
         transient_backoff=Backoff(initial=0.05, maximum=0.1),
     )
     await start_consumers(consumer)
-    await _wait_caught_up(kafka_bootstrap_servers, group_id, topic)
+    await wait_caught_up()
 
     assert [n for _, _, n in await effects(sessions)] == [1, 2, 3, 4, 5]
     assert tries[str(unlucky.id)] == 2

@@ -15,7 +15,6 @@ from messaging_support import (
     activity,
     effect_consumer,
     effects,
-    lag,
     publish_in_order,
     record_effect,
 )
@@ -57,6 +56,7 @@ async def test_a_dead_letter_too_large_with_its_trace_is_sent_without_it(
     group_id: str,
     kafka_bootstrap_servers: str,
     start_consumers,
+    wait_caught_up,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="codeflow.consumer")
@@ -67,10 +67,7 @@ async def test_a_dead_letter_too_large_with_its_trace_is_sent_without_it(
     await publish_in_order(kafka_bootstrap_servers, topic, [poison, behind])
     await start_consumers(effect_consumer(sessions, topic, group_id, handler=_failing_on(poison)))
 
-    async def caught_up() -> bool:
-        return await lag(kafka_bootstrap_servers, group_id, topic) == 0
-
-    await wait_until(caught_up, timeout=30, what="the consumer to dead-letter and move on")
+    await wait_caught_up("the consumer to dead-letter and move on", timeout=30)
     [dead] = await read_topic(kafka_bootstrap_servers, dlq)
     headers = {name: value.decode() for name, value in dead.headers}
     assert dead.value == (await read_topic(kafka_bootstrap_servers, topic))[0].value
@@ -91,6 +88,7 @@ async def test_a_dead_letter_kafka_refuses_for_good_is_not_lost_and_holds_its_pa
     group_id: str,
     kafka_bootstrap_servers: str,
     start_consumers,
+    wait_caught_up,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="codeflow.consumer")
@@ -123,10 +121,7 @@ async def test_a_dead_letter_kafka_refuses_for_good_is_not_lost_and_holds_its_pa
 
     await set_topic_configs(kafka_bootstrap_servers, dlq, {"max.message.bytes": "1048588"})
 
-    async def caught_up() -> bool:
-        return await lag(kafka_bootstrap_servers, group_id, topic) == 0
-
-    await wait_until(caught_up, timeout=60, what="the consumer to move on once Kafka accepts")
+    await wait_caught_up("the consumer to move on once Kafka accepts")
     [dead] = await read_topic(kafka_bootstrap_servers, dlq)
     assert {n: v.decode() for n, v in dead.headers}[dl.ORIGINAL_OFFSET] == "0"
     assert [n for _, _, n in await effects(sessions)] == [2]

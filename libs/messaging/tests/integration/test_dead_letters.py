@@ -10,7 +10,6 @@ from messaging_support import (
     activity,
     effect_consumer,
     effects,
-    lag,
     record_effect,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +44,7 @@ async def test_a_message_that_always_fails_is_dead_lettered_and_the_ones_behind_
     group_id: str,
     kafka_bootstrap_servers: str,
     start_consumers,
+    wait_caught_up,
 ) -> None:
     dlq = dead_letter_topic(topic, group_id)
     await create_topics(kafka_bootstrap_servers, [dlq], partitions=1)
@@ -62,10 +62,7 @@ async def test_a_message_that_always_fails_is_dead_lettered_and_the_ones_behind_
     await _produce(kafka_bootstrap_servers, topic, [("user-p", to_json_bytes(m)) for m in messages])
     await start_consumers(effect_consumer(sessions, topic, group_id, handler=fail_on_poison))
 
-    async def caught_up() -> bool:
-        return await lag(kafka_bootstrap_servers, group_id, topic) == 0
-
-    await wait_until(caught_up, timeout=60, what="the consumer to get past the poison message")
+    await wait_caught_up("the consumer to get past the poison message")
     assert [n for _, _, n in await effects(sessions)] == [1, 3, 4]
     assert tries[str(poison.id)] == FAST_RETRIES.max_attempts
 
@@ -100,6 +97,7 @@ async def test_a_record_that_is_not_an_envelope_is_dead_lettered_at_once(
     group_id: str,
     kafka_bootstrap_servers: str,
     start_consumers,
+    wait_caught_up,
 ) -> None:
     dlq = dead_letter_topic(topic, group_id)
     await create_topics(kafka_bootstrap_servers, [dlq], partitions=1)
@@ -111,10 +109,7 @@ async def test_a_record_that_is_not_an_envelope_is_dead_lettered_at_once(
     )
     await start_consumers(effect_consumer(sessions, topic, group_id))
 
-    async def caught_up() -> bool:
-        return await lag(kafka_bootstrap_servers, group_id, topic) == 0
-
-    await wait_until(caught_up, timeout=60, what="the consumer to get past the garbage")
+    await wait_caught_up("the consumer to get past the garbage")
     assert await effects(sessions) == [(str(after.id), "user-q", 7)]
     [dead] = await read_topic(kafka_bootstrap_servers, dlq)
     headers = {name: value.decode() for name, value in dead.headers}

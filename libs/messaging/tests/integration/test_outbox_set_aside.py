@@ -14,6 +14,7 @@ import logging
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -123,13 +124,7 @@ async def test_retrying_a_set_aside_row_once_kafka_accepts_it_publishes_its_key_
     database_url: str,
     start_relay,
 ) -> None:
-    refused = await _write_too_large(sessions, small_topic, "refused", 1)
-    held = [activity("refused", 2 + n) for n in range(HELD)]
-    await write_to_outbox(sessions, held, topic=small_topic)
-    start_relay(batch_size=BATCH_SIZE)
-    await wait_until(
-        lambda: _set_aside(sessions, refused.row), timeout=60, what="the refused row set aside"
-    )
+    refused, held = await _set_aside_with_its_key_held(sessions, small_topic, start_relay)
 
     listed = await _outbox_command("list", "--database-url", database_url)
     assert listed.returncode == 0, listed.stderr
@@ -157,13 +152,7 @@ async def test_discarding_a_set_aside_row_deletes_it_and_releases_its_keys_later
     database_url: str,
     start_relay,
 ) -> None:
-    refused = await _write_too_large(sessions, small_topic, "refused", 1)
-    held = [activity("refused", 2 + n) for n in range(HELD)]
-    await write_to_outbox(sessions, held, topic=small_topic)
-    start_relay(batch_size=BATCH_SIZE)
-    await wait_until(
-        lambda: _set_aside(sessions, refused.row), timeout=60, what="the refused row set aside"
-    )
+    refused, held = await _set_aside_with_its_key_held(sessions, small_topic, start_relay)
 
     discarded = await _outbox_command("discard", "--database-url", database_url, "--all")
     assert discarded.returncode == 0, discarded.stderr
@@ -225,6 +214,21 @@ async def _write_too_large(sessions: SessionFactory, topic: str, key: str, n: in
             )
         ).scalar_one()
     return _Refused(row, envelope)
+
+
+async def _set_aside_with_its_key_held(
+    sessions: SessionFactory, topic: str, start_relay: Callable[..., object]
+) -> tuple[_Refused, list[Envelope[Any]]]:
+    """A row Kafka refuses, then HELD later messages of its key; a relay runs until the row is
+    set aside, the later messages held behind it."""
+    refused = await _write_too_large(sessions, topic, "refused", 1)
+    held = [activity("refused", 2 + n) for n in range(HELD)]
+    await write_to_outbox(sessions, held, topic=topic)
+    start_relay(batch_size=BATCH_SIZE)
+    await wait_until(
+        lambda: _set_aside(sessions, refused.row), timeout=60, what="the refused row set aside"
+    )
+    return refused, held
 
 
 async def _published_ids(bootstrap_servers: str, topic: str) -> list[str]:

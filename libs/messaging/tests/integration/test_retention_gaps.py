@@ -18,7 +18,6 @@ from messaging_support import (
     activity,
     effect_consumer,
     effects,
-    lag,
     publish_in_order,
     record_effect,
 )
@@ -48,6 +47,7 @@ async def test_a_group_whose_committed_offset_expired_reports_the_gap_when_it_is
     group_id: str,
     kafka_bootstrap_servers: str,
     start_consumers,
+    wait_caught_up,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="codeflow.consumer")
@@ -61,10 +61,7 @@ async def test_a_group_whose_committed_offset_expired_reports_the_gap_when_it_is
 
     await start_consumers(effect_consumer(sessions, topic, group_id))
 
-    async def caught_up() -> bool:
-        return await lag(kafka_bootstrap_servers, group_id, topic) == 0
-
-    await wait_until(caught_up, timeout=60, what="the consumer to read what is left")
+    await wait_caught_up("the consumer to read what is left")
     reports = _gap_reports(caplog)
     assert [r.levelname for r in reports] == ["ERROR"]
     message = reports[0].getMessage()
@@ -87,6 +84,7 @@ async def test_a_position_that_expires_while_the_group_reads_is_reported_when_it
     group_id: str,
     kafka_bootstrap_servers: str,
     start_consumers,
+    wait_caught_up,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="codeflow.consumer")
@@ -129,10 +127,7 @@ async def test_a_position_that_expires_while_the_group_reads_is_reported_when_it
     finally:
         release.set()
 
-    async def caught_up() -> bool:
-        return await lag(kafka_bootstrap_servers, group_id, topic) == 0
-
-    await wait_until(caught_up, timeout=60, what="the consumer to read what is left")
+    await wait_caught_up("the consumer to read what is left")
     reports = _gap_reports(caplog)
     assert [r.levelname for r in reports] == ["ERROR"]
     message = reports[0].getMessage()

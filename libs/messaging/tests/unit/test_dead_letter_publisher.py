@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord
 from aiokafka.errors import (
     KafkaConnectionError,
     KafkaTimeoutError,
@@ -19,24 +18,9 @@ from aiokafka.errors import (
 from codeflow_messaging import Backoff
 from codeflow_messaging import dead_letters as dl
 from codeflow_messaging.dead_letter_publisher import DeadLetterPublisher, DeadLetterRefused
+from codeflow_messaging.testing import received_record
 
 DLQ = "auth.user-events.profiles.dlq"
-
-
-def _record() -> ConsumerRecord[bytes, bytes]:
-    return ConsumerRecord(
-        topic="auth.user-events",
-        partition=2,
-        offset=41,
-        timestamp=0,
-        timestamp_type=0,
-        key=b"user-1",
-        value=b"{}",
-        checksum=None,
-        serialized_key_size=6,
-        serialized_value_size=2,
-        headers=[],
-    )
 
 
 class _Kafka:
@@ -85,7 +69,7 @@ async def test_a_dead_letter_kafka_cannot_take_now_is_retried_with_backoff_until
     error: BaseException,
 ) -> None:
     kafka, clock = _Kafka(error, error, None), _Clock()
-    await _publisher(kafka, clock).publish(_record(), ValueError("bad"), attempts=5)
+    await _publisher(kafka, clock).publish(received_record(), ValueError("bad"), attempts=5)
     assert len(kafka.sent) == 3
     assert all(sent["topic"] == DLQ for sent in kafka.sent)
     assert clock.waits == [0.5, 1.0]
@@ -93,7 +77,7 @@ async def test_a_dead_letter_kafka_cannot_take_now_is_retried_with_backoff_until
 
 async def test_a_dead_letter_too_large_is_sent_again_once_without_its_trace() -> None:
     kafka, clock = _Kafka(MessageSizeTooLargeError(), None), _Clock()
-    await _publisher(kafka, clock).publish(_record(), ValueError("bad"), attempts=5)
+    await _publisher(kafka, clock).publish(received_record(), ValueError("bad"), attempts=5)
     first, second = kafka.sent
     assert dl.ERROR_TRACE in first["headers"]
     assert second["headers"] == {
@@ -109,7 +93,7 @@ async def test_a_dead_letter_too_large_even_without_its_trace_is_refused_loudly(
 ) -> None:
     kafka, clock = _Kafka(MessageSizeTooLargeError(), MessageSizeTooLargeError()), _Clock()
     with pytest.raises(DeadLetterRefused, match=DLQ):
-        await _publisher(kafka, clock).publish(_record(), ValueError("bad"), attempts=5)
+        await _publisher(kafka, clock).publish(received_record(), ValueError("bad"), attempts=5)
     assert len(kafka.sent) == 2
     [critical] = [r for r in caplog.records if r.levelno == logging.CRITICAL]
     assert "auth.user-events[2]@41 could not be dead-lettered" in critical.getMessage()
@@ -121,7 +105,7 @@ async def test_a_dead_letter_kafka_refuses_for_good_is_not_retried_and_is_refuse
 ) -> None:
     kafka, clock = _Kafka(TopicAuthorizationFailedError(DLQ)), _Clock()
     with pytest.raises(DeadLetterRefused) as refused:
-        await _publisher(kafka, clock).publish(_record(), ValueError("bad"), attempts=5)
+        await _publisher(kafka, clock).publish(received_record(), ValueError("bad"), attempts=5)
     assert isinstance(refused.value.__cause__, TopicAuthorizationFailedError)
     assert len(kafka.sent) == 1
     assert clock.waits == []

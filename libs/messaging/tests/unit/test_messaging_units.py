@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import TopicPartition
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from codeflow_contracts import UserActive, UserCreated, new_envelope
@@ -14,6 +14,7 @@ from codeflow_messaging import Backoff, OutboxRelay, async_database_url, is_tran
 from codeflow_messaging import dead_letters as dl
 from codeflow_messaging.consumer import Delivery, in_steps
 from codeflow_messaging.failures import RetryPolicy
+from codeflow_messaging.testing import received_record
 
 
 def test_backoff_doubles_from_its_initial_delay_up_to_its_maximum() -> None:
@@ -70,29 +71,13 @@ def test_losing_the_database_is_transient_but_a_bad_row_is_not() -> None:
     assert not is_transient(ValueError("bad payload"))
 
 
-def _record(headers: list[tuple[str, bytes]]) -> ConsumerRecord[bytes, bytes]:
-    return ConsumerRecord(
-        topic="auth.user-events",
-        partition=2,
-        offset=41,
-        timestamp=0,
-        timestamp_type=0,
-        key=b"user-1",
-        value=b"{}",
-        checksum=None,
-        serialized_key_size=6,
-        serialized_value_size=2,
-        headers=headers,
-    )
-
-
 def test_dead_letter_headers_keep_the_records_own_and_say_where_and_why_it_failed() -> None:
     try:
         raise KeyError("missing")
     except KeyError as exc:
         error = exc
     headers = dl.dead_letter_headers(
-        _record([("content-type", b"application/cloudevents+json"), (dl.ATTEMPTS, b"9")]),
+        received_record([("content-type", b"application/cloudevents+json"), (dl.ATTEMPTS, b"9")]),
         error,
         group_id="profiles",
         attempts=5,
@@ -127,7 +112,7 @@ class _Consumer:
 def test_a_record_is_the_last_of_its_partition_when_the_next_offset_is_the_highwater() -> None:
     from codeflow_messaging.consumer import _caught_up
 
-    record = _record([])  # offset 41
+    record = received_record()  # offset 41
     assert _caught_up(_Consumer(42), record)
     assert not _caught_up(_Consumer(50), record)
     assert _caught_up(_Consumer(None), record), "unknown highwater: commit, to be safe"
@@ -136,7 +121,7 @@ def test_a_record_is_the_last_of_its_partition_when_the_next_offset_is_the_highw
 def test_a_record_of_a_partition_revoked_mid_batch_is_not_taken_for_caught_up() -> None:
     from codeflow_messaging.consumer import _caught_up
 
-    assert not _caught_up(_Consumer(42, holds=False), _record([]))
+    assert not _caught_up(_Consumer(42, holds=False), received_record())
 
 
 @pytest.mark.parametrize("option", ["commit_every", "max_batch"])
@@ -155,7 +140,7 @@ def test_a_consumer_commits_at_least_every_record_and_reads_at_least_one(option:
 
 def _delivery(message: Any) -> Delivery:
     envelope = new_envelope(message, source="codeflow/tests")
-    return Delivery(record=_record([]), envelope=envelope, handler=_ignore)
+    return Delivery(record=received_record(), envelope=envelope, handler=_ignore)
 
 
 async def _ignore(session: Any, envelope: Any) -> None:

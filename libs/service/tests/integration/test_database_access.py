@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
@@ -18,7 +17,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from codeflow_identity.problems import install_problem_handlers
 from codeflow_infra.asgi import reserve_port
-from codeflow_infra.postgres import create_database, drop_database
 from codeflow_messaging import create_engine, create_session_factory, transaction
 from codeflow_messaging.database import create_read_session_factory, read_only
 from codeflow_service import DbSession, ReadConnection, ReadSession
@@ -26,14 +24,6 @@ from codeflow_service.database_errors import DATABASE_UNAVAILABLE, install_datab
 from codeflow_service.state import STATE_KEY, Runtime
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def database_url(postgres_url: str) -> AsyncIterator[str]:
-    name = f"service_test_{uuid.uuid4().hex[:12]}"
-    url = await create_database(postgres_url, name)
-    yield url
-    await drop_database(postgres_url, name)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ the broker and the relay are up, and before any of them goes away."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,20 +11,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from codeflow_infra.postgres import create_database, drop_database
 from codeflow_service.app import create_service_app
 from codeflow_service.settings import ServiceSettings
 from codeflow_service.state import ServiceState
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def database_url(postgres_url: str) -> AsyncIterator[str]:
-    name = f"service_test_{uuid.uuid4().hex[:12]}"
-    url = await create_database(postgres_url, name)
-    yield url
-    await drop_database(postgres_url, name)
 
 
 def test_a_services_own_lifespan_runs_inside_the_kits(

@@ -6,18 +6,18 @@ migrations, not ``create_all``); ``auth_sessions`` is a session factory bound to
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import uuid
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.config import Config
 
-from codeflow_infra.postgres import create_database, drop_database
-from codeflow_messaging import SessionFactory, create_engine, create_session_factory
+from codeflow_infra.testing import scratch_database
+from codeflow_messaging import SessionFactory
+from codeflow_messaging.testing import sessions_on
+from codeflow_service.testing import alembic_config, upgrade_to_head
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 
@@ -26,41 +26,28 @@ sys.path.insert(0, str(Path(__file__).parent))  # auth_lock_support, beside the 
 AlembicConfigFor = Callable[[str], Config]
 
 
-def alembic_config(database_url: str) -> Config:
-    """The auth service's Alembic configuration, aimed at ``database_url``."""
-    config = Config(str(ALEMBIC_INI))
-    # ConfigParser interpolates %, which a URL-encoded password may contain.
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    config.attributes["configure_logger"] = False
-    return config
-
-
 @pytest.fixture
 def auth_alembic_config() -> AlembicConfigFor:
     """Build an Alembic ``Config`` for a database URL (run commands with ``asyncio.to_thread``)."""
-    return alembic_config
+    return partial(alembic_config, ALEMBIC_INI)
 
 
 @pytest.fixture
 async def auth_empty_database_url(postgres_url: str) -> AsyncIterator[str]:
     """A new database with no tables; dropped after the test."""
-    name = f"auth_test_{uuid.uuid4().hex[:12]}"
-    url = await create_database(postgres_url, name)
-    yield url
-    await drop_database(postgres_url, name)
+    async with scratch_database(postgres_url, prefix="auth_test") as url:
+        yield url
 
 
 @pytest.fixture
 async def auth_database_url(auth_empty_database_url: str) -> str:
     """A new database migrated to the latest revision; dropped after the test."""
-    # Alembic's env.py runs its own event loop, so it gets a thread of its own.
-    await asyncio.to_thread(command.upgrade, alembic_config(auth_empty_database_url), "head")
+    await upgrade_to_head(ALEMBIC_INI, auth_empty_database_url)
     return auth_empty_database_url
 
 
 @pytest.fixture
 async def auth_sessions(auth_database_url: str) -> AsyncIterator[SessionFactory]:
     """Sessions on the migrated test database."""
-    engine = create_engine(auth_database_url)
-    yield create_session_factory(engine)
-    await engine.dispose()
+    async with sessions_on(auth_database_url) as sessions:
+        yield sessions

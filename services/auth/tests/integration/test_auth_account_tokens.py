@@ -47,6 +47,21 @@ async def account_of(sessions: SessionFactory, profile: GitHubProfile) -> Accoun
     return account
 
 
+async def copy_access_token(
+    sessions: SessionFactory, *, source: GitHubProfile, target: GitHubProfile
+) -> None:
+    """Overwrite ``target``'s stored access token with ``source``'s ciphertext, as a row
+    tampered with in the database would be."""
+    async with transaction(sessions) as s:
+        await s.execute(
+            text(
+                "UPDATE accounts SET access_token = (SELECT access_token FROM accounts"
+                " WHERE provider_account_id = :source) WHERE provider_account_id = :target"
+            ),
+            {"source": str(source.id), "target": str(target.id)},
+        )
+
+
 async def test_each_account_opens_its_own_tokens(auth_sessions: SessionFactory) -> None:
     await signed_in(auth_sessions, ADA)
 
@@ -62,14 +77,7 @@ async def test_a_token_copied_into_another_accounts_row_does_not_open(
 ) -> None:
     await signed_in(auth_sessions, ADA)
     await signed_in(auth_sessions, EVE)
-    async with transaction(auth_sessions) as s:
-        await s.execute(
-            text(
-                "UPDATE accounts SET access_token = (SELECT access_token FROM accounts"
-                " WHERE provider_account_id = :ada) WHERE provider_account_id = :eve"
-            ),
-            {"ada": str(ADA.id), "eve": str(EVE.id)},
-        )
+    await copy_access_token(auth_sessions, source=ADA, target=EVE)
 
     eve = await account_of(auth_sessions, EVE)
     with pytest.raises(DecryptionFailed, match="copied from another row or column"):
@@ -93,14 +101,7 @@ async def test_signing_in_over_a_token_that_does_not_open_replaces_it(
 ) -> None:
     await signed_in(auth_sessions, ADA)
     await signed_in(auth_sessions, EVE)
-    async with transaction(auth_sessions) as s:
-        await s.execute(
-            text(
-                "UPDATE accounts SET access_token = (SELECT access_token FROM accounts"
-                " WHERE provider_account_id = :ada) WHERE provider_account_id = :eve"
-            ),
-            {"ada": str(ADA.id), "eve": str(EVE.id)},
-        )
+    await copy_access_token(auth_sessions, source=ADA, target=EVE)
 
     await signed_in(auth_sessions, EVE)
 

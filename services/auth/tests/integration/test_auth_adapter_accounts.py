@@ -22,6 +22,21 @@ async def new_user_id(sessions: SessionFactory) -> str:
         return user.id
 
 
+async def link_github_account(
+    sessions: SessionFactory, user_id: str, account_id: str, **tokens: str
+) -> None:
+    """Link a GitHub account with ``tokens`` to the user, in a transaction of its own."""
+    async with transaction(sessions) as s:
+        await adapter.link_account(
+            s,
+            user_id=user_id,
+            type="oauth",
+            provider="github",
+            provider_account_id=account_id,
+            **tokens,
+        )
+
+
 async def test_a_linked_account_keeps_every_auth_js_field(auth_sessions: SessionFactory) -> None:
     user_id = await new_user_id(auth_sessions)
     async with transaction(auth_sessions) as s:
@@ -89,17 +104,14 @@ async def test_update_account_tokens_changes_only_the_given_tokens(
     auth_sessions: SessionFactory,
 ) -> None:
     user_id = await new_user_id(auth_sessions)
-    async with transaction(auth_sessions) as s:
-        await adapter.link_account(
-            s,
-            user_id=user_id,
-            type="oauth",
-            provider="github",
-            provider_account_id="9",
-            access_token="old",
-            refresh_token="old-refresh",
-            scope="read:user",
-        )
+    await link_github_account(
+        auth_sessions,
+        user_id,
+        "9",
+        access_token="old",
+        refresh_token="old-refresh",
+        scope="read:user",
+    )
 
     async with transaction(auth_sessions) as s:
         updated = await adapter.update_account_tokens(
@@ -127,20 +139,17 @@ async def test_tokens_encrypted_by_the_cipher_are_not_stored_in_plaintext(
 ) -> None:
     cipher = TokenCipher.from_config(f"k1:{generate_key()}")
     user_id = await new_user_id(auth_sessions)
-    async with transaction(auth_sessions) as s:
-        await adapter.link_account(
-            s,
-            user_id=user_id,
-            type="oauth",
-            provider="github",
-            provider_account_id="11",
-            access_token=cipher.encrypt(
-                ACCESS_TOKEN, purpose="accounts.access_token", row=("github", "11")
-            ),
-            refresh_token=cipher.encrypt(
-                REFRESH_TOKEN, purpose="accounts.refresh_token", row=("github", "11")
-            ),
-        )
+    await link_github_account(
+        auth_sessions,
+        user_id,
+        "11",
+        access_token=cipher.encrypt(
+            ACCESS_TOKEN, purpose="accounts.access_token", row=("github", "11")
+        ),
+        refresh_token=cipher.encrypt(
+            REFRESH_TOKEN, purpose="accounts.refresh_token", row=("github", "11")
+        ),
+    )
 
     async with auth_sessions() as s:
         stored = (

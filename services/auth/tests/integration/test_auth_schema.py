@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from codeflow_messaging import create_engine
+from codeflow_service.testing import public_tables
 
 pytestmark = pytest.mark.integration
 
@@ -69,18 +70,6 @@ async def connection(auth_database_url: str) -> AsyncIterator[AsyncConnection]:
     async with engine.connect() as conn:
         yield conn
     await engine.dispose()
-
-
-async def public_tables(url: str) -> set[str]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            rows = await conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            )
-            return {row[0] for row in rows}
-    finally:
-        await engine.dispose()
 
 
 async def test_the_migrated_database_matches_the_models(

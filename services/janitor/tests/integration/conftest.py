@@ -23,8 +23,9 @@ from codeflow_infra.kafka import create_topics
 from codeflow_infra.testing import start_group_at_end
 from codeflow_janitor.config import JanitorSettings
 from codeflow_janitor.main import create_app
-from codeflow_messaging import SessionFactory, create_engine, create_session_factory
-from codeflow_service.testing import ISSUER, TestTokens, migrated_database
+from codeflow_messaging import SessionFactory
+from codeflow_messaging.testing import sessions_on
+from codeflow_service.testing import TestTokens, migrated_database, settings_for_tests
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -42,9 +43,8 @@ async def janitor_database_url(postgres_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def janitor_sessions(janitor_database_url: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(janitor_database_url)
-    yield create_session_factory(engine)
-    await engine.dispose()
+    async with sessions_on(janitor_database_url) as sessions:
+        yield sessions
 
 
 @pytest.fixture(scope="session")
@@ -76,19 +76,18 @@ async def start_janitor(
     async with AsyncExitStack() as stack:
 
         async def start(**overrides: Any) -> Janitor:
-            options: dict[str, Any] = {
-                "environment": "test",
-                "database_url": janitor_database_url,
-                "kafka_bootstrap_servers": kafka_bootstrap_servers,
-                "jwks_url": tokens.jwks_url,
-                "jwt_issuer": ISSUER,
-                "consumer_group": f"janitor-test-{uuid.uuid4().hex[:8]}",
+            options = settings_for_tests(
+                database_url=janitor_database_url,
+                kafka_bootstrap_servers=kafka_bootstrap_servers,
+                tokens=tokens,
+                consumer_group=f"janitor-test-{uuid.uuid4().hex[:8]}",
+            )
+            options |= {
                 "inactive_after": "PT3S",
                 "sweep_interval": 0,
                 "max_deletion_share": 1.0,
                 "ack_timeout": "PT1H",
                 "resend_check_interval": 0.2,
-                "relay_poll_interval": 0.05,
             }
             options.update(overrides)
             settings = JanitorSettings(**options)

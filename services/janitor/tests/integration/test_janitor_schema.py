@@ -14,8 +14,8 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from codeflow_messaging import SessionFactory, create_engine
-from codeflow_service.testing import alembic_config
+from codeflow_messaging import SessionFactory
+from codeflow_service.testing import alembic_config, public_tables
 
 pytestmark = pytest.mark.integration
 
@@ -26,18 +26,6 @@ INSERT = text(
 )
 
 
-async def tables(url: str) -> set[str]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            rows = await connection.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            )
-            return {row[0] for row in rows}
-    finally:
-        await engine.dispose()
-
-
 async def test_the_migrations_match_the_models_and_downgrade_cleanly(
     janitor_database_url: str,
 ) -> None:
@@ -45,7 +33,7 @@ async def test_the_migrations_match_the_models_and_downgrade_cleanly(
 
     # Raises if the models and the migrated schema differ.
     await asyncio.to_thread(command.check, config)
-    assert await tables(janitor_database_url) == {
+    assert await public_tables(janitor_database_url) == {
         "alembic_version",
         "deletions",
         "outbox",
@@ -53,7 +41,7 @@ async def test_the_migrations_match_the_models_and_downgrade_cleanly(
         "user_activity",
     }
     await asyncio.to_thread(command.downgrade, config, "base")
-    assert await tables(janitor_database_url) == {"alembic_version"}
+    assert await public_tables(janitor_database_url) == {"alembic_version"}
     await asyncio.to_thread(command.upgrade, config, "head")
 
 

@@ -21,9 +21,10 @@ from faststream.kafka import KafkaBroker
 from codeflow_contracts.topics import ALL_TOPICS
 from codeflow_infra.asgi import serve
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import start_group_at_end
-from codeflow_messaging import SessionFactory, create_broker, create_engine, create_session_factory
-from codeflow_service.testing import TestTokens, migrated_database
+from codeflow_infra.testing import new_group_at_end
+from codeflow_messaging import SessionFactory, create_broker
+from codeflow_messaging.testing import sessions_on
+from codeflow_service.testing import TestTokens, migrated_database, settings_for_tests
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -44,9 +45,8 @@ async def profiles_database_url(postgres_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def profiles_sessions(profiles_database_url: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(profiles_database_url)
-    yield create_session_factory(engine)
-    await engine.dispose()
+    async with sessions_on(profiles_database_url) as sessions:
+        yield sessions
 
 
 @pytest.fixture
@@ -95,15 +95,14 @@ async def profiles_url(
     """The whole service (HTTP, consumer on the real topics, outbox relay) on loopback."""
     await create_topics(kafka_bootstrap_servers, ALL_TOPICS)
     # A group of its own, starting at the end: earlier tests' messages are not this test's.
-    group_id = f"profiles-served-{uuid.uuid4().hex[:8]}"
-    await start_group_at_end(kafka_bootstrap_servers, group_id, TOPICS)
+    group_id = await new_group_at_end(kafka_bootstrap_servers, "profiles-served", TOPICS)
     settings = ProfilesSettings(
-        environment="test",
-        consumer_group=group_id,
-        database_url=profiles_database_url,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        jwks_url=tokens.jwks_url,
-        relay_poll_interval=0.05,
+        **settings_for_tests(
+            database_url=profiles_database_url,
+            kafka_bootstrap_servers=kafka_bootstrap_servers,
+            tokens=tokens,
+            consumer_group=group_id,
+        )
     )
     async with serve(create_app(settings)) as url:
         yield url

@@ -149,3 +149,10 @@ async def usernames(sessions: SessionFactory) -> dict[str, str | None]:
 async def scalar(sessions: SessionFactory, sql: str, **params: Any) -> Any:
     async with sessions() as session:
         return await session.scalar(text(sql), params)
+
+
+async def last_active_at(sessions: SessionFactory, user_id: str) -> datetime | None:
+    """When the user's profile says they were last active (``None`` before any activity)."""
+    sql = "SELECT last_active_at FROM user_profiles WHERE user_id = :u"
+    result: datetime | None = await scalar(sessions, sql, u=user_id)
+    return result

@@ -15,6 +15,7 @@ from profiles_support import (
     created,
     dead_letters,
     deleted,
+    last_active_at,
     new_user_id,
     profiles_state,
     publish,
@@ -109,9 +110,7 @@ async def test_last_active_at_never_moves_back_on_out_of_order_activity(
     group = await start_consumer(profiles_sessions)
     await wait_caught_up(kafka_bootstrap_servers, group, consumer_topics)
 
-    last_active = await scalar(
-        profiles_sessions, "SELECT last_active_at FROM user_profiles WHERE user_id = :u", u=user
-    )
+    last_active = await last_active_at(profiles_sessions, user)
     assert last_active == at(30)
 
 
@@ -220,9 +219,7 @@ async def test_activity_before_and_after_a_users_creation_applies_in_the_order_p
     group = await start_consumer(profiles_sessions)
     await wait_caught_up(kafka_bootstrap_servers, group, consumer_topics)
 
-    last_active = await scalar(
-        profiles_sessions, "SELECT last_active_at FROM user_profiles WHERE user_id = :u", u=user
-    )
+    last_active = await last_active_at(profiles_sessions, user)
     assert last_active == at(10)
 
 

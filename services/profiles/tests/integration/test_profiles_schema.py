@@ -7,28 +7,20 @@ import asyncio
 import pytest
 from alembic import command
 from profiles_support import ALEMBIC_INI
-from sqlalchemy import text
 
-from codeflow_messaging import create_engine
-from codeflow_service.testing import alembic_config
+from codeflow_service.testing import alembic_config, query_rows
 
 pytestmark = pytest.mark.integration
 
 
 async def column_types(url: str, table: str) -> dict[str, tuple[str, str]]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            rows = await connection.execute(
-                text(
-                    "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-                    "WHERE table_name = :table"
-                ),
-                {"table": table},
-            )
-            return {name: (kind, nullable) for name, kind, nullable in rows}
-    finally:
-        await engine.dispose()
+    rows = await query_rows(
+        url,
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_name = :table",
+        table=table,
+    )
+    return {name: (kind, nullable) for name, kind, nullable in rows}
 
 
 async def test_user_profiles_has_the_seed_columns_as_timestamptz_and_bigint(

@@ -19,11 +19,12 @@ import pytest
 from codeflow_contracts.topics import ALL_TOPICS, USER_EVENTS
 from codeflow_infra.asgi import serve
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import start_group_at_end
-from codeflow_messaging import SessionFactory, create_engine, create_session_factory
+from codeflow_infra.testing import new_group_at_end
+from codeflow_messaging import SessionFactory
+from codeflow_messaging.testing import sessions_on
 from codeflow_repositories.config import RepositoriesSettings
 from codeflow_repositories.main import create_app
-from codeflow_service.testing import TestTokens, migrated_database
+from codeflow_service.testing import TestTokens, migrated_database, settings_for_tests
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -58,22 +59,21 @@ async def repositories_service(
     """The app served on loopback with its lifespan: relay, consumer, JWKS verification."""
     await create_topics(kafka_bootstrap_servers, ALL_TOPICS)
     # A group of its own, starting at the end: earlier tests' erasures are not this test's.
-    group_id = f"repositories-served-{uuid.uuid4().hex[:8]}"
-    await start_group_at_end(kafka_bootstrap_servers, group_id, [USER_EVENTS])
-    engine = create_engine(repositories_database_url)
-    async with TestTokens(service="repositories").served() as tokens:
+    group_id = await new_group_at_end(kafka_bootstrap_servers, "repositories-served", [USER_EVENTS])
+    async with (
+        sessions_on(repositories_database_url) as sessions,
+        TestTokens(service="repositories").served() as tokens,
+    ):
         settings = RepositoriesSettings(
-            environment="test",
-            consumer_group=group_id,
-            database_url=repositories_database_url,
-            kafka_bootstrap_servers=kafka_bootstrap_servers,
-            jwks_url=tokens.jwks_url,
-            jwt_issuer=tokens.issuer.issuer,
-            relay_poll_interval=0.05,
+            **settings_for_tests(
+                database_url=repositories_database_url,
+                kafka_bootstrap_servers=kafka_bootstrap_servers,
+                tokens=tokens,
+                consumer_group=group_id,
+            )
         )
         async with serve(create_app(settings)) as url:
-            yield RepositoriesService(url, create_session_factory(engine), tokens)
-    await engine.dispose()
+            yield RepositoriesService(url, sessions, tokens)
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from alembic import command
 from repositories_support import ALEMBIC_INI
-from sqlalchemy import text
 
-from codeflow_messaging import create_engine
-from codeflow_service.testing import alembic_config, migrated_database
+from codeflow_service.testing import alembic_config, migrated_database, query_rows
 
 pytestmark = pytest.mark.integration
 
@@ -22,19 +20,10 @@ async def fresh_database_url(postgres_url: str) -> AsyncIterator[str]:
         yield url
 
 
-async def query(url: str, sql: str) -> list[tuple[object, ...]]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return [tuple(row) for row in await connection.execute(text(sql))]
-    finally:
-        await engine.dispose()
-
-
 async def test_the_repositories_table_has_the_seed_columns_with_adr_0005_types(
     fresh_database_url: str,
 ) -> None:
-    columns = await query(
+    columns = await query_rows(
         fresh_database_url,
         "SELECT column_name, data_type, is_nullable, column_default FROM "
         "information_schema.columns WHERE table_name = 'repositories' ORDER BY ordinal_position",
@@ -57,7 +46,7 @@ async def test_uniqueness_is_per_user_and_the_dashboard_and_name_lookups_are_ind
     fresh_database_url: str,
 ) -> None:
     indexes = dict(
-        await query(
+        await query_rows(
             fresh_database_url,
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'repositories'",
         )
@@ -82,7 +71,7 @@ async def test_the_migration_matches_the_models_and_downgrades_and_upgrades_agai
     config = alembic_config(ALEMBIC_INI, fresh_database_url)
     await asyncio.to_thread(command.check, config)
     await asyncio.to_thread(command.downgrade, config, "base")
-    tables = await query(
+    tables = await query_rows(
         fresh_database_url,
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
     )

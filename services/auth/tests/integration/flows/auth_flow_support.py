@@ -15,6 +15,13 @@ from codeflow_messaging import SessionFactory
 SESSION_COOKIE = "authjs.session-token"
 
 
+async def start_sign_in(browser: httpx.AsyncClient, auth_url: str, **params: str) -> httpx.Response:
+    """Ask auth to sign in with GitHub; answers with its redirect to GitHub, not followed."""
+    return await browser.get(
+        f"{auth_url}/auth/signin/github", params=params, follow_redirects=False
+    )
+
+
 async def sign_in(
     browser: httpx.AsyncClient, auth_url: str, *, as_login: str | None = None, **params: str
 ) -> httpx.Response:
@@ -24,18 +31,28 @@ async def sign_in(
     the emulator's signed-in user approves.
     """
     params.setdefault("callbackUrl", "/auth/session")
-    started = await browser.get(
-        f"{auth_url}/auth/signin/github", params=params, follow_redirects=False
-    )
+    started = await start_sign_in(browser, auth_url, **params)
     authorize = httpx.URL(started.headers["location"])
     if as_login is not None:
         authorize = authorize.copy_merge_params({"login": as_login})
     return await browser.get(authorize)
 
 
+async def csrf_token(browser: httpx.AsyncClient, auth_url: str) -> str:
+    """The CSRF token auth hands this browser, for a request that changes something."""
+    token: str = (await browser.get(f"{auth_url}/auth/csrf")).json()["csrfToken"]
+    return token
+
+
 async def scalar(sessions: SessionFactory, sql: str, **params: Any) -> Any:
     async with sessions() as session:
         return await session.scalar(text(sql), params)
+
+
+async def execute(sessions: SessionFactory, sql: str, **params: Any) -> None:
+    """Run one statement in a transaction of its own, committed."""
+    async with sessions() as session, session.begin():
+        await session.execute(text(sql), params)
 
 
 async def outbox_drained(sessions: SessionFactory) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from auth_flow_support import scalar, sign_in
-from sqlalchemy import text
+from auth_flow_support import csrf_token, execute, scalar, sign_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -12,14 +11,11 @@ DELETION_REQUESTED = "codeflow.user.deletion-requested.v1"
 
 
 async def signed_in_minutes_ago(auth, minutes: float) -> None:
-    async with auth.sessions() as session, session.begin():
-        await session.execute(
-            text(
-                "UPDATE sessions"
-                " SET created_at = (now() AT TIME ZONE 'UTC') - :m * interval '1 minute'"
-            ),
-            {"m": minutes},
-        )
+    await execute(
+        auth.sessions,
+        "UPDATE sessions SET created_at = (now() AT TIME ZONE 'UTC') - :m * interval '1 minute'",
+        m=minutes,
+    )
 
 
 async def test_deleting_my_account_long_after_signing_in_asks_me_to_sign_in_again(
@@ -29,7 +25,7 @@ async def test_deleting_my_account_long_after_signing_in_asks_me_to_sign_in_agai
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
         await signed_in_minutes_ago(auth, 11)
-        csrf = (await browser.get(f"{auth.url}/auth/csrf")).json()["csrfToken"]
+        csrf = await csrf_token(browser, auth.url)
         refused = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
         still_signed_in = await browser.get(f"{auth.url}/auth/verify?service=profiles")
     assert refused.status_code == 403
@@ -59,13 +55,13 @@ async def test_after_signing_in_again_the_account_can_be_deleted(start_auth) -> 
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
         await signed_in_minutes_ago(auth, 6)
-        csrf = (await browser.get(f"{auth.url}/auth/csrf")).json()["csrfToken"]
+        csrf = await csrf_token(browser, auth.url)
         refused = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
         assert refused.status_code == 403
         assert refused.json()["maxAge"] == 300
 
         await sign_in(browser, auth.url)
-        csrf = (await browser.get(f"{auth.url}/auth/csrf")).json()["csrfToken"]
+        csrf = await csrf_token(browser, auth.url)
         deleted = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
     assert deleted.status_code == 202
     assert (

@@ -6,8 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from auth_flow_support import outbox_drained, scalar, sign_in, types, user_events
-from sqlalchemy import text
+from auth_flow_support import (
+    csrf_token,
+    execute,
+    outbox_drained,
+    scalar,
+    sign_in,
+    types,
+    user_events,
+)
 
 from codeflow_contracts import DeleteUserData, DeletionReason, Envelope, new_envelope, to_json_bytes
 from codeflow_contracts.topics import USER_DELETION_COMMANDS
@@ -60,10 +67,10 @@ async def test_an_expired_session_gets_401_and_its_row_is_deleted(start_auth) ->
     auth = await start_auth()
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
-        async with auth.sessions() as session, session.begin():
-            await session.execute(
-                text("UPDATE sessions SET expires = now() AT TIME ZONE 'UTC' - interval '1 minute'")
-            )
+        await execute(
+            auth.sessions,
+            "UPDATE sessions SET expires = now() AT TIME ZONE 'UTC' - interval '1 minute'",
+        )
         refused = await browser.get(f"{auth.url}/auth/verify?service=profiles")
     assert refused.status_code == 401
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
@@ -114,7 +121,7 @@ async def test_sign_out_needs_the_csrf_token_then_ends_the_session_on_the_server
         old_cookie = browser.cookies[COOKIE]
         without_token = await browser.post(f"{auth.url}/auth/signout")
         assert without_token.status_code == 403
-        csrf = (await browser.get(f"{auth.url}/auth/csrf")).json()["csrfToken"]
+        csrf = await csrf_token(browser, auth.url)
         from_elsewhere = await browser.post(
             f"{auth.url}/auth/signout",
             data={"csrfToken": csrf},
@@ -133,7 +140,7 @@ async def test_signing_out_everywhere_ends_every_session_of_the_user(start_auth)
     async with auth.browser() as laptop, auth.browser() as phone:
         await sign_in(laptop, auth.url)
         await sign_in(phone, auth.url)
-        csrf = (await laptop.get(f"{auth.url}/auth/csrf")).json()["csrfToken"]
+        csrf = await csrf_token(laptop, auth.url)
         response = await laptop.post(
             f"{auth.url}/auth/signout/everywhere", headers={"X-CSRF-Token": csrf}
         )
@@ -148,7 +155,7 @@ async def test_deleting_my_account_ends_my_sessions_and_emits_user_deletion_requ
     auth = await start_auth()
     async with auth.browser() as browser:
         user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
-        csrf = (await browser.get(f"{auth.url}/auth/csrf")).json()["csrfToken"]
+        csrf = await csrf_token(browser, auth.url)
         response = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
         assert response.status_code == 202
         assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
@@ -193,14 +200,12 @@ async def test_delete_user_data_removes_the_user_and_tokens_and_a_repeated_comma
     async with auth.browser() as browser:
         user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
     email = await scalar(auth.sessions, "SELECT email FROM users")
-    async with auth.sessions() as session, session.begin():
-        await session.execute(
-            text(
-                "INSERT INTO verification_tokens (identifier, token, expires) "
-                "VALUES (:email, 'tok', now() + interval '1 day')"
-            ),
-            {"email": email},
-        )
+    await execute(
+        auth.sessions,
+        "INSERT INTO verification_tokens (identifier, token, expires) "
+        "VALUES (:email, 'tok', now() + interval '1 day')",
+        email=email,
+    )
     command = delete_command(user_id, "requested")
     # Twice: a redelivered command must be harmless.
     await send_commands(kafka_bootstrap_servers, user_id, command, command)
@@ -266,7 +271,7 @@ async def test_signing_in_again_while_the_deletion_is_in_flight_gives_a_fresh_ac
     auth = await start_auth()
     async with auth.browser() as browser:
         old_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
-        csrf = (await browser.get(f"{auth.url}/auth/csrf")).json()["csrfToken"]
+        csrf = await csrf_token(browser, auth.url)
         assert (
             await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
         ).status_code == 202
@@ -319,14 +324,11 @@ async def test_verify_slides_the_expiry_at_most_once_per_update_age(start_auth) 
     )
 
     async def set_days_left(days: float) -> None:
-        async with auth.sessions() as session, session.begin():
-            await session.execute(
-                text(
-                    "UPDATE sessions"
-                    " SET expires = (now() AT TIME ZONE 'UTC') + :d * interval '1 day'"
-                ),
-                {"d": days},
-            )
+        await execute(
+            auth.sessions,
+            "UPDATE sessions SET expires = (now() AT TIME ZONE 'UTC') + :d * interval '1 day'",
+            d=days,
+        )
 
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)

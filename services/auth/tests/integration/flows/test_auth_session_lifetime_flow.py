@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
-from auth_flow_support import SESSION_COOKIE, scalar, sign_in
-from sqlalchemy import text
+from auth_flow_support import SESSION_COOKIE, execute, scalar, sign_in, start_sign_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -19,8 +18,7 @@ IDLE_FOR_A_WEEK = "UPDATE sessions SET expires = (now() AT TIME ZONE 'UTC') - in
 
 
 async def run_sql(auth, sql: str) -> None:
-    async with auth.sessions() as session, session.begin():
-        await session.execute(text(sql))
+    await execute(auth.sessions, sql)
 
 
 @pytest.mark.parametrize(
@@ -54,11 +52,7 @@ async def test_an_ended_session_is_refused_and_deleted(
 async def test_a_new_session_and_its_cookie_last_the_idle_timeout(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        started = await browser.get(
-            f"{auth.url}/auth/signin/github",
-            params={"callbackUrl": "/auth/session"},
-            follow_redirects=False,
-        )
+        started = await start_sign_in(browser, auth.url, callbackUrl="/auth/session")
         callback = await browser.get(started.headers["location"], follow_redirects=False)
         landed = await browser.get(callback.headers["location"], follow_redirects=False)
     [set_cookie] = [

@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from auth_flow_support import SESSION_COOKIE, scalar, sign_in
+from auth_flow_support import SESSION_COOKIE, csrf_token, scalar, sign_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -14,7 +14,7 @@ NOT_FOUND = "urn:codeflow:problem:session-not-found"
 
 
 async def csrf(browser, auth) -> dict[str, str]:
-    token = (await browser.get(f"{auth.url}/auth/csrf")).json()["csrfToken"]
+    token = await csrf_token(browser, auth.url)
     return {"X-CSRF-Token": token}
 
 

@@ -11,6 +11,7 @@ from auth_flow_support import (
     outbox_drained,
     scalar,
     sign_in,
+    start_sign_in,
     types,
     user_events,
 )
@@ -104,9 +105,7 @@ async def _callback_with(
     auth, browser: httpx.AsyncClient, *, state: str | None = None, code: str | None = None
 ) -> tuple[httpx.Response, str, str]:
     """Start a sign-in, stop at GitHub's redirect back, and call the callback differently."""
-    started = await browser.get(
-        f"{auth.url}/auth/signin/github", follow_redirects=False, params={"callbackUrl": "/"}
-    )
+    started = await start_sign_in(browser, auth.url, callbackUrl="/")
     at_github = await browser.get(started.headers["location"], follow_redirects=False)
     back = httpx.URL(at_github.headers["location"])
     real_state, real_code = back.params["state"], back.params["code"]
@@ -135,7 +134,7 @@ async def test_a_wrong_state_gets_400_and_no_session(start_auth) -> None:
 async def test_a_missing_state_cookie_gets_400_and_no_session(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        started = await browser.get(f"{auth.url}/auth/signin/github", follow_redirects=False)
+        started = await start_sign_in(browser, auth.url)
         at_github = await browser.get(started.headers["location"], follow_redirects=False)
         browser.cookies.clear()
         response = await browser.get(at_github.headers["location"], follow_redirects=False)
@@ -147,7 +146,7 @@ async def test_a_missing_state_cookie_gets_400_and_no_session(start_auth) -> Non
 async def test_a_replayed_callback_gets_400_and_opens_no_second_session(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        started = await browser.get(f"{auth.url}/auth/signin/github", follow_redirects=False)
+        started = await start_sign_in(browser, auth.url)
         at_github = await browser.get(started.headers["location"], follow_redirects=False)
         callback = at_github.headers["location"]
         first = await browser.get(callback, follow_redirects=False)
@@ -160,7 +159,7 @@ async def test_a_replayed_callback_gets_400_and_opens_no_second_session(start_au
 async def test_an_expired_state_gets_400_and_no_session(start_auth) -> None:
     auth = await start_auth(state_ttl=timedelta(seconds=1))
     async with auth.browser() as browser:
-        started = await browser.get(f"{auth.url}/auth/signin/github", follow_redirects=False)
+        started = await start_sign_in(browser, auth.url)
         sealed = started.cookies["codeflow.sign-in-state"]
         at_github = await browser.get(started.headers["location"], follow_redirects=False)
         await asyncio.sleep(2.2)
@@ -178,7 +177,7 @@ async def test_an_expired_state_gets_400_and_no_session(start_auth) -> None:
 async def test_an_altered_state_cookie_gets_400_and_no_session(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        started = await browser.get(f"{auth.url}/auth/signin/github", follow_redirects=False)
+        started = await start_sign_in(browser, auth.url)
         sealed = started.cookies["codeflow.sign-in-state"]
         altered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
         at_github = await browser.get(started.headers["location"], follow_redirects=False)
@@ -198,11 +197,7 @@ async def test_an_altered_state_cookie_gets_400_and_no_session(start_auth) -> No
 async def test_the_state_cookie_carries_no_readable_state_or_landing_place(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        started = await browser.get(
-            f"{auth.url}/auth/signin/github",
-            params={"callbackUrl": "/somewhere-private"},
-            follow_redirects=False,
-        )
+        started = await start_sign_in(browser, auth.url, callbackUrl="/somewhere-private")
     sealed = started.cookies["codeflow.sign-in-state"]
     state = httpx.URL(started.headers["location"]).params["state"]
     assert sealed.startswith("v2.")
@@ -229,11 +224,7 @@ async def test_githubs_200_with_an_error_for_a_bad_code_gets_a_clear_error_and_n
 async def test_a_callback_url_elsewhere_is_refused_before_going_to_github(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        response = await browser.get(
-            f"{auth.url}/auth/signin/github",
-            params={"callbackUrl": "https://evil.example/"},
-            follow_redirects=False,
-        )
+        response = await start_sign_in(browser, auth.url, callbackUrl="https://evil.example/")
     assert response.status_code == 400
     assert response.json()["type"] == "urn:codeflow:problem:redirect-refused"
 
