@@ -38,8 +38,12 @@ die() { printf 'bare-machine-check: %s\n' "$*" >&2; exit 1; }
 command -v debootstrap >/dev/null || die "needs debootstrap: apt-get install -y debootstrap"
 
 if [ -z "${MIRROR:-}" ]; then
-    MIRROR="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
-        awk '/^deb / && $2 ~ /debian\/?$/ {print $2; exit} /^URIs:/ && $2 ~ /debian\/?$/ {print $2; exit}')"
+    sources=()
+    for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+        [ ! -f "$file" ] || sources+=("$file")
+    done
+    MIRROR="$(awk '/^deb / && $2 ~ /debian\/?$/ {print $2; exit}
+        /^URIs:/ && $2 ~ /debian\/?$/ {print $2; exit}' "${sources[@]}" /dev/null)"
     [ -n "$MIRROR" ] || die "no Debian mirror in this machine's apt sources; set MIRROR"
 fi
 REF="${REF:-$(git -C "$here" symbolic-ref --short HEAD)}"
