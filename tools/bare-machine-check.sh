@@ -128,6 +128,12 @@ bind sysfs "$ROOT/sys" -t sysfs
 bind /dev "$ROOT/dev" --rbind
 mount --make-rslave "$ROOT/dev"
 cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# The certificate authorities this machine adds to Debian's (a proxy's, say), so that the
+# chroot reaches the network as this machine does.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+    chroot "$ROOT" update-ca-certificates >/dev/null
+fi
 echo used >"$marker"
 
 say "cloning $REF into /root/codeflow"
