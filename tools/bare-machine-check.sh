@@ -133,6 +133,8 @@ cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
     cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
     chroot "$ROOT" update-ca-certificates >/dev/null
+    # uv trusts its own list unless told to read the system's.
+    extra_ca=1
 fi
 echo used >"$marker"
 
@@ -144,6 +146,7 @@ unset 'mounted[-1]'
 
 in_chroot_env=(-i HOME=/root LANG=C.UTF-8 TERM=dumb
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+[ -z "${extra_ca:-}" ] || in_chroot_env+=(SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt)
 for var in "${port_vars[@]}"; do
     [ -z "${!var:-}" ] || in_chroot_env+=("$var=${!var}")
 done
