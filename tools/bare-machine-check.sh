@@ -19,7 +19,9 @@
 # GATEWAY_PORT, AUTH_PORT, PROFILES_PORT, REPOSITORIES_PORT, JANITOR_PORT,
 # GITHUB_EMULATOR_PORT (make up) and TEST_POSTGRES_PORT, TEST_KAFKA_PORT,
 # TEST_KAFKA_CONTROLLER_PORT, TEST_GATEWAY_PORT, TEST_SERVICE_PORTS, TEST_GITHUB_EMULATOR_PORT
-# (make test, see mk/test.mk): they are passed into the chroot.
+# (make test, see mk/test.mk): they are passed into the chroot. Keep both sets out of
+# 22000-23999, where tests/e2e/test_e2e_test_isolation.py runs clusters of its own, and
+# `make up`'s out of the tests' 24xxx; e.g. `make up`'s on 21xxx.
 #
 # Not part of .ci/run: it downloads a Debian system and every tool, and takes a while.
 # Whatever happens, it stops what it started in the chroot and unmounts everything.
