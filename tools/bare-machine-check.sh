@@ -152,30 +152,30 @@ in_chroot_env=(-i HOME=/root LANG=C.UTF-8 TERM=dumb
 for var in "${port_vars[@]}"; do
     [ -z "${!var:-}" ] || in_chroot_env+=("$var=${!var}")
 done
-in_chroot() { # in_chroot SECONDS COMMAND: run COMMAND in the clone, time-limited and timed
-    local limit=$1 started=$SECONDS
-    say "in the chroot: $2"
+in_chroot() { # in_chroot NAME SECONDS COMMAND: run COMMAND in the clone, time-limited and timed
+    local name=$1 limit=$2 started=$SECONDS
+    say "in the chroot: $3"
     timeout --kill-after=30 "$limit" chroot "$ROOT" env "${in_chroot_env[@]}" \
-        bash -c "cd /root/codeflow && $2" ||
-        die "'$2' failed or timed out after $((SECONDS - started)) s"
-    timings+=("$2: $((SECONDS - started)) s")
+        bash -c "cd /root/codeflow && $3" ||
+        die "$name failed or timed out after $((SECONDS - started)) s"
+    timings+=("$name: $((SECONDS - started)) s")
 }
 timings=()
 
-in_chroot 120 'python3 --version && make --version | head -1 && git --version &&
+in_chroot 'nothing but Python, make and git' 120 'python3 --version && make --version | head -1 && git --version &&
     ! command -v uv && ! command -v java && ! command -v mvn && ! command -v go &&
     ! test -x /usr/sbin/nginx && echo "nothing else installed"'
 ran_up=1
-in_chroot "$UP_TIMEOUT" 'make up'
+in_chroot 'make up' "$UP_TIMEOUT" 'make up'
 gateway="http://127.0.0.1:${GATEWAY_PORT:-8080}"
-in_chroot 60 "python3 -c 'import sys, urllib.request as u
+in_chroot 'the gateway answers' 60 "python3 -c 'import sys, urllib.request as u
 for path in (\"/healthz\", \"/auth/session\"):
     with u.urlopen(\"$gateway\" + path, timeout=10) as r:
         print(path, r.status, r.read(200).decode())
 '"
-in_chroot 300 'make down'
+in_chroot 'make down' 300 'make down'
 ran_up=
-in_chroot "$TEST_TIMEOUT" 'make test'
+in_chroot 'make test' "$TEST_TIMEOUT" 'make test'
 
 say "all passed on a bare $SUITE:"
 printf '  %s\n' "${timings[@]}" >&2
