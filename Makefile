@@ -8,6 +8,7 @@ PACKAGES := libs services tools tests/deploy tests/integration
 TESTS ?= $(PACKAGES)
 E2E_TESTS ?= tests/e2e
 
+include mk/bootstrap.mk
 include mk/test.mk
 include mk/infra.mk
 include mk/contracts.mk
@@ -24,27 +25,32 @@ help: ## List the targets
 
 .PHONY: sync
 sync: ## Install the workspace (every package and the dev tools) into .venv
+	@$(BOOTSTRAP) uv
 	$(UV) sync --locked
 
 .PHONY: lint
 lint: ## ruff (lint and format) and mypy --strict over the whole workspace
+	@$(BOOTSTRAP) uv
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy libs/*/src services/*/src tools/*/src bench/src
 
 .PHONY: test
-test: test-unit test-integration test-e2e ## Unit, integration (real PostgreSQL and Kafka), then end-to-end tests
+test: bootstrap-test test-unit test-integration test-e2e ## Unit, integration (real PostgreSQL and Kafka), then end-to-end tests
 
 .PHONY: test-unit
 test-unit: ## Tests with no I/O
+	@$(BOOTSTRAP) uv
 	$(PYTEST) -m "not integration" $(PACKAGES)
 
 .PHONY: test-integration
 test-integration: ## Tests against a PostgreSQL and a Kafka of their own (.local/test), deleted afterwards
+	@$(BOOTSTRAP) $(TOOLS_TEST)
 	$(TEST_ENV) $(UV) run python -m codeflow_infra run --ephemeral -- \
 		$(PYTEST) -m integration $(TESTS)
 
 .PHONY: test-e2e
 test-e2e: ## End-to-end tests through a cluster of their own (.local/test), deleted afterwards
+	@$(BOOTSTRAP) $(TOOLS_CLUSTER)
 	$(TEST_ENV) $(UV) run python -m codeflow_infra cluster run --ephemeral -- \
 		$(PYTEST) -m e2e $(E2E_TESTS)

@@ -17,10 +17,13 @@ BENCH_RUN := env $(BENCH_ENV) $(UV) run python -m codeflow_infra cluster run -- 
 .PHONY: bench bench-smoke bench-test
 
 bench: ## Benchmarks B1-B6 + memory against bare baselines (~15 min); report in bench/results/
+	@$(BOOTSTRAP) $(TOOLS_BENCH)
 	$(BENCH_RUN) --mode full
 
 bench-smoke: bench-test ## Every benchmark for a few seconds on small data (CI: they run, not how fast)
+	@$(BOOTSTRAP) $(TOOLS_BENCH)
 	$(BENCH_RUN) --mode smoke
 
 bench-test: ## Unit tests of the benchmarks' numbers and report (no I/O)
+	@$(BOOTSTRAP) uv
 	$(UV) run pytest bench/tests -q

@@ -12,6 +12,7 @@ F ?= 1
 .PHONY: up down ps logs
 
 up: ## Start the whole local cluster (infrastructure, services, GitHub stand-in, gateway on :8080)
+	@$(BOOTSTRAP) $(TOOLS_CLUSTER)
 	$(CLUSTER) up
 
 down: ## Stop the whole local cluster; no process is left behind (data is kept)

@@ -8,6 +8,7 @@ INFRA := $(UV) run python -m codeflow_infra
 .PHONY: infra-up infra-down infra-reset infra-status kafka-jars
 
 infra-up: ## Start PostgreSQL and Kafka (if not running) and wait until both serve
+	@$(BOOTSTRAP) $(TOOLS_INFRA)
 	$(INFRA) up
 
 infra-down: ## Stop PostgreSQL and Kafka; their data is kept
@@ -20,4 +21,5 @@ infra-status: ## Show whether PostgreSQL and Kafka run (exit 3 if either does no
 	$(INFRA) status
 
 kafka-jars: ## Collect Kafka's jars from Maven into deploy/kafka/libs (skipped when present)
+	@$(BOOTSTRAP) $(TOOLS_INFRA)
 	$(INFRA) jars
