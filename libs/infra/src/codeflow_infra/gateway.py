@@ -224,10 +224,7 @@ def signin_limit(environ: Mapping[str, str]) -> tuple[str, int]:
     rate = environ.get("GATEWAY_SIGNIN_RATE", "").strip() or DEFAULT_SIGNIN_RATE
     if not _RATE.fullmatch(rate):
         raise ConfigError(f"GATEWAY_SIGNIN_RATE={rate!r}: give requests per second, like 10r/s")
-    burst = environ.get("GATEWAY_SIGNIN_BURST", "").strip() or str(DEFAULT_SIGNIN_BURST)
-    if not burst.isdigit():
-        raise ConfigError(f"GATEWAY_SIGNIN_BURST={burst!r}: give a whole number of requests")
-    return rate, int(burst)
+    return rate, _positive(environ, "GATEWAY_SIGNIN_BURST", DEFAULT_SIGNIN_BURST)
 
 
 def write_limit(environ: Mapping[str, str]) -> tuple[str, int]:

@@ -336,3 +336,9 @@ def test_make_up_s_gateway_takes_its_limits_from_its_environment() -> None:
 
     assert (settings.write_rate, settings.write_burst) == ("500r/s", 1000)
     assert settings.connection_limit == 900
+
+
+def test_a_sign_in_burst_of_0_is_refused_before_nginx_sees_it() -> None:
+    # nginx refuses `burst=0` ("invalid burst value") and would not start.
+    with pytest.raises(ConfigError, match="GATEWAY_SIGNIN_BURST"):
+        gateway.signin_limit({"GATEWAY_SIGNIN_BURST": "0"})
