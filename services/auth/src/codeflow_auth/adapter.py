@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth.db import utc_millis
-from codeflow_auth.models import Account, Session, User, VerificationToken
+from codeflow_auth.models import GITHUB_PROVIDER, Account, Session, User, VerificationToken
 
 USER_FIELDS = frozenset({"name", "email", "email_verified", "image", "login", "last_active_at"})
 ACCOUNT_TOKEN_FIELDS = frozenset(
@@ -237,7 +237,7 @@ async def github_id_of(s: AsyncSession, user_id: str) -> int | None:
     found = await s.scalar(
         select(Account.provider_account_id)
         .where(Account.user_id == user_id)
-        .where(Account.provider == "github")
+        .where(Account.provider == GITHUB_PROVIDER)
     )
     return int(found) if found is not None and found.isdigit() else None
 

@@ -18,6 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from codeflow_auth.db import Base, UTCTimestamp
 from codeflow_auth.ids import new_id
 
+GITHUB_PROVIDER = "github"
+"""``accounts.provider`` of the GitHub accounts auth links (the only provider it has)."""
+
 
 class User(Base):
     __tablename__ = "users"

@@ -28,12 +28,12 @@ from sqlalchemy.orm import SessionTransaction
 
 from codeflow_auth.account_tokens import open_token
 from codeflow_auth.config import AuthSettings
-from codeflow_auth.models import Account
+from codeflow_auth.models import GITHUB_PROVIDER, Account
+from codeflow_auth.signin.github import API_HEADERS
 from codeflow_auth.token_cipher import TokenCipher, TokenCipherError
 
 logger = logging.getLogger("codeflow.auth.revocation")
 
-PROVIDER = "github"
 TIMEOUT_SECONDS = 5.0
 CONCURRENT_CALLS = 4
 SHUTDOWN_GRACE_SECONDS = 10.0
@@ -92,7 +92,7 @@ class GrantRevoker:
         accounts = await session.scalars(
             select(Account).where(
                 Account.user_id.in_(sorted(user_ids)),
-                Account.provider == PROVIDER,
+                Account.provider == GITHUB_PROVIDER,
                 Account.access_token.is_not(None),
             )
         )
@@ -111,10 +111,7 @@ class GrantRevoker:
                         f"{self._api_url}/applications/{self._client_id}/grant",
                         json={"access_token": grant.access_token},
                         auth=self._auth,
-                        headers={
-                            "Accept": "application/vnd.github+json",
-                            "X-GitHub-Api-Version": "2022-11-28",
-                        },
+                        headers=API_HEADERS,
                     )
             except HTTPError as error:
                 logger.warning(

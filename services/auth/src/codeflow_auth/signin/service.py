@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codeflow_auth import adapter
 from codeflow_auth.account_tokens import seal
 from codeflow_auth.events import emit
-from codeflow_auth.models import User
+from codeflow_auth.models import GITHUB_PROVIDER, User
 from codeflow_auth.sessions.service import record_activity
 from codeflow_auth.sessions.tokens import new_session_token, stored_form
 from codeflow_auth.signin.domain import StoredIdentity, new_user, refresh_identity
@@ -27,7 +27,7 @@ from codeflow_service.locks import lock_user
 
 logger = logging.getLogger("codeflow.auth.signin")
 
-PROVIDER = "github"
+PROVIDER = GITHUB_PROVIDER
 SIGN_IN_LOCKS = 0x5167  # advisory lock class: one GitHub account's sign-ins, one at a time
 
 
