@@ -11,7 +11,6 @@ from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import scratch_database, wait_until
 from codeflow_messaging import (
     OutboxRelay,
     ReliableConsumer,
@@ -21,6 +20,8 @@ from codeflow_messaging import (
 )
 from codeflow_messaging.kafka import PRODUCER_OPTIONS
 from codeflow_messaging.testing import sessions_on
+from codeflow_testing.databases import scratch_database
+from codeflow_testing.waiting import wait_until
 
 sys.path.insert(0, str(Path(__file__).parent))
 

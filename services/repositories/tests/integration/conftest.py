@@ -17,14 +17,16 @@ import httpx
 import pytest
 
 from codeflow_contracts.topics import ALL_TOPICS, USER_EVENTS
-from codeflow_infra.asgi import serve
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import new_group_at_end
 from codeflow_messaging import SessionFactory
 from codeflow_messaging.testing import sessions_on
 from codeflow_repositories.config import RepositoriesSettings
 from codeflow_repositories.main import create_app
-from codeflow_service.testing import TestTokens, migrated_database, settings_for_tests
+from codeflow_testing.asgi import serve
+from codeflow_testing.databases import migrated_database
+from codeflow_testing.kafka import new_group_at_end
+from codeflow_testing.services import settings_for_tests
+from codeflow_testing.tokens import TestTokens
 
 sys.path.insert(0, str(Path(__file__).parent))
 

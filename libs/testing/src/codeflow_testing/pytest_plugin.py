@@ -1,6 +1,6 @@
 """Session fixtures for the real PostgreSQL and Kafka.
 
-Register with `pytest_plugins = ["codeflow_infra.pytest_plugin"]` in the root conftest.
+Register with `pytest_plugins = ["codeflow_testing.pytest_plugin"]` in the root conftest.
 
 Each fixture takes the first that works of:
 
@@ -20,11 +20,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from codeflow_infra import containers, launcher
+from codeflow_infra import launcher
 from codeflow_infra.config import InfraConfig
 from codeflow_infra.kafka_broker import LocalKafka, java_available
 from codeflow_infra.postgres import libpq_url
 from codeflow_infra.postgres_server import binaries_available
+from codeflow_testing import containers
 
 logger = logging.getLogger("codeflow_infra")
 
