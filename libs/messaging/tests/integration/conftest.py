@@ -8,19 +8,17 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from faststream.kafka import KafkaBroker
 
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import scratch_database, wait_until
 from codeflow_messaging import (
     OutboxRelay,
-    ReliableConsumer,
     SessionFactory,
-    create_broker,
     create_producer,
 )
 from codeflow_messaging.kafka import PRODUCER_OPTIONS
 from codeflow_messaging.testing import sessions_on
+from codeflow_testing.databases import scratch_database
+from codeflow_testing.waiting import wait_until
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -70,27 +68,6 @@ def wait_caught_up(kafka_bootstrap_servers: str, group_id: str, topic: str) -> W
         await wait_until(caught_up, timeout=timeout, what=what)
 
     return wait
-
-
-StartConsumers = Callable[..., Awaitable[KafkaBroker]]
-
-
-@pytest.fixture
-async def start_consumers(kafka_bootstrap_servers: str) -> AsyncIterator[StartConsumers]:
-    """Start a FastStream broker running the given consumers; stopped after the test."""
-    brokers: list[KafkaBroker] = []
-
-    async def start(*consumers: ReliableConsumer) -> KafkaBroker:
-        broker = create_broker(kafka_bootstrap_servers, client_id="messaging-tests")
-        for consumer in consumers:
-            consumer.subscribe(broker)
-        await broker.start()
-        brokers.append(broker)
-        return broker
-
-    yield start
-    for broker in brokers:
-        await broker.stop()
 
 
 StartRelay = Callable[..., OutboxRelay]

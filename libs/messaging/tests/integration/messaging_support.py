@@ -17,7 +17,6 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import Envelope, UserActive, new_envelope, to_json_bytes
-from codeflow_infra.testing import group_lag
 from codeflow_messaging import (
     ReliableConsumer,
     RetryPolicy,
@@ -26,6 +25,7 @@ from codeflow_messaging import (
     create_engine,
 )
 from codeflow_messaging.backoff import Backoff
+from codeflow_testing.kafka import group_lag
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codeflow_contracts import Envelope, to_json_bytes
 from codeflow_contracts.topics import dead_letter_topic
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import read_topic
 from codeflow_messaging import Backoff, RetryPolicy, SessionFactory
 from codeflow_messaging import dead_letters as dl
+from codeflow_testing.kafka import read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

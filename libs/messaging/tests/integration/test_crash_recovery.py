@@ -17,8 +17,9 @@ from messaging_support import (
 )
 
 from codeflow_contracts import parse_envelope
-from codeflow_infra.testing import read_topic, wait_until
 from codeflow_messaging import SessionFactory
+from codeflow_testing.kafka import read_topic
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

@@ -23,9 +23,10 @@ from topic_admin import committed_offset, create_topic, set_topic_configs
 
 from codeflow_contracts import Envelope
 from codeflow_contracts.topics import dead_letter_topic
-from codeflow_infra.testing import read_topic, wait_until
 from codeflow_messaging import SessionFactory
 from codeflow_messaging import dead_letters as dl
+from codeflow_testing.kafka import read_topic
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -8,8 +8,8 @@ import pytest
 from messaging_support import activity, count, effect_consumer, effects, write_to_outbox
 
 from codeflow_infra.kafka import start_broker, stop_broker
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

@@ -19,8 +19,9 @@ from codeflow_contracts.topics import dead_letter_topic
 from codeflow_infra import processes
 from codeflow_infra.kafka import start_broker, stop_broker
 from codeflow_infra.kafka_broker import LocalKafka
-from codeflow_infra.testing import read_topic, wait_until
 from codeflow_messaging import SessionFactory, add_to_outbox, transaction
+from codeflow_testing.kafka import read_topic
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

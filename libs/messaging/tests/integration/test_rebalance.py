@@ -20,8 +20,8 @@ from messaging_support import activity, effect_consumer, effects, lag, record_ef
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import Envelope, UserActive, to_json_bytes
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

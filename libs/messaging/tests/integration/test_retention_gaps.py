@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from topic_admin import commit_group_offset, delete_records_before
 
 from codeflow_contracts import Envelope, UserActive
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

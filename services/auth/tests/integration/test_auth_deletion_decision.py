@@ -30,8 +30,8 @@ from codeflow_auth.signin.service import sign_in
 from codeflow_auth.token_cipher import TokenCipher, generate_key
 from codeflow_contracts import DeleteUserData, Envelope, new_envelope, parse_envelope
 from codeflow_contracts.topics import USER_EVENTS
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory, transaction
+from codeflow_testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
