@@ -20,7 +20,7 @@ from fastapi import APIRouter, FastAPI
 
 from codeflow_contracts import Message
 from codeflow_identity import JwksVerifier, service_audience
-from codeflow_identity.problems import install_problem_handlers
+from codeflow_identity.problems import Problems, install_domain_problems, install_problem_handlers
 from codeflow_messaging import (
     OutboxRelay,
     ReliableConsumer,
@@ -150,6 +150,7 @@ def create_service_app(
     description: str = "",
     lifespan: OwnLifespan | None = None,
     own_state: OwnState[Any] | None = None,
+    problems: Problems | None = None,
 ) -> FastAPI:
     """The app of service ``name``: its routers under ``/<name>``, health at ``/healthz``.
 
@@ -157,7 +158,8 @@ def create_service_app(
     ``/<name>/asyncapi.json`` (the consumers describe themselves). ``lifespan`` is the
     service's own start-up and shut-down, run inside the kit's. With ``own_state``, its
     consumers replace ``consumers`` and its state the kit's. Callers' JWTs are verified
-    against auth's JWKS when ``settings`` are :class:`ServiceSettings`.
+    against auth's JWKS when ``settings`` are :class:`ServiceSettings`. ``problems`` maps
+    the service's domain errors to their problem responses.
     """
 
     @asynccontextmanager
@@ -211,6 +213,7 @@ def create_service_app(
     )
     install_api_docs(app, name=name, environment=settings.environment)
     install_problem_handlers(app)
+    install_domain_problems(app, problems or {})
     install_database_problem_handler(app)
     app.include_router(health_router())
     app.include_router(asyncapi_router(name))
