@@ -14,6 +14,7 @@ from codeflow_auth.config import AuthSettings
 from codeflow_auth.consumers import consumers
 from codeflow_auth.deletion import ActivityEvidence
 from codeflow_auth.events import PUBLISHES
+from codeflow_auth.problems import PROBLEMS
 from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions.cookies import SessionCookie
 from codeflow_auth.sessions.lifetimes import SessionPolicy
@@ -51,6 +52,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         settings=settings,
         routers=[signin_router, sessions_router],
         publishes=PUBLISHES,
+        problems=PROBLEMS,
         description="GitHub sign-in, sessions, and the gateway's verify endpoint.",
         own_state=OwnState(
             make=grant_revoker,

@@ -11,12 +11,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from codeflow_auth.dependencies import DbSession, State
+from codeflow_auth.errors import CsrfRejected, NotSignedIn
 from codeflow_auth.models import Session, User
-from codeflow_auth.problems import CsrfRejected, NotSignedIn
+from codeflow_auth.problems import PROBLEMS
 from codeflow_auth.sessions import repository, service
 from codeflow_auth.sessions.schemas import SessionList, SessionSummary, iso
 from codeflow_identity import service_audience
-from codeflow_identity.problems import problem_response, problem_type
 from codeflow_messaging import transaction
 from codeflow_service import ReadSession
 
@@ -266,11 +266,8 @@ async def verify(request: Request, state: State, reader: ReadSession, target: Se
         db_session, user = found
         active = service.ActiveSession(db_session, user, db_session.expires, refreshed=False)
     if active is None:
-        return problem_response(
-            NotSignedIn.status,
-            problem_type(NotSignedIn.slug),
-            NotSignedIn.title,
-            headers={"WWW-Authenticate": 'Cookie realm="codeflow"'},
+        return PROBLEMS[NotSignedIn].response(
+            headers={"WWW-Authenticate": 'Cookie realm="codeflow"'}
         )
     claims: dict[str, Any] = {}
     if active.user.login:

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codeflow_auth.errors import ReauthenticationRequired, SessionNotFound
 from codeflow_auth.events import emit
 from codeflow_auth.models import Account, Session, User
-from codeflow_auth.problems import ReauthenticationRequired, SessionNotFound
 from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions import repository
 from codeflow_auth.sessions.lifetimes import SessionPolicy
