@@ -67,9 +67,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     )
 
 
-def build_state(
-    settings: AuthSettings, runtime: Runtime, revoker: GrantRevoker | None = None
-) -> AuthState:
+def build_state(settings: AuthSettings, runtime: Runtime, revoker: GrantRevoker) -> AuthState:
     """Everything the endpoints share, from the settings."""
     keyset = _keyset(settings)
     cipher = token_cipher(settings)
@@ -93,7 +91,7 @@ def build_state(
             activity_interval=settings.activity_interval,
             reauth_window=settings.reauth_window,
         ),
-        revoker=revoker or GrantRevoker.from_settings(settings, cipher),
+        revoker=revoker,
     )
 
 
