@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from codeflow_contracts import UserDeleted
 from codeflow_contracts.topics import USER_EVENTS
-from codeflow_messaging import ReliableConsumer, SessionFactory
-from codeflow_repositories.deletion import delete_user_data, delete_users_data
+from codeflow_messaging import Handles, ReliableConsumer, SessionFactory
+from codeflow_repositories.deletion import delete_users_data
 
 GROUP_ID = "repositories"
 
@@ -19,9 +19,8 @@ def consumers(sessions: SessionFactory, group_id: str = GROUP_ID) -> Sequence[Re
         ReliableConsumer(
             group_id=group_id,
             topics=[USER_EVENTS],
-            handlers={UserDeleted: delete_user_data},
             # A run of erasures (a sweep's backlog) is deleted with one statement.
-            batch_handlers={UserDeleted: delete_users_data},
+            handlers=[Handles(UserDeleted, delete_users_data)],
             sessions=sessions,
         )
     ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -25,20 +24,18 @@ from codeflow_repositories.models import DeletedUser, Repository
 logger = logging.getLogger("codeflow.repositories.deletion")
 
 
-async def delete_user_data(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    """Hard-delete every repository row of the user, remember them as erased, and acknowledge
-    with ``UserDataDeleted``.
+async def delete_users_data(
+    session: AsyncSession, envelopes: Sequence[Envelope[UserDeleted]]
+) -> None:
+    """Hard-delete every repository row of each erased user, remember them as erased, and
+    acknowledge each erasure with ``UserDataDeleted``, in order, with one statement for the
+    rows.
 
     Unlike ``DELETE /repositories/{id}`` this removes the rows. No per-row events go out:
     they would repeat repository names of a user being erased; the acknowledgement says it
     all. Idempotent: an erasure of a user with no rows is acknowledged all the same.
     """
-    await delete_users_data(session, [envelope])
-
-
-async def delete_users_data(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
-    """:func:`delete_user_data` for each erasure, in order, with one statement for the rows."""
-    commands: list[UserDeleted] = [envelope.data for envelope in envelopes]
+    commands = [envelope.data for envelope in envelopes]
     users = sorted({c.user_id for c in commands})
     await lock_users(session, users)
     gone = (
