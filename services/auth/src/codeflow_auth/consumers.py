@@ -28,7 +28,8 @@ def consumers(
         session: AsyncSession, envelopes: Sequence[Envelope[DeleteUserData]]
     ) -> None:
         # A run of commands (a sweep's backlog) is carried out with one statement per table.
-        await carry_out_deletions(session, envelopes, evidence, revoker)
+        commands = [envelope.data for envelope in envelopes]
+        await carry_out_deletions(session, commands, evidence, revoker)
 
     return [
         ReliableConsumer(
