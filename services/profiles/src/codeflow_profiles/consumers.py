@@ -10,6 +10,7 @@ mostly is) is one call, applied with one statement per table.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,16 +35,14 @@ async def on_user_created(
     session: AsyncSession, envelopes: Sequence[Envelope[UserCreated]]
 ) -> None:
     for event in (envelope.data for envelope in envelopes):
-        identity = GitHubIdentity(event.user_id, event.github_id, event.login, event.created_at)
-        await service.record_identity(session, identity)
+        await service.record_identity(session, _identity(event, event.created_at))
 
 
 async def on_user_updated(
     session: AsyncSession, envelopes: Sequence[Envelope[UserUpdated]]
 ) -> None:
     for event in (envelope.data for envelope in envelopes):
-        identity = GitHubIdentity(event.user_id, event.github_id, event.login, event.updated_at)
-        await service.record_identity(session, identity)
+        await service.record_identity(session, _identity(event, event.updated_at))
 
 
 async def on_user_restated(
@@ -51,10 +50,13 @@ async def on_user_restated(
 ) -> None:
     for event in (envelope.data for envelope in envelopes):
         await service.restore_user(
-            session,
-            GitHubIdentity(event.user_id, event.github_id, event.login, event.restated_at),
-            event.last_active_at,
+            session, _identity(event, event.restated_at), event.last_active_at
         )
+
+
+def _identity(event: UserCreated | UserUpdated | UserRestated, seen_at: datetime) -> GitHubIdentity:
+    """The GitHub identity an event carries, as auth stored it at ``seen_at``."""
+    return GitHubIdentity(event.user_id, event.github_id, event.login, seen_at)
 
 
 async def on_user_active(session: AsyncSession, envelopes: Sequence[Envelope[UserActive]]) -> None:
