@@ -5,7 +5,7 @@ A consumer group has one handler per message type, which applies a batch of type
 to ``max_batch``) and, for each batch:
 
 1. parses the envelopes (a record that isn't one goes straight to the dead-letter topic;
-   types the group has no handler for are skipped; see :mod:`.dispatch`);
+   types the group has no handler for are skipped);
 2. in one database transaction, records the batch's message ids in the inbox with one
    statement, and applies the messages it hadn't seen (duplicates are skipped) in record
    order: each run of consecutive messages of one type in one call of that type's handler;
@@ -14,7 +14,7 @@ to ``max_batch``) and, for each batch:
    hold the others back: a failing message is retried with backoff up to
    ``RetryPolicy.max_attempts`` (the batch counts as its first attempt when the run that
    failed was that message alone), then published to ``<topic>.<group>.dlq`` with the error
-   in its headers (see :mod:`.retries`);
+   in its headers;
 4. only then commits the offsets: at once when a record was the last its partition had,
    otherwise after ``commit_every`` records. Under a backlog that saves a round trip to Kafka
    per batch; a crash redelivers at most those records, and the inbox skips them. A
@@ -27,6 +27,10 @@ outage never sends good messages to the dead-letter topic.
 If the batch can't be finished (Kafka refuses a dead letter for good), the consumer rewinds
 to the batch's first records and commits nothing past them: they are delivered again. A
 group whose position expired under retention is reported (see :mod:`.retention_gaps`).
+
+Steps 1 to 3 are :mod:`.dispatch`'s (retrying a message alone, waiting out an outage and
+dead-lettering are :mod:`.retries`'); this module is the Kafka side: the subscriber, the
+commit cadence, the rewind and the retention watch.
 """
 
 from __future__ import annotations
@@ -34,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from functools import partial
 from typing import Any, cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -46,12 +49,12 @@ from faststream.message import StreamMessage
 
 from codeflow_messaging.asyncapi import documented_as
 from codeflow_messaging.backoff import Backoff
-from codeflow_messaging.database import SessionFactory, transaction
+from codeflow_messaging.database import SessionFactory
 from codeflow_messaging.dead_letter_publisher import DeadLetterPublisher
-from codeflow_messaging.dispatch import Delivery, Dispatcher, Handles, Record, in_runs
+from codeflow_messaging.dispatch import Dispatcher, Handles
 from codeflow_messaging.failures import OUTAGE_BACKOFF, RetryPolicy
 from codeflow_messaging.retention_gaps import RetentionGapWatch
-from codeflow_messaging.retries import Retries
+from codeflow_messaging.retries import Record, Retries
 
 logger = logging.getLogger("codeflow.consumer")
 
@@ -105,11 +108,8 @@ class ReliableConsumer:
     ) -> None:
         self.group_id = group_id
         self.topics = tuple(topics)
-        self.dispatch = Dispatcher(group_id, handlers)
-        self.retries = Retries(
-            group_id, policy=retry or RetryPolicy(), outage_backoff=transient_backoff
-        )
-        self._sessions = sessions
+        self.retries = Retries(group_id, policy=retry, outage_backoff=transient_backoff)
+        self.dispatch = Dispatcher(group_id, handlers, sessions, self.retries)
         if max_batch < 1 or commit_every < 1:
             raise ValueError("max_batch and commit_every must be at least 1")
         self.max_batch = max_batch
@@ -134,7 +134,7 @@ class ReliableConsumer:
             records = cast("tuple[Record, ...]", message.raw_message)  # a batch subscriber's
             try:
                 await gaps.check(_first_offsets(records))
-                await self.handle_batch(records)
+                await self.dispatch.handle(records)
             except Exception:
                 # The batch wasn't finished (a dead letter Kafka refused for good, say), so
                 # nothing past its first records may be committed: deliver them again, after
@@ -152,7 +152,7 @@ class ReliableConsumer:
                 await self._commit(message)
                 self._uncommitted = 0
 
-        # The body is never used (the records are parsed by handle_batch()); its annotation
+        # The body is never used (the records are parsed by the dispatcher); its annotation
         # only tells the AsyncAPI document which envelopes this group consumes. Set here, not
         # in the signature, because annotations are strings in this module.
         consume.__annotations__ = {
@@ -187,69 +187,6 @@ class ReliableConsumer:
                 continue
         if self._gaps is not None:
             self._gaps.handled(first)
-
-    async def handle_batch(self, records: Sequence[Record]) -> None:
-        """Handle ``records`` to completion, in order: each applied, skipped, or dead-lettered."""
-        deliveries = []
-        for record in records:
-            try:
-                delivery = self.dispatch.parse(record)
-            except ValueError as exc:  # not an envelope: no retry can change that
-                await self.retries.dead_letter(record, exc, attempts=1)
-                continue
-            if delivery is not None:
-                deliveries.append(delivery)
-        if deliveries:
-            await self._apply_batch(deliveries)
-
-    async def _apply_batch(self, deliveries: list[Delivery]) -> None:
-        """Apply ``deliveries`` in one transaction, or one by one if that fails."""
-        at_fault: Delivery | None = None  # the message whose run, of it alone, failed
-
-        async def apply_all() -> int:
-            nonlocal at_fault
-            at_fault = None
-            async with transaction(self._sessions) as session:
-                fresh = await self.dispatch.fresh(session, deliveries)
-                for run in in_runs(fresh):
-                    at_fault = run[0] if len(run) == 1 else None
-                    await self.dispatch.apply_run(session, run)
-                at_fault = None
-            return len(fresh)
-
-        try:
-            applied = await self.retries.until_the_database_answers(
-                apply_all, f"applying a batch of {len(deliveries)} messages"
-            )
-        except Exception as exc:
-            logger.warning(
-                "%s: a batch of %d messages failed and was rolled back (%r); "
-                "handling them one at a time, so only a message that keeps failing is "
-                "dead-lettered",
-                self.group_id,
-                len(deliveries),
-                exc,
-            )
-            for delivery in deliveries:
-                failed = (exc,) if delivery is at_fault else ()
-                await self.retries.apply_alone(
-                    delivery, partial(self._apply_alone, delivery), failed=failed
-                )
-            return
-        if skipped := len(deliveries) - applied:
-            logger.info(
-                "%s: %d of a batch of %d messages already handled; skipped the duplicates",
-                self.group_id,
-                skipped,
-                len(deliveries),
-            )
-
-    async def _apply_alone(self, delivery: Delivery) -> bool:
-        """Apply one delivery in its own transaction; ``False`` if it was a duplicate."""
-        async with transaction(self._sessions) as session:
-            if fresh := await self.dispatch.fresh(session, [delivery]):
-                await self.dispatch.apply_run(session, fresh)
-        return bool(fresh)
 
     async def _commit(self, message: Any) -> None:
         try:

@@ -14,14 +14,18 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeAlias, TypeVar
 
+from aiokafka import ConsumerRecord
+
+from codeflow_contracts import Envelope
 from codeflow_messaging.backoff import Backoff, retry_while
 from codeflow_messaging.dead_letter_publisher import DeadLetterPublisher
-from codeflow_messaging.dispatch import Delivery, Record
-from codeflow_messaging.failures import RetryPolicy, is_transient
+from codeflow_messaging.failures import OUTAGE_BACKOFF, RetryPolicy, is_transient
 
 logger = logging.getLogger("codeflow.consumer")
+
+Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 
 _T = TypeVar("_T")
 
@@ -29,9 +33,15 @@ _T = TypeVar("_T")
 class Retries:
     """One consumer group's retries: of a message alone, and through database outages."""
 
-    def __init__(self, group_id: str, *, policy: RetryPolicy, outage_backoff: Backoff) -> None:
+    def __init__(
+        self,
+        group_id: str,
+        *,
+        policy: RetryPolicy | None = None,
+        outage_backoff: Backoff = OUTAGE_BACKOFF,
+    ) -> None:
         self.group_id = group_id
-        self.policy = policy
+        self.policy = policy or RetryPolicy()
         self.outage_backoff = outage_backoff
         self.dead_letters: DeadLetterPublisher | None = None  # set once subscribed
 
@@ -57,21 +67,21 @@ class Retries:
 
     async def apply_alone(
         self,
-        delivery: Delivery,
+        record: Record,
+        envelope: Envelope[Any],
         apply: Callable[[], Awaitable[bool]],
         *,
         failed: tuple[BaseException, ...] = (),
     ) -> None:
-        """Run ``apply`` (the delivery in a transaction of its own; ``False``: it was a
-        duplicate), retrying it in place; dead-letter the delivery when it keeps failing.
+        """Run ``apply`` (the record's envelope in a transaction of its own; ``False``: it was
+        a duplicate), retrying it in place; dead-letter the record when it keeps failing.
         ``failed`` holds the errors of earlier attempts (in a batch)."""
-        envelope = delivery.envelope
         attempts = len(failed)
         error = failed[-1] if failed else None
         while True:
             if error is not None:
                 if attempts >= self.policy.max_attempts:
-                    await self.dead_letter(delivery.record, error, attempts=attempts)
+                    await self.dead_letter(record, error, attempts=attempts)
                     return
                 delay = self.policy.backoff.delay(attempts)
                 logger.warning(

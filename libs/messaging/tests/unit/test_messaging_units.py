@@ -166,11 +166,15 @@ def test_a_batch_is_applied_in_runs_of_one_type_that_keep_every_message_in_order
 
 def test_a_message_type_with_two_handlers_is_refused() -> None:
     with pytest.raises(ValueError, match="UserActive has two handlers"):
-        Dispatcher("g", [Handles(UserActive, _ignore), Handles(UserActive, _ignore)])
+        Dispatcher(
+            "g",
+            [Handles(UserActive, _ignore), Handles(UserActive, _ignore)],
+            sessions=None,  # type: ignore[arg-type]
+        )
 
 
 def test_a_record_is_delivered_to_its_types_handler_and_other_types_are_skipped() -> None:
-    dispatch = Dispatcher("g", [Handles(UserActive, _ignore)])
+    dispatch = Dispatcher("g", [Handles(UserActive, _ignore)], sessions=None)  # type: ignore[arg-type]
     active = new_envelope(
         UserActive(user_id="u1", active_at=datetime(2026, 1, 1, tzinfo=UTC)),
         source="codeflow/tests",
