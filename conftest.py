@@ -1,3 +1,3 @@
-"""Fixtures for every package's tests: the real PostgreSQL and Kafka (see codeflow_infra)."""
+"""Fixtures for every package's tests: the real PostgreSQL and Kafka (see codeflow_testing)."""
 
-pytest_plugins = ["codeflow_infra.pytest_plugin"]
+pytest_plugins = ["codeflow_testing.pytest_plugin"]

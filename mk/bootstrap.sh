@@ -23,7 +23,7 @@ usage() {
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
 has_nginx() {
-    # The same lookup as the launcher's (libs/infra gateway.py): $NGINX, /usr/sbin/nginx, PATH.
+    # The same lookup as the launcher's (tools/infra gateway.py): $NGINX, /usr/sbin/nginx, PATH.
     [ -n "${NGINX:-}" ] && [ -x "$NGINX" ] && return 0
     [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null
 }

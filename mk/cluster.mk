@@ -1,7 +1,7 @@
-# The local cluster (libs/infra, deploy/gateway). Included by the root Makefile.
+# The local cluster (tools/infra, deploy/gateway). Included by the root Makefile.
 # Ports and locations come from the environment: GATEWAY_PORT, AUTH_PORT, PROFILES_PORT,
 # REPOSITORIES_PORT, JANITOR_PORT, GITHUB_EMULATOR_PORT and the infrastructure's
-# (see libs/infra/README.md).
+# (see tools/infra/README.md).
 
 UV ?= uv
 CLUSTER := $(UV) run python -m codeflow_infra cluster

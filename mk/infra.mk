@@ -1,6 +1,6 @@
-# Local PostgreSQL and Kafka without Docker (libs/infra). Included by the root Makefile.
+# Local PostgreSQL and Kafka without Docker (tools/infra). Included by the root Makefile.
 # Ports and locations come from the environment: POSTGRES_PORT, KAFKA_PORT,
-# KAFKA_CONTROLLER_PORT, CODEFLOW_LOCAL_DIR (see libs/infra/README.md).
+# KAFKA_CONTROLLER_PORT, CODEFLOW_LOCAL_DIR (see tools/infra/README.md).
 
 UV ?= uv
 INFRA := $(UV) run python -m codeflow_infra

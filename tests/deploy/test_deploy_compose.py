@@ -225,7 +225,7 @@ def test_the_development_secrets_are_refused_outside_development(
 
 
 def run_gateway_script(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
-    """deploy/compose/gateway.sh with ``-t -q`` (nginx only checks what it rendered)."""
+    """deploy/gateway/gateway.sh with ``-t -q`` (nginx only checks what it rendered)."""
     nginx = shutil.which("nginx", path="/usr/sbin:/usr/bin:/sbin:/bin")
     if nginx is None:
         pytest.skip("nginx is not installed")
@@ -239,7 +239,7 @@ def run_gateway_script(tmp_path: Path, **settings: str) -> subprocess.CompletedP
         **settings,
     }
     return subprocess.run(
-        ["sh", str(REPO_ROOT / "deploy" / "compose" / "gateway.sh"), "-t", "-q"],
+        ["sh", str(REPO_ROOT / "deploy" / "gateway" / "gateway.sh"), "-t", "-q"],
         capture_output=True,
         text=True,
         timeout=30,

@@ -254,19 +254,15 @@ def test_the_gateway_routes_to_the_services_by_their_service_names(
         assert services[name]["spec"]["ports"][0]["port"] == port
 
 
-def test_the_gateway_configuration_copies_match_their_sources(
+def test_the_gateway_configuration_is_one_copy_that_make_up_and_compose_read(
     k8s_base: list[dict[str, Any]],
 ) -> None:
     (config,) = (c for n, c in of_kind(k8s_base, "ConfigMap").items() if "gateway" in n)
-    sources = {
-        "nginx.conf.template": REPO_ROOT / "deploy" / "gateway" / "nginx.conf.template",
-        "gateway.sh": REPO_ROOT / "deploy" / "compose" / "gateway.sh",
-    }
-    for key, source in sources.items():
-        assert config["data"][key] == source.read_text(), (
-            f"deploy/k8s/base/gateway/{key} is stale: cp {source.relative_to(REPO_ROOT)} "
-            "deploy/k8s/base/gateway/"
-        )
+    for name in ("nginx.conf.template", "gateway.sh"):
+        link = REPO_ROOT / "deploy" / "gateway" / name
+        assert link.is_symlink(), f"deploy/gateway/{name} should link to the ConfigMap's file"
+        assert link.resolve() == (K8S / "base" / "gateway" / name).resolve()
+        assert config["data"][name] == link.read_text()
 
 
 def test_the_dev_overlay_runs_one_auth_because_development_keys_are_per_process(

@@ -17,6 +17,11 @@ from codeflow_infra.postgres import database_url, libpq_url
 SERVICES = ("auth", "profiles", "repositories", "janitor")
 
 
+def repository(owner: str, github_id: int, name: str) -> dict[str, object]:
+    """The body that asks to monitor GitHub repository ``github_id``, ``owner/name``."""
+    return {"github_id": github_id, "owner": owner, "name": name, "full_name": f"{owner}/{name}"}
+
+
 @dataclass(frozen=True)
 class GitHubUser:
     id: int

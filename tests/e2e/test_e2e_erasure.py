@@ -6,7 +6,7 @@ import sys
 
 import httpx
 import pytest
-from e2e_support import Cluster, GitHubUser, eventually
+from e2e_support import Cluster, GitHubUser, eventually, repository
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -15,12 +15,7 @@ async def _user_with_data(cluster: Cluster, browser, user: GitHubUser) -> str:  
     user_id: str = (await cluster.sign_in(browser, user))["user"]["id"]
     created = await browser.post(
         "/api/repositories",
-        json={
-            "github_id": 2001,
-            "owner": user.login,
-            "name": "kept",
-            "full_name": f"{user.login}/kept",
-        },
+        json=repository(user.login, 2001, "kept"),
     )
     assert created.status_code == 201, created.text
 
@@ -241,12 +236,7 @@ async def test_signing_in_again_while_the_old_deletion_is_in_flight_gives_a_fres
         assert profile["user_id"] == new_id
         again = await browser.post(
             "/api/repositories",
-            json={
-                "github_id": 2001,
-                "owner": github_user.login,
-                "name": "kept",
-                "full_name": f"{github_user.login}/kept",
-            },
+            json=repository(github_user.login, 2001, "kept"),
         )
         assert again.status_code == 201, again.text
     await _erased(cluster, old_id)

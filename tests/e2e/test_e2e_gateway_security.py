@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from e2e_support import Cluster, GitHubUser
+from e2e_support import Cluster, GitHubUser, repository
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 
-def repository(owner: str, number: int) -> dict[str, object]:
-    name = f"sec-{number}"
-    return {
-        "github_id": 7000 + number,
-        "owner": owner,
-        "name": name,
-        "full_name": f"{owner}/{name}",
-    }
+def repository_numbered(owner: str, number: int) -> dict[str, object]:
+    return repository(owner, 7000 + number, f"sec-{number}")
 
 
 def assert_problem(response: httpx.Response, status: int, kind: str) -> None:
@@ -34,15 +28,17 @@ async def test_a_cross_site_write_is_refused_and_one_from_the_public_origin_is_c
         await cluster.sign_in(browser, github_user)
         forged = await browser.post(
             "/api/repositories",
-            json=repository(owner, 1),
+            json=repository_numbered(owner, 1),
             headers={"Origin": "https://evil.example"},
         )
         sibling = await browser.post(
-            "/api/repositories", json=repository(owner, 2), headers={"Sec-Fetch-Site": "same-site"}
+            "/api/repositories",
+            json=repository_numbered(owner, 2),
+            headers={"Sec-Fetch-Site": "same-site"},
         )
         own = await browser.post(
             "/api/repositories",
-            json=repository(owner, 3),
+            json=repository_numbered(owner, 3),
             headers={"Origin": cluster.gateway_url, "Sec-Fetch-Site": "same-origin"},
         )
         listed = (await browser.get("/api/repositories")).json()

@@ -26,7 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from e2e_support import SERVICES, Cluster, GitHubUser, eventually
 
 from codeflow_infra import processes
-from codeflow_infra.testing import group_lag
+from codeflow_testing.kafka import group_lag
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 

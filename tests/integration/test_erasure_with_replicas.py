@@ -37,15 +37,17 @@ from codeflow_contracts import (
     to_json_bytes,
 )
 from codeflow_contracts.topics import ALL_TOPICS, USER_DELETION_ACKS, USER_EVENTS
-from codeflow_infra.asgi import serve
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import group_lag, read_topic, start_group_at_end, wait_until
 from codeflow_messaging import SessionFactory, create_engine, create_session_factory
 from codeflow_profiles.config import ProfilesSettings
 from codeflow_profiles.main import create_app as create_profiles_app
 from codeflow_repositories.config import RepositoriesSettings
 from codeflow_repositories.main import create_app as create_repositories_app
-from codeflow_service.testing import TestTokens, migrated_database
+from codeflow_testing.asgi import serve
+from codeflow_testing.databases import migrated_database
+from codeflow_testing.kafka import group_lag, read_topic, start_group_at_end
+from codeflow_testing.tokens import TestTokens
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 

@@ -13,7 +13,7 @@ from codeflow_messaging import create_engine
 from codeflow_messaging.migrations import add_messaging_housekeeping, create_outbox_and_inbox
 from codeflow_messaging.testing import MessagingSchema, describe_messaging_tables, run_operations
 from codeflow_service.db import service_metadata
-from codeflow_service.testing import migrated_database
+from codeflow_testing.databases import migrated_database
 
 pytestmark = pytest.mark.integration
 

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import subprocess
 import time
 from pathlib import Path
 
-import asyncpg
-
 from codeflow_bench import profiling
+from codeflow_bench.database import connected
 from codeflow_bench.plan import Plan
 from codeflow_bench.results import Comparison, Run
 from codeflow_bench.target import Target
@@ -93,13 +91,10 @@ RAW_DELETE = {
 
 async def _each(target: Target, statements: dict[str, list[str]], *args: object) -> None:
     for service, sqls in statements.items():
-        connection = await asyncpg.connect(target.database_url(service))
-        try:
+        async with connected(target.database_url(service)) as connection:
             for sql in sqls:
                 needed = max((int(n) for n in _placeholders(sql)), default=0)
                 await connection.execute(sql, *args[:needed])
-        finally:
-            await connection.close()
 
 
 def _placeholders(sql: str) -> list[str]:
@@ -112,11 +107,8 @@ async def seed(target: Target, prefix: str, users: int, repos: int) -> None:
     await _each(target, CLEAN, prefix)
     await _each(target, SEED, prefix, users, GITHUB_ID_BASE[prefix], repos)
     for service in SEED:
-        connection = await asyncpg.connect(target.database_url(service))
-        try:
+        async with connected(target.database_url(service)) as connection:
             await connection.execute("ANALYZE")
-        finally:
-            await connection.close()
 
 
 async def raw_deletes(target: Target, prefix: str, users: int) -> float:
@@ -124,13 +116,10 @@ async def raw_deletes(target: Target, prefix: str, users: int) -> float:
     ids = [f"{prefix}{u}" for u in range(1, users + 1)]
     total = 0.0
     for service, sql in RAW_DELETE.items():
-        connection = await asyncpg.connect(target.database_url(service))
-        try:
+        async with connected(target.database_url(service)) as connection:
             began = time.perf_counter()
             await connection.execute(sql, ids)
             total += time.perf_counter() - began
-        finally:
-            await connection.close()
     return total
 
 
@@ -147,8 +136,7 @@ async def sweep(target: Target, users: int) -> str:
 
 
 async def completed(target: Target, prefix: str) -> int:
-    connection = await asyncpg.connect(target.database_url("janitor"))
-    try:
+    async with connected(target.database_url("janitor")) as connection:
         return int(
             await connection.fetchval(
                 "SELECT count(*) FROM deletions WHERE user_id LIKE $1 || '%' "
@@ -156,8 +144,6 @@ async def completed(target: Target, prefix: str) -> int:
                 prefix,
             )
         )
-    finally:
-        await connection.close()
 
 
 async def rows_left(target: Target, prefix: str) -> dict[str, int]:
@@ -167,28 +153,17 @@ async def rows_left(target: Target, prefix: str) -> dict[str, int]:
         ("profiles", "SELECT count(*) FROM user_profiles WHERE user_id LIKE $1 || '%'"),
         ("repositories", "SELECT count(*) FROM repositories WHERE user_id LIKE $1 || '%'"),
     ):
-        connection = await asyncpg.connect(target.database_url(service))
-        try:
+        async with connected(target.database_url(service)) as connection:
             left[service] = int(await connection.fetchval(sql, prefix))
-        finally:
-            await connection.close()
     return left
 
 
-def start_profiles(
-    target: Target, plan: Plan, results_dir: Path
-) -> list[tuple[str, Path, subprocess.Popen[bytes] | None]]:
+def start_profiles(target: Target, plan: Plan, results_dir: Path) -> list[profiling.Recording]:
     if plan.profile_seconds <= 0:
         return []
-    recordings = []
-    for piece in ("janitor", "repositories"):
-        pid = target.pid(piece)
-        if pid is None:
-            continue
-        path = profiling.profile_dir(results_dir) / f"b5-{piece}.txt"
-        path.unlink(missing_ok=True)
-        recordings.append((piece, path, profiling.start_recording(pid, plan.profile_seconds, path)))
-    return recordings
+    directory = profiling.profile_dir(results_dir)
+    services = ("janitor", "repositories")
+    return profiling.record_services(target.pid, services, plan.profile_seconds, directory, "b5")
 
 
 async def run_b5(target: Target, plan: Plan, run: Run, results_dir: Path) -> None:
@@ -211,18 +186,12 @@ async def run_b5(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
         if done >= users or elapsed > plan.b5_timeout:
             break
         await asyncio.sleep(0.5)
-    for piece, path, process in recordings:
-        run.profiles.append(
-            await asyncio.to_thread(
-                profiling.finish_recording,
-                process,
-                path,
-                what=f"B5, the saga: the {piece} service",
-                target=f"{piece} (pid file {piece}.pid)",
-                why="The janitor takes three acknowledgements per deletion; auth one command "
-                "per user, the others auth's erasure event.",
-            )
-        )
+    run.profiles += await profiling.finish_services(
+        recordings,
+        what="B5, the saga: the {service} service",
+        why="The janitor takes three acknowledgements per deletion; auth one command "
+        "per user, the others auth's erasure event.",
+    )
     run.figures["B5 sweep (s)"] = round(swept, 2)
     run.figures["B5 deletions complete"] = f"{done:,} of {users:,}"
     run.series["B5"] = {

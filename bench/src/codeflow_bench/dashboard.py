@@ -19,11 +19,11 @@ import socket
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from codeflow_bench import load, memory, profiling
+from codeflow_bench.database import connected
 from codeflow_bench.plan import Plan
 from codeflow_bench.results import Comparison, Run
 from codeflow_bench.signin import SESSION_COOKIE, Session, add_github_users, jwt_for, sign_in
@@ -55,8 +55,7 @@ def pgbench_script(sql: str, users: int) -> str:
 
 
 async def seed_repositories(url: str, users: int, per_user: int) -> None:
-    connection = await asyncpg.connect(url)
-    try:
+    async with connected(url) as connection:
         await connection.execute(
             "DELETE FROM repositories WHERE user_id LIKE $1", f"{SEED_PREFIX}%"
         )
@@ -72,14 +71,11 @@ async def seed_repositories(url: str, users: int, per_user: int) -> None:
             per_user,
         )
         await connection.execute("ANALYZE repositories")
-    finally:
-        await connection.close()
 
 
 async def give_repositories(url: str, user_ids: list[str], per_user: int) -> None:
     """The signed-in users get as many repositories as the seeded ones."""
-    connection = await asyncpg.connect(url)
-    try:
+    async with connected(url) as connection:
         await connection.execute("DELETE FROM repositories WHERE user_id = ANY($1)", user_ids)
         await connection.execute(
             """
@@ -90,8 +86,6 @@ async def give_repositories(url: str, user_ids: list[str], per_user: int) -> Non
             user_ids,
             per_user,
         )
-    finally:
-        await connection.close()
 
 
 def free_port() -> int:
@@ -248,125 +242,41 @@ async def run_b1_b2(target: Target, plan: Plan, run: Run, results_dir: Path) -> 
     add_comparisons(run, series, plan)
 
 
+METRICS = {"throughput": ("req/s", "rps", True), "p50": ("ms", "p50_ms", False),
+           "p99": ("ms", "p99_ms", False)}  # fmt: skip
+"""Each metric's unit, its key in a series' point, and whether higher is better."""
+
+LABELS = {"gateway": "gateway", "direct": "direct with JWT", "bare": "bare ASGI",
+          "pgbench": "pgbench (same SQL)", "verify": "/auth/verify alone"}  # fmt: skip
+
+COMPARISONS = (
+    ("B1", "gateway", "bare", ("throughput", "p50", "p99")),
+    ("B1", "gateway", "pgbench", ("throughput",)),
+    ("B1", "bare", "pgbench", ("throughput",)),
+    ("B2", "direct", "bare", ("throughput", "p99")),
+    ("B2", "gateway", "direct", ("throughput",)),
+    ("B2", "verify", "bare", ("throughput", "p50")),
+)
+"""(benchmark, measured series, baseline series, metrics), in the report's order."""
+
+
 def add_comparisons(run: Run, series: dict[str, dict[str, Any]], plan: Plan) -> None:
     for c in map(str, plan.concurrencies):
-        gateway, direct, bare = series["gateway"][c], series["direct"][c], series["bare"][c]
-        pg, verify = series["pgbench"][c], series["verify"][c]
-        case = f"c={c}"
-        run.compare(
-            Comparison(
-                "B1",
-                f"gateway {case}",
-                "throughput",
-                "req/s",
-                gateway["rps"],
-                "bare ASGI",
-                bare["rps"],
-            )
-        )
-        run.compare(
-            Comparison(
-                "B1",
-                f"gateway {case}",
-                "p50",
-                "ms",
-                gateway["p50_ms"],
-                "bare ASGI",
-                bare["p50_ms"],
-                higher_is_better=False,
-            )
-        )
-        run.compare(
-            Comparison(
-                "B1",
-                f"gateway {case}",
-                "p99",
-                "ms",
-                gateway["p99_ms"],
-                "bare ASGI",
-                bare["p99_ms"],
-                higher_is_better=False,
-            )
-        )
-        run.compare(
-            Comparison(
-                "B1",
-                f"gateway {case}",
-                "throughput",
-                "req/s",
-                gateway["rps"],
-                "pgbench (same SQL)",
-                pg["rps"],
-            )
-        )
-        run.compare(
-            Comparison(
-                "B1",
-                f"bare ASGI {case}",
-                "throughput",
-                "req/s",
-                bare["rps"],
-                "pgbench (same SQL)",
-                pg["rps"],
-            )
-        )
-        run.compare(
-            Comparison(
-                "B2",
-                f"direct with JWT {case}",
-                "throughput",
-                "req/s",
-                direct["rps"],
-                "bare ASGI",
-                bare["rps"],
-            )
-        )
-        run.compare(
-            Comparison(
-                "B2",
-                f"direct with JWT {case}",
-                "p99",
-                "ms",
-                direct["p99_ms"],
-                "bare ASGI",
-                bare["p99_ms"],
-                higher_is_better=False,
-            )
-        )
-        run.compare(
-            Comparison(
-                "B2",
-                f"gateway {case}",
-                "throughput",
-                "req/s",
-                gateway["rps"],
-                "direct with JWT",
-                direct["rps"],
-            )
-        )
-        run.compare(
-            Comparison(
-                "B2",
-                f"/auth/verify alone {case}",
-                "throughput",
-                "req/s",
-                verify["rps"],
-                "bare ASGI",
-                bare["rps"],
-            )
-        )
-        run.compare(
-            Comparison(
-                "B2",
-                f"/auth/verify alone {case}",
-                "p50",
-                "ms",
-                verify["p50_ms"],
-                "bare ASGI",
-                bare["p50_ms"],
-                higher_is_better=False,
-            )
-        )
+        for benchmark, measured, baseline, metrics in COMPARISONS:
+            for metric in metrics:
+                unit, key, higher_is_better = METRICS[metric]
+                run.compare(
+                    Comparison(
+                        benchmark,
+                        f"{LABELS[measured]} c={c}",
+                        metric,
+                        unit,
+                        series[measured][c][key],
+                        LABELS[baseline],
+                        series[baseline][c][key],
+                        higher_is_better=higher_is_better,
+                    )
+                )
 
 
 async def profile_gateway_path(
@@ -379,28 +289,14 @@ async def profile_gateway_path(
 ) -> None:
     c = max(plan.concurrencies)
     out = profiling.profile_dir(results_dir)
-    recordings = []
-    for piece in ("repositories", "auth"):
-        pid = target.pid(piece)
-        if pid is None:
-            continue
-        path = out / f"b1-{piece}.txt"
-        path.unlink(missing_ok=True)
-        recordings.append((piece, path, profiling.start_recording(pid, plan.profile_seconds, path)))
+    services = ("repositories", "auth")
+    recordings = profiling.record_services(target.pid, services, plan.profile_seconds, out, "b1")
     await asyncio.to_thread(
         load.wrk, gateway_url, cookies, connections=c, seconds=plan.profile_seconds + 1
     )
-    for piece, path, process in recordings:
-        run.profiles.append(
-            await asyncio.to_thread(
-                profiling.finish_recording,
-                process,
-                path,
-                what=f"B1 through the gateway, c={c}: the {piece} service",
-                target=f"{piece} (pid file {piece}.pid)",
-                why=(
-                    "B1 through the gateway: auth checks each session once per reuse window"
-                    " (GATEWAY_AUTH_CACHE_SECONDS), repositories serves every request."
-                ),
-            )
-        )
+    run.profiles += await profiling.finish_services(
+        recordings,
+        what=f"B1 through the gateway, c={c}: the {{service}} service",
+        why="B1 through the gateway: auth checks each session once per reuse window"
+        " (GATEWAY_AUTH_CACHE_SECONDS), repositories serves every request.",
+    )

@@ -23,6 +23,7 @@ import asyncpg
 from sqlalchemy import MetaData
 
 from codeflow_bench import profiling
+from codeflow_bench.database import connected
 from codeflow_bench.plan import Plan
 from codeflow_bench.results import Comparison, Run
 from codeflow_bench.target import Target
@@ -108,8 +109,7 @@ async def wait_for(
 
 
 async def seed_profiles(url: str, users: int) -> None:
-    connection = await asyncpg.connect(url)
-    try:
+    async with connected(url) as connection:
         await connection.execute("DELETE FROM user_profiles WHERE user_id LIKE $1", f"{B3_PREFIX}%")
         await connection.execute(
             """
@@ -124,21 +124,16 @@ async def seed_profiles(url: str, users: int) -> None:
             users,
         )
         await connection.execute("ANALYZE user_profiles")
-    finally:
-        await connection.close()
 
 
 async def rewind_profiles(url: str) -> None:
     """Back to long ago, so the next consumer's updates change rows as the first one's did."""
-    connection = await asyncpg.connect(url)
-    try:
+    async with connected(url) as connection:
         await connection.execute(
             "UPDATE user_profiles SET last_active_at = $2 WHERE user_id LIKE $1",
             f"{B3_PREFIX}%",
             LONG_AGO,
         )
-    finally:
-        await connection.close()
 
 
 def user_active_records(events: int, users: int) -> list[tuple[bytes, bytes]]:
@@ -266,11 +261,8 @@ async def run_b3(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
             )
         )
         # Clean the consumer's inbox rows: they belong to the benchmark's group only.
-        connection = await asyncpg.connect(url)
-        try:
+        async with connected(url) as connection:
             await connection.execute("DELETE FROM processed_events WHERE consumer = $1", group)
-        finally:
-            await connection.close()
     finally:
         await delete_topics(bootstrap, [topic])
 
@@ -300,8 +292,7 @@ async def fill_outbox(url: str, topic: str, messages: int) -> None:
             )
         )
     )
-    connection = await asyncpg.connect(url)
-    try:
+    async with connected(url) as connection:
         await connection.execute("TRUNCATE outbox")
         await connection.execute(
             """
@@ -318,30 +309,22 @@ async def fill_outbox(url: str, topic: str, messages: int) -> None:
             messages,
         )
         await connection.execute("ANALYZE outbox")
-    finally:
-        await connection.close()
 
 
 async def pending(url: str) -> int:
-    connection = await asyncpg.connect(url)
-    try:
+    async with connected(url) as connection:
         return int(
             await connection.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
         )
-    finally:
-        await connection.close()
 
 
 async def raw_publish(bootstrap: str, url: str, topic: str) -> tuple[int, float]:
     """The baseline: the same rows' messages through a raw idempotent ``acks=all`` producer,
     in batches of the relay's size, awaiting every acknowledgement; (messages, seconds)."""
-    connection = await asyncpg.connect(url)
-    try:
+    async with connected(url) as connection:
         rows = await connection.fetch(
             "SELECT key, payload::text AS payload FROM outbox ORDER BY id"
         )
-    finally:
-        await connection.close()
     messages = [(row["key"].encode(), row["payload"].encode()) for row in rows]
     headers = [("content-type", CONTENT_TYPE.encode())]
     producer = create_producer(bootstrap, client_id="codeflow-bench")

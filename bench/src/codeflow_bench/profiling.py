@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from codeflow_bench.stats import summarize_collapsed
 
@@ -43,6 +45,46 @@ def start_recording(pid: int, seconds: float, output: Path) -> subprocess.Popen[
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+
+
+Recording: TypeAlias = "tuple[str, Path, subprocess.Popen[bytes] | None]"
+"""A service's name, the file its recording goes to, and the recording (None without py-spy)."""
+
+
+def record_services(
+    pid_of: Callable[[str], int | None],
+    services: Iterable[str],
+    seconds: float,
+    directory: Path,
+    name: str,
+) -> list[Recording]:
+    """Start recording each of ``services`` that runs, into ``directory/<name>-<service>.txt``."""
+    recordings = []
+    for service in services:
+        pid = pid_of(service)
+        if pid is None:
+            continue
+        path = directory / f"{name}-{service}.txt"
+        path.unlink(missing_ok=True)
+        recordings.append((service, path, start_recording(pid, seconds, path)))
+    return recordings
+
+
+async def finish_services(
+    recordings: list[Recording], *, what: str, why: str
+) -> list[dict[str, Any]]:
+    """The summaries of :func:`record_services`' recordings (``{service}`` in ``what``)."""
+    return [
+        await asyncio.to_thread(
+            finish_recording,
+            process,
+            path,
+            what=what.format(service=service),
+            target=f"{service} (pid file {service}.pid)",
+            why=why,
+        )
+        for service, path, process in recordings
+    ]
 
 
 def finish_recording(

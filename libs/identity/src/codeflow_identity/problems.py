@@ -1,11 +1,14 @@
 """Shared HTTP error handling: every error leaves a service as `application/problem+json`.
 
-Errors are types: raise ProblemError (or map a domain exception to one) and the handlers that
-`install_problem_handlers(app)` adds render it as an RFC 9457 problem with a stable `type`,
-never a stack trace.
+Errors are types: a service raises its domain exceptions and maps each to a :class:`Problem`
+in one place (``install_domain_problems``, which the service kit calls with the service's
+``PROBLEMS``); the handlers that `install_problem_handlers(app)` adds render the rest (a
+ProblemError of a shared HTTP dependency, validation errors, crashes). Each is an RFC 9457
+problem with a stable `type`, never a stack trace.
 """
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -113,19 +116,47 @@ async def unhandled_error_handler(request: Request, exc: Exception) -> JSONRespo
     return problem_response(500)
 
 
-ProblemHandler = Callable[[Request, Exception], Awaitable[JSONResponse]]
+@dataclass(frozen=True)
+class Problem:
+    """How one kind of domain error reads over HTTP: its status, the slug of its stable
+    ``type`` and its title; the error's message is the ``detail``, and ``extensions`` (when
+    given) adds members from the error's own attributes."""
+
+    status: int
+    slug: str
+    title: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    extensions: Callable[[Any], Mapping[str, Any]] | None = None
+
+    @property
+    def type(self) -> str:
+        return problem_type(self.slug)
+
+    def response(
+        self, error: Exception | None = None, *, headers: Mapping[str, str] | None = None
+    ) -> JSONResponse:
+        """The problem of ``error`` (none: no detail), with ``headers`` added to its own."""
+        return problem_response(
+            self.status,
+            self.type,
+            self.title,
+            str(error) if error is not None else None,
+            headers={**self.headers, **(headers or {})},
+            extensions=self.extensions(error) if self.extensions and error is not None else None,
+        )
+
+    async def handle(self, request: Request, exc: Exception) -> JSONResponse:
+        return self.response(exc)
 
 
-def problem_handler_for(status: int, type: str, title: str) -> ProblemHandler:
-    """A handler that renders a domain exception as a problem with its message as detail.
+Problems = Mapping[type[Exception], Problem]
+"""A service's domain errors and their problems; a subclass maps as its nearest mapped base."""
 
-    ``app.add_exception_handler(RepositoryNotFound, problem_handler_for(404, ...))``
-    """
 
-    async def handler(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(status, type, title, str(exc) or None)
-
-    return handler
+def install_domain_problems(app: FastAPI, problems: Problems) -> None:
+    """Answer each of ``problems``' errors (and their subclasses) with its problem."""
+    for error, problem in problems.items():
+        app.add_exception_handler(error, problem.handle)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

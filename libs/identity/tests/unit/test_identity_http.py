@@ -16,15 +16,26 @@ from codeflow_identity import (
 )
 from codeflow_identity.problems import (
     PROBLEM_CONTENT_TYPE,
+    Problem,
     ProblemError,
+    install_domain_problems,
     install_problem_handlers,
-    problem_handler_for,
     problem_type,
 )
 from codeflow_identity.testing import FakeClock
 
 
 class RepositoryNotFound(Exception):
+    pass
+
+
+class ArchivedRepository(RepositoryNotFound):
+    def __init__(self, repository_id: int) -> None:
+        super().__init__(f"repository {repository_id} is archived")
+        self.repository_id = repository_id
+
+
+class Throttled(Exception):
     pass
 
 
@@ -41,9 +52,19 @@ class KeysDown:
 def create_app(issuer: TokenIssuer, clock: FakeClock) -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
-    app.add_exception_handler(
-        RepositoryNotFound,
-        problem_handler_for(404, problem_type("repository-not-found"), "Repository not found"),
+    install_domain_problems(
+        app,
+        {
+            RepositoryNotFound: Problem(404, "repository-not-found", "Repository not found"),
+            ArchivedRepository: Problem(
+                410,
+                "repository-archived",
+                "Repository archived",
+                headers={"Cache-Control": "no-store"},
+                extensions=lambda error: {"repositoryId": error.repository_id},
+            ),
+            Throttled: Problem(429, "throttled", "Too many requests"),
+        },
     )
     app.state.verifier = StaticKeyVerifier(
         issuer.keyset.jwks(), issuer=issuer.issuer, audience=issuer.audience, clock=clock
@@ -63,6 +84,14 @@ def create_app(issuer: TokenIssuer, clock: FakeClock) -> FastAPI:
     @app.get("/repositories/{repository_id}")
     async def missing(repository_id: int, user: CurrentUser) -> None:
         raise RepositoryNotFound(f"no repository {repository_id}")
+
+    @app.get("/archived/{repository_id}")
+    async def archived(repository_id: int) -> None:
+        raise ArchivedRepository(repository_id)
+
+    @app.get("/throttled")
+    async def throttled() -> None:
+        raise Throttled
 
     @app.get("/teapot")
     async def teapot() -> None:
@@ -191,6 +220,33 @@ async def test_a_domain_error_maps_to_its_problem_type(
         "status": 404,
         "title": "Repository not found",
         "detail": "no repository 7",
+    }
+
+
+async def test_a_domain_error_maps_as_itself_before_its_base_with_headers_and_extensions(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/archived/7")
+
+    assert response.status_code == 410
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
+    assert response.json() == {
+        "repositoryId": 7,
+        "type": "urn:codeflow:problem:repository-archived",
+        "status": 410,
+        "title": "Repository archived",
+        "detail": "repository 7 is archived",
+    }
+
+
+async def test_a_domain_error_without_a_message_has_no_detail(client: httpx.AsyncClient) -> None:
+    response = await client.get("/throttled")
+
+    assert response.json() == {
+        "type": "urn:codeflow:problem:throttled",
+        "status": 429,
+        "title": "Too many requests",
     }
 
 

@@ -27,6 +27,7 @@ OUTBOX = "outbox"
 PROCESSED_EVENTS = "processed_events"
 PENDING = "published_at IS NULL"
 REFUSED = "published_at IS NULL AND refusals > 0"
+NOW = sa.text("now()")
 
 
 def create_outbox_and_inbox() -> None:
@@ -42,12 +43,7 @@ def create_outbox_and_inbox() -> None:
         sa.Column("key", sa.Text(), nullable=False),
         sa.Column("message_type", sa.Text(), nullable=False),
         sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
@@ -69,12 +65,7 @@ def create_outbox_and_inbox() -> None:
         sa.Column("consumer", sa.Text(), nullable=False),
         sa.Column("message_id", sa.Uuid(), nullable=False),
         sa.Column("message_type", sa.Text(), nullable=False),
-        sa.Column(
-            "processed_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
         sa.PrimaryKeyConstraint("consumer", "message_id", name=op.f("pk_processed_events")),
     )
 

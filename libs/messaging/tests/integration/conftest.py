@@ -3,24 +3,18 @@ from __future__ import annotations
 import asyncio
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from faststream.kafka import KafkaBroker
 
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import scratch_database
-from codeflow_messaging import (
-    OutboxRelay,
-    ReliableConsumer,
-    SessionFactory,
-    create_broker,
-    create_producer,
-)
+from codeflow_messaging import OutboxRelay, SessionFactory, create_producer
 from codeflow_messaging.kafka import PRODUCER_OPTIONS
 from codeflow_messaging.testing import sessions_on
+from codeflow_testing.databases import scratch_database
+from codeflow_testing.pytest_plugin import StartConsumers
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -52,27 +46,6 @@ async def topic(kafka_bootstrap_servers: str) -> str:
 @pytest.fixture
 def group_id() -> str:
     return f"test-group-{uuid.uuid4().hex[:8]}"
-
-
-StartConsumers = Callable[..., Awaitable[KafkaBroker]]
-
-
-@pytest.fixture
-async def start_consumers(kafka_bootstrap_servers: str) -> AsyncIterator[StartConsumers]:
-    """Start a FastStream broker running the given consumers; stopped after the test."""
-    brokers: list[KafkaBroker] = []
-
-    async def start(*consumers: ReliableConsumer) -> KafkaBroker:
-        broker = create_broker(kafka_bootstrap_servers, client_id="messaging-tests")
-        for consumer in consumers:
-            consumer.subscribe(broker)
-        await broker.start()
-        brokers.append(broker)
-        return broker
-
-    yield start
-    for broker in brokers:
-        await broker.stop()
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codeflow_contracts import Envelope, UserActive, new_envelope, to_json_bytes
 from codeflow_contracts.topics import dead_letter_topic
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import group_lag, read_topic, wait_until
 from codeflow_messaging import (
     Handler,
     Handles,
@@ -36,6 +35,8 @@ from codeflow_messaging import (
     create_engine,
 )
 from codeflow_messaging.backoff import Backoff
+from codeflow_testing.kafka import group_lag, read_topic
+from codeflow_testing.waiting import wait_until
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 

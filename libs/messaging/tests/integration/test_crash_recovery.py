@@ -10,7 +10,8 @@ import pytest
 from messaging_support import ConsumerGroup, activity, count, effects, pending, write_to_outbox
 
 from codeflow_contracts import parse_envelope
-from codeflow_infra.testing import read_topic, wait_until
+from codeflow_testing.kafka import read_topic
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

@@ -32,7 +32,6 @@ from codeflow_infra import processes
 from codeflow_infra.config import HOST, InfraConfig
 from codeflow_infra.postgres import create_database
 from codeflow_infra.postgres_server import LocalPostgres
-from codeflow_infra.testing import read_topic, wait_until
 from codeflow_messaging import (
     Backoff,
     RetryPolicy,
@@ -42,6 +41,8 @@ from codeflow_messaging import (
     create_session_factory,
     transaction,
 )
+from codeflow_testing.kafka import read_topic
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 

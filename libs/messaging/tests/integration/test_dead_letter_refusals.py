@@ -13,8 +13,9 @@ from aiokafka import TopicPartition
 from messaging_support import ConsumerGroup, Poisoned, activity, effects, headers_of
 from topic_admin import committed_offset, create_topic, set_topic_configs
 
-from codeflow_infra.testing import read_topic, wait_until
 from codeflow_messaging import dead_letters as dl
+from codeflow_testing.kafka import read_topic
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -12,9 +12,9 @@ from messaging_support import (
 )
 
 from codeflow_contracts import to_json_bytes
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import dead_letters as dl
 from codeflow_messaging import replay_dead_letters
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

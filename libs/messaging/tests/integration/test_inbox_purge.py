@@ -10,8 +10,8 @@ import pytest
 from messaging_support import count
 from sqlalchemy import text
 
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory, record_processed, transaction
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -14,8 +14,8 @@ from messaging_support import (
 )
 
 from codeflow_infra.kafka import start_broker, stop_broker
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

@@ -17,8 +17,8 @@ from messaging_support import ConsumerGroup, activity, effects, pending, users_o
 from codeflow_infra import processes
 from codeflow_infra.kafka import start_broker, stop_broker
 from codeflow_infra.kafka_broker import LocalKafka
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory, add_to_outbox, transaction
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

@@ -30,7 +30,6 @@ from codeflow_contracts.topics import USER_DELETION_COMMANDS
 from codeflow_infra import processes
 from codeflow_infra.config import InfraConfig
 from codeflow_infra.kafka_broker import LocalKafka
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import (
     Handles,
     OutboxRelay,
@@ -43,6 +42,7 @@ from codeflow_messaging import (
 )
 from codeflow_messaging.kafka import create_consumer
 from codeflow_messaging.security import PLAINTEXT, KafkaSecurity
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

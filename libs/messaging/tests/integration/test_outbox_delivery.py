@@ -19,7 +19,6 @@ from messaging_support import (
 from sqlalchemy import text
 
 from codeflow_contracts import Envelope, parse_envelope
-from codeflow_infra.testing import read_topic, wait_until
 from codeflow_messaging import (
     OutboxRelay,
     SessionFactory,
@@ -27,6 +26,8 @@ from codeflow_messaging import (
     add_to_outbox,
     transaction,
 )
+from codeflow_testing.kafka import read_topic
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

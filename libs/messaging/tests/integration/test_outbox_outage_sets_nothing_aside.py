@@ -12,8 +12,8 @@ import pytest
 from messaging_support import activity, count, write_to_outbox
 
 from codeflow_infra.kafka import create_topics, start_broker, stop_broker
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

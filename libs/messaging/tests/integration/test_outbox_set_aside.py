@@ -24,8 +24,9 @@ from messaging_support import activity, count, wait_drained, write_to_outbox
 from sqlalchemy import text
 
 from codeflow_contracts import Envelope, parse_envelope, to_json_bytes
-from codeflow_infra.testing import read_topic, wait_until
 from codeflow_messaging import SessionFactory, transaction
+from codeflow_testing.kafka import read_topic
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

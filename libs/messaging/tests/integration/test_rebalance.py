@@ -25,8 +25,8 @@ from messaging_support import (
 )
 
 from codeflow_contracts import Envelope, to_json_bytes
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

@@ -21,9 +21,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import parse_envelope, to_json_bytes
-from codeflow_infra.testing import read_topic, wait_until
 from codeflow_messaging import OutboxRelay, SessionFactory, transaction
 from codeflow_messaging.backoff import Backoff
+from codeflow_testing.kafka import read_topic
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

@@ -14,7 +14,7 @@ from aiokafka import TopicPartition
 from messaging_support import ConsumerGroup, FirstBatchHeld, activity
 from topic_admin import commit_group_offset, delete_records_before
 
-from codeflow_infra.testing import wait_until
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -2,7 +2,8 @@
 
 The lifespan opens the database engine, the JWKS verifier and the Kafka broker, subscribes the
 service's consumers, runs its outbox relay, and undoes all of it in reverse on shutdown.
-Nothing is created at import time.
+Nothing is created at import time. A service that holds more than the kit's state (auth)
+says how to make it with an :class:`OwnState`.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
-from typing import Any
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, FastAPI
 
 from codeflow_contracts import Message
 from codeflow_identity import JwksVerifier, service_audience
-from codeflow_identity.problems import install_problem_handlers
+from codeflow_identity.problems import Problems, install_domain_problems, install_problem_handlers
 from codeflow_messaging import (
     OutboxRelay,
     ReliableConsumer,
@@ -35,8 +37,8 @@ from codeflow_service.asyncapi import asyncapi_router
 from codeflow_service.database_errors import install_database_problem_handler
 from codeflow_service.docs import install_api_docs
 from codeflow_service.health import health_router
-from codeflow_service.settings import ServiceSettings
-from codeflow_service.state import Runtime, ServiceState, lifespan_state
+from codeflow_service.settings import RuntimeSettings, ServiceSettings
+from codeflow_service.state import HasRuntime, Runtime, ServiceState, lifespan_state
 
 logger = logging.getLogger("codeflow.service")
 
@@ -52,6 +54,22 @@ ConsumerFactory = Callable[[SessionFactory, str], Sequence[ReliableConsumer]]
 OwnLifespan = Callable[[FastAPI, ServiceState], AbstractAsyncContextManager[None]]
 """A service's own start-up and shut-down (background jobs, clients of its own): entered once
 the kit's state is up, left before any of it is closed."""
+
+Made = TypeVar("Made")
+
+
+@dataclass(frozen=True)
+class OwnState(Generic[Made]):
+    """A service whose requests and consumers need more than :class:`ServiceState`.
+
+    ``make`` is entered first and left last; what it makes goes to ``consumers`` (with the
+    sessions and the consumer group id) before the broker starts, and with the kit's state to
+    ``state``, which builds the typed state requests find instead of the kit's.
+    """
+
+    make: Callable[[], AbstractAsyncContextManager[Made]]
+    consumers: Callable[[SessionFactory, str, Made], Sequence[ReliableConsumer]]
+    state: Callable[[ServiceState, Made], HasRuntime]
 
 
 def settle_the_heap() -> None:
@@ -125,43 +143,63 @@ async def messaging_runtime(
 def create_service_app(
     *,
     name: str,
-    settings: ServiceSettings,
+    settings: RuntimeSettings,
     routers: Sequence[APIRouter],
     consumers: ConsumerFactory = lambda sessions, group_id: (),
     publishes: Sequence[type[Message]] = (),
     description: str = "",
     lifespan: OwnLifespan | None = None,
+    own_state: OwnState[Any] | None = None,
+    problems: Problems | None = None,
 ) -> FastAPI:
     """The app of service ``name``: its routers under ``/<name>``, health at ``/healthz``.
 
     ``publishes`` lists the messages its outbox carries, for the AsyncAPI document at
     ``/<name>/asyncapi.json`` (the consumers describe themselves). ``lifespan`` is the
-    service's own start-up and shut-down, run inside the kit's.
+    service's own start-up and shut-down, run inside the kit's. With ``own_state``, its
+    consumers replace ``consumers`` and its state the kit's. Callers' JWTs are verified
+    against auth's JWKS when ``settings`` are :class:`ServiceSettings`. ``problems`` maps
+    the service's domain errors to their problem responses.
     """
 
     @asynccontextmanager
     async def kit_lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         group_id = settings.consumer_group or name
-        async with (
-            JwksVerifier(
-                settings.jwks_url,
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience or service_audience(name),
-            ) as verifier,
-            messaging_runtime(
-                name=name,
-                database_url=settings.database_url,
-                kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-                consumers=lambda sessions: consumers(sessions, group_id),
-                publishes=publishes,
-                relay_poll_interval=settings.relay_poll_interval,
-                kafka_security=settings.kafka_security,
-            ) as runtime,
-        ):
+        async with AsyncExitStack() as stack:
+            made = await stack.enter_async_context(own_state.make()) if own_state else None
+
+            def service_consumers(sessions: SessionFactory) -> Sequence[ReliableConsumer]:
+                if own_state:
+                    return own_state.consumers(sessions, group_id, made)
+                return consumers(sessions, group_id)
+
+            verifier = (
+                await stack.enter_async_context(
+                    JwksVerifier(
+                        settings.jwks_url,
+                        issuer=settings.jwt_issuer,
+                        audience=settings.jwt_audience or service_audience(name),
+                    )
+                )
+                if isinstance(settings, ServiceSettings)
+                else None
+            )
+            runtime = await stack.enter_async_context(
+                messaging_runtime(
+                    name=name,
+                    database_url=settings.database_url,
+                    kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+                    consumers=service_consumers,
+                    publishes=publishes,
+                    relay_poll_interval=settings.relay_poll_interval,
+                    kafka_security=settings.kafka_security,
+                )
+            )
             state = ServiceState(name, settings, runtime, verifier)
-            async with lifespan(app, state) if lifespan else nullcontext():
-                logger.info("%s service started (%s)", name, settings.environment)
-                yield lifespan_state(state)
+            if lifespan:
+                await stack.enter_async_context(lifespan(app, state))
+            logger.info("%s service started (%s)", name, settings.environment)
+            yield lifespan_state(own_state.state(state, made) if own_state else state)
         logger.info("%s service stopped", name)
 
     app = FastAPI(
@@ -175,6 +213,7 @@ def create_service_app(
     )
     install_api_docs(app, name=name, environment=settings.environment)
     install_problem_handlers(app)
+    install_domain_problems(app, problems or {})
     install_database_problem_handler(app)
     app.include_router(health_router())
     app.include_router(asyncapi_router(name))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from codeflow_identity import Identity, RequireIdentity
 from codeflow_messaging import transaction
-from codeflow_service.state import runtime_of, service_state_of
+from codeflow_service.state import runtime_of, verifier_of
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -54,7 +54,5 @@ async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
 
 ReadConnection = Annotated[AsyncConnection, Depends(read_connection, scope="function")]
 
-CurrentIdentity = Annotated[
-    Identity, Depends(RequireIdentity(lambda request: service_state_of(request).verifier))
-]
+CurrentIdentity = Annotated[Identity, Depends(RequireIdentity(verifier_of))]
 """The caller, from the JWT the gateway forwards; 401 without a valid one."""

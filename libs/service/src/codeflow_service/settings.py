@@ -12,8 +12,12 @@ from codeflow_messaging.security import KafkaSecurity
 Environment = Literal["development", "test", "production"]
 
 
-class ServiceSettings(BaseSettings):
-    """``<PREFIX>DATABASE_URL`` names the service's own database; the rest is shared."""
+class RuntimeSettings(BaseSettings):
+    """What the kit's runtime reads: the service's database, Kafka and outbox relay.
+
+    Auth subclasses it directly (it issues the callers' tokens); every other service takes
+    :class:`ServiceSettings`, which adds what verifies them.
+    """
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
@@ -30,6 +34,15 @@ class ServiceSettings(BaseSettings):
         "KAFKA_SASL_* and KAFKA_SSL_* when the service connects (codeflow_messaging.security), "
         "so commands that never reach Kafka (migrate, sweep) don't need the credentials",
     )
+    consumer_group: str = Field(
+        default="", description="the service's Kafka consumer group; its name when empty"
+    )
+    relay_poll_interval: float = 0.1
+
+
+class ServiceSettings(RuntimeSettings):
+    """``<PREFIX>DATABASE_URL`` names the service's own database; the rest is shared."""
+
     jwks_url: str = Field(
         default="http://127.0.0.1:8001/auth/.well-known/jwks.json",
         validation_alias=AliasChoices("CODEFLOW_JWKS_URL"),
@@ -46,7 +59,3 @@ class ServiceSettings(BaseSettings):
         description="the aud callers' JWTs must carry; empty: codeflow-<service>, which auth "
         "issues for this service alone",
     )
-    consumer_group: str = Field(
-        default="", description="the service's Kafka consumer group; its name when empty"
-    )
-    relay_poll_interval: float = 0.1

@@ -1,9 +1,9 @@
 """What a running service holds, as one typed object in the lifespan's state.
 
 The lifespan yields ``{"codeflow": state}`` (Starlette's lifespan state), and every request
-finds it again as ``request.state.codeflow``: no attributes set on ``app.state``. A kit
-service's state is a :class:`ServiceState`; auth, built apart, yields its own, and both
-carry the :class:`Runtime` the shared request dependencies need.
+finds it again as ``request.state.codeflow``: no attributes set on ``app.state``. It is a
+:class:`ServiceState`, or a service's own state built from it (auth's), and either carries the
+:class:`Runtime` the shared request dependencies need.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from codeflow_identity import JwksVerifier
 from codeflow_messaging import SessionFactory
-from codeflow_service.settings import ServiceSettings
+from codeflow_service.settings import RuntimeSettings
 
 STATE_KEY = "codeflow"
 
@@ -41,12 +41,15 @@ class HasRuntime(Protocol):
 
 @dataclass(frozen=True)
 class ServiceState:
-    """A kit service's state: its name and settings, its runtime, the callers' verifier."""
+    """A kit service's state: its name and settings, its runtime, the callers' verifier.
+
+    ``verifier`` is None in auth, which issues the callers' tokens instead of verifying them.
+    """
 
     name: str
-    settings: ServiceSettings
+    settings: RuntimeSettings
     runtime: Runtime
-    verifier: JwksVerifier
+    verifier: JwksVerifier | None
 
 
 def lifespan_state(state: HasRuntime) -> dict[str, Any]:
@@ -67,3 +70,11 @@ def runtime_of(request: Request) -> Runtime:
 def service_state_of(request: Request) -> ServiceState:
     state: ServiceState = state_of(request)
     return state
+
+
+def verifier_of(request: Request) -> JwksVerifier:
+    """The verifier of the callers' JWTs; a service without one can't take ``CurrentIdentity``."""
+    verifier = service_state_of(request).verifier
+    if verifier is None:
+        raise RuntimeError("this service verifies no callers: its settings are no ServiceSettings")
+    return verifier

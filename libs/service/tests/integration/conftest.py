@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from codeflow_infra.testing import scratch_database
+from codeflow_testing.databases import scratch_database
 
 pytestmark = pytest.mark.integration
 

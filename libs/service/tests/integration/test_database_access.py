@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from codeflow_identity.problems import install_problem_handlers
-from codeflow_infra.asgi import reserve_port
 from codeflow_messaging import create_engine, create_session_factory, transaction
 from codeflow_messaging.database import create_read_session_factory, read_only
 from codeflow_service import DbSession, ReadConnection, ReadSession
 from codeflow_service.database_errors import DATABASE_UNAVAILABLE, install_database_problem_handler
 from codeflow_service.state import STATE_KEY, Runtime
+from codeflow_testing.asgi import reserve_port
 
 pytestmark = pytest.mark.integration
 

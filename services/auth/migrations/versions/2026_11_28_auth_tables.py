@@ -2,15 +2,9 @@
 
 Timestamps of the Auth.js tables are ``timestamp(3) without time zone`` holding UTC, as Prisma
 maps ``DateTime``; ``users.login`` and ``users.last_active_at`` are the additions of ADR 0003.
-
-Revision ID: 3f2a9c1d7e40
-Revises:
-Create Date: 2026-11-28 04:13:07.700200
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -20,8 +14,6 @@ from codeflow_messaging.migrations import create_outbox_and_inbox, drop_outbox_a
 
 revision: str = "3f2a9c1d7e40"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 TIMESTAMP3 = postgresql.TIMESTAMP(timezone=False, precision=3)
 

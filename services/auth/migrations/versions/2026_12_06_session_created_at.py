@@ -7,15 +7,9 @@ CodeFlow's default), which is its last opening or slide: never earlier than its 
 so no session ends before its time, and exactly its sign-in for a session never slid since.
 ``now()`` caps it, for a row written with a longer maximum age. The update touches every row
 of ``sessions`` once.
-
-Revision ID: 5b7e2d9c4f10
-Revises: a1d0c5e7b201
-Create Date: 2026-12-06 15:00:00.000000
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -23,8 +17,6 @@ from sqlalchemy.dialects import postgresql
 
 revision: str = "5b7e2d9c4f10"
 down_revision: str | None = "a1d0c5e7b201"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 NOW_UTC = sa.text("(now() AT TIME ZONE 'UTC')")
 

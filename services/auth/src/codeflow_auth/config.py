@@ -9,13 +9,13 @@ placeholder or missing secret, and says which variable to set.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
-Environment = Literal["development", "test", "production"]
+from codeflow_service.settings import Environment, RuntimeSettings
 
 PLACEHOLDERS = frozenset(
     {
@@ -44,7 +44,10 @@ class InsecureConfiguration(ValueError):
     """A secret is missing or a placeholder outside development."""
 
 
-class AuthSettings(BaseSettings):
+class AuthSettings(RuntimeSettings):
+    """Auth's settings; the database, Kafka and relay ones are read as every service reads
+    them, and it has no JWKS to verify callers with: it issues their tokens."""
+
     model_config = SettingsConfigDict(
         env_prefix="AUTH_", extra="ignore", frozen=True, populate_by_name=True
     )
@@ -57,9 +60,6 @@ class AuthSettings(BaseSettings):
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/codeflow_auth",
         validation_alias=AliasChoices("AUTH_DATABASE_URL", "DATABASE_URL"),
-    )
-    kafka_bootstrap_servers: str = Field(
-        default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
     )
     secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET),
@@ -127,7 +127,6 @@ class AuthSettings(BaseSettings):
     admin_logins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="no longer read: refused, in favour of AUTH_ADMIN_GITHUB_IDS"
     )
-    relay_poll_interval: float = 0.1
 
     @field_validator("redirect_allowlist", "admin_logins", mode="before")
     @classmethod

@@ -7,7 +7,6 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -15,6 +14,7 @@ from codeflow_auth.config import AuthSettings
 from codeflow_auth.consumers import consumers
 from codeflow_auth.deletion import ActivityEvidence
 from codeflow_auth.events import PUBLISHES
+from codeflow_auth.problems import PROBLEMS
 from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions.cookies import SessionCookie
 from codeflow_auth.sessions.lifetimes import SessionPolicy
@@ -25,14 +25,9 @@ from codeflow_auth.signin.state import StateCookie
 from codeflow_auth.state import AuthState
 from codeflow_auth.token_cipher import TokenCipher
 from codeflow_identity.keys import KeySet, PublicKey, SigningKey, generate_signing_key
-from codeflow_identity.problems import install_problem_handlers
 from codeflow_identity.tokens import TokenIssuer, service_audience
-from codeflow_service.app import messaging_runtime
-from codeflow_service.asyncapi import asyncapi_router
-from codeflow_service.database_errors import install_database_problem_handler
-from codeflow_service.docs import install_api_docs
-from codeflow_service.health import health_router
-from codeflow_service.state import Runtime, lifespan_state
+from codeflow_service import OwnState, create_service_app
+from codeflow_service.state import Runtime
 
 logger = logging.getLogger("codeflow.auth")
 
@@ -43,50 +38,36 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     settings.check_secrets()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    async def grant_revoker() -> AsyncIterator[GrantRevoker]:
+        # The deletion consumers revoke grants too, so the revoker exists before them.
         revoker = GrantRevoker.from_settings(settings, token_cipher(settings))
-        async with messaging_runtime(
-            name="auth",
-            database_url=settings.database_url,
-            kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-            consumers=lambda sessions: consumers(
-                sessions, evidence=ActivityEvidence(settings.activity_interval), revoker=revoker
-            ),
-            publishes=PUBLISHES,
-            relay_poll_interval=settings.relay_poll_interval,
-        ) as runtime:
-            state = build_state(settings, runtime, revoker)
-            logger.info(
-                "auth service started (%s, public URL %s)",
-                settings.environment,
-                settings.public_url,
-            )
-            yield lifespan_state(state)
-        await revoker.aclose()
-        logger.info("auth service stopped")
+        logger.info("auth's public URL is %s", settings.public_url)
+        try:
+            yield revoker
+        finally:
+            await revoker.aclose()
 
-    app = FastAPI(
-        title="CodeFlow auth",
-        version="0.1.0",
+    return create_service_app(
+        name="auth",
+        settings=settings,
+        routers=[signin_router, sessions_router],
+        publishes=PUBLISHES,
+        problems=PROBLEMS,
         description="GitHub sign-in, sessions, and the gateway's verify endpoint.",
-        lifespan=lifespan,
-        openapi_url="/auth/openapi.json",
-        docs_url=None,
-        redoc_url=None,
+        own_state=OwnState(
+            make=grant_revoker,
+            consumers=lambda sessions, group_id, revoker: consumers(
+                sessions,
+                group_id,
+                evidence=ActivityEvidence(settings.activity_interval),
+                revoker=revoker,
+            ),
+            state=lambda kit, revoker: build_state(settings, kit.runtime, revoker),
+        ),
     )
-    install_api_docs(app, name="auth", environment=settings.environment)
-    install_problem_handlers(app)
-    install_database_problem_handler(app)
-    app.include_router(health_router())
-    app.include_router(asyncapi_router("auth"))
-    app.include_router(signin_router)
-    app.include_router(sessions_router)
-    return app
 
 
-def build_state(
-    settings: AuthSettings, runtime: Runtime, revoker: GrantRevoker | None = None
-) -> AuthState:
+def build_state(settings: AuthSettings, runtime: Runtime, revoker: GrantRevoker) -> AuthState:
     """Everything the endpoints share, from the settings."""
     keyset = _keyset(settings)
     cipher = token_cipher(settings)
@@ -110,7 +91,7 @@ def build_state(
             activity_interval=settings.activity_interval,
             reauth_window=settings.reauth_window,
         ),
-        revoker=revoker or GrantRevoker.from_settings(settings, cipher),
+        revoker=revoker,
     )
 
 

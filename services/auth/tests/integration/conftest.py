@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from alembic.config import Config
 
-from codeflow_infra.testing import scratch_database
 from codeflow_messaging import SessionFactory
 from codeflow_messaging.testing import sessions_on
-from codeflow_service.testing import alembic_config, upgrade_to_head
+from codeflow_testing.databases import alembic_config, scratch_database, upgrade_to_head
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 

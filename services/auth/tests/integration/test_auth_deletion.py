@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from codeflow_auth import adapter
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
 from codeflow_auth.models import Account, Session, User, VerificationToken
+from codeflow_auth.sessions import repository as sessions_repository
+from codeflow_auth.signin import repository as signin_repository
 from codeflow_contracts import DeleteUserData, parse_envelope
 from codeflow_messaging import SessionFactory, transaction
 
@@ -26,7 +27,7 @@ EVIDENCE = ActivityEvidence(activity_interval=timedelta(hours=1))
 
 async def new_user(sessions: SessionFactory, name: str, *, email: bool = True) -> str:
     async with transaction(sessions) as s:
-        user = await adapter.create_user(
+        user = await signin_repository.create_user(
             s,
             name=name,
             email=f"{name}@example.com" if email else None,
@@ -34,10 +35,10 @@ async def new_user(sessions: SessionFactory, name: str, *, email: bool = True) -
             image=None,
             login=name,
         )
-        await adapter.link_account(
+        await signin_repository.link_account(
             s, user_id=user.id, type="oauth", provider="github", provider_account_id=name
         )
-        await adapter.create_session(
+        await sessions_repository.create_session(
             s, session_token=f"hash-{name}", user_id=user.id, expires=LATER
         )
         s.add(

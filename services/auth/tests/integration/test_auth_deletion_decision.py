@@ -20,18 +20,19 @@ import pytest
 from auth_lock_support import someone_waits_for_a_lock
 from sqlalchemy import select, text
 
-from codeflow_auth import adapter
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
 from codeflow_auth.models import Account, Session, User
+from codeflow_auth.sessions import repository as sessions_repository
 from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.sessions.service import record_activity, request_deletion
+from codeflow_auth.signin import repository as signin_repository
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
 from codeflow_auth.signin.service import sign_in
 from codeflow_auth.token_cipher import TokenCipher, generate_key
 from codeflow_contracts import DeleteUserData, parse_envelope
 from codeflow_contracts.topics import USER_EVENTS
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory, transaction
+from codeflow_testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -63,18 +64,18 @@ async def new_user(
     """A user with a GitHub account and one session opened ``session_age`` ago (and never
     used since), its expiry ``session_max_age`` later."""
     async with transaction(sessions) as s:
-        user = await adapter.create_user(
+        user = await signin_repository.create_user(
             s, name=login, email=None, email_verified=None, image=None, login=login
         )
-        await adapter.update_user(s, user.id, last_active_at=last_active_at)
-        await adapter.link_account(
+        await signin_repository.update_user(s, user.id, last_active_at=last_active_at)
+        await signin_repository.link_account(
             s,
             user_id=user.id,
             type="oauth",
             provider="github",
             provider_account_id=str(github_id_of(login)),
         )
-        await adapter.create_session(
+        await sessions_repository.create_session(
             s,
             session_token=f"hash-{login}-{uuid.uuid4().hex}",
             user_id=user.id,

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from codeflow_auth import adapter
 from codeflow_auth.restatement import restate_users
+from codeflow_auth.signin import repository as signin_repository
 from codeflow_contracts import parse_envelope
 from codeflow_contracts.topics import USER_EVENTS
 from codeflow_messaging import SessionFactory, transaction
@@ -26,12 +26,12 @@ async def new_user(
     sessions: SessionFactory, login: str, github_id: int, *, linked: bool = True
 ) -> str:
     async with transaction(sessions) as s:
-        user = await adapter.create_user(
+        user = await signin_repository.create_user(
             s, name=None, email=None, email_verified=None, image=None, login=login
         )
-        await adapter.update_user(s, user.id, last_active_at=SEEN)
+        await signin_repository.update_user(s, user.id, last_active_at=SEEN)
         if linked:
-            await adapter.link_account(
+            await signin_repository.link_account(
                 s,
                 user_id=user.id,
                 type="oauth",

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from codeflow_messaging import create_engine
-from codeflow_service.testing import public_tables
+from codeflow_testing.databases import public_tables
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from codeflow_auth.models import Account, User
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
 from codeflow_auth.signin.service import sign_in
 from codeflow_auth.token_cipher import TokenCipher, generate_key
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory, transaction
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

@@ -13,9 +13,9 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select, text
 
-from codeflow_auth import adapter
 from codeflow_auth.account_tokens import open_token
 from codeflow_auth.models import Account
+from codeflow_auth.signin import repository as signin_repository
 from codeflow_auth.token_cipher import TokenCipher, UnknownKey, generate_key
 from codeflow_auth.token_rotation import Reencryption, reencrypt_all
 from codeflow_messaging import SessionFactory, transaction
@@ -47,8 +47,10 @@ async def add_account(
     refresh_token: str | None = None,
 ) -> None:
     async with transaction(sessions) as s:
-        user = await adapter.create_user(s, name=None, email=None, email_verified=None, image=None)
-        await adapter.link_account(
+        user = await signin_repository.create_user(
+            s, name=None, email=None, email_verified=None, image=None
+        )
+        await signin_repository.link_account(
             s,
             user_id=user.id,
             type="oauth",

@@ -10,7 +10,7 @@ import pytest
 from fastapi import Response
 
 from codeflow_auth.config import AuthSettings, InsecureConfiguration
-from codeflow_auth.problems import InvalidSignInState, RedirectRefused
+from codeflow_auth.errors import InvalidSignInState, RedirectRefused
 from codeflow_auth.sessions.cookies import SessionCookie
 from codeflow_auth.sessions.tokens import new_session_token, stored_form
 from codeflow_auth.signin.redirects import safe_callback_url

@@ -1,14 +1,8 @@
 """The janitor's tables: user_activity, deletions (one pending deletion per user), outbox,
 processed_events.
-
-Revision ID: 4b4d4ffd5001
-Revises:
-Create Date: 2026-11-28 04:26:33.861502
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -17,8 +11,6 @@ from codeflow_messaging.migrations import create_outbox_and_inbox, drop_outbox_a
 
 revision: str = "4b4d4ffd5001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -4,23 +4,15 @@ A deletion for inactivity now carries the cutoff auth judges activity against, a
 cancelled (with the reason) instead of complete; the partial indexes of pending deletions
 leave cancelled ones out. ``command_id`` is the envelope id every re-send reuses. Deletions
 in flight are sent to auth again (see ``upgrade``).
-
-Revision ID: 6a2f9d4c8e17
-Revises: d4a3f8b1e504
-Create Date: 2026-12-06 09:45:00
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "6a2f9d4c8e17"
 down_revision: str | None = "d4a3f8b1e504"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 PENDING_BEFORE = sa.text("completed_at IS NULL")
 PENDING = sa.text("completed_at IS NULL AND cancelled_at IS NULL")

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from codeflow_identity import Identity
-from codeflow_identity.problems import ProblemError, problem_type
 from codeflow_janitor.config import JanitorSettings
+from codeflow_janitor.errors import AdminOnly
 from codeflow_service import CurrentIdentity
 from codeflow_service.state import service_state_of
 
@@ -25,13 +25,7 @@ Settings = Annotated[JanitorSettings, Depends(janitor_settings)]
 def require_admin(identity: CurrentIdentity) -> Identity:
     """The caller, if their token carries the ``admin`` claim; 403 otherwise (401 without one)."""
     if not identity.is_admin:
-        raise ProblemError(
-            403,
-            problem_type("admin-only"),
-            "Admins only",
-            "this endpoint is for admins: auth's AUTH_ADMIN_GITHUB_IDS must hold their GitHub "
-            "user id",
-        )
+        raise AdminOnly
     return identity
 
 

@@ -9,6 +9,7 @@ from codeflow_janitor.config import JanitorSettings
 from codeflow_janitor.consumers import GROUP_ID, consumers
 from codeflow_janitor.deletions.router import router as deletions_router
 from codeflow_janitor.events import PUBLISHES
+from codeflow_janitor.problems import PROBLEMS
 from codeflow_janitor.sweeps.router import router as sweeps_router
 from codeflow_service import create_service_app
 
@@ -22,6 +23,7 @@ def create_app(settings: JanitorSettings | None = None) -> FastAPI:
         routers=[sweeps_router, deletions_router],
         consumers=consumers,
         publishes=PUBLISHES,
+        problems=PROBLEMS,
         description="Sweeps inactive users and runs the deletion saga across services.",
         # The periodic jobs start once the database and the broker are up, and stop before
         # either goes away.

@@ -8,7 +8,6 @@ other tests left on the shared topics never reach it.
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -18,14 +17,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from codeflow_contracts.topics import ALL_TOPICS, USER_DELETION_ACKS, USER_EVENTS
-from codeflow_infra.asgi import serve
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import start_group_at_end
 from codeflow_janitor.config import JanitorSettings
 from codeflow_janitor.main import create_app
 from codeflow_messaging import SessionFactory
-from codeflow_messaging.testing import sessions_on
-from codeflow_service.testing import TestTokens, migrated_database, settings_for_tests
+from codeflow_testing.services import served_service, service_database
+from codeflow_testing.tokens import TestTokens
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -34,17 +31,7 @@ from janitor_support import Janitor, StartJanitor
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 
 
-@pytest.fixture
-async def janitor_database_url(postgres_url: str) -> AsyncIterator[str]:
-    """A new database at the latest migration; dropped after the test."""
-    async with migrated_database(postgres_url, ALEMBIC_INI, prefix="janitor_test") as url:
-        yield url
-
-
-@pytest.fixture
-async def janitor_sessions(janitor_database_url: str) -> AsyncIterator[SessionFactory]:
-    async with sessions_on(janitor_database_url) as sessions:
-        yield sessions
+janitor_database_url, janitor_sessions = service_database("janitor", ALEMBIC_INI)
 
 
 @pytest.fixture(scope="session")
@@ -76,25 +63,25 @@ async def start_janitor(
     async with AsyncExitStack() as stack:
 
         async def start(**overrides: Any) -> Janitor:
-            options = settings_for_tests(
-                database_url=janitor_database_url,
-                kafka_bootstrap_servers=kafka_bootstrap_servers,
-                tokens=tokens,
-                consumer_group=f"janitor-test-{uuid.uuid4().hex[:8]}",
-            )
-            options |= {
+            options = {
                 "inactive_after": "PT3S",
                 "sweep_interval": 0,
                 "max_deletion_share": 1.0,
                 "ack_timeout": "PT1H",
                 "resend_check_interval": 0.2,
             }
-            options.update(overrides)
-            settings = JanitorSettings(**options)
-            await start_group_at_end(
-                kafka_bootstrap_servers, settings.consumer_group, (USER_EVENTS, USER_DELETION_ACKS)
+            served = await stack.enter_async_context(
+                served_service(
+                    create_app,
+                    JanitorSettings,
+                    database_url=janitor_database_url,
+                    kafka_bootstrap_servers=kafka_bootstrap_servers,
+                    tokens=tokens,
+                    group_prefix="janitor-test",
+                    consumes=(USER_EVENTS, USER_DELETION_ACKS),
+                    **(options | overrides),
+                )
             )
-            url = await stack.enter_async_context(serve(create_app(settings)))
-            return Janitor(url, settings, janitor_sessions, tokens, producer)
+            return Janitor(served.url, served.settings, janitor_sessions, tokens, producer)
 
         yield start

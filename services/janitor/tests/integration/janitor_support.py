@@ -29,11 +29,12 @@ from codeflow_contracts import (
 )
 from codeflow_contracts.deletions import DataHoldingService
 from codeflow_contracts.topics import USER_DELETION_COMMANDS
-from codeflow_infra.testing import read_topic, wait_until
 from codeflow_janitor.config import JanitorSettings
 from codeflow_janitor.models import Deletion, UserActivity
 from codeflow_messaging import SessionFactory
-from codeflow_service.testing import TestTokens
+from codeflow_testing.kafka import read_topic
+from codeflow_testing.tokens import TestTokens
+from codeflow_testing.waiting import wait_until
 
 ADMIN_ID = "admin0000000000000000000"
 StartJanitor = Callable[..., Awaitable["Janitor"]]

@@ -8,7 +8,8 @@ from janitor_support import StartJanitor, ago, new_user_id
 
 from codeflow_contracts import UserDeletionRequested, UserRestated
 from codeflow_contracts.topics import USER_EVENTS
-from codeflow_infra.testing import group_lag, wait_until
+from codeflow_testing.kafka import group_lag
+from codeflow_testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

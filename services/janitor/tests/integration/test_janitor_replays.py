@@ -19,8 +19,8 @@ from codeflow_contracts import (
     UserDeletionRequested,
     new_envelope,
 )
-from codeflow_infra.testing import wait_until
 from codeflow_janitor.db import Base
+from codeflow_testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import pytest
 from janitor_support import StartJanitor, ago, new_user_id
 
 from codeflow_contracts import UserDeletionRequested
-from codeflow_infra.testing import wait_until
+from codeflow_testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

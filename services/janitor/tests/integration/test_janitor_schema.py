@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from codeflow_messaging import SessionFactory
-from codeflow_service.testing import alembic_config, public_tables
+from codeflow_testing.databases import alembic_config, public_tables
 
 pytestmark = pytest.mark.integration
 

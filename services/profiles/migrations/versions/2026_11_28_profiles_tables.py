@@ -1,15 +1,9 @@
 """The profiles tables: user_profiles, login_claims, deleted_users, outbox, processed_events.
 
 Timestamps are ``timestamptz`` and ``username`` and ``github_id`` may be NULL (ADR 0004).
-
-Revision ID: 7c1e2b9a4d05
-Revises:
-Create Date: 2026-11-28 04:24:35.226287
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,20 +12,15 @@ from codeflow_messaging.migrations import create_outbox_and_inbox, drop_outbox_a
 
 revision: str = "7c1e2b9a4d05"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+
+NOW = sa.text("now()")
 
 
 def upgrade() -> None:
     op.create_table(
         "deleted_users",
         sa.Column("user_id", sa.Text(), nullable=False),
-        sa.Column(
-            "deleted_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_deleted_users")),
     )
     op.create_table(
@@ -49,25 +38,10 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Text(), nullable=False),
         sa.Column("github_id", sa.BigInteger(), nullable=True),
         sa.Column("username", sa.Text(), nullable=True),
-        sa.Column(
-            "last_active_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        sa.Column("last_active_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
         sa.Column("identity_updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_profiles")),
         sa.UniqueConstraint("github_id", name=op.f("uq_user_profiles_github_id")),
         sa.UniqueConstraint("user_id", name=op.f("uq_user_profiles_user_id")),

@@ -16,15 +16,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from faststream.kafka import KafkaBroker
 
-from codeflow_contracts.topics import ALL_TOPICS
-from codeflow_infra.asgi import serve
-from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import new_group_at_end
-from codeflow_messaging import SessionFactory, create_broker
-from codeflow_messaging.testing import sessions_on
-from codeflow_service.testing import TestTokens, migrated_database, settings_for_tests
+from codeflow_messaging import SessionFactory
+from codeflow_testing.pytest_plugin import StartConsumers
+from codeflow_testing.services import served_service, service_database
+from codeflow_testing.tokens import TestTokens
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -37,16 +33,7 @@ from codeflow_profiles.main import create_app
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-async def profiles_database_url(postgres_url: str) -> AsyncIterator[str]:
-    async with migrated_database(postgres_url, ALEMBIC_INI, prefix="profiles_test") as url:
-        yield url
-
-
-@pytest.fixture
-async def profiles_sessions(profiles_database_url: str) -> AsyncIterator[SessionFactory]:
-    async with sessions_on(profiles_database_url) as sessions:
-        yield sessions
+profiles_database_url, profiles_sessions = service_database("profiles", ALEMBIC_INI)
 
 
 @pytest.fixture
@@ -59,27 +46,21 @@ StartConsumer = Callable[..., Awaitable[str]]
 
 
 @pytest.fixture
-async def start_consumer(
-    kafka_bootstrap_servers: str, consumer_topics: ConsumerTopics
-) -> AsyncIterator[StartConsumer]:
+def start_consumer(
+    start_consumers: StartConsumers, consumer_topics: ConsumerTopics
+) -> StartConsumer:
     """Start the profiles consumer into ``sessions``, on the test's topics unless given other
     ones, in a consumer group of its own; returns the group id."""
-    brokers: list[KafkaBroker] = []
 
     async def start(sessions: SessionFactory, topics: ConsumerTopics | None = None) -> str:
         group_id = f"profiles-test-{uuid.uuid4().hex[:8]}"
-        broker = create_broker(kafka_bootstrap_servers, client_id=group_id)
-        for consumer in consumers(
+        profiles = consumers(
             sessions, group_id, topics=topics or consumer_topics, retry=FAST_RETRIES
-        ):
-            consumer.subscribe(broker)
-        await broker.start()
-        brokers.append(broker)
+        )
+        await start_consumers(*profiles, client_id=group_id)
         return group_id
 
-    yield start
-    for broker in brokers:
-        await broker.stop()
+    return start
 
 
 @pytest.fixture
@@ -93,16 +74,13 @@ async def profiles_url(
     profiles_database_url: str, kafka_bootstrap_servers: str, tokens: TestTokens
 ) -> AsyncIterator[str]:
     """The whole service (HTTP, consumer on the real topics, outbox relay) on loopback."""
-    await create_topics(kafka_bootstrap_servers, ALL_TOPICS)
-    # A group of its own, starting at the end: earlier tests' messages are not this test's.
-    group_id = await new_group_at_end(kafka_bootstrap_servers, "profiles-served", TOPICS)
-    settings = ProfilesSettings(
-        **settings_for_tests(
-            database_url=profiles_database_url,
-            kafka_bootstrap_servers=kafka_bootstrap_servers,
-            tokens=tokens,
-            consumer_group=group_id,
-        )
-    )
-    async with serve(create_app(settings)) as url:
-        yield url
+    async with served_service(
+        create_app,
+        ProfilesSettings,
+        database_url=profiles_database_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        tokens=tokens,
+        group_prefix="profiles-served",
+        consumes=TOPICS,
+    ) as served:
+        yield served.url

@@ -23,9 +23,10 @@ from codeflow_contracts import (
 )
 from codeflow_contracts.topics import dead_letter_topic
 from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import group_lag, read_topic, wait_until
 from codeflow_messaging import RetryPolicy, SessionFactory
 from codeflow_messaging.backoff import Backoff
+from codeflow_testing.kafka import group_lag, read_topic
+from codeflow_testing.waiting import wait_until
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 

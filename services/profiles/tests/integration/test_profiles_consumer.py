@@ -33,7 +33,7 @@ from codeflow_messaging import (
 )
 from codeflow_profiles.profiles import service
 from codeflow_profiles.profiles.domain import GitHubIdentity
-from codeflow_service.testing import migrated_database
+from codeflow_testing.databases import migrated_database
 
 pytestmark = pytest.mark.integration
 

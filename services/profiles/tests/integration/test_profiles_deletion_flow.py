@@ -10,8 +10,9 @@ from profiles_support import created, deleted, new_user_id, publish, scalar
 
 from codeflow_contracts import parse_envelope
 from codeflow_contracts.topics import USER_DELETION_ACKS, USER_EVENTS
-from codeflow_infra.testing import read_topic, wait_until
 from codeflow_messaging import SessionFactory
+from codeflow_testing.kafka import read_topic
+from codeflow_testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

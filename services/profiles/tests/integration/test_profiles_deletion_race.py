@@ -17,10 +17,10 @@ import pytest
 from profiles_support import created, updated
 from sqlalchemy import text
 
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory, transaction
 from codeflow_profiles.profiles import service
 from codeflow_profiles.profiles.domain import GitHubIdentity
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

@@ -9,7 +9,7 @@ from profiles_support import at, new_user_id
 from codeflow_messaging import SessionFactory, transaction
 from codeflow_profiles.profiles.domain import GitHubIdentity
 from codeflow_profiles.profiles.service import record_activity, record_identity
-from codeflow_service.testing import TestTokens
+from codeflow_testing.tokens import TestTokens
 
 pytestmark = pytest.mark.integration
 

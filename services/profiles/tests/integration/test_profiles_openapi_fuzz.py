@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import ignored_auth
 from codeflow_messaging import SessionFactory, transaction
 from codeflow_profiles.profiles.domain import GitHubIdentity
 from codeflow_profiles.profiles.service import record_identity
-from codeflow_service.testing import TestTokens
+from codeflow_testing.tokens import TestTokens
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import pytest
 from alembic import command
 from profiles_support import ALEMBIC_INI
 
-from codeflow_service.testing import alembic_config, query_rows
+from codeflow_testing.databases import alembic_config, query_rows
 
 pytestmark = pytest.mark.integration
 

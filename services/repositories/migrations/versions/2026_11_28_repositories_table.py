@@ -3,15 +3,9 @@
 ``repositories`` follows the seed with the changes of ADR 0005: ``github_id`` is ``bigint``,
 timestamps are ``timestamptz``, uniqueness is per user ``(user_id, github_id)``, and the seed's
 ``(user_id, is_active)`` index carries the dashboard's sort key ``(full_name, id)``.
-
-Revision ID: fc5208a6324d
-Revises:
-Create Date: 2026-11-28 04:23:45.638480
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -20,8 +14,6 @@ from codeflow_messaging.migrations import create_outbox_and_inbox, drop_outbox_a
 
 revision: str = "fc5208a6324d"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 NOW = sa.text("now()")
 

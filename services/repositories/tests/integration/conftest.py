@@ -16,15 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from codeflow_contracts.topics import ALL_TOPICS, USER_EVENTS
-from codeflow_infra.asgi import serve
-from codeflow_infra.kafka import create_topics
-from codeflow_infra.testing import new_group_at_end
+from codeflow_contracts.topics import USER_EVENTS
 from codeflow_messaging import SessionFactory
 from codeflow_messaging.testing import sessions_on
 from codeflow_repositories.config import RepositoriesSettings
 from codeflow_repositories.main import create_app
-from codeflow_service.testing import TestTokens, migrated_database, settings_for_tests
+from codeflow_testing.databases import migrated_database
+from codeflow_testing.services import served_service
+from codeflow_testing.tokens import TestTokens
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -57,23 +56,20 @@ async def repositories_service(
     repositories_database_url: str, kafka_bootstrap_servers: str
 ) -> AsyncIterator[RepositoriesService]:
     """The app served on loopback with its lifespan: relay, consumer, JWKS verification."""
-    await create_topics(kafka_bootstrap_servers, ALL_TOPICS)
-    # A group of its own, starting at the end: earlier tests' erasures are not this test's.
-    group_id = await new_group_at_end(kafka_bootstrap_servers, "repositories-served", [USER_EVENTS])
     async with (
         sessions_on(repositories_database_url) as sessions,
         TestTokens(service="repositories").served() as tokens,
+        served_service(
+            create_app,
+            RepositoriesSettings,
+            database_url=repositories_database_url,
+            kafka_bootstrap_servers=kafka_bootstrap_servers,
+            tokens=tokens,
+            group_prefix="repositories-served",
+            consumes=[USER_EVENTS],
+        ) as served,
     ):
-        settings = RepositoriesSettings(
-            **settings_for_tests(
-                database_url=repositories_database_url,
-                kafka_bootstrap_servers=kafka_bootstrap_servers,
-                tokens=tokens,
-                consumer_group=group_id,
-            )
-        )
-        async with serve(create_app(settings)) as url:
-            yield RepositoriesService(url, sessions, tokens)
+        yield RepositoriesService(served.url, sessions, tokens)
 
 
 @pytest.fixture

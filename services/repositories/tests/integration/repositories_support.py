@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory
+from codeflow_testing.waiting import wait_until
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 

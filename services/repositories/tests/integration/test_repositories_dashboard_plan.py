@@ -16,7 +16,7 @@ from codeflow_messaging import create_engine
 from codeflow_repositories.models import DASHBOARD_INDEX
 from codeflow_repositories.repositories.cursor import Position
 from codeflow_repositories.repositories.repository import dashboard_statement
-from codeflow_service.testing import migrated_database
+from codeflow_testing.databases import migrated_database
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,9 @@ from repositories_support import outbox_drained, outbox_events, repository, rows
 
 from codeflow_contracts import Envelope, UserDeleted, new_envelope, parse_envelope, to_json_bytes
 from codeflow_contracts.topics import USER_DELETION_ACKS, USER_EVENTS
-from codeflow_infra.testing import read_topic, wait_until
 from codeflow_repositories.repositories import service
+from codeflow_testing.kafka import read_topic
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

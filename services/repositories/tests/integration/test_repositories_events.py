@@ -7,7 +7,7 @@ from repositories_support import changes, outbox_drained, outbox_events, reposit
 
 from codeflow_contracts import RepositoryMonitoringChanged, parse_envelope
 from codeflow_contracts.topics import REPOSITORY_EVENTS
-from codeflow_infra.testing import read_topic
+from codeflow_testing.kafka import read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from repositories_support import ALEMBIC_INI
 
-from codeflow_service.testing import alembic_config, migrated_database, query_rows
+from codeflow_testing.databases import alembic_config, migrated_database, query_rows
 
 pytestmark = pytest.mark.integration
 

@@ -10,14 +10,13 @@ from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request, Resp
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from codeflow_auth import adapter
 from codeflow_auth.dependencies import DbSession, State
+from codeflow_auth.errors import CsrfRejected, NotSignedIn
 from codeflow_auth.models import Session, User
-from codeflow_auth.problems import CsrfRejected, NotSignedIn
-from codeflow_auth.sessions import service
+from codeflow_auth.problems import PROBLEMS
+from codeflow_auth.sessions import repository, service
 from codeflow_auth.sessions.schemas import SessionList, SessionSummary, iso
 from codeflow_identity import service_audience
-from codeflow_identity.problems import problem_response, problem_type
 from codeflow_messaging import transaction
 from codeflow_service import ReadSession
 
@@ -267,11 +266,8 @@ async def verify(request: Request, state: State, reader: ReadSession, target: Se
         db_session, user = found
         active = service.ActiveSession(db_session, user, db_session.expires, refreshed=False)
     if active is None:
-        return problem_response(
-            NotSignedIn.status,
-            problem_type(NotSignedIn.slug),
-            NotSignedIn.title,
-            headers={"WWW-Authenticate": 'Cookie realm="codeflow"'},
+        return PROBLEMS[NotSignedIn].response(
+            headers={"WWW-Authenticate": 'Cookie realm="codeflow"'}
         )
     claims: dict[str, Any] = {}
     if active.user.login:
@@ -293,7 +289,7 @@ async def verify(request: Request, state: State, reader: ReadSession, target: Se
 async def _is_admin(reader: ReadSession, state: State, user_id: str) -> bool:
     """Decided by GitHub's numeric user id: a login passes to whoever registers it next."""
     admins = state.settings.admin_github_ids
-    return bool(admins) and await adapter.github_id_of(reader, user_id) in admins
+    return bool(admins) and await repository.github_id_of(reader, user_id) in admins
 
 
 @router.get("/.well-known/jwks.json", tags=["keys"])

@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codeflow_auth import adapter
+from codeflow_auth.errors import ReauthenticationRequired, SessionNotFound
 from codeflow_auth.events import emit
 from codeflow_auth.models import Account, Session, User
-from codeflow_auth.problems import ReauthenticationRequired, SessionNotFound
 from codeflow_auth.revocation import GrantRevoker
+from codeflow_auth.sessions import repository
 from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.sessions.tokens import stored_form
+from codeflow_auth.signin import repository as signin_repository
 from codeflow_contracts import UserActive, UserDeletionRequested
 
 logger = logging.getLogger("codeflow.auth.sessions")
@@ -41,11 +42,11 @@ async def find_session(
     if not token:
         return None
     now = now or datetime.now(UTC)
-    found = await adapter.get_session_and_user(session, stored_form(token))
+    found = await repository.get_session_and_user(session, stored_form(token))
     if found is None:
         return None
     if _expired(found[0], policy, now):
-        await adapter.delete_session(session, found[0].session_token)
+        await repository.delete_session(session, found[0].session_token)
         logger.info("session of user %s expired; deleted it", found[1].id)
         return None
     return found
@@ -55,7 +56,7 @@ async def peek_session(session: AsyncSession, token: str | None) -> tuple[Sessio
     """The session of ``token`` and its user as stored, expired or not; writes nothing."""
     if not token:
         return None
-    return await adapter.get_session_and_user(session, stored_form(token))
+    return await repository.get_session_and_user(session, stored_form(token))
 
 
 def _slide_due(db_session: Session, policy: SessionPolicy, now: datetime) -> bool:
@@ -97,7 +98,7 @@ async def use_session(
     refreshed = False
     if _slide_due(db_session, policy, now):
         expires = policy.expiry(created_at=db_session.created_at, used_at=now)
-        await adapter.update_session(session, db_session.session_token, expires=expires)
+        await repository.update_session(session, db_session.session_token, expires=expires)
         refreshed = True
     if _activity_due(user.last_active_at, policy, now):
         # Most requests stop at the check above, with no write; the conditional update
@@ -130,7 +131,7 @@ async def list_sessions(
     now = now or datetime.now(UTC)
     return [
         (row, policy.expires_at(created_at=row.created_at, expires=row.expires))
-        for row in await adapter.get_sessions_of_user(session, user_id)
+        for row in await repository.get_sessions_of_user(session, user_id)
         if not _expired(row, policy, now)
     ]
 
@@ -138,17 +139,17 @@ async def list_sessions(
 async def end_session(session: AsyncSession, user_id: str, session_id: str) -> None:
     """End one of the user's sessions; :class:`SessionNotFound` if they have none with this id
     (another person's session is not theirs to know of: the same answer)."""
-    if not await adapter.delete_session_of_user(session, user_id, session_id):
+    if not await repository.delete_session_of_user(session, user_id, session_id):
         raise SessionNotFound("you have no session with this id; GET /auth/sessions lists yours")
     logger.info("user %s ended session %s", user_id, session_id)
 
 
 async def sign_out(session: AsyncSession, token: str) -> bool:
-    return await adapter.delete_session(session, stored_form(token))
+    return await repository.delete_session(session, stored_form(token))
 
 
 async def sign_out_everywhere(session: AsyncSession, user_id: str) -> int:
-    count = await adapter.delete_sessions_of_user(session, user_id)
+    count = await repository.delete_sessions_of_user(session, user_id)
     logger.info("signed user %s out of %d session(s)", user_id, count)
     return count
 
@@ -174,12 +175,14 @@ async def request_deletion(
     now = now or datetime.now(UTC)
     if not policy.signed_in_recently(created_at=signed_in_at, now=now):
         raise ReauthenticationRequired("Deleting your account", policy.reauth_window)
-    await adapter.delete_sessions_of_user(session, user.id)
+    await repository.delete_sessions_of_user(session, user.id)
     if user.email:
-        await adapter.delete_verification_tokens_for(session, user.email)
+        await repository.delete_verification_tokens_for(session, user.email)
     if revoker is not None:
         await revoker.revoke_after_commit(session, [user.id])
     await session.execute(delete(Account).where(Account.user_id == user.id))
-    await adapter.update_user(session, user.id, email=None, login=None, name=None, image=None)
+    await signin_repository.update_user(
+        session, user.id, email=None, login=None, name=None, image=None
+    )
     await emit(session, UserDeletionRequested(user_id=user.id, requested_at=now))
     logger.info("user %s requested the deletion of their account", user.id)

@@ -11,7 +11,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 from httpx2 import HTTPError, Response
 
 from codeflow_auth.config import AuthSettings
-from codeflow_auth.problems import GitHubRefused, GitHubUnavailable
+from codeflow_auth.errors import GitHubRefused, GitHubUnavailable
 from codeflow_auth.signin.state import SignInState
 
 logger = logging.getLogger("codeflow.auth.github")

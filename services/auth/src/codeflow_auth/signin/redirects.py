@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from codeflow_auth.config import AuthSettings
-from codeflow_auth.problems import RedirectRefused
+from codeflow_auth.errors import RedirectRefused
 
 
 def safe_callback_url(requested: str | None, settings: AuthSettings) -> str:

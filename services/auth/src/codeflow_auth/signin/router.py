@@ -6,11 +6,12 @@ import logging
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from codeflow_auth.dependencies import DbSession, State
-from codeflow_auth.problems import AuthProblem, GitHubRefused, InvalidSignInState
+from codeflow_auth.errors import GitHubRefused, InvalidSignInState, SignInFailed
+from codeflow_auth.problems import PROBLEMS
 from codeflow_auth.signin.redirects import safe_callback_url
 from codeflow_auth.signin.service import sign_in
 from codeflow_auth.signin.state import SignInState
@@ -49,7 +50,7 @@ async def finish_github_sign_in(
     returned_state: Annotated[str | None, Query(alias="state", max_length=512)] = None,
     error: Annotated[str | None, Query(max_length=256)] = None,
     error_description: Annotated[str | None, Query(max_length=1024)] = None,
-) -> RedirectResponse:
+) -> Response:
     """Check the state, trade the code for tokens, sign the user in, set the session cookie."""
     cookie = state.state_cookie
     try:
@@ -61,13 +62,11 @@ async def finish_github_sign_in(
             raise InvalidSignInState("GitHub's callback carried no code")
         tokens = await state.github.exchange_code(code, sign_in_state)
         profile = await state.github.fetch_profile(tokens)
-    except AuthProblem as problem:
+    except SignInFailed as failure:
         # Whatever went wrong, this sign-in attempt is over: its state can't be used again.
-        problem.headers = {
-            **(problem.headers or {}),
-            "set-cookie": _expired(cookie.name, secure=cookie.secure),
-        }
-        raise
+        return PROBLEMS[type(failure)].response(
+            failure, headers={"set-cookie": _expired(cookie.name, secure=cookie.secure)}
+        )
     signed_in = await sign_in(
         db,
         profile,

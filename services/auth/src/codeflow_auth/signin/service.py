@@ -13,12 +13,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codeflow_auth import adapter
 from codeflow_auth.account_tokens import seal
 from codeflow_auth.events import emit
 from codeflow_auth.models import GITHUB_PROVIDER, User
+from codeflow_auth.sessions import repository as sessions_repository
 from codeflow_auth.sessions.service import record_activity
 from codeflow_auth.sessions.tokens import new_session_token, stored_form
+from codeflow_auth.signin import repository
 from codeflow_auth.signin.domain import StoredIdentity, new_user, refresh_identity
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
 from codeflow_auth.token_cipher import TokenCipher
@@ -63,7 +64,7 @@ async def sign_in(
     await lock_user(session, f"{PROVIDER}:{profile.id}", lock_class=SIGN_IN_LOCKS)
     # The user's row too: an erasure under way finishes first (and then there is no user to
     # sign in: a fresh one is made), or waits for this sign-in, and sees it as activity.
-    user = await adapter.get_user_by_account(session, PROVIDER, str(profile.id), lock=True)
+    user = await repository.get_user_by_account(session, PROVIDER, str(profile.id), lock=True)
     changed: tuple[str, ...] = ()
     if user is None:
         user = await _create(session, profile, encrypted, now)
@@ -74,7 +75,7 @@ async def sign_in(
     await record_activity(session, user.id, activity_interval, now=now)
     token = new_session_token()
     expires = now + session_max_age
-    await adapter.create_session(
+    await sessions_repository.create_session(
         session, session_token=stored_form(token), user_id=user.id, expires=expires, created_at=now
     )
     logger.info(
@@ -94,13 +95,13 @@ async def _create(
 ) -> User:
     email_taken = (
         profile.email is not None
-        and await adapter.get_user_by_email(session, profile.email) is not None
+        and await repository.get_user_by_email(session, profile.email) is not None
     )
     if email_taken:
         # Another CodeFlow user (another GitHub account) still holds this address.
         logger.warning("email of GitHub user %d already belongs to another user", profile.id)
     new = new_user(profile, email_taken=email_taken, now=now)
-    user = await adapter.create_user(
+    user = await repository.create_user(
         session,
         name=new.name,
         email=new.email,
@@ -108,7 +109,7 @@ async def _create(
         image=new.image,
         login=new.login,
     )
-    await adapter.link_account(
+    await repository.link_account(
         session,
         user_id=user.id,
         type="oauth",
@@ -132,14 +133,14 @@ async def _refresh(
 ) -> tuple[str, ...]:
     email_taken = False
     if profile.email is not None and profile.email != user.email:
-        holder = await adapter.get_user_by_email(session, profile.email)
+        holder = await repository.get_user_by_email(session, profile.email)
         email_taken = holder is not None and holder.id != user.id
     stored = StoredIdentity(login=user.login, name=user.name, email=user.email, image=user.image)
     refresh = refresh_identity(user.id, stored, profile, email_taken=email_taken, now=now)
     if refresh.event is not None:
-        await adapter.update_user(session, user.id, **refresh.changes)
+        await repository.update_user(session, user.id, **refresh.changes)
         await emit(session, refresh.event)
-    await adapter.update_account_tokens(session, PROVIDER, str(profile.id), **encrypted)
+    await repository.update_account_tokens(session, PROVIDER, str(profile.id), **encrypted)
     return refresh.changed
 
 

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from codeflow_auth.problems import InvalidSignInState
+from codeflow_auth.errors import InvalidSignInState
 
 COOKIE_NAME = "codeflow.sign-in-state"
 VERSION = "v2"

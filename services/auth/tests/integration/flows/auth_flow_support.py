@@ -9,8 +9,9 @@ from sqlalchemy import text
 
 from codeflow_contracts import Envelope, parse_envelope
 from codeflow_contracts.topics import USER_EVENTS
-from codeflow_infra.testing import read_topic, wait_until
 from codeflow_messaging import SessionFactory
+from codeflow_testing.kafka import read_topic
+from codeflow_testing.waiting import wait_until
 
 SESSION_COOKIE = "authjs.session-token"
 

@@ -23,9 +23,9 @@ from codeflow_contracts.topics import ALL_TOPICS
 from codeflow_github_emulator import EmulatorSettings
 from codeflow_github_emulator import create_app as create_emulator
 from codeflow_identity.keys import generate_signing_key
-from codeflow_infra.asgi import reserve_port, serve
 from codeflow_infra.kafka import create_topics
 from codeflow_messaging import SessionFactory
+from codeflow_testing.asgi import reserve_port, serve
 
 sys.path.insert(0, str(Path(__file__).parent))
 

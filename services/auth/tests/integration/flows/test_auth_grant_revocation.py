@@ -20,9 +20,9 @@ from codeflow_auth.signin import service as signin_service
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
 from codeflow_auth.token_cipher import TokenCipher, generate_key
 from codeflow_contracts import DeleteUserData
-from codeflow_infra.asgi import reserve_port
-from codeflow_infra.testing import wait_until
 from codeflow_messaging import SessionFactory, transaction
+from codeflow_testing.asgi import reserve_port
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 from auth_flow_support import sign_in
 
-from codeflow_infra.asgi import reserve_port
+from codeflow_testing.asgi import reserve_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -19,7 +19,7 @@ from auth_flow_support import (
 from codeflow_contracts import DeleteUserData, DeletionReason, Envelope, new_envelope, to_json_bytes
 from codeflow_contracts.topics import USER_DELETION_COMMANDS
 from codeflow_identity import InvalidToken, JwksVerifier
-from codeflow_infra.testing import wait_until
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

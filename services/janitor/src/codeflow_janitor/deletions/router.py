@@ -8,18 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from codeflow_identity.problems import ProblemError, problem_type
 from codeflow_janitor.deletions import service
 from codeflow_janitor.deletions.schemas import DeletionCounts, DeletionPage, DeletionView
 from codeflow_janitor.dependencies import AdminIdentity, Settings
+from codeflow_janitor.errors import DeletionNotFound
 from codeflow_janitor.models import DeletionStatus
 from codeflow_service import CurrentIdentity, DbSession, ReadSession
 
 router = APIRouter(prefix="/janitor/deletions", tags=["deletions"])
-
-
-def _not_found() -> ProblemError:
-    return ProblemError(404, problem_type("deletion-not-found"), "Deletion not found")
 
 
 @router.get("/{deletion_id}", response_model=DeletionView)
@@ -29,7 +25,7 @@ async def show_deletion(
     """One deletion, to an admin or to the user it concerns (404 to anyone else)."""
     deletion = await service.find_deletion(session, deletion_id)
     if deletion is None or not (identity.is_admin or identity.user_id == deletion.user_id):
-        raise _not_found()
+        raise DeletionNotFound
     return DeletionView.of(deletion, overdue_before=datetime.now(UTC) - settings.ack_timeout)
 
 

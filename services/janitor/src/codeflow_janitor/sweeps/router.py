@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from codeflow_identity.problems import ProblemError, problem_type
 from codeflow_janitor.dependencies import AdminIdentity, Settings
+from codeflow_janitor.errors import SweepInProgress, SweepRefused
 from codeflow_janitor.sweeps.schemas import SweepRequest, SweepResult
 from codeflow_janitor.sweeps.service import SweepPolicy, sweep_inactive_users
 from codeflow_service import DbSession
@@ -44,18 +44,7 @@ async def sweep(
     )
     result = SweepResult.of(report)
     if report.outcome == "refused":
-        raise ProblemError(
-            409,
-            problem_type("sweep-refused"),
-            "Sweep refused by the safety limit",
-            report.refusal,
-            extensions={"sweep": result.model_dump(mode="json")},
-        )
+        raise SweepRefused(report.refusal, result.model_dump(mode="json"))
     if report.outcome == "busy":
-        raise ProblemError(
-            409,
-            problem_type("sweep-in-progress"),
-            "Another sweep is running",
-            "only one sweep runs at a time; try again when it has finished",
-        )
+        raise SweepInProgress
     return result

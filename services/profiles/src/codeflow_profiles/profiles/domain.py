@@ -55,6 +55,19 @@ class GitHubIdentity:
 
 
 @dataclass(frozen=True)
+class ShownIdentity:
+    """What a profile shows of a user's identity once the claims are decided: the GitHub id
+    and username it may hold (either may be given up), stored at ``seen_at``; the user was
+    active at ``active_at``."""
+
+    user_id: str
+    github_id: int | None
+    username: str | None
+    seen_at: datetime
+    active_at: datetime
+
+
+@dataclass(frozen=True)
 class GitHubAccountDecision:
     """The GitHub id a profile may hold, and whose profile gives that id up for it."""
 

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_profiles.models import TIMESTAMPTZ, DeletedUser, LoginClaim, UserProfile
-from codeflow_profiles.profiles.domain import Claim
+from codeflow_profiles.profiles.domain import Claim, ShownIdentity
 
 
 async def profile_of(session: AsyncSession, user_id: str) -> UserProfile | None:
@@ -99,25 +99,17 @@ async def release_github_account(session: AsyncSession, user_id: str) -> None:
     )
 
 
-async def add_profile(
-    session: AsyncSession,
-    *,
-    user_id: str,
-    github_id: int | None,
-    username: str | None,
-    seen_at: datetime,
-    active_at: datetime,
-) -> None:
-    """A new profile with the identity auth stored at ``seen_at``; it was created, and last
-    active, no later than ``active_at``."""
+async def add_profile(session: AsyncSession, shown: ShownIdentity) -> None:
+    """A new profile showing ``shown``; it was created, and last active, no later than
+    ``shown.active_at``."""
     await session.execute(
         insert(UserProfile).values(
-            user_id=user_id,
-            github_id=github_id,
-            username=username,
-            identity_updated_at=seen_at,
-            last_active_at=active_at,
-            created_at=active_at,
+            user_id=shown.user_id,
+            github_id=shown.github_id,
+            username=shown.username,
+            identity_updated_at=shown.seen_at,
+            last_active_at=shown.active_at,
+            created_at=shown.active_at,
         )
     )
 
@@ -141,25 +133,16 @@ async def widen_times(session: AsyncSession, user_id: str, seen_at: datetime) ->
     )
 
 
-async def set_identity(
-    session: AsyncSession,
-    *,
-    user_id: str,
-    github_id: int | None,
-    username: str | None,
-    seen_at: datetime,
-    active_at: datetime,
-) -> None:
-    """Replace the profile's GitHub identity with the one auth stored at ``seen_at``; the
-    user was active at ``active_at``."""
+async def set_identity(session: AsyncSession, shown: ShownIdentity) -> None:
+    """Replace what the profile shows of the user's identity with ``shown``."""
     await session.execute(
         update(UserProfile)
-        .where(UserProfile.user_id == user_id)
+        .where(UserProfile.user_id == shown.user_id)
         .values(
-            github_id=github_id,
-            username=username,
-            identity_updated_at=seen_at,
-            **_times_widened_by(active_at),
+            github_id=shown.github_id,
+            username=shown.username,
+            identity_updated_at=shown.seen_at,
+            **_times_widened_by(shown.active_at),
         )
     )
 

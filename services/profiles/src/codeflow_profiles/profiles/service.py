@@ -20,6 +20,7 @@ from codeflow_profiles.profiles import repository
 from codeflow_profiles.profiles.domain import (
     GitHubIdentity,
     ProfileNotFound,
+    ShownIdentity,
     decide_github_account,
     latest_activity,
 )
@@ -58,24 +59,11 @@ async def record_identity(
         await repository.widen_times(session, user_id, active_at)
         return
     github_id = await _github_id_for(session, identity)
+    shown = ShownIdentity(user_id, github_id, username, identity.seen_at, active_at)
     if profile is None:
-        await repository.add_profile(
-            session,
-            user_id=user_id,
-            github_id=github_id,
-            username=username,
-            seen_at=identity.seen_at,
-            active_at=active_at,
-        )
+        await repository.add_profile(session, shown)
     else:
-        await repository.set_identity(
-            session,
-            user_id=user_id,
-            github_id=github_id,
-            username=username,
-            seen_at=identity.seen_at,
-            active_at=active_at,
-        )
+        await repository.set_identity(session, shown)
 
 
 async def _github_id_for(session: AsyncSession, identity: GitHubIdentity) -> int | None:

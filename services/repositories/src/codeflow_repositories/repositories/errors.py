@@ -1,4 +1,4 @@
-"""The repositories feature's domain errors; ``main`` maps each to a problem response."""
+"""The repositories feature's domain errors; ``problems`` maps each to a problem response."""
 
 from __future__ import annotations
 

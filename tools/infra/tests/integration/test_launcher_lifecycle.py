@@ -20,7 +20,7 @@ import pytest
 from codeflow_infra import processes
 from codeflow_infra.kafka import metadata_ready, start_broker, stop_broker
 from codeflow_infra.postgres import database_url
-from codeflow_infra.testing import wait_until
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 

@@ -1,12 +1,13 @@
-"""Accounts through the adapter: link, update tokens, unlink; tokens are ciphertext at rest."""
+"""Accounts through sign-in's repository: link, update tokens, unlink; tokens are ciphertext
+at rest."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
 
-from codeflow_auth import adapter
-from codeflow_auth.adapter import AccountAlreadyLinked, UserNotFound
+from codeflow_auth.constraints import AccountAlreadyLinked, UserNotFound
+from codeflow_auth.signin import repository as signin_repository
 from codeflow_auth.token_cipher import TokenCipher, generate_key
 from codeflow_messaging import SessionFactory, transaction
 
@@ -18,7 +19,9 @@ REFRESH_TOKEN = "ghr_1B4a2e77838347a7E420ce178F2E7c6912E169246c34E1ccbF66C46812d
 
 async def new_user_id(sessions: SessionFactory) -> str:
     async with transaction(sessions) as s:
-        user = await adapter.create_user(s, name=None, email=None, email_verified=None, image=None)
+        user = await signin_repository.create_user(
+            s, name=None, email=None, email_verified=None, image=None
+        )
         return user.id
 
 
@@ -27,7 +30,7 @@ async def link_github_account(
 ) -> None:
     """Link a GitHub account with ``tokens`` to the user, in a transaction of its own."""
     async with transaction(sessions) as s:
-        await adapter.link_account(
+        await signin_repository.link_account(
             s,
             user_id=user_id,
             type="oauth",
@@ -40,7 +43,7 @@ async def link_github_account(
 async def test_a_linked_account_keeps_every_auth_js_field(auth_sessions: SessionFactory) -> None:
     user_id = await new_user_id(auth_sessions)
     async with transaction(auth_sessions) as s:
-        linked = await adapter.link_account(
+        linked = await signin_repository.link_account(
             s,
             user_id=user_id,
             type="oauth",
@@ -78,16 +81,16 @@ async def test_a_linked_account_keeps_every_auth_js_field(auth_sessions: Session
 async def test_an_account_links_to_one_user_only(auth_sessions: SessionFactory) -> None:
     first, second = await new_user_id(auth_sessions), await new_user_id(auth_sessions)
     async with transaction(auth_sessions) as s:
-        await adapter.link_account(
+        await signin_repository.link_account(
             s, user_id=first, type="oauth", provider="github", provider_account_id="7"
         )
     async with transaction(auth_sessions) as s:
         with pytest.raises(AccountAlreadyLinked):
-            await adapter.link_account(
+            await signin_repository.link_account(
                 s, user_id=second, type="oauth", provider="github", provider_account_id="7"
             )
         # The same id at another provider is another account.
-        await adapter.link_account(
+        await signin_repository.link_account(
             s, user_id=second, type="oauth", provider="gitlab", provider_account_id="7"
         )
 
@@ -95,7 +98,7 @@ async def test_an_account_links_to_one_user_only(auth_sessions: SessionFactory) 
 async def test_linking_to_a_missing_user_is_refused(auth_sessions: SessionFactory) -> None:
     async with transaction(auth_sessions) as s:
         with pytest.raises(UserNotFound):
-            await adapter.link_account(
+            await signin_repository.link_account(
                 s, user_id="nosuchuser", type="oauth", provider="github", provider_account_id="1"
             )
 
@@ -114,12 +117,15 @@ async def test_update_account_tokens_changes_only_the_given_tokens(
     )
 
     async with transaction(auth_sessions) as s:
-        updated = await adapter.update_account_tokens(
+        updated = await signin_repository.update_account_tokens(
             s, "github", "9", access_token="new", expires_at=1_800_000_000
         )
-        assert await adapter.update_account_tokens(s, "github", "10", access_token="x") is None
+        assert (
+            await signin_repository.update_account_tokens(s, "github", "10", access_token="x")
+            is None
+        )
         with pytest.raises(ValueError, match="user_id"):
-            await adapter.update_account_tokens(s, "github", "9", user_id="someone-else")
+            await signin_repository.update_account_tokens(s, "github", "9", user_id="someone-else")
     assert updated is not None
 
     async with auth_sessions() as s:

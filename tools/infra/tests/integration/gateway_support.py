@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from codeflow_infra import gateway
-from codeflow_infra.asgi import reserve_port, serve
+from codeflow_testing.asgi import reserve_port, serve
 
 TEMPLATE = Path(__file__).resolve().parents[4] / "deploy" / "gateway" / "nginx.conf.template"
 GOOD_COOKIE = "authjs.session-token=good"

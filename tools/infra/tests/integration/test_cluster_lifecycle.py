@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from codeflow_infra import gateway, processes
-from codeflow_infra.testing import wait_until
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 

@@ -1,6 +1,6 @@
-"""Session fixtures for the real PostgreSQL and Kafka.
+"""Session fixtures for the real PostgreSQL and Kafka, and consumers running on that Kafka.
 
-Register with `pytest_plugins = ["codeflow_infra.pytest_plugin"]` in the root conftest.
+Register with `pytest_plugins = ["codeflow_testing.pytest_plugin"]` in the root conftest.
 
 Each fixture takes the first that works of:
 
@@ -16,15 +16,18 @@ and fails the tests with what to install otherwise. Nothing starts until a test 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
+from faststream.kafka import KafkaBroker
 
-from codeflow_infra import containers, launcher
+from codeflow_infra import launcher
 from codeflow_infra.config import InfraConfig
 from codeflow_infra.kafka_broker import LocalKafka, java_available
 from codeflow_infra.postgres import libpq_url
 from codeflow_infra.postgres_server import binaries_available
+from codeflow_messaging import ReliableConsumer, create_broker
+from codeflow_testing import containers
 
 logger = logging.getLogger("codeflow_infra")
 
@@ -90,3 +93,26 @@ def kafka_bootstrap_servers(infra_config: InfraConfig) -> Iterator[str]:
             yield bootstrap_servers
     else:
         pytest.fail(MISSING.format(what="Kafka", variable="KAFKA_BOOTSTRAP_SERVERS"), pytrace=False)
+
+
+StartConsumers = Callable[..., Awaitable[KafkaBroker]]
+"""``start(*consumers, client_id=...)``: a started broker running ``consumers``."""
+
+
+@pytest.fixture
+async def start_consumers(kafka_bootstrap_servers: str) -> AsyncIterator[StartConsumers]:
+    """Start a FastStream broker running the given consumers (``client_id`` names its Kafka
+    client); every broker started is stopped after the test."""
+    brokers: list[KafkaBroker] = []
+
+    async def start(*consumers: ReliableConsumer, client_id: str = "codeflow-tests") -> KafkaBroker:
+        broker = create_broker(kafka_bootstrap_servers, client_id=client_id)
+        for consumer in consumers:
+            consumer.subscribe(broker)
+        await broker.start()
+        brokers.append(broker)
+        return broker
+
+    yield start
+    for broker in brokers:
+        await broker.stop()

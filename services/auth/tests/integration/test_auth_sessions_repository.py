@@ -1,4 +1,4 @@
-"""Sessions and verification tokens through the adapter."""
+"""Sessions and verification tokens through the sessions' repository."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from codeflow_auth import adapter
-from codeflow_auth.adapter import SessionTokenTaken, UserNotFound
+from codeflow_auth.constraints import SessionTokenTaken, UserNotFound
 from codeflow_auth.models import Session, VerificationToken
+from codeflow_auth.sessions import repository as sessions_repository
+from codeflow_auth.signin import repository as signin_repository
 from codeflow_messaging import SessionFactory, transaction
 
 pytestmark = pytest.mark.integration
@@ -24,7 +25,7 @@ def hashed(token: str) -> str:
 
 async def new_user_id(sessions: SessionFactory, email: str | None = None) -> str:
     async with transaction(sessions) as s:
-        user = await adapter.create_user(
+        user = await signin_repository.create_user(
             s, name="Ada", email=email, email_verified=None, image=None
         )
         return user.id
@@ -33,13 +34,13 @@ async def new_user_id(sessions: SessionFactory, email: str | None = None) -> str
 async def test_a_session_and_its_user_come_back_together(auth_sessions: SessionFactory) -> None:
     user_id = await new_user_id(auth_sessions, "ada@example.com")
     async with transaction(auth_sessions) as s:
-        created = await adapter.create_session(
+        created = await sessions_repository.create_session(
             s, session_token=hashed("cookie"), user_id=user_id, expires=EXPIRES
         )
 
     async with auth_sessions() as s:
-        found = await adapter.get_session_and_user(s, hashed("cookie"))
-        assert await adapter.get_session_and_user(s, hashed("other")) is None
+        found = await sessions_repository.get_session_and_user(s, hashed("cookie"))
+        assert await sessions_repository.get_session_and_user(s, hashed("other")) is None
     assert found is not None
     session, user = found
     assert (session.id, session.user_id, session.expires) == (created.id, user_id, EXPIRES)
@@ -52,22 +53,30 @@ async def test_session_tokens_are_unique_and_sessions_need_a_user(
 ) -> None:
     user_id = await new_user_id(auth_sessions)
     async with transaction(auth_sessions) as s:
-        await adapter.create_session(s, session_token="h", user_id=user_id, expires=EXPIRES)
+        await sessions_repository.create_session(
+            s, session_token="h", user_id=user_id, expires=EXPIRES
+        )
     async with transaction(auth_sessions) as s:
         with pytest.raises(SessionTokenTaken):
-            await adapter.create_session(s, session_token="h", user_id=user_id, expires=EXPIRES)
+            await sessions_repository.create_session(
+                s, session_token="h", user_id=user_id, expires=EXPIRES
+            )
         with pytest.raises(UserNotFound):
-            await adapter.create_session(s, session_token="h2", user_id="nobody", expires=EXPIRES)
+            await sessions_repository.create_session(
+                s, session_token="h2", user_id="nobody", expires=EXPIRES
+            )
 
 
 async def test_update_session_moves_the_expiry(auth_sessions: SessionFactory) -> None:
     user_id = await new_user_id(auth_sessions)
     later = EXPIRES + timedelta(days=1)
     async with transaction(auth_sessions) as s:
-        await adapter.create_session(s, session_token="h", user_id=user_id, expires=EXPIRES)
+        await sessions_repository.create_session(
+            s, session_token="h", user_id=user_id, expires=EXPIRES
+        )
     async with transaction(auth_sessions) as s:
-        updated = await adapter.update_session(s, "h", expires=later)
-        assert await adapter.update_session(s, "missing", expires=later) is None
+        updated = await sessions_repository.update_session(s, "h", expires=later)
+        assert await sessions_repository.update_session(s, "missing", expires=later) is None
     assert updated is not None
     assert updated.expires == later
 
@@ -79,10 +88,12 @@ async def test_delete_session_signs_out_one_session(auth_sessions: SessionFactor
     user_id = await new_user_id(auth_sessions)
     async with transaction(auth_sessions) as s:
         for token in ("a", "b"):
-            await adapter.create_session(s, session_token=token, user_id=user_id, expires=EXPIRES)
+            await sessions_repository.create_session(
+                s, session_token=token, user_id=user_id, expires=EXPIRES
+            )
     async with transaction(auth_sessions) as s:
-        assert await adapter.delete_session(s, "a") is True
-        assert await adapter.delete_session(s, "a") is False
+        assert await sessions_repository.delete_session(s, "a") is True
+        assert await sessions_repository.delete_session(s, "a") is False
     async with auth_sessions() as s:
         assert (await s.scalars(select(Session.session_token))).all() == ["b"]
 
@@ -93,12 +104,16 @@ async def test_delete_sessions_of_user_signs_out_everywhere_and_counts(
     ada, bob = await new_user_id(auth_sessions), await new_user_id(auth_sessions)
     async with transaction(auth_sessions) as s:
         for n in range(3):
-            await adapter.create_session(s, session_token=f"a{n}", user_id=ada, expires=EXPIRES)
-        await adapter.create_session(s, session_token="b0", user_id=bob, expires=EXPIRES)
+            await sessions_repository.create_session(
+                s, session_token=f"a{n}", user_id=ada, expires=EXPIRES
+            )
+        await sessions_repository.create_session(
+            s, session_token="b0", user_id=bob, expires=EXPIRES
+        )
 
     async with transaction(auth_sessions) as s:
-        assert await adapter.delete_sessions_of_user(s, ada) == 3
-        assert await adapter.delete_sessions_of_user(s, ada) == 0
+        assert await sessions_repository.delete_sessions_of_user(s, ada) == 3
+        assert await sessions_repository.delete_sessions_of_user(s, ada) == 0
     async with auth_sessions() as s:
         assert (await s.scalars(select(Session.user_id))).all() == [bob]
 
@@ -113,7 +128,7 @@ async def test_delete_verification_tokens_for_an_identifier(
         )
 
     async with transaction(auth_sessions) as s:
-        assert await adapter.delete_verification_tokens_for(s, "ada") == 2
-        assert await adapter.delete_verification_tokens_for(s, "ada") == 0
+        assert await sessions_repository.delete_verification_tokens_for(s, "ada") == 2
+        assert await sessions_repository.delete_verification_tokens_for(s, "ada") == 0
     async with auth_sessions() as s:
         assert (await s.scalars(select(VerificationToken.identifier))).all() == ["bob"]

@@ -1,44 +1,14 @@
-"""Helpers for integration tests: a database of a test's own, waiting for asynchronous
-outcomes, reading topics back."""
+"""Kafka for integration tests: reading topics back, and consumer groups that start at the
+end of shared topics."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from codeflow_infra.postgres import create_database, drop_database
 from codeflow_messaging.kafka import create_admin, create_consumer, topic_partitions
-
-
-@asynccontextmanager
-async def scratch_database(maintenance_url: str, *, prefix: str) -> AsyncIterator[str]:
-    """A new, empty database named ``<prefix>_<random>``; dropped afterwards. Yields its URL."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    url = await create_database(maintenance_url, name)
-    try:
-        yield url
-    finally:
-        await drop_database(maintenance_url, name)
-
-
-async def wait_until(
-    condition: Callable[[], Awaitable[bool]], *, timeout: float, what: str
-) -> None:
-    """Wait for an outcome that happens asynchronously; fail naming it after ``timeout``.
-
-    This is a bounded wait for something another process or task does, not a retry of a
-    flaky step: ``condition`` only observes.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def partitions_of(bootstrap_servers: str, topic: str) -> list[TopicPartition]:

@@ -1,4 +1,4 @@
-"""Users through the adapter: create, find, update; deleting one takes their accounts and
+"""Users through sign-in's repository: create, find, update; deleting one takes their accounts and
 sessions with it (the database cascades)."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codeflow_auth import adapter
-from codeflow_auth.adapter import EmailAlreadyUsed
+from codeflow_auth.constraints import EmailAlreadyUsed
 from codeflow_auth.models import Account, Session, User
+from codeflow_auth.sessions import repository as sessions_repository
+from codeflow_auth.signin import repository as signin_repository
 from codeflow_messaging import SessionFactory, transaction
 
 pytestmark = pytest.mark.integration
@@ -21,7 +22,7 @@ VERIFIED = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
 async def new_user(sessions: SessionFactory, email: str | None = "ada@example.com") -> User:
     async with transaction(sessions) as s:
-        return await adapter.create_user(
+        return await signin_repository.create_user(
             s, name="Ada", email=email, email_verified=VERIFIED, image=None, login="ada"
         )
 
@@ -53,7 +54,7 @@ async def test_times_are_stored_as_utc_whatever_zone_they_came_in(
 ) -> None:
     paris = timezone(timedelta(hours=2))
     async with transaction(auth_sessions) as s:
-        user = await adapter.create_user(
+        user = await signin_repository.create_user(
             s,
             name=None,
             email=None,
@@ -70,7 +71,7 @@ async def test_times_are_stored_as_utc_whatever_zone_they_came_in(
 async def test_naive_datetimes_are_refused(auth_sessions: SessionFactory) -> None:
     async with auth_sessions() as s:
         with pytest.raises(ValueError, match="timezone-aware"):
-            await adapter.create_user(
+            await signin_repository.create_user(
                 s, name=None, email=None, email_verified=datetime(2026, 1, 1), image=None
             )
 
@@ -78,16 +79,16 @@ async def test_naive_datetimes_are_refused(auth_sessions: SessionFactory) -> Non
 async def test_users_are_found_by_email_and_by_account(auth_sessions: SessionFactory) -> None:
     user = await new_user(auth_sessions)
     async with transaction(auth_sessions) as s:
-        await adapter.link_account(
+        await signin_repository.link_account(
             s, user_id=user.id, type="oauth", provider="github", provider_account_id="42"
         )
 
     async with auth_sessions() as s:
-        by_email = await adapter.get_user_by_email(s, "ada@example.com")
-        by_account = await adapter.get_user_by_account(s, "github", "42")
-        assert await adapter.get_user_by_email(s, "bob@example.com") is None
-        assert await adapter.get_user_by_account(s, "github", "43") is None
-        assert await adapter.get_user_by_account(s, "gitlab", "42") is None
+        by_email = await signin_repository.get_user_by_email(s, "ada@example.com")
+        by_account = await signin_repository.get_user_by_account(s, "github", "42")
+        assert await signin_repository.get_user_by_email(s, "bob@example.com") is None
+        assert await signin_repository.get_user_by_account(s, "github", "43") is None
+        assert await signin_repository.get_user_by_account(s, "gitlab", "42") is None
         assert await s.get(User, "nosuchuser") is None
 
     assert by_email is not None
@@ -105,7 +106,7 @@ async def test_a_second_user_with_the_same_email_is_refused_and_the_transaction_
         with pytest.raises(EmailAlreadyUsed):
             await new_user_in(s, "ada@example.com")
         # The failed insert was rolled back to its savepoint; the caller can carry on.
-        assert await adapter.get_user_by_email(s, "ada@example.com") is not None
+        assert await signin_repository.get_user_by_email(s, "ada@example.com") is not None
         await new_user_in(s, "other@example.com")
 
     async with auth_sessions() as s:
@@ -115,7 +116,9 @@ async def test_a_second_user_with_the_same_email_is_refused_and_the_transaction_
 
 
 async def new_user_in(s: AsyncSession, email: str) -> User:
-    return await adapter.create_user(s, name=None, email=email, email_verified=None, image=None)
+    return await signin_repository.create_user(
+        s, name=None, email=email, email_verified=None, image=None
+    )
 
 
 async def test_users_without_email_may_be_many(auth_sessions: SessionFactory) -> None:
@@ -130,7 +133,7 @@ async def test_update_user_sets_the_given_fields_only(auth_sessions: SessionFact
     seen = datetime(2026, 5, 5, 8, 0, tzinfo=UTC)
 
     async with transaction(auth_sessions) as s:
-        updated = await adapter.update_user(
+        updated = await signin_repository.update_user(
             s, user.id, login="ada-lovelace", last_active_at=seen, image="https://img/ada"
         )
     assert updated is not None
@@ -152,8 +155,8 @@ async def test_update_user_refuses_unknown_fields_and_answers_none_for_unknown_u
     user = await new_user(auth_sessions)
     async with transaction(auth_sessions) as s:
         with pytest.raises(ValueError, match="id"):
-            await adapter.update_user(s, user.id, id="other")
-        assert await adapter.update_user(s, "nosuchuser", name="X") is None
+            await signin_repository.update_user(s, user.id, id="other")
+        assert await signin_repository.update_user(s, "nosuchuser", name="X") is None
 
 
 async def test_changing_to_an_email_someone_else_has_is_refused(
@@ -163,7 +166,7 @@ async def test_changing_to_an_email_someone_else_has_is_refused(
     bob = await new_user(auth_sessions, "bob@example.com")
     async with transaction(auth_sessions) as s:
         with pytest.raises(EmailAlreadyUsed):
-            await adapter.update_user(s, bob.id, email="ada@example.com")
+            await signin_repository.update_user(s, bob.id, email="ada@example.com")
 
 
 async def test_deleting_a_user_deletes_their_accounts_and_sessions(
@@ -174,10 +177,10 @@ async def test_deleting_a_user_deletes_their_accounts_and_sessions(
     expires = datetime.now(UTC) + timedelta(days=30)
     async with transaction(auth_sessions) as s:
         for user, number in ((ada, "1"), (bob, "2")):
-            await adapter.link_account(
+            await signin_repository.link_account(
                 s, user_id=user.id, type="oauth", provider="github", provider_account_id=number
             )
-            await adapter.create_session(
+            await sessions_repository.create_session(
                 s, session_token=f"hash-{number}", user_id=user.id, expires=expires
             )
 

@@ -24,7 +24,7 @@ from gateway_support import (
 )
 
 from codeflow_infra import gateway
-from codeflow_infra.testing import wait_until
+from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -173,7 +173,7 @@ def discard(config: InfraConfig) -> None:
     its logs. Servers named by `DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS` are not touched."""
     if external_postgres(config) or external_kafka(config):
         logger.info(
-            "external servers in use: what was created on them stays (see libs/infra/README.md)"
+            "external servers in use: what was created on them stays (see tools/infra/README.md)"
         )
     reset(config)
     config.env_file.unlink(missing_ok=True)

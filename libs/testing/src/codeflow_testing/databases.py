@@ -1,0 +1,70 @@
+"""Databases of a test's own on the test PostgreSQL: empty or migrated with a service's real
+migrations, and what their schema holds."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
+from codeflow_infra.postgres import create_database, drop_database
+from codeflow_messaging import create_engine
+
+
+@asynccontextmanager
+async def scratch_database(maintenance_url: str, *, prefix: str) -> AsyncIterator[str]:
+    """A new, empty database named ``<prefix>_<random>``; dropped afterwards. Yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    url = await create_database(maintenance_url, name)
+    try:
+        yield url
+    finally:
+        await drop_database(maintenance_url, name)
+
+
+def alembic_config(alembic_ini: Path, database_url: str) -> Config:
+    """A service's Alembic configuration, aimed at ``database_url``."""
+    config = Config(str(alembic_ini))
+    # ConfigParser interpolates %, which a URL-encoded password may contain.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+async def upgrade_to_head(alembic_ini: Path, database_url: str) -> None:
+    """Run the service's migrations up to the latest revision on ``database_url``."""
+    # env.py runs its own event loop, so Alembic gets a thread of its own.
+    await asyncio.to_thread(command.upgrade, alembic_config(alembic_ini, database_url), "head")
+
+
+@asynccontextmanager
+async def migrated_database(
+    maintenance_url: str, alembic_ini: Path, *, prefix: str
+) -> AsyncIterator[str]:
+    """A new database at the latest migration; dropped afterwards. Yields its URL."""
+    async with scratch_database(maintenance_url, prefix=prefix) as url:
+        await upgrade_to_head(alembic_ini, url)
+        yield url
+
+
+async def query_rows(database_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """The rows one query answers, on a connection of its own (for schema checks)."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return [tuple(row) for row in await connection.execute(text(sql), params)]
+    finally:
+        await engine.dispose()
+
+
+async def public_tables(database_url: str) -> set[str]:
+    """The names of the tables in the database's ``public`` schema."""
+    sql = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+    return {name for (name,) in await query_rows(database_url, sql)}

@@ -1,0 +1,151 @@
+"""Users and their accounts, as sign-in stores them (the Auth.js adapter's operations).
+
+Every function works inside the caller's transaction and only flushes; the edge commits.
+Datetimes go in and come out timezone-aware in UTC (stored to the millisecond). Provider
+tokens are stored as given: callers pass their ciphertext (see
+:mod:`codeflow_auth.token_cipher`). A write the constraints refuse raises a
+:class:`~codeflow_auth.constraints.ConstraintViolation`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_auth.constraints import constraints_as_errors
+from codeflow_auth.db import utc_millis
+from codeflow_auth.models import Account, User
+
+USER_FIELDS = frozenset({"name", "email", "email_verified", "image", "login", "last_active_at"})
+ACCOUNT_TOKEN_FIELDS = frozenset(
+    {"access_token", "refresh_token", "expires_at", "token_type", "scope", "id_token",
+     "session_state"}
+)  # fmt: skip
+_DATETIME_FIELDS = frozenset({"email_verified", "last_active_at"})
+
+
+def _optional_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else utc_millis(value)
+
+
+# Users
+
+
+async def create_user(
+    s: AsyncSession,
+    *,
+    name: str | None,
+    email: str | None,
+    email_verified: datetime | None,
+    image: str | None,
+    login: str | None = None,
+) -> User:
+    user = User(
+        name=name,
+        email=email,
+        email_verified=_optional_utc(email_verified),
+        image=image,
+        login=login,
+    )
+    async with constraints_as_errors(s):
+        s.add(user)
+    return user
+
+
+async def get_user_by_email(s: AsyncSession, email: str) -> User | None:
+    user: User | None = await s.scalar(select(User).where(User.email == email))
+    return user
+
+
+async def get_user_by_account(
+    s: AsyncSession, provider: str, provider_account_id: str, *, lock: bool = False
+) -> User | None:
+    """The user linked to the account; ``lock``: and hold their row until the transaction
+    ends (waiting for whoever holds it, as an erasure does; ``None`` if it erased them)."""
+    query = (
+        select(User)
+        .join(Account, Account.user_id == User.id)
+        .where(Account.provider == provider, Account.provider_account_id == provider_account_id)
+    )
+    if lock:
+        query = query.with_for_update(of=User)
+    user: User | None = await s.scalar(query)
+    return user
+
+
+async def update_user(s: AsyncSession, user_id: str, **changes: Any) -> User | None:
+    """Set the given columns (any of :data:`USER_FIELDS`); ``None`` if there is no such user."""
+    unknown = changes.keys() - USER_FIELDS
+    if unknown:
+        raise ValueError(f"not user fields: {', '.join(sorted(unknown))}")
+    user = await s.get(User, user_id)
+    if user is None:
+        return None
+    async with constraints_as_errors(s):
+        for field, value in changes.items():
+            setattr(user, field, _optional_utc(value) if field in _DATETIME_FIELDS else value)
+    return user
+
+
+# Accounts
+
+
+async def link_account(
+    s: AsyncSession,
+    *,
+    user_id: str,
+    type: str,
+    provider: str,
+    provider_account_id: str,
+    access_token: str | None = None,
+    refresh_token: str | None = None,
+    expires_at: int | None = None,
+    token_type: str | None = None,
+    scope: str | None = None,
+    id_token: str | None = None,
+    session_state: str | None = None,
+) -> Account:
+    account = Account(
+        user_id=user_id,
+        type=type,
+        provider=provider,
+        provider_account_id=provider_account_id,
+        access_token=access_token,
+        refresh_token=refresh_token,
+        expires_at=expires_at,
+        token_type=token_type,
+        scope=scope,
+        id_token=id_token,
+        session_state=session_state,
+    )
+    async with constraints_as_errors(s):
+        s.add(account)
+    return account
+
+
+async def _find_account(s: AsyncSession, provider: str, provider_account_id: str) -> Account | None:
+    account: Account | None = await s.scalar(
+        select(Account).where(
+            Account.provider == provider, Account.provider_account_id == provider_account_id
+        )
+    )
+    return account
+
+
+async def update_account_tokens(
+    s: AsyncSession, provider: str, provider_account_id: str, **tokens: Any
+) -> Account | None:
+    """Set the given token columns (any of :data:`ACCOUNT_TOKEN_FIELDS`)."""
+    unknown = tokens.keys() - ACCOUNT_TOKEN_FIELDS
+    if unknown:
+        raise ValueError(f"not account token fields: {', '.join(sorted(unknown))}")
+    account = await _find_account(s, provider, provider_account_id)
+    if account is None:
+        return None
+    for field, value in tokens.items():
+        setattr(account, field, value)
+    await s.flush()
+    return account

@@ -1,0 +1,18 @@
+"""How the janitor's domain errors read over HTTP, each with a stable ``type``."""
+
+from __future__ import annotations
+
+from codeflow_identity.problems import Problem
+from codeflow_janitor.errors import AdminOnly, DeletionNotFound, SweepInProgress, SweepRefused
+
+PROBLEMS: dict[type[Exception], Problem] = {
+    AdminOnly: Problem(403, "admin-only", "Admins only"),
+    DeletionNotFound: Problem(404, "deletion-not-found", "Deletion not found"),
+    SweepRefused: Problem(
+        409,
+        "sweep-refused",
+        "Sweep refused by the safety limit",
+        extensions=lambda error: {"sweep": error.sweep},
+    ),
+    SweepInProgress: Problem(409, "sweep-in-progress", "Another sweep is running"),
+}
