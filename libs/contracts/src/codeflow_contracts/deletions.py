@@ -1,7 +1,6 @@
 """The user-deletion saga: the janitor's command, auth's decision, every service's
 acknowledgement."""
 
-from datetime import datetime
 from typing import ClassVar, Literal
 from uuid import UUID
 
@@ -52,22 +51,6 @@ class UserDataDeleted(Message):
     deletion_id: UUID = Field(description="The `deletion_id` of the command being acknowledged.")
     service: DataHoldingService = Field(description="The service that deleted its data.")
     deleted_at: AwareDatetime = Field(description="When the service committed the deletion.")
-
-    @classmethod
-    def acknowledging(
-        cls,
-        erasure: "UserDeleted",
-        *,
-        service: DataHoldingService,
-        deleted_at: datetime,
-    ) -> "UserDataDeleted":
-        """The acknowledgement ``service`` sends once it has carried out ``erasure``."""
-        return cls(
-            user_id=erasure.user_id,
-            deletion_id=erasure.deletion_id,
-            service=service,
-            deleted_at=deleted_at,
-        )
 
 
 class UserDeleted(Message):

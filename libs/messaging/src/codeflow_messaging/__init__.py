@@ -4,7 +4,8 @@
   :class:`OutboxRelay` publishes it afterwards, in order per key, with ``acks=all``.
 - :class:`ReliableConsumer` handles each message once in effect (the inbox), a batch of them
   per transaction, commits offsets only after the handlers' transaction, retries, and
-  dead-letters what keeps failing.
+  dead-letters what keeps failing. Its handlers are registered one per message type,
+  ``Handles(UserActive, on_user_active)``, each taking a batch of typed envelopes.
 - :class:`KafkaSecurity` is how every client signs in (SCRAM over TLS, TLS, or PLAINTEXT),
   read from the environment by default.
 - :func:`replay_dead_letters` sends dead letters back (also ``python -m codeflow_messaging``);
@@ -12,7 +13,7 @@
 """
 
 from codeflow_messaging.backoff import Backoff
-from codeflow_messaging.consumer import BatchHandler, Handler, ReliableConsumer
+from codeflow_messaging.consumer import ReliableConsumer
 from codeflow_messaging.database import (
     SessionFactory,
     async_database_url,
@@ -22,6 +23,7 @@ from codeflow_messaging.database import (
 )
 from codeflow_messaging.dead_letter_publisher import DeadLetterRefused
 from codeflow_messaging.dead_letters import ReplayReport, replay_dead_letters
+from codeflow_messaging.dispatch import Handler, Handles
 from codeflow_messaging.failures import RetryPolicy, is_transient
 from codeflow_messaging.inbox import record_all_processed, record_processed
 from codeflow_messaging.kafka import create_broker, create_producer
@@ -38,10 +40,10 @@ from codeflow_messaging.tables import MessagingTables, add_messaging_tables
 
 __all__ = [
     "Backoff",
-    "BatchHandler",
     "DeadLetterRefused",
     "Emitter",
     "Handler",
+    "Handles",
     "KafkaSecurity",
     "KafkaSecurityError",
     "MessagingTables",

@@ -1,8 +1,13 @@
-"""Exponential backoff, shared by the relay and the consumers."""
+"""Exponential backoff, shared by the relay and the consumers, and retrying with it."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -22,3 +27,27 @@ class Backoff:
         if failures < 1:
             raise ValueError("failures are counted from 1")
         return min(self.maximum, self.initial * self.multiplier ** (failures - 1))
+
+
+async def retry_while(
+    attempt: Callable[[], Awaitable[_T]],
+    *,
+    passing: Callable[[BaseException], bool],
+    backoff: Backoff,
+    waiting: Callable[[BaseException, float], None],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> _T:
+    """Run ``attempt`` until it returns, however often it fails with an error that ``passing``
+    says will go away (Kafka or the database unreachable), waiting ``backoff``'s delays
+    between tries; ``waiting(error, delay)`` reports each. Any other error is raised."""
+    failures = 0
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:
+            if not passing(exc):
+                raise
+            failures += 1
+            delay = backoff.delay(failures)
+            waiting(exc, delay)
+            await sleep(delay)

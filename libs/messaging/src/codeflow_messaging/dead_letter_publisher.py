@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -27,7 +28,7 @@ from aiokafka.errors import (
 )
 
 from codeflow_contracts.topics import dead_letter_topic
-from codeflow_messaging.backoff import Backoff
+from codeflow_messaging.backoff import Backoff, retry_while
 from codeflow_messaging.dead_letters import ERROR_TRACE, dead_letter_headers
 
 logger = logging.getLogger("codeflow.consumer")
@@ -79,24 +80,19 @@ class DeadLetterPublisher:
         """
         topic = dead_letter_topic(record.topic, self.group_id)
         headers = dead_letter_headers(record, error, group_id=self.group_id, attempts=attempts)
-        failures = 0
         while True:
             try:
-                await self._publish(record.value, topic=topic, key=record.key, headers=headers)
+                await retry_while(
+                    partial(
+                        self._publish, record.value, topic=topic, key=record.key, headers=headers
+                    ),
+                    passing=is_retriable,
+                    backoff=self.backoff,
+                    waiting=partial(self._waiting, topic),
+                    sleep=self._sleep,
+                )
                 break
             except Exception as exc:
-                if is_retriable(exc):
-                    failures += 1
-                    delay = self.backoff.delay(failures)
-                    logger.warning(
-                        "%s: could not dead-letter to %s (%r); retrying in %.1fs",
-                        self.group_id,
-                        topic,
-                        exc,
-                        delay,
-                    )
-                    await self._sleep(delay)
-                    continue
                 if is_too_large(exc) and ERROR_TRACE in headers:
                     logger.warning(
                         "%s: %s refused the dead letter of %s as too large (%r); "
@@ -131,6 +127,15 @@ class DeadLetterPublisher:
             topic,
             attempts,
             error,
+        )
+
+    def _waiting(self, topic: str, exc: BaseException, delay: float) -> None:
+        logger.warning(
+            "%s: could not dead-letter to %s (%r); retrying in %.1fs",
+            self.group_id,
+            topic,
+            exc,
+            delay,
         )
 
 

@@ -85,9 +85,11 @@ def run_operations(connection: Connection, *operations: Callable[[], None]) -> N
             operation()
 
 
-def received_record(headers: Sequence[tuple[str, bytes]] = ()) -> ConsumerRecord[bytes, bytes]:
+def received_record(
+    headers: Sequence[tuple[str, bytes]] = (), *, value: bytes = b"{}"
+) -> ConsumerRecord[bytes, bytes]:
     """A record as a consumer receives it: offset 41 of partition 2 of ``auth.user-events``,
-    keyed ``user-1``, with the value ``{}`` and ``headers``."""
+    keyed ``user-1``, with ``value`` (by default ``{}``) and ``headers``."""
     return ConsumerRecord(
         topic="auth.user-events",
         partition=2,
@@ -95,9 +97,9 @@ def received_record(headers: Sequence[tuple[str, bytes]] = ()) -> ConsumerRecord
         timestamp=0,
         timestamp_type=0,
         key=b"user-1",
-        value=b"{}",
+        value=value,
         checksum=None,
         serialized_key_size=6,
-        serialized_value_size=2,
+        serialized_value_size=len(value),
         headers=list(headers),
     )

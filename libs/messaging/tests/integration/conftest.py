@@ -3,26 +3,22 @@ from __future__ import annotations
 import asyncio
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from codeflow_infra.kafka import create_topics
-from codeflow_messaging import (
-    OutboxRelay,
-    SessionFactory,
-    create_producer,
-)
+from codeflow_messaging import OutboxRelay, SessionFactory, create_producer
 from codeflow_messaging.kafka import PRODUCER_OPTIONS
 from codeflow_messaging.testing import sessions_on
 from codeflow_testing.databases import scratch_database
-from codeflow_testing.waiting import wait_until
+from codeflow_testing.pytest_plugin import StartConsumers
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from messaging_support import lag, prepare_database
+from messaging_support import ConsumerGroup, prepare_database
 
 pytestmark = pytest.mark.integration
 
@@ -52,22 +48,16 @@ def group_id() -> str:
     return f"test-group-{uuid.uuid4().hex[:8]}"
 
 
-WaitCaughtUp = Callable[..., Awaitable[None]]
-
-
 @pytest.fixture
-def wait_caught_up(kafka_bootstrap_servers: str, group_id: str, topic: str) -> WaitCaughtUp:
-    """Wait until the test's group has committed every record of the test's topic; a timeout
-    fails naming ``what`` was awaited."""
-
-    async def wait(what: str | None = None, *, timeout: float = 60) -> None:
-        async def caught_up() -> bool:
-            return await lag(kafka_bootstrap_servers, group_id, topic) == 0
-
-        what = what or f"{group_id} to commit every record of {topic}"
-        await wait_until(caught_up, timeout=timeout, what=what)
-
-    return wait
+def group(
+    sessions: SessionFactory,
+    topic: str,
+    group_id: str,
+    kafka_bootstrap_servers: str,
+    start_consumers: StartConsumers,
+) -> ConsumerGroup:
+    """The test's consumer group on its topic (see :class:`ConsumerGroup`)."""
+    return ConsumerGroup(sessions, topic, group_id, kafka_bootstrap_servers, start_consumers)
 
 
 StartRelay = Callable[..., OutboxRelay]
@@ -80,10 +70,15 @@ async def start_relay(
     """Run an outbox relay in the background; cancelled after the test."""
     tasks: list[asyncio.Task[None]] = []
 
-    def start(*, metadata_timeout_ms: int | None = None, **options: object) -> OutboxRelay:
+    def start(
+        *,
+        metadata_timeout_ms: int | None = None,
+        relay_class: type[OutboxRelay] = OutboxRelay,
+        **options: object,
+    ) -> OutboxRelay:
         """``metadata_timeout_ms``: how long the producer waits for a topic's metadata (its
         request timeout) before a send fails; shorter than production's, for tests that wait
-        for such a failure."""
+        for such a failure. ``relay_class``: a subclass of the relay, taking ``options``."""
 
         def producer() -> AIOKafkaProducer:
             if metadata_timeout_ms is None:
@@ -94,7 +89,7 @@ async def start_relay(
                 **(PRODUCER_OPTIONS | {"request_timeout_ms": metadata_timeout_ms}),
             )
 
-        relay = OutboxRelay(sessions, producer, **options)  # type: ignore[arg-type]
+        relay = relay_class(sessions, producer, **options)  # type: ignore[arg-type]
         tasks.append(asyncio.create_task(relay.run()))
         return relay
 

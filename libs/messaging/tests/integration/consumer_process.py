@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codeflow_contracts import Envelope
+from codeflow_contracts import Envelope, UserActive
 from codeflow_messaging import create_broker, create_engine, create_session_factory
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from messaging_support import effect_consumer, record_effect
+from messaging_support import effect_consumer, record_effects
 
 
 async def main() -> None:
@@ -27,9 +27,9 @@ async def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds per message")
     args = parser.parse_args()
 
-    async def slow_effect(session: AsyncSession, envelope: Envelope[Any]) -> None:
-        await record_effect(session, envelope)
-        await asyncio.sleep(args.delay)
+    async def slow_effect(session: AsyncSession, envelopes: Sequence[Envelope[UserActive]]) -> None:
+        await record_effects(session, envelopes)
+        await asyncio.sleep(args.delay * len(envelopes))
 
     sessions = create_session_factory(create_engine(args.database_url))
     broker = create_broker(args.bootstrap_servers, client_id="consumer-process")

@@ -1,23 +1,33 @@
 """What the messaging integration tests share: a test database, a handler with a visible
-effect, and ways to read what reached Kafka.
+effect (and ones that fail or hold on to a batch), and ways to read what reached Kafka.
 
-The handler's effect is a row in ``effects`` with no uniqueness constraint, so a message
-applied twice would show up as two rows; each row also names the transaction that wrote it.
+The handler's effect is a row in ``effects`` per message, with no uniqueness constraint, so
+a message applied twice would show up as two rows; each row also names the transaction that
+wrote it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from faststream.kafka import KafkaBroker
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import Envelope, UserActive, new_envelope, to_json_bytes
+from codeflow_contracts.topics import dead_letter_topic
+from codeflow_infra.kafka import create_topics
 from codeflow_messaging import (
+    Handler,
+    Handles,
     ReliableConsumer,
     RetryPolicy,
     SessionFactory,
@@ -25,7 +35,8 @@ from codeflow_messaging import (
     create_engine,
 )
 from codeflow_messaging.backoff import Backoff
-from codeflow_testing.kafka import group_lag
+from codeflow_testing.kafka import group_lag, read_topic
+from codeflow_testing.waiting import wait_until
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -68,19 +79,22 @@ def sequence_number(active_at: datetime) -> int:
     return int((active_at - EPOCH).total_seconds())
 
 
-async def record_effect(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    """The test handler: one ``effects`` row per application of a message."""
+async def record_effects(session: AsyncSession, envelopes: Sequence[Envelope[UserActive]]) -> None:
+    """The test handler: one ``effects`` row per message, each time it is applied."""
     await session.execute(
         text(
             "INSERT INTO effects (message_id, user_id, active_at, pid) "
             "VALUES (:message_id, :user_id, :active_at, :pid)"
         ),
-        {
-            "message_id": envelope.id,
-            "user_id": envelope.data.user_id,
-            "active_at": envelope.data.active_at,
-            "pid": os.getpid(),
-        },
+        [
+            {
+                "message_id": envelope.id,
+                "user_id": envelope.data.user_id,
+                "active_at": envelope.data.active_at,
+                "pid": os.getpid(),
+            }
+            for envelope in envelopes
+        ],
     )
 
 
@@ -89,18 +103,77 @@ def effect_consumer(
     topic: str,
     group_id: str,
     *,
-    handler: Callable[[AsyncSession, Envelope[Any]], Awaitable[None]] = record_effect,
+    handler: Handler[UserActive] = record_effects,
     retry: RetryPolicy = FAST_RETRIES,
     **options: Any,
 ) -> ReliableConsumer:
     return ReliableConsumer(
         group_id=group_id,
         topics=[topic],
-        handlers={UserActive: handler},
+        handlers=[Handles(UserActive, handler)],
         sessions=sessions,
         retry=retry,
         **options,
     )
+
+
+class PoisonError(RuntimeError):
+    pass
+
+
+class Poisoned:
+    """A handler that records each message's effect, but fails every batch holding the
+    ``poison`` message until it is ``cured``, raising from ``depth`` frames down (a long trace).
+
+    ``tries`` counts how often each message was handed over; ``tries_alone`` only the times
+    it was handed over on its own (a batch of one, or the one-by-one handling of a batch).
+    """
+
+    def __init__(self, poison: Envelope[UserActive], *, depth: int = 0) -> None:
+        self.poison = poison
+        self.depth = depth
+        self.cured = False
+        self.tries: Counter[UUID] = Counter()
+        self.tries_alone: Counter[UUID] = Counter()
+
+    async def apply(self, session: AsyncSession, envelopes: Sequence[Envelope[UserActive]]) -> None:
+        self.tries.update(envelope.id for envelope in envelopes)
+        if len(envelopes) == 1:
+            self.tries_alone[envelopes[0].id] += 1
+        if not self.cured and any(envelope.id == self.poison.id for envelope in envelopes):
+            _fail_from(self.depth)
+        await record_effects(session, envelopes)
+
+
+def _fail_from(depth: int) -> None:
+    if depth == 0:
+        raise PoisonError("cannot apply this one")
+    _fail_from(depth - 1)
+
+
+class FirstBatchHeld:
+    """A handler that holds on to the first batch it is given until ``release`` is set, then
+    records its effects like every other batch's; ``held`` is what it held."""
+
+    def __init__(self) -> None:
+        self.holding = asyncio.Event()
+        self.release = asyncio.Event()
+        self.held: list[UserActive] = []
+
+    async def apply(self, session: AsyncSession, envelopes: Sequence[Envelope[UserActive]]) -> None:
+        if not self.holding.is_set():
+            self.held.extend(envelope.data for envelope in envelopes)
+            self.holding.set()
+            await self.release.wait()
+        await record_effects(session, envelopes)
+
+    async def is_holding(self) -> bool:
+        return self.holding.is_set()
+
+
+def headers_of(record: ConsumerRecord[bytes, bytes]) -> dict[str, str]:
+    """A record's headers (a dead letter's say where it came from and why), decoded."""
+    return {name: value.decode() for name, value in record.headers}
 
 
 async def effects(sessions: SessionFactory) -> list[tuple[str, str, int]]:
@@ -121,9 +194,34 @@ async def transactions(sessions: SessionFactory) -> list[int]:
         return [int(n) for (n,) in rows]
 
 
+def users_out_of_order(applied: list[tuple[str, str, int]]) -> list[str]:
+    """The users some of whose effects (as :func:`effects` lists them) were applied out of
+    the order of their sequence numbers."""
+    by_user: dict[str, list[int]] = defaultdict(list)
+    for _, user, n in applied:
+        by_user[user].append(n)
+    return [user for user, numbers in by_user.items() if numbers != sorted(numbers)]
+
+
 async def count(sessions: SessionFactory, sql: str) -> int:
     async with sessions() as session:
         return int(await session.scalar(text(sql)) or 0)
+
+
+async def pending(sessions: SessionFactory) -> int:
+    """How many outbox rows are not published yet."""
+    return await count(sessions, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+
+
+async def wait_drained(
+    sessions: SessionFactory, what: str = "the outbox to drain", *, timeout: float = 60
+) -> None:
+    """Wait until every outbox row is published; a timeout fails naming ``what``."""
+
+    async def drained() -> bool:
+        return await pending(sessions) == 0
+
+    await wait_until(drained, timeout=timeout, what=what)
 
 
 async def write_to_outbox(
@@ -146,12 +244,69 @@ async def publish_in_order(
     bootstrap_servers: str, topic: str, envelopes: list[Envelope[Any]]
 ) -> None:
     """Publish each envelope to partition 0, one after the other: one partition, one order."""
+    await publish_records(
+        bootstrap_servers, topic, [(e.kafka_key, to_json_bytes(e)) for e in envelopes]
+    )
+
+
+async def publish_records(
+    bootstrap_servers: str, topic: str, records: list[tuple[bytes, bytes]]
+) -> None:
+    """Publish each ``(key, value)`` to partition 0, one after the other, as it is."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
     await producer.start()
     try:
-        for envelope in envelopes:
-            await producer.send_and_wait(
-                topic, to_json_bytes(envelope), key=envelope.kafka_key, partition=0
-            )
+        for key, value in records:
+            await producer.send_and_wait(topic, value, key=key, partition=0)
     finally:
         await producer.stop()
+
+
+@dataclass(frozen=True)
+class ConsumerGroup:
+    """The test's own consumer group on the test's own topic, applying ``effects`` in the
+    test's database: what the consumer tests set up."""
+
+    sessions: SessionFactory
+    topic: str
+    group_id: str
+    bootstrap_servers: str
+    start_consumers: Callable[..., Awaitable[KafkaBroker]]
+
+    @property
+    def dlq(self) -> str:
+        """The group's dead-letter topic for the test's topic."""
+        return dead_letter_topic(self.topic, self.group_id)
+
+    async def create_dlq(self) -> None:
+        await create_topics(self.bootstrap_servers, [self.dlq], partitions=1)
+
+    async def publish(self, envelopes: list[Envelope[Any]]) -> None:
+        """Publish to partition 0 of the topic, in order."""
+        await publish_in_order(self.bootstrap_servers, self.topic, envelopes)
+
+    async def start(self, **options: Any) -> KafkaBroker:
+        """Start a member of the group: :func:`effect_consumer` with ``options``."""
+        consumer = effect_consumer(self.sessions, self.topic, self.group_id, **options)
+        return await self.start_consumers(consumer)
+
+    async def caught_up(self, what: str | None = None, *, timeout: float = 60) -> None:
+        """Wait until the group has committed every record of the topic; a timeout fails
+        naming ``what`` was awaited."""
+
+        async def no_lag() -> bool:
+            return await self.lag() == 0
+
+        what = what or f"{self.group_id} to commit every record of {self.topic}"
+        await wait_until(no_lag, timeout=timeout, what=what)
+
+    async def lag(self) -> int:
+        """How many records of the topic the group has not committed yet."""
+        return await lag(self.bootstrap_servers, self.group_id, self.topic)
+
+    async def applied(self) -> list[int]:
+        """The sequence numbers of the messages applied, in the order they were."""
+        return [n for _, _, n in await effects(self.sessions)]
+
+    async def dead_letters(self) -> list[ConsumerRecord[bytes, bytes]]:
+        return await read_topic(self.bootstrap_servers, self.dlq)

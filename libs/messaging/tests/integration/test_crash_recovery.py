@@ -7,17 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from messaging_support import (
-    activity,
-    count,
-    effect_consumer,
-    effects,
-    lag,
-    write_to_outbox,
-)
+from messaging_support import ConsumerGroup, activity, count, effects, pending, write_to_outbox
 
 from codeflow_contracts import parse_envelope
-from codeflow_messaging import SessionFactory
 from codeflow_testing.kafka import read_topic
 from codeflow_testing.waiting import wait_until
 
@@ -37,21 +29,17 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 
 async def test_a_relay_killed_between_publishing_and_marking_causes_a_duplicate_the_inbox_drops(
-    sessions: SessionFactory,
+    group: ConsumerGroup,
     database_url: str,
-    topic: str,
-    group_id: str,
-    kafka_bootstrap_servers: str,
     start_relay,
-    start_consumers,
 ) -> None:
     envelopes = [activity(f"user-{n % 3}", n) for n in range(10)]
-    await write_to_outbox(sessions, envelopes, topic=topic)
+    await write_to_outbox(group.sessions, envelopes, topic=group.topic)
 
     doomed = await _spawn(
         "relay_process.py",
         f"--database-url={database_url}",
-        f"--bootstrap-servers={kafka_bootstrap_servers}",
+        f"--bootstrap-servers={group.bootstrap_servers}",
         "--die-after-publish",
     )
     try:
@@ -59,72 +47,69 @@ async def test_a_relay_killed_between_publishing_and_marking_causes_a_duplicate_
     finally:
         await _stop(doomed)
     # Kafka has the messages, the outbox doesn't know: they will be published again.
-    assert len(await read_topic(kafka_bootstrap_servers, topic)) == len(envelopes)
-    assert await count(sessions, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 10
+    assert len(await read_topic(group.bootstrap_servers, group.topic)) == len(envelopes)
+    assert await pending(group.sessions) == 10
 
     start_relay()
-    await start_consumers(effect_consumer(sessions, topic, group_id))
+    await group.start()
 
     async def duplicates_published_and_consumed() -> bool:
-        return len(await read_topic(kafka_bootstrap_servers, topic)) == 2 * len(envelopes) and (
-            await lag(kafka_bootstrap_servers, group_id, topic) == 0
-        )
+        return len(await read_topic(group.bootstrap_servers, group.topic)) == 2 * len(
+            envelopes
+        ) and (await group.lag() == 0)
 
     await wait_until(
         duplicates_published_and_consumed, timeout=90, what="both copies to be consumed"
     )
     delivered = Counter(
-        parse_envelope(r.value).id for r in await read_topic(kafka_bootstrap_servers, topic)
+        parse_envelope(r.value).id for r in await read_topic(group.bootstrap_servers, group.topic)
     )
     assert set(delivered.values()) == {2}
-    applied = [message_id for message_id, _, _ in await effects(sessions)]
+    applied = [message_id for message_id, _, _ in await effects(group.sessions)]
     assert sorted(applied) == sorted(str(e.id) for e in envelopes)
 
 
 async def test_a_consumer_killed_mid_batch_handles_every_message_after_it_restarts(
-    sessions: SessionFactory,
+    group: ConsumerGroup,
     database_url: str,
-    topic: str,
-    group_id: str,
-    kafka_bootstrap_servers: str,
     start_relay,
 ) -> None:
     envelopes = [activity(f"user-{n % 7}", n) for n in range(300)]
-    await write_to_outbox(sessions, envelopes, topic=topic)
+    await write_to_outbox(group.sessions, envelopes, topic=group.topic)
     start_relay()
     consumer_args = (
         f"--database-url={database_url}",
-        f"--bootstrap-servers={kafka_bootstrap_servers}",
-        f"--topic={topic}",
-        f"--group-id={group_id}",
+        f"--bootstrap-servers={group.bootstrap_servers}",
+        f"--topic={group.topic}",
+        f"--group-id={group.group_id}",
     )
 
     first = await _spawn("consumer_process.py", *consumer_args, "--delay=0.02")
     try:
 
         async def some_handled() -> bool:
-            return await count(sessions, "SELECT count(*) FROM effects") >= 40
+            return await count(group.sessions, "SELECT count(*) FROM effects") >= 40
 
         await wait_until(some_handled, timeout=90, what="the first consumer to handle 40")
         first.send_signal(signal.SIGKILL)
         assert await first.wait() == -signal.SIGKILL
     finally:
         await _stop(first)
-    handled_before_restart = await count(sessions, "SELECT count(*) FROM effects")
+    handled_before_restart = await count(group.sessions, "SELECT count(*) FROM effects")
     assert handled_before_restart < len(envelopes), "the consumer finished before it was killed"
 
     second = await _spawn("consumer_process.py", *consumer_args)
     try:
 
         async def all_handled() -> bool:
-            return await lag(kafka_bootstrap_servers, group_id, topic) == 0 and (
-                await count(sessions, "SELECT count(*) FROM effects") >= len(envelopes)
+            return await group.lag() == 0 and (
+                await count(group.sessions, "SELECT count(*) FROM effects") >= len(envelopes)
             )
 
         await wait_until(all_handled, timeout=120, what="the restarted consumer to catch up")
     finally:
         await _stop(second)
 
-    applied = Counter(message_id for message_id, _, _ in await effects(sessions))
+    applied = Counter(message_id for message_id, _, _ in await effects(group.sessions))
     assert set(applied) == {str(e.id) for e in envelopes}
     assert set(applied.values()) == {1}, "a message took effect twice"

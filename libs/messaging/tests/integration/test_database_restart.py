@@ -13,12 +13,17 @@ import logging
 import os
 import signal
 import uuid
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from messaging_support import activity, effect_consumer, effects, prepare_database
+from messaging_support import (
+    activity,
+    effect_consumer,
+    effects,
+    prepare_database,
+    users_out_of_order,
+)
 from sqlalchemy import text
 
 from codeflow_contracts import Envelope, UserActive, to_json_bytes
@@ -188,8 +193,4 @@ async def test_a_database_restart_while_messages_stream_dead_letters_nothing_and
     assert dead == [], f"{len(dead)} message(s) dead-lettered by a database restart"
     applied = await effects(own_sessions)
     assert sorted(m for m, _, _ in applied) == sorted(str(e.id) for e in stream.envelopes)
-    by_user: dict[str, list[int]] = defaultdict(list)
-    for _, user, n in applied:
-        by_user[user].append(n)
-    for user, numbers in by_user.items():
-        assert numbers == sorted(numbers), f"{user}'s messages were applied out of order"
+    assert users_out_of_order(applied) == []

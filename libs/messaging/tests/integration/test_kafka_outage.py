@@ -2,10 +2,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 
 import pytest
-from messaging_support import activity, count, effect_consumer, effects, write_to_outbox
+from messaging_support import (
+    activity,
+    effect_consumer,
+    effects,
+    pending,
+    users_out_of_order,
+    write_to_outbox,
+)
 
 from codeflow_infra.kafka import start_broker, stop_broker
 from codeflow_messaging import SessionFactory
@@ -37,14 +43,13 @@ async def test_outbox_writes_commit_while_kafka_is_down_and_arrive_in_key_order_
         caplog.set_level(logging.WARNING, logger="codeflow.outbox")
         during = [activity(f"user-{n % 4}", n) for n in range(1, 61)]
         await write_to_outbox(sessions, during, topic=topic)
-        pending = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-        assert await count(sessions, pending) == len(during)
+        assert await pending(sessions) == len(during)
 
         async def relay_noticed() -> bool:
             return any(r.name == "codeflow.outbox" for r in caplog.records)
 
         await wait_until(relay_noticed, timeout=60, what="the relay to report Kafka down")
-        assert await count(sessions, pending) == len(during)
+        assert await pending(sessions) == len(during)
     finally:
         await asyncio.to_thread(start_broker)
 
@@ -52,9 +57,6 @@ async def test_outbox_writes_commit_while_kafka_is_down_and_arrive_in_key_order_
         return len(await effects(sessions)) == 1 + len(during)
 
     await wait_until(all_applied, timeout=120, what="every message after Kafka returned")
-    applied: dict[str, list[int]] = defaultdict(list)
-    for _, user, n in await effects(sessions):
-        applied[user].append(n)
-    for user, numbers in applied.items():
-        assert numbers == sorted(numbers), f"{user}'s messages were applied out of order"
-    assert sorted(n for numbers in applied.values() for n in numbers) == list(range(61))
+    applied = await effects(sessions)
+    assert users_out_of_order(applied) == []
+    assert sorted(n for _, _, n in applied) == list(range(61))

@@ -10,17 +10,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections import defaultdict
 
 import pytest
-from messaging_support import activity, count, effect_consumer, effects
+from messaging_support import ConsumerGroup, activity, effects, pending, users_out_of_order
 
-from codeflow_contracts.topics import dead_letter_topic
 from codeflow_infra import processes
 from codeflow_infra.kafka import start_broker, stop_broker
 from codeflow_infra.kafka_broker import LocalKafka
 from codeflow_messaging import SessionFactory, add_to_outbox, transaction
-from codeflow_testing.kafka import read_topic
 from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -69,22 +66,18 @@ def _serves_this_test(broker: LocalKafka) -> bool:
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
 async def test_a_broker_restart_under_steady_writes_loses_nothing_and_keeps_key_order(
+    group: ConsumerGroup,
     how: str,
-    sessions: SessionFactory,
-    topic: str,
-    group_id: str,
-    kafka_bootstrap_servers: str,
     start_relay,
-    start_consumers,
 ) -> None:
     start_relay(ack_warning_interval=1.0)
-    await start_consumers(effect_consumer(sessions, topic, group_id))
-    writes = SteadyWrites(sessions, topic)
+    await group.start()
+    writes = SteadyWrites(group.sessions, group.topic)
     writing = asyncio.create_task(writes.run())
     try:
 
         async def flowing() -> bool:
-            return len(await effects(sessions)) >= 40
+            return len(await group.applied()) >= 40
 
         await wait_until(flowing, timeout=60, what="40 messages before the restart")
 
@@ -108,20 +101,13 @@ async def test_a_broker_restart_under_steady_writes_loses_nothing_and_keeps_key_
     finally:
         writes.stopping.set()
         await writing
-    pending = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
 
     async def all_applied() -> bool:
-        return await count(sessions, pending) == 0 and len(await effects(sessions)) >= (
-            writes.written
-        )
+        return await pending(group.sessions) == 0 and len(await group.applied()) >= writes.written
 
     await wait_until(all_applied, timeout=120, what="every write to be published and applied")
-    applied = await effects(sessions)
+    applied = await effects(group.sessions)
     numbers = sorted(n for _, _, n in applied)
     assert numbers == list(range(writes.written)), "a write was lost or applied twice"
-    by_user: dict[str, list[int]] = defaultdict(list)
-    for _, user, n in applied:
-        by_user[user].append(n)
-    for user, seen in by_user.items():
-        assert seen == sorted(seen), f"{user}'s messages were applied out of order"
-    assert await read_topic(kafka_bootstrap_servers, dead_letter_topic(topic, group_id)) == []
+    assert users_out_of_order(applied) == []
+    assert await group.dead_letters() == []

@@ -13,7 +13,7 @@ import logging
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ from codeflow_infra import processes
 from codeflow_infra.config import InfraConfig
 from codeflow_infra.kafka_broker import LocalKafka
 from codeflow_messaging import (
+    Handles,
     OutboxRelay,
     ReliableConsumer,
     SessionFactory,
@@ -205,17 +206,18 @@ async def test_a_service_may_not_write_another_services_events(
             )
 
 
-async def record_deletion(session: AsyncSession, envelope: Envelope[Any]) -> None:
+async def record_deletions(
+    session: AsyncSession, envelopes: Sequence[Envelope[DeleteUserData]]
+) -> None:
     await session.execute(
         text(
             "INSERT INTO effects (message_id, user_id, active_at, pid) "
             "VALUES (:message_id, :user_id, :at, 0)"
         ),
-        {
-            "message_id": envelope.id,
-            "user_id": envelope.data.user_id,
-            "at": envelope.data.requested_at,
-        },
+        [
+            {"message_id": e.id, "user_id": e.data.user_id, "at": e.data.requested_at}
+            for e in envelopes
+        ],
     )
 
 
@@ -242,7 +244,7 @@ async def test_the_services_own_outbox_relay_and_consumer_work_over_scram_and_tl
     ReliableConsumer(
         group_id="auth",
         topics=[USER_DELETION_COMMANDS],
-        handlers={DeleteUserData: record_deletion},
+        handlers=[Handles(DeleteUserData, record_deletions)],
         sessions=sessions,
     ).subscribe(broker)
     await asyncio.wait_for(broker.start(), WAIT)

@@ -7,11 +7,13 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from messaging_support import (
+    ConsumerGroup,
     activity,
     count,
-    effect_consumer,
     effects,
+    pending,
     sequence_number,
+    wait_drained,
     write_to_outbox,
 )
 from sqlalchemy import text
@@ -35,34 +37,28 @@ class Rollback(Exception):
 
 
 async def test_a_committed_message_takes_effect_once_and_a_rolled_back_one_is_never_published(
-    sessions: SessionFactory,
-    topic: str,
-    group_id: str,
-    kafka_bootstrap_servers: str,
+    group: ConsumerGroup,
     start_relay,
-    start_consumers,
 ) -> None:
     rolled_back, committed = activity("user-a", 1), activity("user-a", 2)
     with pytest.raises(Rollback):
-        await _write_then_fail(sessions, rolled_back, topic)
-    await write_to_outbox(sessions, [committed], topic=topic)
+        await _write_then_fail(group.sessions, rolled_back, group.topic)
+    await write_to_outbox(group.sessions, [committed], topic=group.topic)
 
     start_relay()
-    await start_consumers(effect_consumer(sessions, topic, group_id))
+    await group.start()
 
     async def handled() -> bool:
-        return len(await effects(sessions)) >= 1
+        return len(await effects(group.sessions)) >= 1
 
     await wait_until(handled, timeout=60, what="the committed message to take effect")
-    await wait_until(
-        lambda: _no_pending(sessions), timeout=30, what="the outbox row to be marked published"
-    )
+    await wait_drained(group.sessions, "the outbox row to be marked published", timeout=30)
     published = [
-        parse_envelope(r.value).id for r in await read_topic(kafka_bootstrap_servers, topic)
+        parse_envelope(r.value).id for r in await read_topic(group.bootstrap_servers, group.topic)
     ]
     assert published == [committed.id]
-    assert await effects(sessions) == [(str(committed.id), "user-a", 2)]
-    assert await count(sessions, "SELECT count(*) FROM processed_events") == 1
+    assert await effects(group.sessions) == [(str(committed.id), "user-a", 2)]
+    assert await count(group.sessions, "SELECT count(*) FROM processed_events") == 1
 
 
 async def test_two_relays_never_publish_the_same_row_and_keep_each_keys_order(
@@ -76,7 +72,7 @@ async def test_two_relays_never_publish_the_same_row_and_keep_each_keys_order(
 
     start_relay(batch_size=40)
     start_relay(batch_size=40)
-    await wait_until(lambda: _no_pending(sessions), timeout=90, what="the outbox to drain")
+    await wait_drained(sessions, timeout=90)
 
     records = await read_topic(kafka_bootstrap_servers, topic)
     ids = [parse_envelope(r.value).id for r in records]
@@ -94,10 +90,6 @@ async def _write_then_fail(sessions: SessionFactory, envelope: Envelope[Any], to
     async with transaction(sessions) as session:
         await add_to_outbox(session, envelope, topic=topic)
         raise Rollback
-
-
-async def _no_pending(sessions: SessionFactory) -> bool:
-    return await count(sessions, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
 
 
 async def test_published_rows_are_purged_after_the_retention_period_and_pending_ones_kept(
@@ -121,7 +113,7 @@ async def test_published_rows_are_purged_after_the_retention_period_and_pending_
 
     assert await relay.purge_published() == 1
     assert await count(sessions, "SELECT count(*) FROM outbox") == 2
-    assert await count(sessions, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 1
+    assert await pending(sessions) == 1
 
 
 def _no_producer() -> AIOKafkaProducer:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from messaging_support import activity, count, write_to_outbox
+from messaging_support import activity, count, wait_drained, write_to_outbox
 from sqlalchemy import text
 
 from codeflow_contracts import Envelope, parse_envelope, to_json_bytes
@@ -136,10 +136,7 @@ async def test_retrying_a_set_aside_row_once_kafka_accepts_it_publishes_its_key_
     retried = await _outbox_command("retry", "--database-url", database_url, str(refused.row))
     assert retried.returncode == 0, retried.stderr
 
-    async def all_published() -> bool:
-        return await count(sessions, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
-
-    await wait_until(all_published, timeout=60, what="the refused key's messages published")
+    await wait_drained(sessions, "the refused key's messages published")
     assert await _published_ids(kafka_bootstrap_servers, small_topic) == [str(refused.id)] + [
         str(e.id) for e in held
     ]
@@ -160,10 +157,7 @@ async def test_discarding_a_set_aside_row_deletes_it_and_releases_its_keys_later
     assert str(refused.row) in discarded.stdout
     assert str(refused.id) in discarded.stdout
 
-    async def all_published() -> bool:
-        return await count(sessions, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
-
-    await wait_until(all_published, timeout=60, what="the later messages published")
+    await wait_drained(sessions, "the later messages published")
     assert await _published_ids(kafka_bootstrap_servers, small_topic) == [str(e.id) for e in held]
     assert (
         await _scalar(sessions, "SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL") == 0

@@ -7,19 +7,24 @@ Then A finishes. Every message must take effect once, and nothing may be logged 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 from faststream.kafka import KafkaBroker
-from messaging_support import activity, effect_consumer, effects, lag, record_effect
-from sqlalchemy.ext.asyncio import AsyncSession
+from messaging_support import (
+    FirstBatchHeld,
+    activity,
+    effect_consumer,
+    effects,
+    lag,
+    users_out_of_order,
+)
 
-from codeflow_contracts import Envelope, UserActive, to_json_bytes
+from codeflow_contracts import Envelope, to_json_bytes
 from codeflow_messaging import SessionFactory
 from codeflow_testing.waiting import wait_until
 
@@ -72,28 +77,13 @@ async def test_a_member_joining_while_another_is_mid_batch_applies_every_message
     framework_log: None,
 ) -> None:
     caplog.set_level(logging.INFO)
-    holding = asyncio.Event()
-    release = asyncio.Event()
-    held: list[UserActive] = []
-
-    async def hold_the_first_batch(
-        session: AsyncSession, envelopes: Sequence[Envelope[Any]]
-    ) -> None:
-        if not holding.is_set():
-            held.extend(e.data for e in envelopes)
-            holding.set()
-            await release.wait()
-        for envelope in envelopes:
-            await record_effect(session, envelope)
-
+    first_batch = FirstBatchHeld()
     first = [activity(_user(n % PARTITIONS), n) for n in range(PARTITIONS * PER_PARTITION)]
     await _publish(kafka_bootstrap_servers, topic, first)
-    member_a = effect_consumer(
-        sessions, topic, group_id, batch_handlers={UserActive: hold_the_first_batch}
-    )
+    member_a = effect_consumer(sessions, topic, group_id, handler=first_batch.apply)
     broker_a = await start_consumers(member_a)
-    await wait_until(lambda: _is_set(holding), timeout=60, what="member A to hold a batch")
-    assert {m.user_id for m in held} == {_user(p) for p in range(PARTITIONS)}, (
+    await wait_until(first_batch.is_holding, timeout=60, what="member A to hold a batch")
+    assert {m.user_id for m in first_batch.held} == {_user(p) for p in range(PARTITIONS)}, (
         "the held batch should have records of every partition"
     )
     # The stream goes on while A holds its batch: none of its records is the last of its
@@ -114,7 +104,7 @@ async def test_a_member_joining_while_another_is_mid_batch_applies_every_message
 
         await wait_until(rebalanced, timeout=60, what="B to take some of A's partitions")
     finally:
-        release.set()
+        first_batch.release.set()
 
     async def all_applied() -> bool:
         return await lag(kafka_bootstrap_servers, group_id, topic) == 0 and len(
@@ -124,18 +114,10 @@ async def test_a_member_joining_while_another_is_mid_batch_applies_every_message
     await wait_until(all_applied, timeout=90, what="both members to apply every message")
     applied = await effects(sessions)
     assert Counter(m for m, _, _ in applied) == Counter(str(e.id) for e in first + second)
-    by_user: dict[str, list[int]] = defaultdict(list)
-    for _, user, n in applied:
-        by_user[user].append(n)
-    for user, numbers in by_user.items():
-        assert numbers == sorted(numbers), f"{user}'s messages were applied out of order"
+    assert users_out_of_order(applied) == []
     errors = [
         f"{r.name}: {r.getMessage()} {r.exc_info[1]!r}" if r.exc_info else r.getMessage()
         for r in caplog.records
         if r.levelno >= logging.ERROR
     ]
     assert errors == []
-
-
-async def _is_set(event: asyncio.Event) -> bool:
-    return event.is_set()

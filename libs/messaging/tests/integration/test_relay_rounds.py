@@ -4,25 +4,30 @@ neither marks nor loses another round's rows."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
-from messaging_support import activity, count, sequence_number, write_to_outbox
+from messaging_support import (
+    activity,
+    count,
+    pending,
+    sequence_number,
+    wait_drained,
+    write_to_outbox,
+)
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import parse_envelope, to_json_bytes
-from codeflow_messaging import OutboxRelay, SessionFactory, create_producer, transaction
+from codeflow_messaging import OutboxRelay, SessionFactory, transaction
 from codeflow_messaging.backoff import Backoff
 from codeflow_testing.kafka import read_topic
 from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
-PENDING = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
 FAILED = "SELECT count(*) FROM outbox WHERE last_error IS NOT NULL"
 
 
@@ -48,17 +53,31 @@ class RelayHoldingARound(OutboxRelay):
         await super().mark_published(session, ids)
 
 
-@pytest.fixture
-async def run_relay() -> AsyncIterator[Callable[[OutboxRelay], None]]:
-    tasks: list[asyncio.Task[None]] = []
-    yield lambda relay: tasks.append(asyncio.create_task(relay.run()))
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+async def start_holding_relay(
+    start_relay: Callable[..., OutboxRelay],
+    sessions: SessionFactory,
+    until: Callable[[], Awaitable[None]],
+    **options: object,
+) -> RelayHoldingARound:
+    """Run a relay of two rounds in flight, ten rows each, that marks the round holding the
+    outbox's first row only once ``until()`` returns."""
+    relay = start_relay(
+        relay_class=RelayHoldingARound,
+        hold_row=await count(sessions, "SELECT min(id) FROM outbox"),
+        until=until,
+        batch_size=10,
+        rounds_in_flight=2,
+        **options,
+    )
+    assert isinstance(relay, RelayHoldingARound)
+    return relay
 
 
 async def test_the_next_round_publishes_while_one_is_unmarked_but_never_overtakes_its_keys(
-    sessions: SessionFactory, topic: str, kafka_bootstrap_servers: str, run_relay
+    sessions: SessionFactory,
+    topic: str,
+    kafka_bootstrap_servers: str,
+    start_relay: Callable[..., OutboxRelay],
 ) -> None:
     # Rows 1-10: users a0-a9; rows 11-20: b0-b9; rows 21-30: a0-a9 again.
     first = [activity(f"a{n}", n) for n in range(10)]
@@ -77,16 +96,8 @@ async def test_the_next_round_publishes_while_one_is_unmarked_but_never_overtake
         records = await read_topic(kafka_bootstrap_servers, topic)
         seen_while_held.extend(str(parse_envelope(r.value).id) for r in records)
 
-    relay = RelayHoldingARound(
-        sessions,
-        lambda: create_producer(kafka_bootstrap_servers, client_id="messaging-tests"),
-        hold_row=await _first_row(sessions),
-        until=second_round_published,
-        batch_size=10,
-        rounds_in_flight=2,
-    )
-    run_relay(relay)
-    await wait_until(lambda: _none_pending(sessions), timeout=60, what="the outbox to drain")
+    relay = await start_holding_relay(start_relay, sessions, second_round_published)
+    await wait_drained(sessions)
 
     # While the first round was unmarked, the second published b0-b9 and nothing of a0-a9's
     # second messages, which waited until the first round's rows were marked.
@@ -109,7 +120,10 @@ async def test_the_next_round_publishes_while_one_is_unmarked_but_never_overtake
 
 
 async def test_a_later_round_that_fails_leaves_its_row_pending_and_the_earlier_round_marked(
-    sessions: SessionFactory, topic: str, kafka_bootstrap_servers: str, run_relay
+    sessions: SessionFactory,
+    topic: str,
+    kafka_bootstrap_servers: str,
+    start_relay: Callable[..., OutboxRelay],
 ) -> None:
     first = [activity(f"a{n}", n) for n in range(10)]
     await write_to_outbox(sessions, first, topic=topic)
@@ -131,21 +145,14 @@ async def test_a_later_round_that_fails_leaves_its_row_pending_and_the_earlier_r
         await wait_until(
             failure_recorded, timeout=60, what="the second round to fail while the first is held"
         )
-        pending_when_it_failed.append(await count(sessions, PENDING))
+        pending_when_it_failed.append(await pending(sessions))
 
-    relay = RelayHoldingARound(
-        sessions,
-        lambda: create_producer(kafka_bootstrap_servers, client_id="messaging-tests"),
-        hold_row=await _first_row(sessions),
-        until=second_round_failed,
-        batch_size=10,
-        rounds_in_flight=2,
-        backoff=Backoff(initial=0.05, maximum=0.2),
+    relay = await start_holding_relay(
+        start_relay, sessions, second_round_failed, backoff=Backoff(initial=0.05, maximum=0.2)
     )
-    run_relay(relay)
 
     async def only_the_large_one_pending() -> bool:
-        return await count(sessions, PENDING) == 1
+        return await pending(sessions) == 1
 
     await wait_until(only_the_large_one_pending, timeout=60, what="every other row marked")
     assert len(relay.held) == len(first)
@@ -187,11 +194,3 @@ async def _write_too_large(sessions: SessionFactory, topic: str) -> int:
             )
         ).scalar_one()
     return row_id
-
-
-async def _first_row(sessions: SessionFactory) -> int:
-    return await count(sessions, "SELECT min(id) FROM outbox")
-
-
-async def _none_pending(sessions: SessionFactory) -> bool:
-    return await count(sessions, PENDING) == 0

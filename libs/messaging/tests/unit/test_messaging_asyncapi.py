@@ -6,11 +6,11 @@ from typing import Any
 from faststream.specification import AsyncAPI
 
 from codeflow_contracts import UserActive, UserCreated, UserDataDeleted
-from codeflow_messaging import ReliableConsumer, create_broker
+from codeflow_messaging import Handles, ReliableConsumer, create_broker
 from codeflow_messaging.asyncapi import declare_publications, envelopes_schema
 
 
-async def _ignore(session: Any, envelope: Any) -> None:
+async def _ignore(session: Any, envelopes: Any) -> None:
     return None
 
 
@@ -28,7 +28,7 @@ def test_the_asyncapi_document_shows_a_consumers_envelopes_and_the_declared_publ
     ReliableConsumer(
         group_id="profiles",
         topics=["auth.user-events"],
-        handlers={UserCreated: _ignore, UserActive: _ignore},
+        handlers=[Handles(UserCreated, _ignore), Handles(UserActive, _ignore)],
         sessions=None,  # type: ignore[arg-type]  # never used: nothing is consumed here
     ).subscribe(broker)
     declare_publications(broker, [UserDataDeleted], service="profiles")

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,10 +11,10 @@ import pytest
 from aiokafka import TopicPartition
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from codeflow_contracts import UserActive, UserCreated, new_envelope
+from codeflow_contracts import UserActive, UserCreated, new_envelope, to_json_bytes
 from codeflow_messaging import Backoff, OutboxRelay, async_database_url, is_transient
 from codeflow_messaging import dead_letters as dl
-from codeflow_messaging.consumer import Delivery, in_steps
+from codeflow_messaging.dispatch import Delivery, Dispatcher, Handles, in_runs
 from codeflow_messaging.failures import RetryPolicy
 from codeflow_messaging.testing import received_record
 
@@ -132,7 +134,7 @@ def test_a_consumer_commits_at_least_every_record_and_reads_at_least_one(option:
         ReliableConsumer(
             group_id="g",
             topics=["t"],
-            handlers={},
+            handlers=[],
             sessions=None,  # type: ignore[arg-type]
             **{option: 0},  # type: ignore[arg-type]
         )
@@ -143,11 +145,11 @@ def _delivery(message: Any) -> Delivery:
     return Delivery(record=received_record(), envelope=envelope, handler=_ignore)
 
 
-async def _ignore(session: Any, envelope: Any) -> None:
+async def _ignore(session: Any, envelopes: Sequence[Any]) -> None:
     return None
 
 
-def test_a_batch_groups_runs_of_a_batched_type_and_keeps_every_message_in_order() -> None:
+def test_a_batch_is_applied_in_runs_of_one_type_that_keep_every_message_in_order() -> None:
     at = datetime(2026, 1, 1, tzinfo=UTC)
     created = [
         _delivery(UserCreated(user_id=f"u{n}", github_id=n + 1, login=f"l{n}", created_at=at))
@@ -156,23 +158,39 @@ def test_a_batch_groups_runs_of_a_batched_type_and_keeps_every_message_in_order(
     active = [_delivery(UserActive(user_id=f"u{n}", active_at=at)) for n in range(4)]
     batch = [active[0], active[1], created[0], created[1], active[2], active[3]]
 
-    steps = list(in_steps(batch, batched=[UserActive]))
+    runs = list(in_runs(batch))
 
-    assert steps == [[active[0], active[1]], [created[0]], [created[1]], [active[2], active[3]]]
-    assert [d for step in steps for d in step] == batch
+    assert runs == [[active[0], active[1]], [created[0], created[1]], [active[2], active[3]]]
+    assert [d for run in runs for d in run] == batch
 
 
-def test_a_batch_handler_without_a_per_message_handler_is_refused() -> None:
-    from codeflow_messaging import ReliableConsumer
-
-    with pytest.raises(ValueError, match="per-message handler too: \\['UserActive'\\]"):
-        ReliableConsumer(
-            group_id="g",
-            topics=["t"],
-            handlers={UserCreated: _ignore},
-            batch_handlers={UserActive: _ignore},
+def test_a_message_type_with_two_handlers_is_refused() -> None:
+    with pytest.raises(ValueError, match="UserActive has two handlers"):
+        Dispatcher(
+            "g",
+            [Handles(UserActive, _ignore), Handles(UserActive, _ignore)],
             sessions=None,  # type: ignore[arg-type]
         )
+
+
+def test_a_record_is_delivered_to_its_types_handler_and_other_types_are_skipped() -> None:
+    dispatch = Dispatcher("g", [Handles(UserActive, _ignore)], sessions=None)  # type: ignore[arg-type]
+    active = new_envelope(
+        UserActive(user_id="u1", active_at=datetime(2026, 1, 1, tzinfo=UTC)),
+        source="codeflow/tests",
+    )
+    created = new_envelope(
+        UserCreated(user_id="u1", github_id=1, login="l", created_at=active.data.active_at),
+        source="codeflow/tests",
+    )
+
+    delivery = dispatch.parse(received_record(value=to_json_bytes(active)))
+
+    assert delivery is not None
+    assert (delivery.envelope, delivery.handler) == (active, _ignore)
+    assert dispatch.parse(received_record(value=to_json_bytes(created))) is None
+    with pytest.raises(json.JSONDecodeError):  # a ValueError: not an envelope
+        dispatch.parse(received_record(value=b"{not json"))
 
 
 class _SlowStartingProducer:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
 from codeflow_auth.revocation import GrantRevoker
-from codeflow_contracts import (
-    DeleteUserData,
-    Envelope,
-)
+from codeflow_contracts import DeleteUserData, Envelope
 from codeflow_contracts.topics import USER_DELETION_COMMANDS
-from codeflow_messaging import ReliableConsumer, SessionFactory
+from codeflow_messaging import Handles, ReliableConsumer, SessionFactory
 
 GROUP_ID = "auth"
 
@@ -28,19 +24,18 @@ def consumers(
 ) -> list[ReliableConsumer]:
     """The janitor's commands: auth decides each erasure and carries out its own share."""
 
-    async def carry_out(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
-        await carry_out_deletions(session, envelopes, evidence, revoker)
-
-    async def carry_out_one(session: AsyncSession, envelope: Envelope[Any]) -> None:
-        await carry_out_deletions(session, [envelope], evidence, revoker)
+    async def on_delete_user_data(
+        session: AsyncSession, envelopes: Sequence[Envelope[DeleteUserData]]
+    ) -> None:
+        # A run of commands (a sweep's backlog) is carried out with one statement per table.
+        commands = [envelope.data for envelope in envelopes]
+        await carry_out_deletions(session, commands, evidence, revoker)
 
     return [
         ReliableConsumer(
             group_id=group_id,
             topics=[USER_DELETION_COMMANDS],
-            handlers={DeleteUserData: carry_out_one},
-            # A run of commands (a sweep's backlog) is carried out with one statement per table.
-            batch_handlers={DeleteUserData: carry_out},
+            handlers=[Handles(DeleteUserData, on_delete_user_data)],
             sessions=sessions,
         )
     ]

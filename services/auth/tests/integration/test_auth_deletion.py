@@ -16,7 +16,7 @@ from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
 from codeflow_auth.models import Account, Session, User, VerificationToken
 from codeflow_auth.sessions import repository as sessions_repository
 from codeflow_auth.signin import repository as signin_repository
-from codeflow_contracts import DeleteUserData, Envelope, new_envelope, parse_envelope
+from codeflow_contracts import DeleteUserData, parse_envelope
 from codeflow_messaging import SessionFactory, transaction
 
 pytestmark = pytest.mark.integration
@@ -47,15 +47,14 @@ async def new_user(sessions: SessionFactory, name: str, *, email: bool = True) -
     return user.id
 
 
-def delete_command(user_id: str, deletion_id: uuid.UUID | None = None) -> Envelope[DeleteUserData]:
-    command = DeleteUserData(
+def delete_command(user_id: str, deletion_id: uuid.UUID | None = None) -> DeleteUserData:
+    return DeleteUserData(
         deletion_id=deletion_id or uuid.uuid4(),
         user_id=user_id,
         # Asked for: goes ahead whatever the person did lately (the decision has its tests).
         reason="requested",
         requested_at=datetime.now(UTC),
     )
-    return new_envelope(command, source="codeflow/janitor")
 
 
 async def test_a_run_of_commands_deletes_each_user_and_answers_each_command(
@@ -87,5 +86,5 @@ async def test_a_run_of_commands_deletes_each_user_and_answers_each_command(
         payloads = (await s.scalars(text("SELECT payload FROM outbox ORDER BY id"))).all()
     answers = [parse_envelope(json.dumps(p).encode()) for p in payloads]
     assert [(a.type, a.data.user_id, a.data.deletion_id) for a in answers] == [
-        ("codeflow.user.deleted.v1", c.data.user_id, c.data.deletion_id) for c in run
+        ("codeflow.user.deleted.v1", c.user_id, c.deletion_id) for c in run
     ]

@@ -29,7 +29,7 @@ from codeflow_auth.signin import repository as signin_repository
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
 from codeflow_auth.signin.service import sign_in
 from codeflow_auth.token_cipher import TokenCipher, generate_key
-from codeflow_contracts import DeleteUserData, Envelope, new_envelope, parse_envelope
+from codeflow_contracts import DeleteUserData, parse_envelope
 from codeflow_contracts.topics import USER_EVENTS
 from codeflow_messaging import SessionFactory, transaction
 from codeflow_testing.waiting import wait_until
@@ -87,7 +87,7 @@ async def new_user(
 
 def command(
     user_id: str, reason: str, *, inactive_since: datetime | None = CUTOFF
-) -> Envelope[Any]:
+) -> DeleteUserData:
     fields: dict[str, Any] = {
         "deletion_id": uuid.uuid4(),
         "user_id": user_id,
@@ -96,10 +96,10 @@ def command(
     }
     if reason == "inactive":
         fields["inactive_since"] = inactive_since
-    return new_envelope(DeleteUserData.model_validate(fields), source="codeflow/janitor")
+    return DeleteUserData.model_validate(fields)
 
 
-async def carry_out(sessions: SessionFactory, *commands: Envelope[Any]) -> None:
+async def carry_out(sessions: SessionFactory, *commands: DeleteUserData) -> None:
     async with transaction(sessions) as s:
         await carry_out_deletions(s, list(commands), EVIDENCE)
 
@@ -137,7 +137,7 @@ async def test_an_erasure_for_inactivity_of_someone_active_after_the_cutoff_dele
     assert await still_there(auth_sessions, back) == (True, 1, 1)
     [(topic, message_type, data)] = await answers(auth_sessions, back)
     assert (topic, message_type) == (USER_EVENTS, "codeflow.user.deletion-cancelled.v1")
-    assert data.deletion_id == erase.data.deletion_id
+    assert data.deletion_id == erase.deletion_id
     assert data.active_at >= CUTOFF
 
 
@@ -157,7 +157,7 @@ async def test_an_erasure_for_inactivity_of_someone_idle_since_before_the_cutoff
     assert await still_there(auth_sessions, idle) == (False, 0, 0)
     [(topic, message_type, data)] = await answers(auth_sessions, idle)
     assert (topic, message_type) == (USER_EVENTS, "codeflow.user.deleted.v1")
-    assert (data.deletion_id, data.reason) == (erase.data.deletion_id, "inactive")
+    assert (data.deletion_id, data.reason) == (erase.deletion_id, "inactive")
 
 
 async def test_a_sign_in_before_the_erasure_starts_cancels_it(

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from codeflow_contracts import UserDeleted
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codeflow_contracts import Envelope, UserDeleted
 from codeflow_contracts.topics import USER_EVENTS
-from codeflow_messaging import ReliableConsumer, SessionFactory
-from codeflow_repositories.deletion import delete_user_data, delete_users_data
+from codeflow_messaging import Handles, ReliableConsumer, SessionFactory
+from codeflow_repositories.repositories import service
 
 GROUP_ID = "repositories"
+
+
+async def on_user_deleted(
+    session: AsyncSession, envelopes: Sequence[Envelope[UserDeleted]]
+) -> None:
+    # A run of erasures (a sweep's backlog) is deleted with one statement.
+    events = [envelope.data for envelope in envelopes]
+    await service.delete_users_data(session, [(e.user_id, e.deletion_id) for e in events])
 
 
 def consumers(sessions: SessionFactory, group_id: str = GROUP_ID) -> Sequence[ReliableConsumer]:
@@ -19,9 +29,7 @@ def consumers(sessions: SessionFactory, group_id: str = GROUP_ID) -> Sequence[Re
         ReliableConsumer(
             group_id=group_id,
             topics=[USER_EVENTS],
-            handlers={UserDeleted: delete_user_data},
-            # A run of erasures (a sweep's backlog) is deleted with one statement.
-            batch_handlers={UserDeleted: delete_users_data},
+            handlers=[Handles(UserDeleted, on_user_deleted)],
             sessions=sessions,
         )
     ]

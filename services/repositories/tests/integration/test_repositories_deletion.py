@@ -14,7 +14,7 @@ from repositories_support import outbox_drained, outbox_events, repository, rows
 
 from codeflow_contracts import Envelope, UserDeleted, new_envelope, parse_envelope, to_json_bytes
 from codeflow_contracts.topics import USER_DELETION_ACKS, USER_EVENTS
-from codeflow_repositories.deletion import delete_users_data
+from codeflow_repositories.repositories import service
 from codeflow_testing.kafka import read_topic
 from codeflow_testing.waiting import wait_until
 
@@ -112,14 +112,14 @@ async def test_a_run_of_erasures_is_carried_out_as_one_at_a_time_would_be(
     bystanders_rows = await rows_of(sessions, bystander)
     deletion_id = uuid.uuid4()
     run = [
-        erasure(doomed, deletion_id),
-        erasure(also_doomed, uuid.uuid4()),
-        erasure(already_gone, uuid.uuid4()),
-        erasure(doomed, deletion_id),  # re-sent within the same run
+        (doomed, deletion_id),
+        (also_doomed, uuid.uuid4()),
+        (already_gone, uuid.uuid4()),
+        (doomed, deletion_id),  # re-sent within the same run
     ]
 
     async with sessions() as session, session.begin():
-        await delete_users_data(session, run)
+        await service.delete_users_data(session, run)
 
     for user in (doomed, also_doomed, already_gone):
         assert await rows_of(sessions, user) == {}
@@ -131,7 +131,5 @@ async def test_a_run_of_erasures_is_carried_out_as_one_at_a_time_would_be(
         if payload["type"] == "codeflow.user.data-deleted.v1"
     ]
     # One acknowledgement per erasure, the repeated one included.
-    assert sorted((a.data.user_id, a.data.deletion_id) for a in queued) == sorted(
-        (c.data.user_id, c.data.deletion_id) for c in run
-    )
+    assert sorted((a.data.user_id, a.data.deletion_id) for a in queued) == sorted(run)
     assert {a.data.service for a in queued} == {"repositories"}

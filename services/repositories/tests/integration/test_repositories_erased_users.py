@@ -4,13 +4,11 @@ still carrying their JWT (valid for a few more minutes) changes nothing and is t
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 from repositories_support import repository, rows_of
 
-from codeflow_contracts import UserDeleted, new_envelope
-from codeflow_repositories.deletion import delete_users_data
+from codeflow_repositories.repositories import service
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -18,14 +16,8 @@ ERASED = "urn:codeflow:problem:user-erased"
 
 
 async def erase(repositories_service, user_id: str) -> None:  # type: ignore[no-untyped-def]
-    erasure = UserDeleted(
-        deletion_id=uuid.uuid4(),
-        user_id=user_id,
-        reason="inactive",
-        deleted_at=datetime.now(UTC),
-    )
     async with repositories_service.sessions() as session, session.begin():
-        await delete_users_data(session, [new_envelope(erasure, source="codeflow/auth")])
+        await service.delete_users_data(session, [(user_id, uuid.uuid4())])
 
 
 async def test_monitoring_with_the_token_of_an_erased_user_is_refused_and_stores_nothing(

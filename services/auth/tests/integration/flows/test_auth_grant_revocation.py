@@ -19,7 +19,7 @@ from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.signin import service as signin_service
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
 from codeflow_auth.token_cipher import TokenCipher, generate_key
-from codeflow_contracts import DeleteUserData, new_envelope
+from codeflow_contracts import DeleteUserData
 from codeflow_messaging import SessionFactory, transaction
 from codeflow_testing.asgi import reserve_port
 from codeflow_testing.waiting import wait_until
@@ -52,14 +52,14 @@ async def works_at_github(auth, token: str) -> bool:  # type: ignore[no-untyped-
     return response.status_code == 200
 
 
-def erasure(user_id: str) -> list:  # type: ignore[type-arg]
+def erasure(user_id: str) -> list[DeleteUserData]:
     command = DeleteUserData(
         deletion_id=uuid.uuid4(),
         user_id=user_id,
         reason="requested",
         requested_at=datetime.now(UTC),
     )
-    return [new_envelope(command, source="codeflow/janitor")]
+    return [command]
 
 
 async def test_deleting_my_account_revokes_codeflows_grant_at_github(start_auth) -> None:

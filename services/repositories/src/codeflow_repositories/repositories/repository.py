@@ -13,6 +13,8 @@ from sqlalchemy import (
     Text,
     Uuid,
     bindparam,
+    delete,
+    func,
     or_,
     select,
     true,
@@ -153,3 +155,20 @@ async def is_erased(session: AsyncSession, user_id: str) -> bool:
     """Whether this service erased ``user_id``'s data (hold the user's lock to rely on it)."""
     found = await session.scalar(select(DeletedUser.user_id).where(DeletedUser.user_id == user_id))
     return found is not None
+
+
+async def erase(session: AsyncSession, user_ids: Collection[str]) -> dict[str, int]:
+    """Hard-delete every row of ``user_ids`` with one statement and remember the users as
+    erased with another; how many rows each user who had any lost."""
+    users = sorted(set(user_ids))
+    gone = (
+        delete(Repository)
+        .where(Repository.user_id.in_(users))
+        .returning(Repository.user_id)
+        .cte("gone")
+    )
+    counts = await session.execute(select(gone.c.user_id, func.count()).group_by(gone.c.user_id))
+    await session.execute(
+        insert(DeletedUser).values([{"user_id": u} for u in users]).on_conflict_do_nothing()
+    )
+    return {user_id: int(count) for user_id, count in counts}

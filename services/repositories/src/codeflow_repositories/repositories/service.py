@@ -2,11 +2,13 @@
 
 Services only flush; the edge (the request or the consumer) owns the transaction. Every
 change that switches a row on or off, or creates it, writes one ``RepositoryMonitoringChanged``
-to the outbox in that same transaction; an action that changes nothing emits nothing.
+to the outbox in that same transaction; an action that changes nothing emits nothing. Auth's
+erasures (:func:`delete_users_data`) remove the rows and are acknowledged instead.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from codeflow_contracts import RepositoryChange, RepositoryMonitoringChanged
+from codeflow_contracts import RepositoryChange, RepositoryMonitoringChanged, UserDataDeleted
 from codeflow_repositories.db import lock_users
 from codeflow_repositories.events import emit
 from codeflow_repositories.models import Repository
@@ -33,6 +35,8 @@ from codeflow_repositories.repositories.errors import (
     UserErased,
 )
 from codeflow_repositories.repositories.repository import DashboardRow
+
+logger = logging.getLogger("codeflow.repositories")
 
 
 @dataclass(frozen=True)
@@ -210,4 +214,38 @@ async def _emit_change(
             change=change,
             changed_at=now,
         ),
+    )
+
+
+async def delete_users_data(
+    session: AsyncSession, commands: Sequence[tuple[str, uuid.UUID]]
+) -> None:
+    """Carry out auth's erasures, each ``(user_id, deletion_id)`` in order: hard-delete every
+    repository row of the users, remember them as erased (so a write racing the erasure is
+    refused, not kept), and acknowledge each with ``UserDataDeleted``.
+
+    Under the users' locks, one statement deletes the rows of every user concerned. Unlike
+    :func:`stop_monitoring` this removes the rows, and no per-row events go out: they would
+    repeat repository names of a user being erased; the acknowledgement says it all.
+    Idempotent: an erasure of a user with no rows is acknowledged all the same.
+    """
+    users = sorted({user_id for user_id, _ in commands})
+    await lock_users(session, users)
+    deleted = await repository.erase(session, users)
+    now = datetime.now(UTC)
+    for user_id, deletion_id in commands:
+        logger.info(
+            "deletion %s: %d repository row(s) of user %s deleted",
+            deletion_id,
+            deleted.pop(user_id, 0),  # a second command for them finds none
+            user_id,
+        )
+    await emit.all(
+        session,
+        [
+            UserDataDeleted(
+                deletion_id=deletion_id, user_id=user_id, service="repositories", deleted_at=now
+            )
+            for user_id, deletion_id in commands
+        ],
     )

@@ -21,24 +21,16 @@ the erased users' accounts are revoked, best effort (:mod:`codeflow_auth.revocat
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codeflow_auth.deletion import repository
 from codeflow_auth.events import emit
-from codeflow_auth.models import Account, Session, User, VerificationToken
 from codeflow_auth.revocation import GrantRevoker
-from codeflow_contracts import (
-    DeleteUserData,
-    Envelope,
-    Message,
-    UserDeleted,
-    UserDeletionCancelled,
-)
+from codeflow_contracts import DeleteUserData, Message, UserDeleted, UserDeletionCancelled
 
 logger = logging.getLogger("codeflow.auth.deletion")
 
@@ -62,16 +54,15 @@ class ActivityEvidence:
 
 async def carry_out_deletions(
     session: AsyncSession,
-    envelopes: Sequence[Envelope[Any]],
+    commands: Sequence[DeleteUserData],
     evidence: ActivityEvidence,
     revoker: GrantRevoker | None = None,
 ) -> None:
-    """Decide and carry out each ``DeleteUserData`` of a run, in order; ``revoker``: revoke
-    the erased accounts' GitHub grants once the transaction commits."""
-    commands: list[DeleteUserData] = [envelope.data for envelope in envelopes]
+    """Decide and carry out each command of a run, in order; ``revoker``: revoke the erased
+    accounts' GitHub grants once the transaction commits."""
     now = datetime.now(UTC)
-    users = await _lock_users(session, {c.user_id for c in commands})
-    seen = await _last_seen_of_those_who_can_return(session, users)
+    users = await repository.lock_users(session, {c.user_id for c in commands})
+    seen = await repository.last_seen_of_those_who_can_return(session, users)
     erased: set[str] = set()
     answers: list[Message] = []
     for command in commands:
@@ -124,66 +115,13 @@ def _cutoff(command: DeleteUserData) -> datetime | None:
     return command.inactive_since or command.requested_at - LEGACY_INACTIVE_AFTER
 
 
-async def _lock_users(session: AsyncSession, user_ids: Collection[str]) -> dict[str, str | None]:
-    """Lock the users' rows (in id order, so two runs can't deadlock); their emails by id.
-
-    A session check that would record activity waits for the lock, so it either landed
-    before the decision (and counts) or finds the user gone.
-    """
-    rows = await session.execute(
-        select(User.id, User.email)
-        .where(User.id.in_(sorted(user_ids)))
-        .order_by(User.id)
-        .with_for_update()
-    )
-    return {row.id: row.email for row in rows}
-
-
-async def _last_seen_of_those_who_can_return(
-    session: AsyncSession, users: Collection[str]
-) -> dict[str, datetime | None]:
-    """For each user who still has a GitHub account (and so could sign in again), the latest
-    moment auth saw them: recorded activity, or the sign-in that opened a session (for a
-    user with no record); ``None`` if neither. A session's use is recorded activity already,
-    and its expiry no measure of it (ADR 0016).
-
-    One who asked to leave had their account unlinked at once (``DELETE /auth/me``) and is
-    left out: whatever activity they show, their erasure goes ahead.
-    """
-    if not users:
-        return {}
-    sessions_seen = (
-        select(Session.user_id, func.max(Session.created_at).label("opened"))
-        .where(Session.user_id.in_(users))
-        .group_by(Session.user_id)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(User.id, User.last_active_at, sessions_seen.c.opened)
-        .outerjoin(sessions_seen, sessions_seen.c.user_id == User.id)
-        .where(User.id.in_(users), exists().where(Account.user_id == User.id))
-    )
-    seen: dict[str, datetime | None] = {}
-    for user_id, last_active_at, opened in rows:
-        moments = [m for m in (last_active_at, opened) if m is not None]
-        seen[user_id] = max(moments) if moments else None
-    return seen
-
-
 async def _erase(
     session: AsyncSession, users: dict[str, str | None], revoker: GrantRevoker | None
 ) -> None:
-    """Delete the users (accounts and sessions cascade) and their emails' tokens."""
+    """Delete the users and their emails' tokens; their grants are revoked after commit."""
     if not users:
         return
     if revoker is not None:
         await revoker.revoke_after_commit(session, users)
-    await session.execute(delete(User).where(User.id.in_(users)))
-    if addresses := [email for email in users.values() if email]:
-        used = await session.execute(
-            delete(VerificationToken)
-            .where(VerificationToken.identifier.in_(addresses))
-            .returning(VerificationToken.token)
-        )
-        if tokens := len(used.all()):
-            logger.info("deleted %d verification token(s) of %d user(s)", tokens, len(users))
+    if tokens := await repository.delete_users(session, users):
+        logger.info("deleted %d verification token(s) of %d user(s)", tokens, len(users))
