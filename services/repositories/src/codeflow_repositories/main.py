@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from codeflow_repositories.config import RepositoriesSettings
 from codeflow_repositories.consumers import consumers
 from codeflow_repositories.events import PUBLISHES
-from codeflow_repositories.repositories.problems import PROBLEMS
+from codeflow_repositories.problems import PROBLEMS
 from codeflow_repositories.repositories.router import router
 from codeflow_service import create_service_app
 

@@ -13,6 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 
+from codeflow_repositories.problems import (
+    BULK_ITEM_REJECTED,
+    REPOSITORY_NOT_FOUND,
+    USER_ERASED,
+)
 from codeflow_repositories.repositories import service
 from codeflow_repositories.repositories.cursor import (
     MAX_CURSOR_LENGTH,
@@ -20,11 +25,6 @@ from codeflow_repositories.repositories.cursor import (
     Position,
     decode_cursor,
     encode_cursor,
-)
-from codeflow_repositories.repositories.problems import (
-    BULK_ITEM_REJECTED,
-    REPOSITORY_NOT_FOUND,
-    USER_ERASED,
 )
 from codeflow_repositories.repositories.schemas import (
     BulkItemResult,

@@ -1,4 +1,4 @@
-"""How the repositories feature's domain errors read over HTTP (``application/problem+json``):
+"""How the repositories service's domain errors read over HTTP (``application/problem+json``):
 an id that isn't the caller's is 404, a bad bulk item 422, a write for an erased account 410."""
 
 from __future__ import annotations
