@@ -129,8 +129,8 @@ async def upsert_repo(request: Request) -> Response:
     body = await _json_object(request)
     existing = state.repos.get(body["id"]) if isinstance(body.get("id"), int) else None
     repo = _validated(RepoFixture, (_dump(existing) if existing else {}) | body)
-    if repo.owner_id not in state.users:
-        raise AdminRequestError(422, f"no user has id {repo.owner_id}")
+    if state.account(repo.owner_id) is None:
+        raise AdminRequestError(422, f"no user or organisation has id {repo.owner_id}")
     state.repos[repo.id] = repo
     return JSONResponse(_dump(repo), status_code=200 if existing else 201)
 

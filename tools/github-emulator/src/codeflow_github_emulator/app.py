@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from codeflow_github_emulator import admin, api, applications
+from codeflow_github_emulator import admin, api, applications, repositories
 from codeflow_github_emulator.api_access import ApiError, error_answer
 from codeflow_github_emulator.clock import Clock, SystemClock
 from codeflow_github_emulator.config import EmulatorSettings
@@ -31,7 +31,8 @@ def create_app(
         Route("/login/oauth/access_token", access_token, methods=["POST"]),
         Route("/user", api.get_authenticated_user, methods=["GET"]),
         Route("/user/emails", api.list_emails, methods=["GET"]),
-        Route("/user/repos", api.list_repositories, methods=["GET"]),
+        Route("/user/repos", repositories.list_repositories, methods=["GET"]),
+        Route("/repositories/{repo_id:int}", repositories.get_repository, methods=["GET"]),
         Route("/user/{account_id:int}", api.get_user, methods=["GET"]),
         Route("/users/{username}", api.get_user, methods=["GET"]),
         Route("/applications/{client_id}/grant", applications.delete_grant, methods=["DELETE"]),

@@ -9,6 +9,7 @@ from codeflow_github_emulator.fixtures import (
     EmailFixture,
     Fixtures,
     OAuthAppFixture,
+    OrgFixture,
     RepoFixture,
     UserFixture,
 )
@@ -20,6 +21,7 @@ OCTOCAT_ID = 583231
 PRIVATE_PERSON_ID = 3_000_000_007  # past 2**31: ids must be stored as BIGINT
 UNVERIFIED_ID = 4_000_002
 MONALISA_ID = 2_147_483_648  # exactly 2**31
+OCTO_ORG_ID = 9_919
 
 
 def _at(text: str) -> datetime:
@@ -168,6 +170,8 @@ def _repos() -> list[RepoFixture]:
             updated_at=_at(f"{pushed}T11:00:00"),
             pushed_at=_at(f"{pushed}T11:00:00"),
             stargazers_count=max(0, 3000 - index * 400),
+            # private-person was invited to octocat's private repository.
+            collaborator_ids=[PRIVATE_PERSON_ID] if private else [],
         )
         for index, (repo_id, name, private, language, description, created, pushed) in enumerate(
             _OCTOCAT_REPOS
@@ -204,18 +208,47 @@ def _repos() -> list[RepoFixture]:
             updated_at=_at("2024-04-04T00:00:00"),
             pushed_at=_at("2024-04-04T00:00:00"),
         ),
+        RepoFixture(
+            id=1_296_300,
+            owner_id=OCTO_ORG_ID,
+            name="octo-repo",
+            language="Go",
+            description="The organisation's open work.",
+            created_at=_at("2012-03-01T00:00:00"),
+            updated_at=_at("2024-05-20T00:00:00"),
+            pushed_at=_at("2024-05-20T00:00:00"),
+        ),
+        RepoFixture(
+            id=1_296_301,
+            owner_id=OCTO_ORG_ID,
+            name="roadmap",
+            private=True,
+            description="Plans its members read.",
+            created_at=_at("2012-03-02T00:00:00"),
+            updated_at=_at("2024-05-21T00:00:00"),
+            pushed_at=_at("2024-05-21T00:00:00"),
+        ),
     ]
     return repos
 
 
+def _orgs() -> list[OrgFixture]:
+    return [
+        OrgFixture(
+            id=OCTO_ORG_ID, login="octo-org", name="Octo Org", member_ids=[PRIVATE_PERSON_ID]
+        )
+    ]
+
+
 def default_fixtures() -> Fixtures:
-    """Four users, one development OAuth app for loopback callbacks, and some repositories."""
+    """Four users, an organisation, one development OAuth app for loopback callbacks, and
+    repositories owned, shared and reached through the organisation."""
     app = OAuthAppFixture(
         client_id=DEV_CLIENT_ID,
         client_secret=DEV_CLIENT_SECRET,
         callback_urls=["http://127.0.0.1/", "http://localhost/", "http://[::1]/"],
     )
-    return Fixtures(users=_users(), apps=[app], repos=_repos())
+    return Fixtures(users=_users(), orgs=_orgs(), apps=[app], repos=_repos())
 
 
 def load_fixtures(path: Path | None) -> Fixtures:

@@ -1,4 +1,4 @@
-"""What the emulator knows about: users, their emails and repositories, and OAuth apps.
+"""What the emulator knows about: users, organisations, repositories, and OAuth apps.
 
 A fixtures file is JSON of the shape of :class:`Fixtures`; see the package README.
 """
@@ -52,8 +52,27 @@ class UserFixture(BaseModel):
     updated_at: datetime = _EPOCH
 
 
+class OrgFixture(BaseModel):
+    """An organisation: it owns repositories, and its members see them (it cannot sign in).
+
+    Organisations and users share GitHub's account ids, so an id names one or the other.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(gt=0)
+    login: str = Field(min_length=1, max_length=39)
+    name: str | None = None
+    avatar_url: str | None = None
+    member_ids: list[int] = Field(default_factory=list)
+
+
 class RepoFixture(BaseModel):
-    """A repository, owned by the user whose id is ``owner_id`` (so it follows renames)."""
+    """A repository, owned by the account (user or organisation) whose id is ``owner_id``.
+
+    Owners are named by id, so a repository follows its owner's renames; its own ``id`` stays
+    the same through renames and transfers. ``collaborator_ids`` are users invited to it.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -61,6 +80,7 @@ class RepoFixture(BaseModel):
     owner_id: int
     name: str = Field(min_length=1, max_length=100)
     private: bool = False
+    collaborator_ids: list[int] = Field(default_factory=list)
     description: str | None = None
     fork: bool = False
     homepage: str | None = None
@@ -102,20 +122,30 @@ class Fixtures(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     users: list[UserFixture] = Field(default_factory=list)
+    orgs: list[OrgFixture] = Field(default_factory=list)
     apps: list[OAuthAppFixture] = Field(default_factory=list)
     repos: list[RepoFixture] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _refer_to_known_users_by_unique_keys(self) -> Fixtures:
-        user_ids = [user.id for user in self.users]
-        logins = [user.login.lower() for user in self.users]
-        if len(set(user_ids)) != len(user_ids) or len(set(logins)) != len(logins):
-            raise ValueError("user ids and logins must be unique (logins ignoring case)")
+        accounts: list[UserFixture | OrgFixture] = [*self.users, *self.orgs]
+        account_ids = [account.id for account in accounts]
+        logins = [account.login.lower() for account in accounts]
+        if len(set(account_ids)) != len(account_ids) or len(set(logins)) != len(logins):
+            raise ValueError(
+                "user and organisation ids and logins must be unique (logins ignoring case)"
+            )
+        user_ids = {user.id for user in self.users}
+        people = [person for org in self.orgs for person in org.member_ids]
+        people += [person for repo in self.repos for person in repo.collaborator_ids]
+        strangers = [person for person in people if person not in user_ids]
+        if strangers:
+            raise ValueError(f"members or collaborators who are no known user: {strangers}")
         if len({app.client_id for app in self.apps}) != len(self.apps):
             raise ValueError("OAuth app client ids must be unique")
         if len({repo.id for repo in self.repos}) != len(self.repos):
             raise ValueError("repository ids must be unique")
-        orphans = [repo.name for repo in self.repos if repo.owner_id not in set(user_ids)]
+        orphans = [repo.name for repo in self.repos if repo.owner_id not in set(account_ids)]
         if orphans:
-            raise ValueError(f"repositories owned by no known user: {orphans}")
+            raise ValueError(f"repositories owned by no known account: {orphans}")
         return self

@@ -6,9 +6,10 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from codeflow_github_emulator.fixtures import EmailFixture, RepoFixture, UserFixture
+from codeflow_github_emulator.fixtures import EmailFixture, OrgFixture, RepoFixture, UserFixture
 
 Json = dict[str, Any]
+Account = UserFixture | OrgFixture
 
 
 def timestamp(moment: datetime) -> str:
@@ -21,17 +22,18 @@ def node_id(kind: str, type_name: str, object_id: int) -> str:
     return base64.b64encode(f"{kind}:{type_name}{object_id}".encode()).decode("ascii")
 
 
-def avatar_url(user: UserFixture, base: str) -> str:
+def avatar_url(user: Account, base: str) -> str:
     return user.avatar_url or f"{base}/_emulator/avatars/{user.id}.svg"
 
 
-def simple_user(user: UserFixture, base: str) -> Json:
-    """The compact user found as a repository's ``owner`` and elsewhere."""
+def simple_user(user: Account, base: str) -> Json:
+    """The compact account found as a repository's ``owner`` and elsewhere."""
     url = f"{base}/users/{user.login}"
+    kind = "User" if isinstance(user, UserFixture) else "Organization"
     return {
         "login": user.login,
         "id": user.id,
-        "node_id": node_id("04", "User", user.id),
+        "node_id": node_id("04" if kind == "User" else "012", kind, user.id),
         "avatar_url": avatar_url(user, base),
         "gravatar_id": "",
         "url": url,
@@ -45,9 +47,9 @@ def simple_user(user: UserFixture, base: str) -> Json:
         "repos_url": f"{url}/repos",
         "events_url": f"{url}/events{{/privacy}}",
         "received_events_url": f"{url}/received_events",
-        "type": "User",
+        "type": kind,
         "user_view_type": "public",
-        "site_admin": user.site_admin,
+        "site_admin": isinstance(user, UserFixture) and user.site_admin,
     }
 
 
@@ -105,8 +107,8 @@ def email(entry: EmailFixture) -> Json:
     }
 
 
-def repository(repo: RepoFixture, owner: UserFixture, base: str) -> Json:
-    """A repository as listed by ``GET /user/repos`` to its owner."""
+def repository(repo: RepoFixture, owner: Account, base: str, permissions: dict[str, bool]) -> Json:
+    """A repository as ``GET /user/repos`` lists it, with the viewer's ``permissions``."""
     full_name = f"{owner.login}/{repo.name}"
     url = f"{base}/repos/{full_name}"
     html_url = f"{base}/{full_name}"
@@ -197,12 +199,16 @@ def repository(repo: RepoFixture, owner: UserFixture, base: str) -> Json:
             "open_issues": repo.open_issues_count,
             "watchers": repo.stargazers_count,
             "default_branch": repo.default_branch,
-            "permissions": {
-                "admin": True,
-                "maintain": True,
-                "push": True,
-                "triage": True,
-                "pull": True,
-            },
+            "permissions": permissions,
         }
     )
+
+
+def full_repository(
+    repo: RepoFixture, owner: Account, base: str, permissions: dict[str, bool]
+) -> Json:
+    """A repository as ``GET /repositories/{id}`` answers: the listed shape and a few more."""
+    extra: Json = {"network_count": repo.forks_count, "subscribers_count": 0}
+    if isinstance(owner, OrgFixture):
+        extra["organization"] = simple_user(owner, base)
+    return repository(repo, owner, base, permissions) | extra

@@ -8,7 +8,12 @@ from datetime import datetime, timedelta
 from codeflow_github_emulator.clock import Clock
 from codeflow_github_emulator.config import EmulatorSettings
 from codeflow_github_emulator.defaults import load_fixtures
-from codeflow_github_emulator.fixtures import OAuthAppFixture, RepoFixture, UserFixture
+from codeflow_github_emulator.fixtures import (
+    OAuthAppFixture,
+    OrgFixture,
+    RepoFixture,
+    UserFixture,
+)
 
 
 @dataclass
@@ -57,6 +62,15 @@ class RateWindow:
 
 
 @dataclass
+class SecondaryLimit:
+    """A secondary rate limit a test set off: the next ``requests`` REST calls are refused."""
+
+    requests: int
+    status_code: int
+    retry_after: int
+
+
+@dataclass
 class EmulatorState:
     """Everything mutable; :meth:`reset` brings it back to the fixtures."""
 
@@ -64,12 +78,15 @@ class EmulatorState:
     clock: Clock
     clock_offset: timedelta = timedelta(0)
     users: dict[int, UserFixture] = field(default_factory=dict)
+    orgs: dict[int, OrgFixture] = field(default_factory=dict)
     apps: dict[str, OAuthAppFixture] = field(default_factory=dict)
     repos: dict[int, RepoFixture] = field(default_factory=dict)
     codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     access_grants: dict[str, AccessGrant] = field(default_factory=dict)
     refresh_grants: dict[str, RefreshGrant] = field(default_factory=dict)
     rate_windows: dict[int, RateWindow] = field(default_factory=dict)
+    secondary_limit: SecondaryLimit | None = None
+    request_counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: EmulatorSettings, clock: Clock) -> EmulatorState:
@@ -78,15 +95,18 @@ class EmulatorState:
         return state
 
     def reset(self) -> None:
-        """Reload the fixtures and forget every code, token, rate count and clock shift."""
+        """Reload the fixtures; forget every code, token, rate and request count, clock shift."""
         fixtures = load_fixtures(self.settings.fixtures)
         self.users = {user.id: user for user in fixtures.users}
+        self.orgs = {org.id: org for org in fixtures.orgs}
         self.apps = {app.client_id: app for app in fixtures.apps}
         self.repos = {repo.id: repo for repo in fixtures.repos}
         self.codes.clear()
         self.access_grants.clear()
         self.refresh_grants.clear()
         self.rate_windows.clear()
+        self.secondary_limit = None
+        self.request_counts.clear()
         self.clock_offset = timedelta(0)
 
     def now(self) -> datetime:
@@ -96,6 +116,15 @@ class EmulatorState:
         """Logins are case-insensitive on GitHub."""
         wanted = login.lower()
         return next((u for u in self.users.values() if u.login.lower() == wanted), None)
+
+    def account(self, account_id: int) -> UserFixture | OrgFixture | None:
+        """The user or organisation with this id (they share GitHub's id space)."""
+        return self.users.get(account_id) or self.orgs.get(account_id)
+
+    def account_by_login(self, login: str) -> UserFixture | OrgFixture | None:
+        wanted = login.lower()
+        orgs = (org for org in self.orgs.values() if org.login.lower() == wanted)
+        return self.user_by_login(login) or next(orgs, None)
 
     def repos_of(self, user_id: int) -> list[RepoFixture]:
         return [repo for repo in self.repos.values() if repo.owner_id == user_id]
