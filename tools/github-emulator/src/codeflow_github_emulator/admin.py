@@ -36,7 +36,8 @@ def admin_error_answer(error: AdminRequestError) -> Response:
     return JSONResponse({"detail": error.detail}, status_code=error.status_code)
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request's body, which must be a JSON object (an empty body is ``{}``)."""
     try:
         body = json.loads(await request.body() or b"{}")
     except ValueError as error:
@@ -46,20 +47,22 @@ async def _json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-def _validated(model: type[M], data: dict[str, Any]) -> M:
+def validated(model: type[M], data: dict[str, Any]) -> M:
+    """``data`` as ``model``, or a 422 with pydantic's reasons."""
     try:
         return model.model_validate(data)
     except ValidationError as error:
         raise AdminRequestError(422, json.loads(error.json(include_url=False))) from error
 
 
-def _dump(model: BaseModel) -> dict[str, Any]:
+def dump(model: BaseModel) -> dict[str, Any]:
+    """A model as JSON-ready data."""
     return model.model_dump(mode="json")
 
 
 async def list_users(request: Request) -> Response:
     state = emulator_state(request)
-    return JSONResponse([_dump(user) for user in state.users.values()])
+    return JSONResponse([dump(user) for user in state.users.values()])
 
 
 async def upsert_user(request: Request) -> Response:
@@ -69,17 +72,17 @@ async def upsert_user(request: Request) -> Response:
     with a new ``login`` renames the user, as happens on GitHub.
     """
     state = emulator_state(request)
-    body = await _json_object(request)
+    body = await json_object(request)
     existing = _existing_user(state, body)
     merged = body
     if existing is not None:
-        merged = _dump(existing) | {"updated_at": state.now().isoformat()} | body
-    user = _validated(UserFixture, merged)
-    clash = state.user_by_login(user.login)
+        merged = dump(existing) | {"updated_at": state.now().isoformat()} | body
+    user = validated(UserFixture, merged)
+    clash = state.account_by_login(user.login)
     if clash is not None and clash.id != user.id:
         raise AdminRequestError(422, f"login {user.login!r} is taken by user {clash.id}")
     state.users[user.id] = user
-    return JSONResponse(_dump(user), status_code=200 if existing else 201)
+    return JSONResponse(dump(user), status_code=200 if existing else 201)
 
 
 def _existing_user(state: EmulatorState, body: dict[str, Any]) -> UserFixture | None:
@@ -126,13 +129,13 @@ async def revoke_user_tokens(request: Request) -> Response:
 async def upsert_repo(request: Request) -> Response:
     """Create or replace a repository (by ``id``); its ``owner_id`` must be a known user."""
     state = emulator_state(request)
-    body = await _json_object(request)
+    body = await json_object(request)
     existing = state.repos.get(body["id"]) if isinstance(body.get("id"), int) else None
-    repo = _validated(RepoFixture, (_dump(existing) if existing else {}) | body)
+    repo = validated(RepoFixture, (dump(existing) if existing else {}) | body)
     if state.account(repo.owner_id) is None:
         raise AdminRequestError(422, f"no user or organisation has id {repo.owner_id}")
     state.repos[repo.id] = repo
-    return JSONResponse(_dump(repo), status_code=200 if existing else 201)
+    return JSONResponse(dump(repo), status_code=200 if existing else 201)
 
 
 async def delete_repo(request: Request) -> Response:
@@ -145,10 +148,10 @@ async def delete_repo(request: Request) -> Response:
 async def upsert_app(request: Request) -> Response:
     """Register an OAuth app, or replace the one with the same ``client_id``."""
     state = emulator_state(request)
-    app = _validated(OAuthAppFixture, await _json_object(request))
+    app = validated(OAuthAppFixture, await json_object(request))
     existed = app.client_id in state.apps
     state.apps[app.client_id] = app
-    return JSONResponse(_dump(app), status_code=200 if existed else 201)
+    return JSONResponse(dump(app), status_code=200 if existed else 201)
 
 
 class _TokenOrder(BaseModel):
@@ -161,7 +164,7 @@ class _TokenOrder(BaseModel):
 async def create_token(request: Request) -> Response:
     """Hand out a token without the browser dance: ``{"login", "scope", "client_id"?}``."""
     state = emulator_state(request)
-    order = _validated(_TokenOrder, await _json_object(request))
+    order = validated(_TokenOrder, await json_object(request))
     user = state.user_by_login(order.login) if order.login else None
     if user is None and order.user_id is not None:
         user = state.users.get(order.user_id)
@@ -183,10 +186,18 @@ async def create_token(request: Request) -> Response:
     return JSONResponse(body, status_code=201)
 
 
+async def revoke_token(request: Request) -> Response:
+    """Revoke one access token, as the person would in their settings; 404 if unknown."""
+    state = emulator_state(request)
+    if state.access_grants.pop(str(request.path_params["token"]), None) is None:
+        raise AdminRequestError(404, "no such token")
+    return Response(status_code=204)
+
+
 async def advance_clock(request: Request) -> Response:
     """Move the emulator's time forward by ``{"seconds": n}`` (codes and tokens expire)."""
     state = emulator_state(request)
-    seconds = (await _json_object(request)).get("seconds")
+    seconds = (await json_object(request)).get("seconds")
     if not isinstance(seconds, int | float) or seconds < 0:
         raise AdminRequestError(422, "seconds must be a non-negative number")
     state.clock_offset += timedelta(seconds=seconds)

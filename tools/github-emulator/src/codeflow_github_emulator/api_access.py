@@ -4,38 +4,27 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from codeflow_github_emulator.api_errors import REST_DOCS as REST_DOCS
+from codeflow_github_emulator.api_errors import ApiError as ApiError
+from codeflow_github_emulator.conditional import entity_tag, tag_matches
 from codeflow_github_emulator.fixtures import UserFixture
 from codeflow_github_emulator.grants import grant_for_token
 from codeflow_github_emulator.incoming import basic_credentials, emulator_state
-from codeflow_github_emulator.state import AccessGrant, EmulatorState, RateWindow
+from codeflow_github_emulator.rate_limits import (
+    admit,
+    anonymous_rate_headers,
+    give_back,
+    rate_headers,
+)
+from codeflow_github_emulator.state import AccessGrant, RateWindow
 
 JSON_MEDIA_TYPE = "application/json; charset=utf-8"
-REST_DOCS = "https://docs.github.com/rest"
 SUPPORTED_API_VERSIONS = frozenset({"2022-11-28", "2026-03-10"})
-_ANONYMOUS_LIMIT = 60
-
-
-class ApiError(Exception):
-    """A REST error: GitHub's ``{"message", "documentation_url", "status"}`` body."""
-
-    def __init__(
-        self,
-        status_code: int,
-        message: str,
-        documentation_url: str = REST_DOCS,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.message = message
-        self.documentation_url = documentation_url
-        self.headers = headers or {}
 
 
 @dataclass(frozen=True)
@@ -68,25 +57,31 @@ def bearer_token(request: Request) -> str | None:
 
 
 def authenticate(request: Request, documentation_url: str) -> Caller:
-    """The caller behind the request's token, counted against their hourly rate limit."""
+    """The caller behind the request's token, counted against their rate limits.
+
+    Errors answered after this carry the caller's rate headers, as GitHub's do.
+    """
     state = emulator_state(request)
     _check_api_version(request)
     token = bearer_token(request)
     if token is None:
-        raise ApiError(401, "Requires authentication", documentation_url, _anonymous_rate())
+        raise ApiError(401, "Requires authentication", documentation_url, anonymous_rate_headers())
     grant = grant_for_token(state, token)
     if grant is None:
-        raise ApiError(401, "Bad credentials", REST_DOCS, _anonymous_rate())
+        raise ApiError(401, "Bad credentials", REST_DOCS, anonymous_rate_headers())
     user = state.users[grant.user_id]
-    rate = _spend_one_request(state, user.id)
-    if rate.used > state.settings.rate_limit:
-        raise ApiError(
-            403,
-            f"API rate limit exceeded for user ID {user.id}.",
-            "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
-            _rate_headers(state, rate),
-        )
+    rate = admit(state, user.id, request_id(request))
+    request.state.rate_window = rate
     return Caller(grant=grant, user=user, rate=rate)
+
+
+def request_id(request: Request) -> str:
+    """The ``X-GitHub-Request-Id`` of this request, the same in its headers and messages."""
+    if not hasattr(request.state, "request_id"):
+        request.state.request_id = secrets.token_hex(8).upper()
+    known = request.state.request_id
+    assert isinstance(known, str)
+    return known
 
 
 def answer(
@@ -97,30 +92,43 @@ def answer(
     accepted_scopes: str = "",
     extra_headers: dict[str, str] | None = None,
 ) -> Response:
-    """A JSON answer with the headers GitHub sends; ``caller`` is ``None`` when anonymous."""
+    """A JSON answer with the headers GitHub sends; ``caller`` is ``None`` when anonymous.
+
+    It carries a weak ``ETag``; a request whose ``If-None-Match`` names it is answered
+    ``304 Not Modified`` with no body, and its request is given back to the rate limit.
+    """
+    response = JSONResponse(body, media_type=JSON_MEDIA_TYPE)
+    tag = entity_tag(bytes(response.body), bearer_token(request))
+    not_modified = tag_matches(request.headers.get("if-none-match"), tag)
     if caller is None:
-        headers = _anonymous_rate()
+        headers = anonymous_rate_headers()
     else:
-        headers = _rate_headers(emulator_state(request), caller.rate) | {
+        if not_modified:
+            give_back(caller.rate)
+        headers = rate_headers(emulator_state(request), caller.rate) | {
             "X-OAuth-Scopes": ", ".join(caller.grant.scopes),
             "X-Accepted-OAuth-Scopes": accepted_scopes,
         }
-    headers |= extra_headers or {}
-    return JSONResponse(
-        body, headers=_common_headers(request) | headers, media_type=JSON_MEDIA_TYPE
-    )
+    headers = _common_headers(request) | headers | (extra_headers or {}) | {"ETag": tag}
+    if not_modified:
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
+    return response
 
 
 def error_answer(request: Request, error: ApiError) -> Response:
+    """GitHub's error body, with the caller's rate headers once their request was counted."""
     body = {
         "message": error.message,
         "documentation_url": error.documentation_url,
         "status": str(error.status_code),
     }
+    counted = getattr(request.state, "rate_window", None)
+    rate = rate_headers(emulator_state(request), counted) if counted else {}
     return JSONResponse(
         body,
         status_code=error.status_code,
-        headers=_common_headers(request) | error.headers,
+        headers=_common_headers(request) | rate | error.headers,
         media_type=JSON_MEDIA_TYPE,
     )
 
@@ -135,36 +143,6 @@ def _check_api_version(request: Request) -> None:
         )
 
 
-def _spend_one_request(state: EmulatorState, user_id: int) -> RateWindow:
-    now = state.now()
-    window = state.rate_windows.get(user_id)
-    if window is None or now >= window.resets_at:
-        window = RateWindow(resets_at=now + timedelta(hours=1))
-        state.rate_windows[user_id] = window
-    window.used += 1
-    return window
-
-
-def _rate_headers(state: EmulatorState, rate: RateWindow) -> dict[str, str]:
-    limit = state.settings.rate_limit
-    return {
-        "X-RateLimit-Limit": str(limit),
-        "X-RateLimit-Remaining": str(max(0, limit - rate.used)),
-        "X-RateLimit-Reset": str(int(rate.resets_at.timestamp())),
-        "X-RateLimit-Used": str(min(rate.used, limit)),
-        "X-RateLimit-Resource": "core",
-    }
-
-
-def _anonymous_rate() -> dict[str, str]:
-    return {
-        "X-RateLimit-Limit": str(_ANONYMOUS_LIMIT),
-        "X-RateLimit-Remaining": str(_ANONYMOUS_LIMIT - 1),
-        "X-RateLimit-Used": "1",
-        "X-RateLimit-Resource": "core",
-    }
-
-
 def _common_headers(request: Request) -> dict[str, str]:
     version = request.headers.get("x-github-api-version")
     return {
@@ -172,7 +150,7 @@ def _common_headers(request: Request) -> dict[str, str]:
         "X-GitHub-Api-Version-Selected": version
         if version in SUPPORTED_API_VERSIONS
         else "2022-11-28",
-        "X-GitHub-Request-Id": secrets.token_hex(8).upper(),
+        "X-GitHub-Request-Id": request_id(request),
         "Cache-Control": "private, max-age=60, s-maxage=60",
         "Vary": "Accept, Authorization, Cookie, X-GitHub-OTP",
     }

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from codeflow_github_emulator import admin, api, applications, repositories
+from codeflow_github_emulator import (
+    admin,
+    admin_limits,
+    admin_repos,
+    api,
+    applications,
+    repositories,
+)
 from codeflow_github_emulator.api_access import ApiError, error_answer
 from codeflow_github_emulator.clock import Clock, SystemClock
 from codeflow_github_emulator.config import EmulatorSettings
 from codeflow_github_emulator.oauth_authorize import authorize
 from codeflow_github_emulator.oauth_token import access_token
+from codeflow_github_emulator.request_counts import CountRequests
 from codeflow_github_emulator.state import EmulatorState
 
 
@@ -45,14 +54,30 @@ def create_app(
         ),
         Route("/_emulator/repos", admin.upsert_repo, methods=["POST"]),
         Route("/_emulator/repos/{repo_id:int}", admin.delete_repo, methods=["DELETE"]),
+        Route("/_emulator/repos/{repo_id:int}/rename", admin_repos.rename, methods=["POST"]),
+        Route("/_emulator/repos/{repo_id:int}/transfer", admin_repos.transfer, methods=["POST"]),
+        Route(
+            "/_emulator/repos/{repo_id:int}/visibility",
+            admin_repos.change_visibility,
+            methods=["POST"],
+        ),
         Route("/_emulator/apps", admin.upsert_app, methods=["POST"]),
         Route("/_emulator/tokens", admin.create_token, methods=["POST"]),
+        Route("/_emulator/tokens/{token}", admin.revoke_token, methods=["DELETE"]),
+        Route("/_emulator/rate-limit", admin_limits.set_rate_limit, methods=["POST"]),
+        Route(
+            "/_emulator/secondary-rate-limit",
+            admin_limits.trigger_secondary_limit,
+            methods=["POST"],
+        ),
+        Route("/_emulator/requests", admin_limits.request_counts, methods=["GET"]),
         Route("/_emulator/clock", admin.advance_clock, methods=["POST"]),
         Route("/_emulator/reset", admin.reset, methods=["POST"]),
         Route("/_emulator/avatars/{user_id:int}.svg", admin.avatar, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,
+        middleware=[Middleware(CountRequests)],
         exception_handlers={
             ApiError: _api_error,
             admin.AdminRequestError: _admin_error,
