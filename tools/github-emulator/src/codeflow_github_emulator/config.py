@@ -18,7 +18,8 @@ class EmulatorSettings(BaseSettings):
 
     fixtures: Path | None = Field(
         default=None,
-        description="a JSON file of users, OAuth apps and repositories; the built-in set if unset",
+        description="a JSON file of users, organisations, OAuth apps and repositories; "
+        "the built-in set if unset",
     )
     auto_login: str | None = Field(
         default=None,
