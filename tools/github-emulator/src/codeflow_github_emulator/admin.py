@@ -145,6 +145,16 @@ async def delete_repo(request: Request) -> Response:
     return Response(status_code=204)
 
 
+def named_user(state: EmulatorState, login: str | None, user_id: int | None) -> UserFixture:
+    """The user an admin request names by ``login``, else by ``user_id``; 404 if none."""
+    user = state.user_by_login(login) if login else None
+    if user is None and user_id is not None:
+        user = state.users.get(user_id)
+    if user is None:
+        raise AdminRequestError(404, "no such user")
+    return user
+
+
 async def upsert_app(request: Request) -> Response:
     """Register an OAuth app, or replace the one with the same ``client_id``."""
     state = emulator_state(request)
@@ -165,11 +175,7 @@ async def create_token(request: Request) -> Response:
     """Hand out a token without the browser dance: ``{"login", "scope", "client_id"?}``."""
     state = emulator_state(request)
     order = validated(_TokenOrder, await json_object(request))
-    user = state.user_by_login(order.login) if order.login else None
-    if user is None and order.user_id is not None:
-        user = state.users.get(order.user_id)
-    if user is None:
-        raise AdminRequestError(404, "no such user")
+    user = named_user(state, order.login, order.user_id)
     client_id = order.client_id or next(iter(state.apps), "")
     if client_id not in state.apps:
         raise AdminRequestError(404, "no such OAuth app")

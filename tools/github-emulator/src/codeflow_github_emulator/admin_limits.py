@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from codeflow_github_emulator.admin import AdminRequestError, json_object, validated
+from codeflow_github_emulator.admin import json_object, named_user, validated
 from codeflow_github_emulator.incoming import emulator_state
 from codeflow_github_emulator.rate_limits import rate_headers, set_remaining
 from codeflow_github_emulator.state import SecondaryLimit
@@ -34,11 +34,7 @@ async def set_rate_limit(request: Request) -> Response:
     """
     state = emulator_state(request)
     order = validated(_Budget, await json_object(request))
-    user = state.user_by_login(order.login) if order.login else None
-    if user is None and order.user_id is not None:
-        user = state.users.get(order.user_id)
-    if user is None:
-        raise AdminRequestError(404, "no such user")
+    user = named_user(state, order.login, order.user_id)
     remaining = min(order.remaining, state.settings.rate_limit)
     return JSONResponse(rate_headers(state, set_remaining(state, user.id, remaining)))
 

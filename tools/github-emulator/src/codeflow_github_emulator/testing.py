@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "BAD_CREDENTIALS",
     "CALLBACK",
     "DEV_CLIENT_ID",
     "DEV_CLIENT_SECRET",
@@ -32,11 +33,19 @@ __all__ = [
     "UNVERIFIED_ID",
     "Authorize",
     "SignIn",
+    "bearer",
     "open_authorize",
     "redirect_query",
     "register_app",
     "s256_challenge",
 ]
+
+BAD_CREDENTIALS = {
+    "message": "Bad credentials",
+    "documentation_url": "https://docs.github.com/rest",
+    "status": "401",
+}
+"""GitHub's whole answer to a revoked, expired or unknown token."""
 
 CALLBACK = "http://127.0.0.1:8000/auth/callback/github"
 """A callback the development app accepts (a loopback host, any port and path), as auth's is."""
@@ -46,6 +55,11 @@ Authorize = Callable[..., Awaitable[str]]
 
 SignIn = Callable[..., Awaitable[str]]
 """Runs the whole sign-in for a user and returns an access token."""
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The ``Authorization`` header that sends a token to the REST API."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 def s256_challenge(verifier: str) -> str:

@@ -7,11 +7,7 @@ import httpx
 import pytest
 
 from codeflow_github_emulator import EmulatorSettings, create_app
-from codeflow_github_emulator.testing import SignIn
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from codeflow_github_emulator.testing import SignIn, bearer
 
 
 async def test_a_user_who_renames_themselves_keeps_their_id_and_token(

@@ -2,11 +2,7 @@
 
 import httpx
 
-from codeflow_github_emulator.testing import SignIn
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from codeflow_github_emulator.testing import SignIn, bearer
 
 
 async def test_every_get_answers_with_a_weak_etag(

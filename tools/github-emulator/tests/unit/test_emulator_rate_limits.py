@@ -5,13 +5,9 @@ import re
 import httpx
 import pytest
 
-from codeflow_github_emulator.testing import OCTOCAT_ID, SignIn
+from codeflow_github_emulator.testing import OCTOCAT_ID, SignIn, bearer
 
 RATE_LIMITS_DOC = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.mark.parametrize("path", ["/user", "/user/repos", "/repositories/1", "/user/emails"])

@@ -2,11 +2,7 @@
 
 import httpx
 
-from codeflow_github_emulator.testing import SignIn
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from codeflow_github_emulator.testing import SignIn, bearer
 
 
 async def test_repositories_have_githubs_shape_and_big_ids(

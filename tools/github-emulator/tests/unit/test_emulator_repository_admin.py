@@ -2,17 +2,7 @@
 
 import httpx
 
-from codeflow_github_emulator.testing import OCTO_ORG_ID, SignIn
-
-BAD_CREDENTIALS = {
-    "message": "Bad credentials",
-    "documentation_url": "https://docs.github.com/rest",
-    "status": "401",
-}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from codeflow_github_emulator.testing import BAD_CREDENTIALS, OCTO_ORG_ID, SignIn, bearer
 
 
 async def test_a_renamed_repository_keeps_its_id_and_changes_its_full_name(

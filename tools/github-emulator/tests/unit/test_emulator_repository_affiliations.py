@@ -3,11 +3,7 @@
 import httpx
 import pytest
 
-from codeflow_github_emulator.testing import OCTO_ORG_ID, PRIVATE_PERSON_ID, SignIn
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from codeflow_github_emulator.testing import OCTO_ORG_ID, PRIVATE_PERSON_ID, SignIn, bearer
 
 
 async def names(client: httpx.AsyncClient, token: str, query: str = "") -> list[str]:

@@ -2,17 +2,13 @@
 
 import httpx
 
-from codeflow_github_emulator.testing import OCTO_ORG_ID, SignIn
+from codeflow_github_emulator.testing import OCTO_ORG_ID, SignIn, bearer
 
 NOT_FOUND = {
     "message": "Not Found",
     "documentation_url": "https://docs.github.com/rest/repos/repos#get-a-repository",
     "status": "404",
 }
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_a_repository_is_found_by_its_id(client: httpx.AsyncClient, sign_in: SignIn) -> None:

@@ -6,17 +6,7 @@ import httpx
 import pytest
 
 from codeflow_github_emulator import EmulatorSettings
-from codeflow_github_emulator.testing import SignIn
-
-BAD_CREDENTIALS = {
-    "message": "Bad credentials",
-    "documentation_url": "https://docs.github.com/rest",
-    "status": "401",
-}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from codeflow_github_emulator.testing import BAD_CREDENTIALS, SignIn, bearer
 
 
 async def test_the_user_has_githubs_private_user_shape(
