@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.datastructures import QueryParams
@@ -39,7 +40,8 @@ async def list_repositories(request: Request) -> Response:
     """``GET /user/repos``: what the caller owns, collaborates on, or sees as an org member.
 
     Private repositories only with the ``repo`` scope; ``type`` cannot be combined with
-    ``visibility`` or ``affiliation`` (422, as GitHub).
+    ``visibility`` or ``affiliation`` (422, as GitHub); ``since`` and ``before`` bound
+    ``updated_at``.
     """
     caller = authenticate(request, _REPOS_DOC)
     state = emulator_state(request)
@@ -55,6 +57,7 @@ async def list_repositories(request: Request) -> Response:
         if affiliation(state, repo, caller.user.id) in ties
         and visible(state, repo, caller.grant)
         and wanted in ("all", "private" if repo.private else "public")
+        and _updated_between(repo, _moment(query.get("since")), _moment(query.get("before")))
     ]
     sort = query.get("sort", "full_name")
     sort = sort if sort in _SORTS else "full_name"
@@ -100,6 +103,22 @@ def _ties_and_visibility(kind: str | None, query: QueryParams) -> tuple[frozense
     asked = query.get("affiliation", ",".join(AFFILIATIONS))
     ties = frozenset(part.strip() for part in asked.split(",")) & frozenset(AFFILIATIONS)
     return ties, query.get("visibility", "all")
+
+
+def _moment(raw: str | None) -> datetime | None:
+    """An ISO 8601 timestamp of ``since`` or ``before``; one that does not parse is ignored."""
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=moment.tzinfo or UTC) if moment else None
+
+
+def _updated_between(repo: RepoFixture, since: datetime | None, before: datetime | None) -> bool:
+    """GitHub's ``since`` and ``before``: updated after the one and before the other."""
+    return (since is None or repo.updated_at > since) and (
+        before is None or repo.updated_at < before
+    )
 
 
 def _shown(state: EmulatorState, repo: RepoFixture, user_id: int, base: str) -> dict[str, Any]:

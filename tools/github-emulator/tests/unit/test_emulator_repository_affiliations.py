@@ -173,3 +173,17 @@ async def test_a_new_collaboration_shows_in_the_list(
     )
     token = await sign_in("private-person", scope="repo")
     assert "monalisa/smile" in await names(client, token, "?affiliation=collaborator")
+
+
+async def test_since_and_before_bound_when_a_repository_was_last_updated(
+    client: httpx.AsyncClient, sign_in: SignIn
+) -> None:
+    token = await sign_in("private-person", scope="repo")
+    assert await names(client, token, "?since=2024-05-01T00:00:00Z") == [
+        "octo-org/octo-repo",
+        "octo-org/roadmap",
+        "octocat/boysenberry-repo-1",
+    ]
+    query = "?since=2024-01-01T00:00:00Z&before=2024-05-21T00:00:00Z"
+    assert await names(client, token, query) == ["octo-org/octo-repo", "private-person/dotfiles"]
+    assert len(await names(client, token, "?since=not-a-time")) == 5
