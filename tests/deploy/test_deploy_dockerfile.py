@@ -1,5 +1,6 @@
 """deploy/docker: the one Dockerfile of every service image, read instruction by instruction
-(no Docker engine here to build it), and the two scripts it installs, run for real.
+(test_deploy_image_build.py builds it without a Docker engine), and the two scripts it
+installs, run for real.
 """
 
 from __future__ import annotations
@@ -19,45 +20,17 @@ DOCKER = REPO_ROOT / "deploy" / "docker"
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE|_KEYS?\b|CREDENTIAL", re.IGNORECASE)
 
 
-def instructions(path: Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, continuation lines joined and comments dropped."""
-    joined: list[tuple[str, str]] = []
-    pending = ""
-    for line in path.read_text().splitlines():
-        stripped = line.strip()
-        if not pending and (not stripped or stripped.startswith("#")):
-            continue
-        if stripped.startswith("#"):
-            continue
-        pending += " " + stripped.removesuffix("\\").strip()
-        if not stripped.endswith("\\"):
-            keyword, _, arguments = pending.strip().partition(" ")
-            joined.append((keyword.upper(), arguments.strip()))
-            pending = ""
-    assert not pending, "the Dockerfile ends inside a continued line"
-    return joined
+Stages = dict[str, list[tuple[str, str]]]
 
 
-def stages(path: Path) -> list[list[tuple[str, str]]]:
-    result: list[list[tuple[str, str]]] = []
-    for keyword, arguments in instructions(path):
-        if keyword == "FROM":
-            result.append([])
-        if result:
-            result[-1].append((keyword, arguments))
-    return result
-
-
-@pytest.fixture(scope="module")
-def dockerfile() -> list[tuple[str, str]]:
-    return instructions(DOCKER / "Dockerfile")
-
-
-def test_the_image_is_built_in_stages_and_runs_on_python_3_11_slim() -> None:
-    build, runtime = stages(DOCKER / "Dockerfile")
+def test_the_image_is_built_in_stages_and_runs_on_python_3_11_slim(
+    dockerfile: list[tuple[str, str]], dockerfile_stages: Stages
+) -> None:
+    assert list(dockerfile_stages) == ["build", "runtime"]
+    build, runtime = dockerfile_stages.values()
     assert build[0] == ("FROM", "${PYTHON_IMAGE} AS build")
     assert runtime[0] == ("FROM", "${PYTHON_IMAGE} AS runtime")
-    (default,) = [args for kw, args in instructions(DOCKER / "Dockerfile") if kw == "ARG"][:1]
+    (default,) = [args for kw, args in dockerfile if kw == "ARG"][:1]
     assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11-slim(-\w+)?", default)
     assert ("COPY", "--from=build /app /app") in runtime
 
@@ -73,8 +46,8 @@ def test_dependencies_come_from_the_lock_file_without_dev_tools(
     assert '--package "${PACKAGE}"' in sync
 
 
-def test_the_service_runs_as_an_unprivileged_numeric_user() -> None:
-    runtime = stages(DOCKER / "Dockerfile")[-1]
+def test_the_service_runs_as_an_unprivileged_numeric_user(dockerfile_stages: Stages) -> None:
+    runtime = dockerfile_stages["runtime"]
     users = [args for kw, args in runtime if kw == "USER"]
     assert users, "the runtime stage must switch to a non-root user"
     user = users[-1].split(":")[0]
@@ -85,8 +58,8 @@ def test_the_service_runs_as_an_unprivileged_numeric_user() -> None:
     )
 
 
-def test_the_image_has_a_health_check_and_an_entrypoint() -> None:
-    runtime = stages(DOCKER / "Dockerfile")[-1]
+def test_the_image_has_a_health_check_and_an_entrypoint(dockerfile_stages: Stages) -> None:
+    runtime = dockerfile_stages["runtime"]
     (healthcheck,) = [args for kw, args in runtime if kw == "HEALTHCHECK"]
     assert 'CMD ["codeflow-healthcheck"]' in healthcheck
     assert ("ENTRYPOINT", '["codeflow-entrypoint"]') in runtime
