@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -87,7 +88,7 @@ def fake_python(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run_entrypoint(fake_python: Path, *args: str) -> list[str]:
+def run_entrypoint(fake_python: Path, *args: str, package: str = "codeflow-auth") -> list[str]:
     result = subprocess.run(
         ["sh", str(DOCKER / "entrypoint.sh"), *args],
         capture_output=True,
@@ -96,8 +97,8 @@ def run_entrypoint(fake_python: Path, *args: str) -> list[str]:
         check=True,
         env={
             "PATH": f"{fake_python}:/usr/bin:/bin",
-            "CODEFLOW_PACKAGE": "codeflow-github-emulator",
-            "CODEFLOW_PORT": "9000",
+            "CODEFLOW_PACKAGE": package,
+            "CODEFLOW_PORT": "8001",
         },
     )
     return result.stdout.splitlines()
@@ -106,25 +107,56 @@ def run_entrypoint(fake_python: Path, *args: str) -> list[str]:
 def test_serve_listens_on_every_interface_and_the_image_port(fake_python: Path) -> None:
     assert run_entrypoint(fake_python, "serve") == [
         "-m",
-        "codeflow_github_emulator",
+        "codeflow_auth",
         "serve",
         "--host",
         "0.0.0.0",  # noqa: S104
         "--port",
-        "9000",
+        "8001",
     ]
     # The caller's own options come last, and argparse keeps the last.
-    assert run_entrypoint(fake_python, "serve", "--port", "9100")[-2:] == ["--port", "9100"]
+    assert run_entrypoint(fake_python, "serve", "--port", "8100")[-2:] == ["--port", "8100"]
+
+
+def test_the_stand_in_serves_without_a_command_word(fake_python: Path) -> None:
+    stand_in = "codeflow-github-emulator"
+    assert run_entrypoint(fake_python, "serve", "--log-level", "debug", package=stand_in) == [
+        "-m",
+        "codeflow_github_emulator",
+        "--host",
+        "0.0.0.0",  # noqa: S104
+        "--port",
+        "8001",
+        "--log-level",
+        "debug",
+    ]
+    # docker-compose.yml gives it its options alone; they pass through.
+    assert run_entrypoint(fake_python, "--port", "9000", package=stand_in) == [
+        "-m",
+        "codeflow_github_emulator",
+        "--port",
+        "9000",
+    ]
 
 
 def test_other_commands_pass_through_unchanged(fake_python: Path) -> None:
-    assert run_entrypoint(fake_python, "migrate") == ["-m", "codeflow_github_emulator", "migrate"]
-    assert run_entrypoint(fake_python, "sweep", "--dry-run")[2:] == ["sweep", "--dry-run"]
+    assert run_entrypoint(fake_python, "migrate") == ["-m", "codeflow_auth", "migrate"]
+    assert run_entrypoint(fake_python, "sweep", "--dry-run", package="codeflow-janitor") == [
+        "-m",
+        "codeflow_janitor",
+        "sweep",
+        "--dry-run",
+    ]
 
 
 class Answer(http.server.BaseHTTPRequestHandler):
+    """200 on the services' /healthz and the stand-in's user list, 503 on anything else."""
+
+    requested: ClassVar[list[str]] = []
+
     def do_GET(self) -> None:
-        self.send_response(200 if self.path == "/healthz" else 503)
+        self.requested.append(self.path)
+        self.send_response(200 if self.path in ("/healthz", "/_emulator/users") else 503)
         self.end_headers()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -143,13 +175,13 @@ def server() -> Iterator[str]:
         httpd.server_close()
 
 
-def healthcheck(*args: str, port: str = "1") -> int:
+def healthcheck(*args: str, port: str = "1", package: str = "codeflow-auth") -> int:
     return subprocess.run(
         [sys.executable, str(DOCKER / "healthcheck.py"), *args],
         capture_output=True,
         timeout=10,
         check=False,
-        env={"CODEFLOW_PORT": port},
+        env={"CODEFLOW_PORT": port, "CODEFLOW_PACKAGE": package},
     ).returncode
 
 
@@ -158,3 +190,9 @@ def test_the_health_check_passes_only_on_a_2xx_answer(server: str) -> None:
     assert healthcheck(f"{server}/readyz") == 1
     assert healthcheck(port=server.rsplit(":", 1)[1]) == 0  # /healthz on CODEFLOW_PORT
     assert healthcheck("http://127.0.0.1:1/healthz") == 1  # nobody listens
+
+
+def test_the_stand_ins_health_check_asks_its_user_list(server: str) -> None:
+    Answer.requested.clear()
+    assert healthcheck(port=server.rsplit(":", 1)[1], package="codeflow-github-emulator") == 0
+    assert Answer.requested == ["/_emulator/users"]  # it has no /healthz
