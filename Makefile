@@ -14,6 +14,7 @@ include mk/infra.mk
 include mk/contracts.mk
 include mk/cluster.mk
 include mk/chaos.mk
+include mk/deploy.mk
 -include mk/bench.mk
 
 .DEFAULT_GOAL := help
