@@ -5,9 +5,10 @@ send (docker's own SDK applies .dockerignore), then the build stage's instructio
 read from the Dockerfile: its ARGs and ENVs, what each COPY copies, and each RUN, run as it
 stands with ``sh -c``. The image's directories (/app, /usr/local/bin) are a temporary
 directory's; /usr/local/bin/python3.11 there is this machine's Python 3.11; uv's cache mount
-is uv's cache here. The one RUN not run is the one that installs uv with pip: uv here must be
-the version it pins. Then the service answers ``--help`` through the image's entrypoint, and
-the stand-in serves with the image's default command until its health check passes.
+is uv's cache here. The one RUN not run installs uv with pip: the image's /usr/local/bin/uv
+is this machine's uv if that is the pinned version, else the pinned one run by it. Then the
+service answers ``--help`` through the image's entrypoint, and the stand-in serves with the
+image's default command until its health check passes.
 
 Slow (a virtual environment per image): ``make deploy-check`` runs it, not ``make test``.
 """
@@ -55,6 +56,17 @@ STAND_IN_PORT = os.environ.get("DEPLOY_CHECK_PORT", "27000")
 IMAGE_DIRECTORIES = ("/app", "/usr/local/bin")
 # The PATH of the python images, before the Dockerfile's ENV adds to it.
 BASE_IMAGE_PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
+# What a build here takes from this machine: uv's cache (the cache mount's stand-in), and
+# how this machine reaches the network (its proxies and certificates), as a builder's own.
+MACHINE_SETTINGS = {
+    "HOME",
+    "UV_CACHE_DIR",
+    "XDG_CACHE_HOME",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    *(f"{name}_proxy" for name in ("http", "https", "all", "no")),
+    *(f"{name}_PROXY" for name in ("HTTP", "HTTPS", "ALL", "NO")),
+}
 VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 UV_INSTALL = re.compile(r"\bpip install\b.*\buv==")
 
@@ -85,6 +97,11 @@ class Image:
 
     def expand(self, value: str) -> str:
         return VARIABLE.sub(lambda m: self.variables.get(m[1] or m[2], ""), value)
+
+    def declare(self, arguments: str, build_args: Mapping[str, str]) -> None:
+        """An ARG: the value the build passes, else its default."""
+        name, _, default = arguments.partition("=")
+        self.variables[name] = build_args.get(name, self.expand(default))
 
     def set_variables(self, arguments: str) -> None:
         """An ENV (or a stage's runtime settings): ``NAME=value`` pairs, quoted as in a shell."""
@@ -150,6 +167,23 @@ def installed(environment: Path) -> set[str]:
     }
 
 
+def install_uv(image: Image) -> None:
+    """What the RUN that installs uv with pip leaves: /usr/local/bin/uv, the pinned version.
+    This machine's uv if it is that version, else that version run by this machine's uv."""
+    host = shutil.which("uv")
+    assert host is not None, "uv is not on PATH"
+    pinned = image.variables["UV_VERSION"]
+    version = subprocess.run(
+        [host, "--version"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout.split()[1]
+    uv = image.path("/usr/local/bin/uv")
+    if version == pinned:
+        uv.symlink_to(host)
+    else:
+        uv.write_text(f'#!/bin/sh\nexec "{host}" tool run --quiet --from "uv=={pinned}" uv "$@"\n')
+        uv.chmod(0o755)
+
+
 def run(image: Image, arguments: str, workdir: Path) -> None:
     """A RUN as it stands, with the stage's ARGs and ENVs; a cache mount is uv's cache here."""
     command = arguments
@@ -158,21 +192,11 @@ def run(image: Image, arguments: str, workdir: Path) -> None:
         assert flag.startswith("--mount=type=cache,"), f"RUN {arguments}: {flag} is not handled"
     assert not command.startswith("["), "RUN in exec form is not handled"
     if UV_INSTALL.search(command):
-        version = subprocess.run(
-            ["uv", "--version"], capture_output=True, text=True, check=True, timeout=30
-        ).stdout.split()[1]
-        assert version == image.variables["UV_VERSION"], (
-            f"the image installs uv {image.variables['UV_VERSION']}, this machine has {version}"
-        )
+        install_uv(image)
         return
     environment = {
-        "HOME": os.environ["HOME"],
-        "PATH": os.pathsep.join(
-            part
-            for part in os.environ["PATH"].split(os.pathsep)
-            if part != str(Path(sys.executable).parent)  # not the workspace's own .venv
-        ),
-        **{name: os.environ[name] for name in ("UV_CACHE_DIR",) if name in os.environ},
+        "PATH": image.reroot(BASE_IMAGE_PATH),
+        **{name: value for name, value in os.environ.items() if name in MACHINE_SETTINGS},
         **image.variables,
     }
     result = subprocess.run(
@@ -199,8 +223,7 @@ def build(stages: Stages, context: Path, root: Path, build_args: Mapping[str, st
     workdir = root
     for keyword, arguments in stages["build"][1:]:
         if keyword == "ARG":
-            name, _, default = arguments.partition("=")
-            image.variables[name] = build_args.get(name, image.expand(default))
+            image.declare(arguments, build_args)
         elif keyword == "ENV":
             image.set_variables(arguments)
         elif keyword == "WORKDIR":
@@ -216,7 +239,7 @@ def build(stages: Stages, context: Path, root: Path, build_args: Mapping[str, st
     image.variables = {"PATH": image.reroot(BASE_IMAGE_PATH)}
     for keyword, arguments in stages["runtime"][1:]:
         if keyword == "ARG":
-            image.variables[arguments] = build_args[arguments]
+            image.declare(arguments, build_args)
         elif keyword == "ENV":
             image.set_variables(arguments)
         elif keyword == "COPY" and "--from=" not in arguments:
@@ -347,7 +370,7 @@ def test_the_stand_in_serves_with_its_default_command_and_passes_its_health_chec
     health = json_form(instruction(dockerfile_stages, "HEALTHCHECK").partition("CMD ")[2])
     checker = shutil.which(health[0], path=image.variables["PATH"])
     assert checker is not None, f"{health[0]} is not on the image's PATH"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a busy machine starts it slowly
     while True:
         assert stand_in.poll() is None, stand_in.communicate()[0]
         check = subprocess.run(
