@@ -14,6 +14,7 @@ include mk/infra.mk
 include mk/contracts.mk
 include mk/cluster.mk
 include mk/chaos.mk
+include mk/deploy.mk
 -include mk/bench.mk
 
 .DEFAULT_GOAL := help
@@ -41,7 +42,7 @@ test: bootstrap-test test-unit test-integration test-e2e ## Unit, integration (r
 .PHONY: test-unit
 test-unit: ## Tests with no I/O
 	@$(BOOTSTRAP) uv
-	$(PYTEST) -m "not integration" $(PACKAGES)
+	$(PYTEST) -m "not integration and not image" $(PACKAGES)
 
 .PHONY: test-integration
 test-integration: ## Tests against a PostgreSQL and a Kafka of their own (.local/test), deleted afterwards

@@ -1,5 +1,6 @@
-"""What the deploy tests read: the repository, docker compose's view of docker-compose.yml,
-and the Kubernetes objects kustomize renders. Nothing here needs a Docker engine or a cluster.
+"""What the deploy tests read: the repository, the Dockerfile instruction by instruction,
+docker compose's view of docker-compose.yml, and the Kubernetes objects kustomize renders.
+Nothing here needs a Docker engine or a cluster.
 """
 
 from __future__ import annotations
@@ -18,6 +19,41 @@ import yaml  # type: ignore[import-untyped]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 K8S = REPO_ROOT / "deploy" / "k8s"
+DOCKERFILE = REPO_ROOT / "deploy" / "docker" / "Dockerfile"
+
+Instruction = tuple[str, str]
+
+
+def read_instructions(path: Path) -> list[Instruction]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined and comments dropped."""
+    joined: list[Instruction] = []
+    pending = ""
+    for line in path.read_text().splitlines():
+        stripped = line.strip()
+        if not pending and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.startswith("#"):
+            continue
+        pending += " " + stripped.removesuffix("\\").strip()
+        if not stripped.endswith("\\"):
+            keyword, _, arguments = pending.strip().partition(" ")
+            joined.append((keyword.upper(), arguments.strip()))
+            pending = ""
+    assert not pending, "the Dockerfile ends inside a continued line"
+    return joined
+
+
+def split_stages(instructions: list[Instruction]) -> dict[str, list[Instruction]]:
+    """Each stage's instructions, its FROM first, by the stage's name (``FROM ... AS name``)."""
+    stages: dict[str, list[Instruction]] = {}
+    current: list[Instruction] | None = None
+    for keyword, arguments in instructions:
+        if keyword == "FROM":
+            name = arguments.split()[-1] if " AS " in arguments.upper() else str(len(stages))
+            current = stages[name] = []
+        if current is not None:
+            current.append((keyword, arguments))
+    return stages
 
 
 COMPOSE_BINARY = Path(compose.__file__).parent / "docker-compose"
@@ -50,6 +86,18 @@ def render_kustomization(path: Path) -> list[dict[str, Any]]:
     )
     assert result.returncode == 0, result.stderr
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+@pytest.fixture(scope="session")
+def dockerfile() -> list[Instruction]:
+    """deploy/docker/Dockerfile, instruction by instruction."""
+    return read_instructions(DOCKERFILE)
+
+
+@pytest.fixture(scope="session")
+def dockerfile_stages(dockerfile: list[Instruction]) -> dict[str, list[Instruction]]:
+    """deploy/docker/Dockerfile's stages by name, in order (``build``, then ``runtime``)."""
+    return split_stages(dockerfile)
 
 
 @pytest.fixture(scope="session")

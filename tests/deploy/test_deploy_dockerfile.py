@@ -1,5 +1,6 @@
 """deploy/docker: the one Dockerfile of every service image, read instruction by instruction
-(no Docker engine here to build it), and the two scripts it installs, run for real.
+(test_deploy_image_build.py builds it without a Docker engine), and the two scripts it
+installs, run for real.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -19,45 +21,17 @@ DOCKER = REPO_ROOT / "deploy" / "docker"
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE|_KEYS?\b|CREDENTIAL", re.IGNORECASE)
 
 
-def instructions(path: Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, continuation lines joined and comments dropped."""
-    joined: list[tuple[str, str]] = []
-    pending = ""
-    for line in path.read_text().splitlines():
-        stripped = line.strip()
-        if not pending and (not stripped or stripped.startswith("#")):
-            continue
-        if stripped.startswith("#"):
-            continue
-        pending += " " + stripped.removesuffix("\\").strip()
-        if not stripped.endswith("\\"):
-            keyword, _, arguments = pending.strip().partition(" ")
-            joined.append((keyword.upper(), arguments.strip()))
-            pending = ""
-    assert not pending, "the Dockerfile ends inside a continued line"
-    return joined
+Stages = dict[str, list[tuple[str, str]]]
 
 
-def stages(path: Path) -> list[list[tuple[str, str]]]:
-    result: list[list[tuple[str, str]]] = []
-    for keyword, arguments in instructions(path):
-        if keyword == "FROM":
-            result.append([])
-        if result:
-            result[-1].append((keyword, arguments))
-    return result
-
-
-@pytest.fixture(scope="module")
-def dockerfile() -> list[tuple[str, str]]:
-    return instructions(DOCKER / "Dockerfile")
-
-
-def test_the_image_is_built_in_stages_and_runs_on_python_3_11_slim() -> None:
-    build, runtime = stages(DOCKER / "Dockerfile")
+def test_the_image_is_built_in_stages_and_runs_on_python_3_11_slim(
+    dockerfile: list[tuple[str, str]], dockerfile_stages: Stages
+) -> None:
+    assert list(dockerfile_stages) == ["build", "runtime"]
+    build, runtime = dockerfile_stages.values()
     assert build[0] == ("FROM", "${PYTHON_IMAGE} AS build")
     assert runtime[0] == ("FROM", "${PYTHON_IMAGE} AS runtime")
-    (default,) = [args for kw, args in instructions(DOCKER / "Dockerfile") if kw == "ARG"][:1]
+    (default,) = [args for kw, args in dockerfile if kw == "ARG"][:1]
     assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11-slim(-\w+)?", default)
     assert ("COPY", "--from=build /app /app") in runtime
 
@@ -66,15 +40,15 @@ def test_dependencies_come_from_the_lock_file_without_dev_tools(
     dockerfile: list[tuple[str, str]],
 ) -> None:
     syncs = [args for kw, args in dockerfile if kw == "RUN" and "uv sync" in args]
-    assert len(syncs) == 1
-    (sync,) = syncs
-    assert "--locked" in sync
-    assert "--no-dev" in sync
-    assert '--package "${PACKAGE}"' in sync
+    assert syncs
+    for sync in syncs:
+        assert "--locked" in sync
+        assert "--no-dev" in sync
+        assert '--package "${PACKAGE}"' in sync
 
 
-def test_the_service_runs_as_an_unprivileged_numeric_user() -> None:
-    runtime = stages(DOCKER / "Dockerfile")[-1]
+def test_the_service_runs_as_an_unprivileged_numeric_user(dockerfile_stages: Stages) -> None:
+    runtime = dockerfile_stages["runtime"]
     users = [args for kw, args in runtime if kw == "USER"]
     assert users, "the runtime stage must switch to a non-root user"
     user = users[-1].split(":")[0]
@@ -85,8 +59,8 @@ def test_the_service_runs_as_an_unprivileged_numeric_user() -> None:
     )
 
 
-def test_the_image_has_a_health_check_and_an_entrypoint() -> None:
-    runtime = stages(DOCKER / "Dockerfile")[-1]
+def test_the_image_has_a_health_check_and_an_entrypoint(dockerfile_stages: Stages) -> None:
+    runtime = dockerfile_stages["runtime"]
     (healthcheck,) = [args for kw, args in runtime if kw == "HEALTHCHECK"]
     assert 'CMD ["codeflow-healthcheck"]' in healthcheck
     assert ("ENTRYPOINT", '["codeflow-entrypoint"]') in runtime
@@ -114,7 +88,7 @@ def fake_python(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run_entrypoint(fake_python: Path, *args: str) -> list[str]:
+def run_entrypoint(fake_python: Path, *args: str, package: str = "codeflow-auth") -> list[str]:
     result = subprocess.run(
         ["sh", str(DOCKER / "entrypoint.sh"), *args],
         capture_output=True,
@@ -123,8 +97,8 @@ def run_entrypoint(fake_python: Path, *args: str) -> list[str]:
         check=True,
         env={
             "PATH": f"{fake_python}:/usr/bin:/bin",
-            "CODEFLOW_PACKAGE": "codeflow-github-emulator",
-            "CODEFLOW_PORT": "9000",
+            "CODEFLOW_PACKAGE": package,
+            "CODEFLOW_PORT": "8001",
         },
     )
     return result.stdout.splitlines()
@@ -133,25 +107,56 @@ def run_entrypoint(fake_python: Path, *args: str) -> list[str]:
 def test_serve_listens_on_every_interface_and_the_image_port(fake_python: Path) -> None:
     assert run_entrypoint(fake_python, "serve") == [
         "-m",
-        "codeflow_github_emulator",
+        "codeflow_auth",
         "serve",
         "--host",
         "0.0.0.0",  # noqa: S104
         "--port",
-        "9000",
+        "8001",
     ]
     # The caller's own options come last, and argparse keeps the last.
-    assert run_entrypoint(fake_python, "serve", "--port", "9100")[-2:] == ["--port", "9100"]
+    assert run_entrypoint(fake_python, "serve", "--port", "8100")[-2:] == ["--port", "8100"]
+
+
+def test_the_stand_in_serves_without_a_command_word(fake_python: Path) -> None:
+    stand_in = "codeflow-github-emulator"
+    assert run_entrypoint(fake_python, "serve", "--log-level", "debug", package=stand_in) == [
+        "-m",
+        "codeflow_github_emulator",
+        "--host",
+        "0.0.0.0",  # noqa: S104
+        "--port",
+        "8001",
+        "--log-level",
+        "debug",
+    ]
+    # docker-compose.yml gives it its options alone; they pass through.
+    assert run_entrypoint(fake_python, "--port", "9000", package=stand_in) == [
+        "-m",
+        "codeflow_github_emulator",
+        "--port",
+        "9000",
+    ]
 
 
 def test_other_commands_pass_through_unchanged(fake_python: Path) -> None:
-    assert run_entrypoint(fake_python, "migrate") == ["-m", "codeflow_github_emulator", "migrate"]
-    assert run_entrypoint(fake_python, "sweep", "--dry-run")[2:] == ["sweep", "--dry-run"]
+    assert run_entrypoint(fake_python, "migrate") == ["-m", "codeflow_auth", "migrate"]
+    assert run_entrypoint(fake_python, "sweep", "--dry-run", package="codeflow-janitor") == [
+        "-m",
+        "codeflow_janitor",
+        "sweep",
+        "--dry-run",
+    ]
 
 
 class Answer(http.server.BaseHTTPRequestHandler):
+    """200 on the services' /healthz and the stand-in's user list, 503 on anything else."""
+
+    requested: ClassVar[list[str]] = []
+
     def do_GET(self) -> None:
-        self.send_response(200 if self.path == "/healthz" else 503)
+        self.requested.append(self.path)
+        self.send_response(200 if self.path in ("/healthz", "/_emulator/users") else 503)
         self.end_headers()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -170,13 +175,13 @@ def server() -> Iterator[str]:
         httpd.server_close()
 
 
-def healthcheck(*args: str, port: str = "1") -> int:
+def healthcheck(*args: str, port: str = "1", package: str = "codeflow-auth") -> int:
     return subprocess.run(
         [sys.executable, str(DOCKER / "healthcheck.py"), *args],
         capture_output=True,
         timeout=10,
         check=False,
-        env={"CODEFLOW_PORT": port},
+        env={"CODEFLOW_PORT": port, "CODEFLOW_PACKAGE": package},
     ).returncode
 
 
@@ -185,3 +190,9 @@ def test_the_health_check_passes_only_on_a_2xx_answer(server: str) -> None:
     assert healthcheck(f"{server}/readyz") == 1
     assert healthcheck(port=server.rsplit(":", 1)[1]) == 0  # /healthz on CODEFLOW_PORT
     assert healthcheck("http://127.0.0.1:1/healthz") == 1  # nobody listens
+
+
+def test_the_stand_ins_health_check_asks_its_user_list(server: str) -> None:
+    Answer.requested.clear()
+    assert healthcheck(port=server.rsplit(":", 1)[1], package="codeflow-github-emulator") == 0
+    assert Answer.requested == ["/_emulator/users"]  # it has no /healthz

@@ -1,0 +1,16 @@
+# The images' check (deploy/docker). Included by the root Makefile.
+# No Docker engine here: tests/deploy/test_deploy_image_build.py builds each image the way
+# its Dockerfile does (the context from .dockerignore, the build stage's COPYs and RUNs),
+# runs its service's --help and the GitHub stand-in with its default command, on
+# DEPLOY_CHECK_PORT (below Linux's range for outgoing connections, like every other port).
+# uv's cache keeps the installs fast: the whole target takes about a minute.
+
+UV ?= uv
+DEPLOY_CHECK_PORT ?= 27000
+
+.PHONY: deploy-check
+
+deploy-check: ## hadolint, then every image built and run without Docker, and tests/deploy (<3 min)
+	@$(BOOTSTRAP) uv
+	$(UV) run hadolint deploy/docker/Dockerfile
+	DEPLOY_CHECK_PORT=$(DEPLOY_CHECK_PORT) timeout 300 $(PYTEST) -m "not integration" --timeout 120 tests/deploy
