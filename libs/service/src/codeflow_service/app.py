@@ -37,6 +37,7 @@ from codeflow_service.asyncapi import asyncapi_router
 from codeflow_service.database_errors import install_database_problem_handler
 from codeflow_service.docs import install_api_docs
 from codeflow_service.health import health_router
+from codeflow_service.logs import install_request_ids
 from codeflow_service.settings import RuntimeSettings, ServiceSettings
 from codeflow_service.state import HasRuntime, Runtime, ServiceState, lifespan_state
 
@@ -212,6 +213,7 @@ def create_service_app(
         redoc_url=None,
     )
     install_api_docs(app, name=name, environment=settings.environment)
+    install_request_ids(app)
     install_problem_handlers(app)
     install_domain_problems(app, problems or {})
     install_database_problem_handler(app)

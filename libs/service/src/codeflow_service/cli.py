@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from codeflow_service.logs import LogFormatError, configure_logging
 
 Command = Callable[[argparse.Namespace], int]
 Extension = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], dict[str, Command]]
@@ -33,7 +34,10 @@ def service_main(
     commands.add_parser("migrate", help="apply the database migrations (alembic upgrade head)")
     extra = extend(commands) if extend is not None else {}
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        configure_logging(name)
+    except LogFormatError as error:
+        parser.error(str(error))
 
     if args.command in extra:
         return extra[args.command](args)
@@ -41,7 +45,10 @@ def service_main(
         from alembic import command
         from alembic.config import Config
 
-        command.upgrade(Config(str(alembic_ini)), "head")
+        config = Config(str(alembic_ini))
+        # Alembic's lines too in LOG_FORMAT, not in alembic.ini's format of its own.
+        config.attributes["configure_logger"] = False
+        command.upgrade(config, "head")
         return 0
 
     import uvicorn
@@ -56,5 +63,8 @@ def service_main(
         # loopback, so deployments name it (uvicorn's own variable).
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         access_log=False,
+        # Uvicorn's own lines (errors, start and stop) go through the handler configured
+        # above, in the same format as the service's.
+        log_config=None,
     )
     return 0

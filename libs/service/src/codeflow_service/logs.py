@@ -1,0 +1,70 @@
+"""How every service process logs: ``LOG_FORMAT=text`` (the default) or ``json``.
+
+``json`` writes one object a line for log search: ``time`` (ISO 8601, UTC), ``level``,
+``service``, ``logger``, ``message``, ``request_id`` (the ``X-Request-ID`` of the HTTP
+request being answered, else null), ``exc_info`` when there is an exception, and any
+``extra=`` fields. The formatter is python-json-logger's; the request id is kept by
+asgi-correlation-id's middleware (which reads and echoes the header) and its logging filter.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import IO
+
+from asgi_correlation_id import CorrelationIdFilter, CorrelationIdMiddleware
+from fastapi import FastAPI
+from pythonjsonlogger.json import JsonFormatter
+
+LOG_FORMATS = ("text", "json")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+class LogFormatError(ValueError):
+    """``LOG_FORMAT`` names no format we write."""
+
+
+def log_format(environ: Mapping[str, str]) -> str:
+    """``LOG_FORMAT`` from ``environ``: ``text`` when unset; anything unknown is refused."""
+    value = environ.get("LOG_FORMAT", "text")
+    if value not in LOG_FORMATS:
+        raise LogFormatError(f"LOG_FORMAT={value!r} is not one of {', '.join(LOG_FORMATS)}")
+    return value
+
+
+def log_handler(service: str, log_format: str, stream: IO[str] | None = None) -> logging.Handler:
+    """A handler writing to ``stream`` (stderr by default) in ``log_format``."""
+    handler = logging.StreamHandler(stream)
+    if log_format == "json":
+        handler.addFilter(CorrelationIdFilter())
+        handler.setFormatter(
+            JsonFormatter(
+                "%(levelname)s %(name)s %(message)s %(correlation_id)s",
+                rename_fields={
+                    "levelname": "level",
+                    "name": "logger",
+                    "correlation_id": "request_id",
+                },
+                static_fields={"service": service},
+                timestamp="time",
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    return handler
+
+
+def configure_logging(service: str, environ: Mapping[str, str] = os.environ) -> None:
+    """Log INFO and above from every logger (uvicorn's too) through one handler in the
+    format ``LOG_FORMAT`` names. Raises :class:`LogFormatError` for an unknown format."""
+    handler = log_handler(service, log_format(environ))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+
+
+def install_request_ids(app: FastAPI) -> None:
+    """Keep each request's ``X-Request-ID`` (a new one when it has none) for its log lines,
+    and echo it on the response. Any value is kept as sent, as the gateway sets it."""
+    app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=None)

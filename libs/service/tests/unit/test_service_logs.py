@@ -1,0 +1,110 @@
+"""Logs an operator can search: ``LOG_FORMAT=json`` writes one JSON object a line (time,
+level, service, logger, message, the request's id, the exception, ``extra`` fields),
+``text`` (the default) stays as it was, and anything else is refused at start."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+
+from codeflow_service.app import create_service_app
+from codeflow_service.cli import service_main
+from codeflow_service.logs import log_handler
+from codeflow_service.settings import ServiceSettings
+
+
+def logged(handler: logging.Handler, stream: io.StringIO, emit: Any) -> str:
+    """What ``handler`` wrote to ``stream`` while ``emit(logger)`` ran."""
+    logger = logging.getLogger("codeflow.test.logs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        emit(logger)
+    finally:
+        logger.removeHandler(handler)
+    return stream.getvalue()
+
+
+def json_lines(emit: Any) -> list[dict[str, Any]]:
+    stream = io.StringIO()
+    text = logged(log_handler("example", "json", stream), stream, emit)
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_a_json_line_carries_time_level_service_logger_message_and_extra_fields() -> None:
+    [line] = json_lines(lambda log: log.warning("%d left", 3, extra={"message_id": "m-1"}))
+
+    assert line["level"] == "WARNING"
+    assert line["service"] == "example"
+    assert line["logger"] == "codeflow.test.logs"
+    assert line["message"] == "3 left"
+    assert line["message_id"] == "m-1"
+    assert line["request_id"] is None
+    time = datetime.fromisoformat(line["time"])
+    assert time.utcoffset() == UTC.utcoffset(None)
+    assert abs((datetime.now(UTC) - time).total_seconds()) < 60
+
+
+def test_a_json_line_renders_the_exception() -> None:
+    def fail(log: logging.Logger) -> None:
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            log.exception("it failed")
+
+    [line] = json_lines(fail)
+    assert line["message"] == "it failed"
+    assert "RuntimeError: boom" in line["exc_info"]
+    assert "Traceback" in line["exc_info"]
+
+
+def test_text_stays_as_it_was() -> None:
+    stream = io.StringIO()
+    text = logged(log_handler("example", "text", stream), stream, lambda log: log.info("hello"))
+    assert text.endswith(" INFO codeflow.test.logs hello\n")
+    datetime.strptime(text[:23], "%Y-%m-%d %H:%M:%S,%f")
+
+
+@pytest.mark.parametrize("value", ["JSON", "yaml", ""])
+def test_any_other_log_format_is_refused_at_start_naming_the_variable(
+    value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOG_FORMAT", value)
+    with pytest.raises(SystemExit) as refused:
+        service_main(name="example", default_port=1, alembic_ini=Path("none"), argv=["migrate"])
+    assert refused.value.code != 0
+    message = capsys.readouterr().err
+    assert "LOG_FORMAT" in message
+    assert "text" in message
+    assert "json" in message
+
+
+def test_a_request_s_id_is_echoed_and_in_the_json_lines_logged_while_it_runs() -> None:
+    router = APIRouter()
+
+    @router.get("/example/hello")
+    def hello() -> dict[str, str]:
+        logging.getLogger("codeflow.test.logs").warning("saying hello")
+        return {"hello": "world"}
+
+    settings = ServiceSettings(environment="test", database_url="postgresql://unused/x")
+    client = TestClient(create_service_app(name="example", settings=settings, routers=[router]))
+
+    def call(log: logging.Logger) -> None:
+        response = client.get("/example/hello", headers={"X-Request-ID": "req-42"})
+        assert response.headers["X-Request-ID"] == "req-42"
+
+    lines = json_lines(call)
+    assert [(line["message"], line["request_id"]) for line in lines] == [("saying hello", "req-42")]
+
+    without = client.get("/example/hello")
+    assert without.headers["X-Request-ID"]
