@@ -305,6 +305,12 @@ def test_the_services_believe_forwarded_headers_from_the_gateway_only(
         assert services[name]["environment"]["FORWARDED_ALLOW_IPS"] == gateway_address, name
 
 
+def test_the_services_log_json_lines(compose_config: dict[str, Any]) -> None:
+    services = compose_config["services"]
+    for name in SERVICES:
+        assert services[name]["environment"]["LOG_FORMAT"] == "json", name
+
+
 def test_the_gateway_script_trusts_only_the_proxies_it_is_given(tmp_path: Path) -> None:
     nobody = run_gateway_script(tmp_path)
     assert nobody.returncode == 0, nobody.stderr

@@ -293,6 +293,12 @@ def test_the_services_believe_no_one_s_forwarded_headers_as_pods_have_no_fixed_a
     assert config["data"]["FORWARDED_ALLOW_IPS"] == ""
 
 
+def test_the_services_log_json_lines(k8s_base: list[dict[str, Any]]) -> None:
+    (config,) = (c for n, c in of_kind(k8s_base, "ConfigMap").items() if "config" in n)
+
+    assert config["data"]["LOG_FORMAT"] == "json"
+
+
 def test_the_gateway_offers_the_trusted_proxies_setting_and_trusts_none_by_default(
     k8s_base: list[dict[str, Any]],
 ) -> None:
