@@ -16,6 +16,7 @@ from typing import IO
 
 from asgi_correlation_id import CorrelationIdFilter, CorrelationIdMiddleware
 from fastapi import FastAPI
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 LOG_FORMATS = ("text", "json")
@@ -49,6 +50,8 @@ def log_handler(service: str, log_format: str, stream: IO[str] | None = None) ->
                     "correlation_id": "request_id",
                 },
                 static_fields={"service": service},
+                # Uvicorn passes a copy of its message with terminal colours as an extra.
+                reserved_attrs=[*RESERVED_ATTRS, "color_message"],
                 timestamp="time",
             )
         )

@@ -54,6 +54,11 @@ def test_a_json_line_carries_time_level_service_logger_message_and_extra_fields(
     assert abs((datetime.now(UTC) - time).total_seconds()) < 60
 
 
+def test_uvicorn_s_colored_copy_of_its_message_is_left_out() -> None:
+    [line] = json_lines(lambda log: log.info("started", extra={"color_message": "\x1b[36m"}))
+    assert "color_message" not in line
+
+
 def test_a_json_line_renders_the_exception() -> None:
     def fail(log: logging.Logger) -> None:
         try:
