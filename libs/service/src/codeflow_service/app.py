@@ -38,6 +38,7 @@ from codeflow_service.database_errors import install_database_problem_handler
 from codeflow_service.docs import install_api_docs
 from codeflow_service.health import health_router
 from codeflow_service.logs import install_request_ids
+from codeflow_service.metrics import install_metrics
 from codeflow_service.settings import RuntimeSettings, ServiceSettings
 from codeflow_service.state import HasRuntime, Runtime, ServiceState, lifespan_state
 
@@ -153,7 +154,8 @@ def create_service_app(
     own_state: OwnState[Any] | None = None,
     problems: Problems | None = None,
 ) -> FastAPI:
-    """The app of service ``name``: its routers under ``/<name>``, health at ``/healthz``.
+    """The app of service ``name``: its routers under ``/<name>``, health at ``/healthz``,
+    its HTTP metrics at ``/metrics``.
 
     ``publishes`` lists the messages its outbox carries, for the AsyncAPI document at
     ``/<name>/asyncapi.json`` (the consumers describe themselves). ``lifespan`` is the
@@ -213,6 +215,7 @@ def create_service_app(
         redoc_url=None,
     )
     install_api_docs(app, name=name, environment=settings.environment)
+    install_metrics(app)
     install_request_ids(app)
     install_problem_handlers(app)
     install_domain_problems(app, problems or {})
