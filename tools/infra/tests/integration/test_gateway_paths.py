@@ -43,6 +43,12 @@ TRICKS = [
     ("/Api/janitor/sweeps", REFUSED),
     ("/api/janitors", REFUSED),
     ("/api/profilesx/me", REFUSED),
+    ("/metrics", REFUSED),
+    ("/api/metrics", REFUSED),
+    ("/api/profiles/../../metrics", REFUSED),
+    ("/auth/../metrics", REFUSED),
+    ("/api/docs/../../readyz", REFUSED),
+    ("/api/profiles/metrics", "profiles"),  # the service's own /profiles/metrics, not /metrics
     ("//api/profiles/me", "profiles"),
     ("/api//profiles/me", "profiles"),
     ("/api/profiles//me", "profiles"),

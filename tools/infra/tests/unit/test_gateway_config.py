@@ -70,6 +70,21 @@ def test_api_routes_strip_their_prefix_towards_their_service() -> None:
     assert "proxy_pass http://auth;" in block(rendered(), "location /auth/")
 
 
+def test_no_route_reaches_a_service_s_metrics_or_health_endpoints() -> None:
+    """A service's /metrics, /healthz and /readyz are for the platform, not the public: every
+    proxied path stays under the service's own /<name> prefix, and the proxies that pass the
+    path on unchanged do so only from locations under /auth/."""
+    config = rendered()
+
+    for upstream, path in re.findall(r"proxy_pass http://(\w+)(\S*);", config):
+        assert path == "" or path.startswith(f"/{upstream}"), (upstream, path)
+        assert upstream == "auth" or path, upstream
+    for opening in ("location /auth/", "location @auth_write", "location /auth/signin/",
+                    "location /auth/callback/"):  # fmt: skip
+        assert "proxy_pass http://auth;" in block(config, opening)
+    assert config.count("proxy_pass http://auth;") == 4
+
+
 def test_api_calls_are_checked_by_auth_verify_and_carry_its_token() -> None:
     config = rendered()
     api = block(config, "location /api/")
