@@ -36,11 +36,12 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     """The auth service. Settings come from the environment unless given."""
     settings = settings or AuthSettings()
     settings.check_secrets()
+    cipher = token_cipher(settings)
 
     @asynccontextmanager
     async def grant_revoker() -> AsyncIterator[GrantRevoker]:
         # The deletion consumers revoke grants too, so the revoker exists before them.
-        revoker = GrantRevoker.from_settings(settings, token_cipher(settings))
+        revoker = GrantRevoker.from_settings(settings, cipher)
         logger.info("auth's public URL is %s", settings.public_url)
         try:
             yield revoker
@@ -62,15 +63,17 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
                 evidence=ActivityEvidence(settings.activity_interval),
                 revoker=revoker,
             ),
-            state=lambda kit, revoker: build_state(settings, kit.runtime, revoker),
+            state=lambda kit, revoker: build_state(settings, kit.runtime, cipher, revoker),
         ),
     )
 
 
-def build_state(settings: AuthSettings, runtime: Runtime, revoker: GrantRevoker) -> AuthState:
-    """Everything the endpoints share, from the settings."""
+def build_state(
+    settings: AuthSettings, runtime: Runtime, cipher: TokenCipher, revoker: GrantRevoker
+) -> AuthState:
+    """Everything the endpoints share, from the settings; ``cipher`` is the one the revoker
+    opens tokens with."""
     keyset = _keyset(settings)
-    cipher = token_cipher(settings)
     return AuthState(
         settings=settings,
         runtime=runtime,
