@@ -20,6 +20,7 @@ from codeflow_infra.cluster_config import ClusterConfig
 sys.path.insert(0, str(Path(__file__).parent))
 
 from e2e_support import Cluster, GitHubUser
+from web_browser import screenshots_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -62,3 +63,12 @@ async def github_user(cluster: Cluster) -> GitHubUser:
     )
     await cluster.add_github_user(user)
     return user
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where the browser tests left their screenshots (they stay after the run)."""
+    folder = screenshots_dir()
+    shots = sorted(folder.glob("*.png")) if folder.is_dir() else []
+    if shots:
+        terminalreporter.write_sep("-", "screenshots of the web dashboard")
+        terminalreporter.write_line(f"{len(shots)} in {folder}")
