@@ -89,9 +89,12 @@ async def test_signing_in_shows_the_dashboard_and_stopping_asks_first(
     await expect(card(page, f"{owner}/beta")).to_be_visible()
     await expect(page.get_by_role("navigation", name="Account")).to_contain_text(f"E2E {owner}")
 
+    await screenshot(page, "dashboard")
+
     await page.get_by_role("button", name=f"Stop monitoring {owner}/beta").click()
     dialog = page.get_by_role("dialog")
     await expect(dialog).to_contain_text(f"Stop monitoring {owner}/beta?")
+    await screenshot(page, "stop-monitoring")
     await dialog.get_by_role("button", name="Cancel").click()
     await expect(card(page, f"{owner}/beta")).to_be_visible()
 
@@ -211,11 +214,9 @@ async def test_a_person_adds_repositories_from_their_list_refreshes_stops_and_le
     await expect(card(page, f"{owner}/beta")).to_contain_text(
         "No longer on GitHub or not visible to you"
     )
-    await screenshot(page, "dashboard")
+    await screenshot(page, "dashboard-refreshed")
 
     await page.get_by_role("button", name=f"Stop monitoring {owner}/beta").click()
-    await expect(page.get_by_role("dialog")).to_be_visible()
-    await screenshot(page, "stop-monitoring")
     await page.get_by_role("dialog").get_by_role("button", name="Stop monitoring").click()
     await expect(card(page, f"{owner}/beta")).to_have_count(0)
 
