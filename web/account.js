@@ -4,6 +4,7 @@ import { authWrite, call, Problem } from "./api.js";
 import { h, show, showProblem } from "./dom.js";
 
 const POLL_MILLISECONDS = 1000;
+const POLL_FOR_MILLISECONDS = 10 * 60 * 1000;
 const SERVICE_NAMES = {
   auth: "Your account and sessions",
   profiles: "Your profile",
@@ -68,8 +69,13 @@ export async function deletionScreen(deletionId) {
   const steps = h("ul", { class: "steps" });
   show("Deleting your account", h("h1", {}, "Deleting your account"), state, steps);
   const path = `/api/janitor/deletions/${encodeURIComponent(deletionId)}/progress`;
+  const deadline = Date.now() + POLL_FOR_MILLISECONDS;
   for (;;) {
     if (!document.body.contains(state)) return; // the person went elsewhere
+    if (Date.now() > deadline) {
+      state.textContent = "The erasure is taking longer than usual. Reload this page to see how far it is.";
+      return;
+    }
     try {
       const { body } = await call("GET", path);
       steps.replaceChildren(

@@ -24,6 +24,7 @@ function repositoryCard(repository, { onStop }) {
   if (typeof repository.stargazers_count === "number") {
     facts.push(...detail("Stars", repository.stargazers_count.toLocaleString("en")));
   }
+  if (repository.refreshed_at) facts.push(...detail("Checked with GitHub", timeAgo(repository.refreshed_at)));
   return h(
     "li",
     { class: gone ? "repo unavailable" : "repo", "data-github-id": repository.github_id },

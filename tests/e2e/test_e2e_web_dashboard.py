@@ -63,6 +63,12 @@ async def monitor(page: Page, owner: str, github_id: int, name: str) -> None:
     assert answer.status in (200, 201), await answer.text()
 
 
+def starting_with(full_name: str) -> re.Pattern[str]:
+    """An accessible name that starts with ``full_name`` (a checkbox's label goes on)."""
+    # Playwright hands the pattern to the page as JavaScript: its slash is escaped too.
+    return re.compile("^" + re.escape(full_name).replace("/", "\\/") + r"\b")
+
+
 def card(page: Page, full_name: str) -> Any:
     return page.get_by_role("listitem").filter(
         has=page.get_by_role("link", name=full_name, exact=True)
@@ -180,8 +186,8 @@ async def test_a_person_adds_repositories_from_their_list_refreshes_stops_and_le
     # Two repositories picked from the person's own list.
     await page.get_by_role("link", name="Add repositories").first.click()
     await expect(page.get_by_role("heading", name="Add repositories")).to_be_visible()
-    await page.get_by_role("checkbox", name=re.compile(rf"^{owner}/alpha\b")).check()
-    await page.get_by_role("checkbox", name=re.compile(rf"^{owner}/beta\b")).check()
+    await page.get_by_role("checkbox", name=starting_with(f"{owner}/alpha")).check()
+    await page.get_by_role("checkbox", name=starting_with(f"{owner}/beta")).check()
     await screenshot(page, "add-repositories")
     await page.get_by_role("button", name="Add 2 selected").click()
     await expect(card(page, f"{owner}/alpha")).to_contain_text("The first one")
@@ -191,13 +197,11 @@ async def test_a_person_adds_repositories_from_their_list_refreshes_stops_and_le
 
     # The list marks what is monitored, and finds by name.
     await page.get_by_role("link", name="Add repositories").first.click()
-    monitored = page.get_by_role("checkbox", name=re.compile(rf"^{owner}/alpha\b"))
+    monitored = page.get_by_role("checkbox", name=starting_with(f"{owner}/alpha"))
     await expect(monitored).to_be_disabled()
     await page.get_by_label("Search your repositories by name").fill("gam")
     await page.get_by_role("button", name="Search", exact=True).click()
-    await expect(
-        page.get_by_role("checkbox", name=re.compile(rf"^{owner}/gamma\b"))
-    ).to_be_visible()
+    await expect(page.get_by_role("checkbox", name=starting_with(f"{owner}/gamma"))).to_be_visible()
     await expect(monitored).to_have_count(0)
     await page.get_by_role("link", name="Back to the dashboard").click()
 
@@ -384,3 +388,65 @@ async def test_the_deletion_progress_is_asked_for_until_it_is_complete(page: Pag
     await expect(page.get_by_role("status")).to_contain_text("Your account is deleted")
     await expect(page.get_by_role("listitem").filter(has_text="erased")).to_have_count(3)
     await expect(page.get_by_role("alert")).to_be_hidden()
+
+
+def available(github_id: int, name: str, *, monitored: bool = False) -> dict[str, Any]:
+    return {
+        "github_id": github_id,
+        "owner": "octo",
+        "name": name,
+        "full_name": f"octo/{name}",
+        "description": None,
+        "visibility": "public",
+        "default_branch": "main",
+        "pushed_at": None,
+        "stargazers_count": 0,
+        "html_url": f"https://github.com/octo/{name}",
+        "monitored": monitored,
+    }
+
+
+async def test_repositories_picked_on_several_pages_are_added_by_github_id(page: Page) -> None:
+    pages = {
+        "1": {
+            "items": [available(1, "one", monitored=True), available(2, "two")],
+            "page": 1,
+            "next_page": 2,
+            "last_page": 2,
+        },
+        "2": {"items": [available(3, "three")], "page": 2, "next_page": None, "last_page": 2},
+    }
+    asked: list[str] = []
+    added: list[Any] = []
+
+    async def repositories(route: Any) -> None:
+        request = route.request
+        if "/available" in request.url:
+            query = dict(httpx.URL(request.url).params)
+            asked.append(query.get("q", ""))
+            await route.fulfill(json=pages[query["page"]])
+        elif request.method == "POST":
+            added.append(request.post_data_json)
+            await route.fulfill(status=201, json={})
+        else:
+            await route.fulfill(json={"items": [], "next_cursor": None})
+
+    await answer_as_the_api(
+        page,
+        {"/auth/session": [(200, SIGNED_IN, {})], "/api/profiles/me": [(200, {}, {})]},
+    )
+    await page.route(re.compile(r"/api/repositories"), repositories)
+    await page.goto("/#/add")
+
+    await expect(page.get_by_role("checkbox", name=starting_with("octo/one"))).to_be_disabled()
+    await page.get_by_role("checkbox", name=starting_with("octo/two")).check()
+    await expect(page.get_by_text("Page 1 of 2")).to_be_visible()
+    await page.get_by_role("button", name="Next page").click()
+    await page.get_by_role("checkbox", name=starting_with("octo/three")).check()
+    await page.get_by_label("Search your repositories by name").fill("thr")
+    await page.get_by_role("button", name="Search", exact=True).click()
+    await page.get_by_role("button", name="Add 2 selected").click()
+
+    await expect(page.get_by_role("heading", name="Your repositories")).to_be_visible()
+    assert added == [{"github_id": 2}, {"github_id": 3}]
+    assert asked[-1] == "thr"
