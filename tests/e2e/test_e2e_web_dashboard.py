@@ -300,8 +300,14 @@ SIGNED_IN = {
 
 
 async def test_a_repository_gone_from_github_and_a_rate_limited_refresh_are_shown(
-    page: Page,
+    cluster: Cluster, page: Page
 ) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
     await answer_as_the_api(
         page,
         {
@@ -328,6 +334,11 @@ async def test_a_repository_gone_from_github_and_a_rate_limited_refresh_are_show
     notice = page.get_by_role("alert")
     await expect(notice).to_contain_text("GitHub's rate limit is reached")
     await expect(notice).to_contain_text(re.compile(r"Try again in 4[12] s"))
+    # Everything the page loaded came from the gateway, and nothing broke on the way
+    # (the 503 is the one failed call, logged by the browser).
+    assert requested
+    assert [url for url in requested if not url.startswith(f"{cluster.gateway_url}/")] == []
+    assert [error for error in errors if "503" not in error] == []
 
 
 async def test_github_authorization_ended_offers_to_sign_in_again(page: Page) -> None:
