@@ -28,8 +28,9 @@ from codeflow_testing.tokens import TestTokens
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from repositories_github_double import TOKEN
 from repositories_support import ALEMBIC_INI, GITHUB
+
+from codeflow_testing.github_route import TOKEN
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from repositories_github_double import GitHubDouble
-from repositories_github_double import repository as github_repository
 from sqlalchemy import text
 
 from codeflow_messaging import SessionFactory
+from codeflow_testing.github_route import GitHubDouble
+from codeflow_testing.github_route import repository as github_repository
 from codeflow_testing.waiting import wait_until
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"

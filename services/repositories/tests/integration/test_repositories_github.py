@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from repositories_github_double import TOKEN, GitHubDouble
-from repositories_github_double import repository as github_repository
 from repositories_support import GITHUB, outbox_events, rows_of, scalar
 from sqlalchemy import text
 
 from codeflow_repositories.config import RepositoriesSettings
 from codeflow_repositories.github import GitHub
 from codeflow_repositories.repositories.refresh import refresh_due
+from codeflow_testing.github_route import TOKEN, GitHubDouble
+from codeflow_testing.github_route import repository as github_repository
 
 pytestmark = pytest.mark.integration
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from repositories_github_double import repository
 
 from codeflow_repositories.github import GitHubRepository
 from codeflow_repositories.repositories.actions import Monitor, SetActive, outcome_of
+from codeflow_testing.github_route import repository
 
 MONITOR = Monitor(GitHubRepository.model_validate(repository(1, name="hello")))
 ID = uuid.uuid4()

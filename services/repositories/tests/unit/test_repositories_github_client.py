@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from repositories_github_double import TOKEN, GitHubDouble, repository
 
 from codeflow_repositories.config import RepositoriesSettings
 from codeflow_repositories.github import (
@@ -17,6 +16,7 @@ from codeflow_repositories.github import (
     GitHubUnavailable,
     NotOnGitHub,
 )
+from codeflow_testing.github_route import TOKEN, GitHubDouble, repository
 
 USER = "user1"
 

@@ -1,10 +1,11 @@
-"""Auth's internal GitHub route (ADR 0023) over an in-memory GitHub, for this service's tests.
+"""Auth's internal GitHub route (ADR 0023) over an in-memory GitHub, for the tests of the
+services that call it (repositories) without auth.
 
-It answers exactly what auth's route answers: GitHub's repositories in the route's shape with
-an ``ETag``, a 304 for a matching ``If-None-Match``, 404 for a repository the person can't
-see, and auth's problems for an ended authorization, a spent rate limit and an unreachable
-GitHub. The real route, auth and GitHub's stand-in together, are what the end-to-end tests
-drive; this keeps the repositories service's own tests about the repositories service.
+It answers what auth's route answers: GitHub's repositories in the route's shape with an
+``ETag``, a 304 for a matching ``If-None-Match``, 404 for a repository the person can't see
+(a public one anyone can), and auth's problems for an ended authorization, a spent rate
+limit and an unreachable GitHub. The real route, with auth and GitHub's stand-in behind it, is
+what the end-to-end tests drive; this keeps a calling service's own tests about that service.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-TOKEN = "repositories-tests-internal-token-0123456789"
+TOKEN = "repositories-tests-internal-token-0123456789"  # noqa: S105 - tests only
 _ids = itertools.count(2_000_000_000)
 
 

@@ -1,8 +1,0 @@
-"""The repositories tests' shared support (``repositories_github_double``) is importable."""
-
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
