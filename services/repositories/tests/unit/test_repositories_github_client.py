@@ -55,7 +55,7 @@ async def test_a_repository_comes_with_its_etag_and_a_second_read_is_a_304(
 async def test_a_repository_the_person_cannot_see_is_not_on_github(
     github: GitHub, double: GitHubDouble
 ) -> None:
-    [theirs] = double.add("someone-else", repository())
+    [theirs] = double.add("someone-else", repository(visibility="private"))
 
     with pytest.raises(NotOnGitHub) as caught:
         await github.repository(USER, theirs["id"])
