@@ -55,6 +55,16 @@ async def cluster() -> Cluster:
 @pytest.fixture
 async def github_user(cluster: Cluster) -> GitHubUser:
     """A GitHub account of this test's own, so tests never share a user."""
+    return await _new_github_user(cluster)
+
+
+@pytest.fixture
+async def other_github_user(cluster: Cluster) -> GitHubUser:
+    """A second account of the test's own: someone else on GitHub."""
+    return await _new_github_user(cluster)
+
+
+async def _new_github_user(cluster: Cluster) -> GitHubUser:
     suffix = uuid.uuid4().hex[:10]
     user = GitHubUser(
         id=int(uuid.uuid4().int % 9_000_000_000) + 5_000_000_000,

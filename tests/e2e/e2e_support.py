@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +19,8 @@ from codeflow_infra.postgres import database_url, libpq_url
 SERVICES = ("auth", "profiles", "repositories", "janitor")
 
 
-def repository(owner: str, github_id: int, name: str) -> dict[str, object]:
-    """The body that asks to monitor GitHub repository ``github_id``, ``owner/name``."""
-    return {"github_id": github_id, "owner": owner, "name": name, "full_name": f"{owner}/{name}"}
+_repository_ids = itertools.count(uuid.uuid4().int % 1_000_000_000 * 1000 + 10**12)
+"""GitHub repository ids no other test (or earlier run on the same stand-in) uses."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,20 @@ class Cluster:
                 },
             )
             response.raise_for_status()
+
+    async def add_repository(
+        self, owner: GitHubUser, name: str, **details: object
+    ) -> dict[str, object]:
+        """Put a repository of ``owner``'s on GitHub's stand-in (public unless ``private=True``
+        is given); returns the body that asks CodeFlow to monitor it, its GitHub id."""
+        github_id = next(_repository_ids)
+        async with httpx.AsyncClient(base_url=self.emulator_url, timeout=10) as client:
+            response = await client.post(
+                "/_emulator/repos",
+                json={"id": github_id, "owner_id": owner.id, "name": name, **details},
+            )
+            response.raise_for_status()
+        return {"github_id": github_id}
 
     async def sign_in(self, browser: httpx.AsyncClient, user: GitHubUser) -> dict[str, Any]:
         """The browser's round trip through GitHub's stand-in; returns ``/auth/session``."""

@@ -8,7 +8,7 @@ import os
 from datetime import UTC, datetime
 
 import pytest
-from e2e_support import Cluster, GitHubUser, eventually, repository
+from e2e_support import Cluster, GitHubUser, eventually
 
 from codeflow_chaos.checker import check
 from codeflow_chaos.history import Operation
@@ -31,7 +31,7 @@ async def test_the_checker_reads_the_cluster_and_catches_an_acknowledged_write_t
         started = datetime.now(UTC)
         monitored = await browser.post(
             "/api/repositories",
-            json=repository(github_user.login, 3001, "kept"),
+            json=await cluster.add_repository(github_user, "kept"),
         )
         history.append(
             Operation(

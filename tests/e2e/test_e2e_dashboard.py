@@ -4,7 +4,7 @@ import os
 
 import httpx
 import pytest
-from e2e_support import Cluster, GitHubUser, eventually, repository
+from e2e_support import Cluster, GitHubUser, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -38,7 +38,7 @@ async def test_monitoring_listing_soft_deleting_and_bulk_changing_repositories(
         await cluster.sign_in(browser, github_user)
         created = await browser.post(
             "/api/repositories",
-            json=repository(owner, 1001, "one"),
+            json=await cluster.add_repository(github_user, "one"),
         )
         assert created.status_code == 201, created.text
         repo_id = created.json()["id"]
@@ -56,7 +56,7 @@ async def test_monitoring_listing_soft_deleting_and_bulk_changing_repositories(
             json={
                 "items": [
                     {"action": "activate", "id": repo_id},
-                    {"action": "monitor", **repository(owner, 1002, "two")},
+                    {"action": "monitor", **await cluster.add_repository(github_user, "two")},
                 ]
             },
         )

@@ -6,7 +6,7 @@ import sys
 
 import httpx
 import pytest
-from e2e_support import Cluster, GitHubUser, eventually, repository
+from e2e_support import Cluster, GitHubUser, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -15,7 +15,7 @@ async def _user_with_data(cluster: Cluster, browser, user: GitHubUser) -> str:  
     user_id: str = (await cluster.sign_in(browser, user))["user"]["id"]
     created = await browser.post(
         "/api/repositories",
-        json=repository(user.login, 2001, "kept"),
+        json=await cluster.add_repository(user, "kept"),
     )
     assert created.status_code == 201, created.text
 
@@ -236,7 +236,7 @@ async def test_signing_in_again_while_the_old_deletion_is_in_flight_gives_a_fres
         assert profile["user_id"] == new_id
         again = await browser.post(
             "/api/repositories",
-            json=repository(github_user.login, 2001, "kept"),
+            json=await cluster.add_repository(github_user, "kept"),
         )
         assert again.status_code == 201, again.text
     await _erased(cluster, old_id)

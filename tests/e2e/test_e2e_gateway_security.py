@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from e2e_support import Cluster, GitHubUser, repository
+from e2e_support import Cluster, GitHubUser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
-
-
-def repository_numbered(owner: str, number: int) -> dict[str, object]:
-    return repository(owner, 7000 + number, f"sec-{number}")
 
 
 def assert_problem(response: httpx.Response, status: int, kind: str) -> None:
@@ -23,22 +19,21 @@ def assert_problem(response: httpx.Response, status: int, kind: str) -> None:
 async def test_a_cross_site_write_is_refused_and_one_from_the_public_origin_is_carried_out(
     cluster: Cluster, github_user: GitHubUser
 ) -> None:
-    owner = github_user.login
     async with cluster.browser() as browser:
         await cluster.sign_in(browser, github_user)
         forged = await browser.post(
             "/api/repositories",
-            json=repository_numbered(owner, 1),
+            json=await cluster.add_repository(github_user, "sec-1"),
             headers={"Origin": "https://evil.example"},
         )
         sibling = await browser.post(
             "/api/repositories",
-            json=repository_numbered(owner, 2),
+            json=await cluster.add_repository(github_user, "sec-2"),
             headers={"Sec-Fetch-Site": "same-site"},
         )
         own = await browser.post(
             "/api/repositories",
-            json=repository_numbered(owner, 3),
+            json=await cluster.add_repository(github_user, "sec-3"),
             headers={"Origin": cluster.gateway_url, "Sec-Fetch-Site": "same-origin"},
         )
         listed = (await browser.get("/api/repositories")).json()

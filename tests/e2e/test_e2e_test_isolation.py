@@ -211,16 +211,10 @@ async def test_make_test_leaves_a_running_cluster_and_its_person_exactly_as_it_f
     async with cluster.browser() as browser:
         session = await cluster.sign_in(browser, OCTOCAT)
         user_id = session["user"]["id"]
-        monitored = await browser.post(
-            "/api/repositories",
-            json={
-                "github_id": 1296269,
-                "owner": "octocat",
-                "name": "Hello-World",
-                "full_name": "octocat/Hello-World",
-            },
-        )
+        # The stand-in's own octocat/Hello-World.
+        monitored = await browser.post("/api/repositories", json={"github_id": 1296269})
         assert monitored.status_code == 201, monitored.text
+        assert monitored.json()["full_name"] == "octocat/Hello-World"
 
     async def everything_settled() -> bool:
         return await settled(cluster, bootstrap, user_id)

@@ -45,6 +45,9 @@ from codeflow_repositories.config import RepositoriesSettings
 from codeflow_repositories.main import create_app as create_repositories_app
 from codeflow_testing.asgi import serve
 from codeflow_testing.databases import migrated_database
+from codeflow_testing.github_route import TOKEN as GITHUB_TOKEN
+from codeflow_testing.github_route import GitHubDouble
+from codeflow_testing.github_route import repository as github_repository
 from codeflow_testing.kafka import group_lag, read_topic, start_group_at_end
 from codeflow_testing.tokens import TestTokens
 from codeflow_testing.waiting import wait_until
@@ -55,6 +58,10 @@ SERVICES = Path(__file__).resolve().parents[2] / "services"
 USERS = 40
 SEED = 20261206
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+GITHUB = GitHubDouble()
+"""GitHub, as auth's internal route shows it to the repositories replicas."""
 
 
 def at(minutes: float) -> datetime:
@@ -79,6 +86,7 @@ async def system(
     await create_topics(kafka_bootstrap_servers, ALL_TOPICS)
     async with AsyncExitStack() as stack:
         tokens = await stack.enter_async_context(TestTokens(service="repositories").served())
+        github_url = await stack.enter_async_context(serve(GITHUB.app))
         profiles_url = await stack.enter_async_context(
             migrated_database(postgres_url, SERVICES / "profiles/alembic.ini", prefix="rep_prof")
         )
@@ -121,6 +129,8 @@ async def system(
                         RepositoriesSettings(
                             consumer_group=repositories.group,
                             database_url=repositories_url,
+                            auth_internal_url=github_url,
+                            auth_internal_token=GITHUB_TOKEN,
                             **common,
                         )
                     ),
@@ -183,15 +193,8 @@ async def keep_writing(
     github_id = first_github_id
     while not stop.is_set():
         github_id += 1
-        answer = await client.post(
-            "/repositories",
-            json={
-                "github_id": github_id,
-                "owner": "o",
-                "name": f"r{github_id}",
-                "full_name": f"o/r{github_id}",
-            },
-        )
+        GITHUB.publish(github_repository(github_id, owner="o"))
+        answer = await client.post("/repositories", json={"github_id": github_id})
         if answer.status_code == 410:
             return
         assert answer.status_code == 201, answer.text

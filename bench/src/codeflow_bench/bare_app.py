@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -41,17 +43,8 @@ def create_app() -> Starlette:
         if not user_id:
             return Response(status_code=401)
         rows = await pool["pool"].fetch(sql, user_id, PAGE_LIMIT + 1)
-        items = [
-            {
-                "id": str(row[0]),
-                "github_id": row[1],
-                "full_name": row[2],
-                "owner": row[3],
-                "name": row[4],
-                "is_active": row[5],
-            }
-            for row in rows[:PAGE_LIMIT]
-        ]
+        # Every column the service's statement selects, as the service answers it.
+        items = [{key: _json(value) for key, value in row.items()} for row in rows[:PAGE_LIMIT]]
         body = json.dumps({"items": items, "next_cursor": None}, separators=(",", ":"))
         return Response(body, media_type="application/json")
 
@@ -62,3 +55,11 @@ def create_app() -> Starlette:
         routes=[Route("/repositories", repositories), Route("/healthz", healthz)],
         lifespan=lifespan,
     )
+
+
+def _json(value: object) -> object:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

@@ -54,18 +54,32 @@ def pgbench_script(sql: str, users: int) -> str:
     return f"\\set u random(1, {users})\n" + " ".join(body.split()) + ";\n"
 
 
+DETAIL_COLUMNS = (
+    "description, visibility, default_branch, pushed_at, stargazers_count, html_url, "
+    "github_etag, refreshed_at"
+)
+DETAIL_VALUES = (
+    "'The repository number ' || r || ', as GitHub describes it', 'public', 'main', "
+    "now() - r * interval '1 hour', r * 7, 'https://github.com/' || 'owner/repo-' || r, "
+    "'W/\"' || md5(r::text) || '\"', now()"
+)
+"""What GitHub says of each seeded repository, as a monitored one carries it (ADR 0023)."""
+
+
 async def seed_repositories(url: str, users: int, per_user: int) -> None:
     async with connected(url) as connection:
         await connection.execute(
             "DELETE FROM repositories WHERE user_id LIKE $1", f"{SEED_PREFIX}%"
         )
         await connection.execute(
-            """
-            INSERT INTO repositories (id, github_id, name, full_name, owner, is_active, user_id)
+            f"""
+            INSERT INTO repositories (id, github_id, name, full_name, owner, is_active, user_id,
+                                      {DETAIL_COLUMNS})
             SELECT gen_random_uuid(), u::bigint * 1000 + r, 'repo-' || r,
-                   'owner-' || u || '/repo-' || r, 'owner-' || u, true, $1 || u
+                   'owner-' || u || '/repo-' || r, 'owner-' || u, true, $1 || u,
+                   {DETAIL_VALUES}
             FROM generate_series(1, $2::int) AS u, generate_series(1, $3::int) AS r
-            """,
+            """,  # noqa: S608 - constants, no input
             SEED_PREFIX,
             users,
             per_user,
@@ -78,11 +92,13 @@ async def give_repositories(url: str, user_ids: list[str], per_user: int) -> Non
     async with connected(url) as connection:
         await connection.execute("DELETE FROM repositories WHERE user_id = ANY($1)", user_ids)
         await connection.execute(
-            """
-            INSERT INTO repositories (id, github_id, name, full_name, owner, is_active, user_id)
-            SELECT gen_random_uuid(), r, 'repo-' || r, 'me/repo-' || r, 'me', true, uid
+            f"""
+            INSERT INTO repositories (id, github_id, name, full_name, owner, is_active, user_id,
+                                      {DETAIL_COLUMNS})
+            SELECT gen_random_uuid(), r, 'repo-' || r, 'me/repo-' || r, 'me', true, uid,
+                   {DETAIL_VALUES}
             FROM unnest($1::text[]) AS uid, generate_series(1, $2::int) AS r
-            """,
+            """,  # noqa: S608 - constants, no input
             user_ids,
             per_user,
         )

@@ -120,13 +120,15 @@ async def unhandled_error_handler(request: Request, exc: Exception) -> JSONRespo
 class Problem:
     """How one kind of domain error reads over HTTP: its status, the slug of its stable
     ``type`` and its title; the error's message is the ``detail``, and ``extensions`` (when
-    given) adds members from the error's own attributes."""
+    given) adds members from the error's own attributes, as ``error_headers`` adds headers
+    (a ``Retry-After`` the error knows)."""
 
     status: int
     slug: str
     title: str
     headers: Mapping[str, str] = field(default_factory=dict)
     extensions: Callable[[Any], Mapping[str, Any]] | None = None
+    error_headers: Callable[[Any], Mapping[str, str]] | None = None
 
     @property
     def type(self) -> str:
@@ -146,7 +148,7 @@ class Problem:
         )
 
     async def handle(self, request: Request, exc: Exception) -> JSONResponse:
-        return self.response(exc)
+        return self.response(exc, headers=self.error_headers(exc) if self.error_headers else None)
 
 
 Problems = Mapping[type[Exception], Problem]

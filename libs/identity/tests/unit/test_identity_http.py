@@ -39,6 +39,12 @@ class Throttled(Exception):
     pass
 
 
+class RateLimited(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"try again in {retry_after} seconds")
+        self.retry_after = retry_after
+
+
 class NewRepository(BaseModel):
     full_name: str
     github_id: int
@@ -64,6 +70,13 @@ def create_app(issuer: TokenIssuer, clock: FakeClock) -> FastAPI:
                 extensions=lambda error: {"repositoryId": error.repository_id},
             ),
             Throttled: Problem(429, "throttled", "Too many requests"),
+            RateLimited: Problem(
+                503,
+                "rate-limited",
+                "Rate limited",
+                headers={"Cache-Control": "no-store"},
+                error_headers=lambda error: {"Retry-After": str(error.retry_after)},
+            ),
         },
     )
     app.state.verifier = StaticKeyVerifier(
@@ -92,6 +105,10 @@ def create_app(issuer: TokenIssuer, clock: FakeClock) -> FastAPI:
     @app.get("/throttled")
     async def throttled() -> None:
         raise Throttled
+
+    @app.get("/rate-limited/{seconds}")
+    async def rate_limited(seconds: int) -> None:
+        raise RateLimited(seconds)
 
     @app.get("/teapot")
     async def teapot() -> None:
@@ -248,6 +265,17 @@ async def test_a_domain_error_without_a_message_has_no_detail(client: httpx.Asyn
         "status": 429,
         "title": "Too many requests",
     }
+
+
+async def test_a_problem_takes_headers_from_its_error_as_well_as_its_own(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/rate-limited/42")
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "42"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json()["detail"] == "try again in 42 seconds"
 
 
 async def test_an_unknown_path_is_an_about_blank_problem(client: httpx.AsyncClient) -> None:

@@ -1,33 +1,22 @@
 """The janitor's background work: the scheduled sweep and re-sending unanswered commands.
 
-Each job runs in its own transaction on a fixed interval. A failing round is logged and the
-next one runs as usual, so a database outage only delays the work.
+Each job runs in its own transaction on a fixed interval (:mod:`codeflow_service.periodic`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from codeflow_janitor.config import JanitorSettings
 from codeflow_janitor.deletions.service import resend_unanswered
 from codeflow_janitor.sweeps.service import SweepPolicy, sweep_inactive_users
 from codeflow_messaging import SessionFactory, transaction
+from codeflow_service.periodic import Job, periodic
 
 logger = logging.getLogger("codeflow.janitor.background")
-
-
-async def run_every(interval: timedelta, job: Callable[[], Awaitable[object]], name: str) -> None:
-    """Run ``job`` every ``interval`` (the first time after one interval), until cancelled."""
-    while True:
-        await asyncio.sleep(interval.total_seconds())
-        try:
-            await job()
-        except Exception:
-            logger.exception("%s failed; it runs again in %s", name, interval)
 
 
 def scheduled_sweep(
@@ -62,26 +51,10 @@ async def background_jobs(
     sessions: SessionFactory, settings: JanitorSettings
 ) -> AsyncIterator[None]:
     """Run the janitor's periodic jobs while the block runs; cancel them when it ends."""
-    tasks = [
-        asyncio.create_task(
-            run_every(settings.resend_check_interval, resend_job(sessions, settings), "resend"),
-            name="janitor-resend",
-        )
-    ]
+    jobs = [Job("resend", settings.resend_check_interval, resend_job(sessions, settings))]
     if settings.sweep_interval > timedelta(0):
-        tasks.append(
-            asyncio.create_task(
-                run_every(settings.sweep_interval, scheduled_sweep(sessions, settings), "sweep"),
-                name="janitor-sweep",
-            )
-        )
+        jobs.append(Job("sweep", settings.sweep_interval, scheduled_sweep(sessions, settings)))
     else:
         logger.info("scheduled sweeps are off (JANITOR_SWEEP_INTERVAL=0)")
-    try:
+    async with periodic(jobs, prefix="janitor"):
         yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with suppress(asyncio.CancelledError):
-                await task

@@ -21,13 +21,16 @@ from codeflow_messaging import SessionFactory
 from codeflow_messaging.testing import sessions_on
 from codeflow_repositories.config import RepositoriesSettings
 from codeflow_repositories.main import create_app
+from codeflow_testing.asgi import serve
 from codeflow_testing.databases import migrated_database
 from codeflow_testing.services import served_service
 from codeflow_testing.tokens import TestTokens
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from repositories_support import ALEMBIC_INI
+from repositories_support import ALEMBIC_INI, GITHUB
+
+from codeflow_testing.github_route import TOKEN
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class RepositoriesService:
     url: str
     sessions: SessionFactory
     tokens: TestTokens
+    github_url: str
+    """Where GitHub answers as auth's internal route (``repositories_support.GITHUB``)."""
 
     def client_for(self, user_id: str | None) -> httpx.AsyncClient:
         """A client calling as ``user_id`` (a valid JWT), or anonymously for ``None``."""
@@ -55,10 +60,12 @@ async def repositories_database_url(postgres_url: str) -> AsyncIterator[str]:
 async def repositories_service(
     repositories_database_url: str, kafka_bootstrap_servers: str
 ) -> AsyncIterator[RepositoriesService]:
-    """The app served on loopback with its lifespan: relay, consumer, JWKS verification."""
+    """The app served on loopback with its lifespan: relay, consumer, JWKS verification, and
+    GitHub as auth's internal route shows it (``repositories_support.GITHUB``)."""
     async with (
         sessions_on(repositories_database_url) as sessions,
         TestTokens(service="repositories").served() as tokens,
+        serve(GITHUB.app) as auth_url,
         served_service(
             create_app,
             RepositoriesSettings,
@@ -67,9 +74,11 @@ async def repositories_service(
             tokens=tokens,
             group_prefix="repositories-served",
             consumes=[USER_EVENTS],
+            auth_internal_url=auth_url,
+            auth_internal_token=TOKEN,
         ) as served,
     ):
-        yield RepositoriesService(served.url, sessions, tokens)
+        yield RepositoriesService(served.url, sessions, tokens, auth_url)
 
 
 @pytest.fixture

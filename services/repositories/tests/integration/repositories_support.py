@@ -9,11 +9,16 @@ from typing import Any
 from sqlalchemy import text
 
 from codeflow_messaging import SessionFactory
+from codeflow_testing.github_route import GitHubDouble
+from codeflow_testing.github_route import repository as github_repository
 from codeflow_testing.waiting import wait_until
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 
 _github_ids = itertools.count(1_000_000_000)
+
+GITHUB = GitHubDouble()
+"""What GitHub holds, as auth's internal route shows it to the service under test."""
 
 
 def new_github_id() -> int:
@@ -24,10 +29,15 @@ def new_github_id() -> int:
 def repository(
     github_id: int | None = None, *, owner: str = "octocat", name: str = ""
 ) -> dict[str, Any]:
-    """A valid body for ``POST /repositories``."""
-    github_id = github_id or new_github_id()
-    name = name or f"repo-{github_id}"
-    return {"github_id": github_id, "owner": owner, "name": name, "full_name": f"{owner}/{name}"}
+    """A public repository put on GitHub, and the body for ``POST /repositories`` naming it."""
+    [repo] = GITHUB.publish(github_repository(github_id or new_github_id(), owner=owner, name=name))
+    return {"github_id": repo["id"]}
+
+
+def full_name(body: dict[str, Any]) -> str:
+    """What GitHub calls the repository ``body`` names."""
+    name: str = GITHUB.repositories[body["github_id"]]["full_name"]
+    return name
 
 
 async def scalar(sessions: SessionFactory, sql: str, **params: Any) -> Any:

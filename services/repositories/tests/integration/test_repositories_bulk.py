@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from repositories_support import changes, outbox_events, repository, rows_of
+from repositories_support import changes, new_github_id, outbox_events, repository, rows_of
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ async def test_a_bulk_request_applies_every_item_and_emits_one_event_per_changed
         off = (await client.post("/repositories", json=repository())).json()
         await client.patch(f"/repositories/{off['id']}", json={"is_active": False})
         untouched = (await client.post("/repositories", json=repository())).json()
-        known = {k: untouched[k] for k in ("github_id", "owner", "name", "full_name")}
+        known = {"github_id": untouched["github_id"]}
         answer = await client.post(
             "/repositories/bulk",
             json={
@@ -83,12 +83,14 @@ BAD_ITEMS = {
     "same GitHub id twice": (6, lambda ex, items: items[2]),
     "id, then GitHub id": (3, lambda ex, items: {"action": "monitor", **identity(ex[1])}),
     "invalid field": (5, lambda ex, items: monitor(full_name="octocat/not-the-name")),
+    "not on GitHub": (6, lambda ex, items: {"action": "monitor", "github_id": new_github_id()}),
 }
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
+REASONS = {"not on GitHub": "repository-not-found", "unknown id first": "repository-not-found"}
 
 
 def identity(repo: dict[str, object]) -> dict[str, object]:
-    return {k: repo[k] for k in ("github_id", "owner", "name", "full_name")}
+    return {"github_id": repo["github_id"]}
 
 
 @pytest.mark.parametrize("case", list(BAD_ITEMS))
@@ -123,6 +125,7 @@ async def test_one_bad_item_rolls_back_the_whole_request(
     else:
         assert problem["type"] == "urn:codeflow:problem:bulk-item-rejected"
         assert (problem["index"], problem["field"]) == (bad_at, f"body.items.{bad_at}")
+        assert problem["reason"] == REASONS.get(case, problem["reason"])
     assert await rows_of(repositories_service.sessions, user) == before
     assert await outbox_events(repositories_service.sessions, user) == events_before
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from repositories_support import new_github_id
+from repositories_support import new_github_id, repository
 from sqlalchemy import text
 
 pytestmark = pytest.mark.integration
@@ -34,15 +34,7 @@ async def test_keyset_pages_return_every_active_row_exactly_once(
         # gets a new id under the same name), so the id has to break ties.
         name = f"r{n // 5 * 5 if n % 5 == 0 else n:03d}"
         owner = "zeta" if n % 2 else "Alpha"
-        items.append(
-            {
-                "action": "monitor",
-                "github_id": github_id,
-                "owner": owner,
-                "name": name,
-                "full_name": f"{owner}/{name}",
-            }
-        )
+        items.append({"action": "monitor", **repository(github_id, owner=owner, name=name)})
     async with repositories_service.client_for(user) as client:
         created = (await client.post("/repositories/bulk", json={"items": items})).json()
         ids = [r["id"] for r in created["results"]]
@@ -83,16 +75,7 @@ async def test_a_cursor_from_another_query_still_just_names_a_position(
 ) -> None:
     async with repositories_service.client_for(new_user()) as client:
         for _ in range(3):
-            github_id = new_github_id()
-            await client.post(
-                "/repositories",
-                json={
-                    "github_id": github_id,
-                    "owner": "o",
-                    "name": f"n{github_id}",
-                    "full_name": f"o/n{github_id}",
-                },
-            )
+            await client.post("/repositories", json=repository(owner="o"))
         first = (await client.get("/repositories", params={"limit": 1})).json()
     # Someone else's cursor reveals nothing: it only says where to start in *your* rows.
     async with repositories_service.client_for(new_user()) as stranger:

@@ -15,6 +15,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from repositories_support import repository
 from schemathesis.generation import GenerationMode
 
 pytestmark = [
@@ -28,7 +29,7 @@ MAX_EXAMPLES = 25
 def aim(case: Any, data: st.DataObject, known_ids: list[str]) -> None:
     """Steer positive cases to where the data is: real ids, and names that agree.
 
-    A schema can't say "full_name is owner/name" or "an id of yours", so without this almost
+    A schema can't say "a repository on GitHub" or "an id of yours", so without this almost
     every positive case would stop at a 422 or a 404 before reaching the database.
     """
     if "repository_id" in (case.path_parameters or {}) and data.draw(st.booleans()):
@@ -38,8 +39,8 @@ def aim(case: Any, data: st.DataObject, known_ids: list[str]) -> None:
     for item in items:
         if not isinstance(item, dict):
             continue
-        if isinstance(item.get("owner"), str) and isinstance(item.get("name"), str):
-            item["full_name"] = f"{item['owner']}/{item['name']}"
+        if "github_id" in item and data.draw(st.booleans()):
+            item["github_id"] = repository()["github_id"]
         if "id" in item and data.draw(st.booleans()):
             item["id"] = data.draw(st.sampled_from(known_ids))
 
@@ -97,13 +98,8 @@ async def test_fuzzing_every_operation_with_a_valid_token_finds_no_server_error(
     # Real ids of the caller's own rows, so PATCH and DELETE reach the database too.
     async with repositories_service.client_for(user) as client:
         known_ids = [
-            (
-                await client.post(
-                    "/repositories",
-                    json={"github_id": n, "owner": "o", "name": f"n{n}", "full_name": f"o/n{n}"},
-                )
-            ).json()["id"]
-            for n in (1, 2, 3)
+            (await client.post("/repositories", json=repository(owner="o"))).json()["id"]
+            for _ in (1, 2, 3)
         ]
     answers = await asyncio.to_thread(fuzz, schema, repositories_service.url, headers, known_ids)
     assert [answer for answer in answers if answer[2] >= 500] == []
@@ -124,6 +120,8 @@ async def test_every_operation_in_the_document_answers_401_without_a_token(
         ("PATCH", "/repositories/{repository_id}"),
         ("DELETE", "/repositories/{repository_id}"),
         ("POST", "/repositories/bulk"),
+        ("GET", "/repositories/available"),
+        ("POST", "/repositories/refresh"),
     }
 
     def one_case_each() -> list[tuple[str, int]]:

@@ -38,8 +38,19 @@ async def test_the_repositories_table_has_the_seed_columns_with_adr_0005_types(
         ("user_id", "text", "NO"),
         ("created_at", "timestamp with time zone", "NO"),
         ("updated_at", "timestamp with time zone", "NO"),
+        # What GitHub said when last asked (ADR 0023).
+        ("description", "text", "YES"),
+        ("visibility", "text", "YES"),
+        ("default_branch", "text", "YES"),
+        ("pushed_at", "timestamp with time zone", "YES"),
+        ("stargazers_count", "integer", "YES"),
+        ("html_url", "text", "YES"),
+        ("github_state", "text", "NO"),
+        ("github_etag", "text", "YES"),
+        ("refreshed_at", "timestamp with time zone", "YES"),
     ]
-    assert {c[0]: c[3] for c in columns}["is_active"] == "true"
+    defaults = {c[0]: c[3] for c in columns}
+    assert (defaults["is_active"], defaults["github_state"]) == ("true", "'available'::text")
 
 
 async def test_uniqueness_is_per_user_and_the_dashboard_and_name_lookups_are_indexed(
@@ -56,6 +67,7 @@ async def test_uniqueness_is_per_user_and_the_dashboard_and_name_lookups_are_ind
         "uq_repositories_user_id_github_id",
         "ix_repositories_user_id_is_active_full_name_id",
         "ix_repositories_full_name",
+        "ix_repositories_refreshed_at",
     }
     assert "UNIQUE" in str(indexes["uq_repositories_user_id_github_id"])
     assert str(indexes["uq_repositories_user_id_github_id"]).endswith("(user_id, github_id)")

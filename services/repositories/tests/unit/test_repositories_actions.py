@@ -6,9 +6,11 @@ import uuid
 
 import pytest
 
+from codeflow_repositories.github import GitHubRepository
 from codeflow_repositories.repositories.actions import Monitor, SetActive, outcome_of
+from codeflow_testing.github_route import repository
 
-MONITOR = Monitor(github_id=1, owner="octocat", name="hello", full_name="octocat/hello")
+MONITOR = Monitor(GitHubRepository.model_validate(repository(1, name="hello")))
 ID = uuid.uuid4()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codeflow_repositories.config import RepositoriesSettings
+from codeflow_repositories.config import DEVELOPMENT_INTERNAL_TOKEN, RepositoriesSettings
 from codeflow_repositories.main import create_app
 
 
@@ -19,8 +19,10 @@ def test_settings_read_the_repositories_prefix_and_fall_back_to_database_url(
     assert (settings.database_url, settings.relay_poll_interval) == ("postgresql://h/own", 0.5)
 
 
-def test_the_openapi_document_lists_the_five_operations_under_repositories() -> None:
-    app = create_app(RepositoriesSettings(database_url="postgresql://h/db"))
+def test_the_openapi_document_lists_the_seven_operations_under_repositories() -> None:
+    app = create_app(
+        RepositoriesSettings(database_url="postgresql://h/db", environment="development")
+    )
     document = app.openapi()
     operations = {
         (method.upper(), path) for path, methods in document["paths"].items() for method in methods
@@ -31,5 +33,25 @@ def test_the_openapi_document_lists_the_five_operations_under_repositories() -> 
         ("PATCH", "/repositories/{repository_id}"),
         ("DELETE", "/repositories/{repository_id}"),
         ("POST", "/repositories/bulk"),
+        ("GET", "/repositories/available"),
+        ("POST", "/repositories/refresh"),
     }
     assert app.openapi_url == "/repositories/openapi.json"
+
+
+@pytest.mark.parametrize("token", [None, "short", DEVELOPMENT_INTERNAL_TOKEN])
+def test_outside_development_the_service_refuses_a_missing_or_placeholder_internal_token(
+    token: str | None,
+) -> None:
+    options = {"auth_internal_token": token} if token else {}
+    settings = RepositoriesSettings(database_url="postgresql://h/db", **options)
+
+    with pytest.raises(ValueError, match="REPOSITORIES_AUTH_INTERNAL_TOKEN must be auth's"):
+        create_app(settings)
+
+
+def test_a_real_internal_token_is_accepted_outside_development() -> None:
+    settings = RepositoriesSettings(
+        database_url="postgresql://h/db", auth_internal_token="x" * 40, environment="production"
+    )
+    assert create_app(settings).title == "CodeFlow repositories"

@@ -25,13 +25,18 @@ _WORDS = (
 _SUFFIXES = ("api", "cli", "web", "core", "docs", "infra", "sdk", "bot", "ui", "lib")
 
 
+_FIRST_OWNER_ID = _FIRST_GITHUB_USER_ID - len(_OWNERS)
+"""The GitHub ids of the accounts in ``_OWNERS``, one after the other."""
+
+
 @dataclass(frozen=True)
 class Repository:
-    """A GitHub repository as a client read it from GitHub."""
+    """A public GitHub repository on the stand-in, which CodeFlow asks about by id."""
 
     github_id: int
     owner: str
     name: str
+    owner_id: int
 
     @property
     def full_name(self) -> str:
@@ -39,13 +44,8 @@ class Repository:
 
     def as_json(self) -> dict[str, object]:
         """The body ``POST /api/repositories`` takes (and a bulk monitor item, with its
-        ``action``)."""
-        return {
-            "github_id": self.github_id,
-            "owner": self.owner,
-            "name": self.name,
-            "full_name": self.full_name,
-        }
+        ``action``): the id; GitHub says the rest."""
+        return {"github_id": self.github_id}
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,13 @@ def person(seed: int, index: int) -> Person:
     catalogue = []
     for k in range(CATALOGUE_SIZE):
         name = _repository_name(rng, names)
-        owner = login if rng.random() < 0.5 else rng.choice(_OWNERS)
-        catalogue.append(Repository(key * CATALOGUE_SIZE + k + 1, owner, name))
+        github_id = _FIRST_GITHUB_USER_ID + key
+        if rng.random() < 0.5:
+            owner, owner_id = login, github_id
+        else:
+            owner = rng.choice(_OWNERS)
+            owner_id = _FIRST_OWNER_ID + _OWNERS.index(owner)
+        catalogue.append(Repository(key * CATALOGUE_SIZE + k + 1, owner, name, owner_id))
     return Person(index, _FIRST_GITHUB_USER_ID + key, login, tuple(catalogue))
 
 
@@ -93,15 +98,16 @@ def _repository_name(rng: random.Random, taken: set[str]) -> str:
 
 
 async def register(emulator_url: str, cast: list[Person], *, attempts: int = 5) -> None:
-    """Add (or update) everyone on GitHub's stand-in; raises when it keeps refusing."""
+    """Add (or update) everyone, the accounts owning their repositories and the repositories
+    themselves on GitHub's stand-in; raises when it keeps refusing."""
     limit = asyncio.Semaphore(16)
     async with httpx.AsyncClient(base_url=emulator_url, timeout=10) as client:
 
-        async def add(someone: Person) -> None:
+        async def add(path: str, body: dict[str, object]) -> None:
             async with limit:
                 for attempt in range(attempts):
                     try:
-                        response = await client.post("/_emulator/users", json=_user(someone))
+                        response = await client.post(path, json=body)
                         response.raise_for_status()
                         return
                     except httpx.HTTPError:
@@ -109,7 +115,18 @@ async def register(emulator_url: str, cast: list[Person], *, attempts: int = 5) 
                             raise
                         await asyncio.sleep(1.0)
 
-        await asyncio.gather(*(add(someone) for someone in cast))
+        owners = [{"id": _FIRST_OWNER_ID + n, "login": login} for n, login in enumerate(_OWNERS)]
+        await asyncio.gather(
+            *(add("/_emulator/users", owner) for owner in owners),
+            *(add("/_emulator/users", _user(someone)) for someone in cast),
+        )
+        await asyncio.gather(
+            *(
+                add("/_emulator/repos", _repo(repository))
+                for someone in cast
+                for repository in someone.catalogue
+            )
+        )
 
 
 def _user(someone: Person) -> dict[str, object]:
@@ -119,3 +136,7 @@ def _user(someone: Person) -> dict[str, object]:
         "name": f"Chaos {someone.login}",
         "emails": [{"email": someone.email, "primary": True, "verified": True}],
     }
+
+
+def _repo(repository: Repository) -> dict[str, object]:
+    return {"id": repository.github_id, "owner_id": repository.owner_id, "name": repository.name}

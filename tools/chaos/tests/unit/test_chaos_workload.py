@@ -8,6 +8,7 @@ from itertools import islice, pairwise
 
 import pytest
 
+from codeflow_chaos import people
 from codeflow_chaos.history import Operation
 from codeflow_chaos.people import everyone, person
 from codeflow_chaos.plans import (
@@ -24,6 +25,7 @@ from codeflow_chaos.plans import (
     StopMonitoring,
     plan,
 )
+from codeflow_github_emulator.fixtures import RepoFixture
 from codeflow_repositories.repositories.schemas import RepositoryToMonitor
 
 PACE = Pace(think=(0.5, 2.0), away=(3.0, 6.0), start_within=4.0, quiet_for=70.0)
@@ -53,11 +55,19 @@ def test_people_of_a_run_share_no_login_account_or_repository() -> None:
     assert cast[12].login == "chaos-3-12"
 
 
-def test_every_repository_is_one_the_repositories_api_accepts() -> None:
+def test_every_repository_is_one_the_repositories_api_and_githubs_stand_in_accept() -> None:
     for someone in everyone(123456789, 30):
         assert len({r.name for r in someone.catalogue}) == len(someone.catalogue)
         for repository in someone.catalogue:
             RepositoryToMonitor.model_validate(repository.as_json())
+            RepoFixture.model_validate(people._repo(repository))
+            # Owned by the person, or by one of the accounts the run registers first.
+            if repository.owner == someone.login:
+                assert repository.owner_id == someone.github_id
+            else:
+                assert repository.owner_id == people._FIRST_OWNER_ID + people._OWNERS.index(
+                    repository.owner
+                )
 
 
 def test_a_run_of_many_people_plans_every_kind_of_operation_many_times() -> None:

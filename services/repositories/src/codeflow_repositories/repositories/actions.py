@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from codeflow_contracts.repositories import RepositoryChange
+from codeflow_repositories.github import GitHubRepository
 
 Outcome = RepositoryChange | Literal["unchanged"]
 """What applying one action did to its row."""
@@ -18,12 +19,23 @@ Outcome = RepositoryChange | Literal["unchanged"]
 
 @dataclass(frozen=True)
 class Monitor:
-    """Start monitoring a GitHub repository, or switch an existing row back on."""
+    """Start monitoring a GitHub repository, or switch an existing row back on, with what
+    GitHub said of it (and the ``ETag`` it said it with)."""
+
+    repository: GitHubRepository
+    etag: str | None = None
+
+    @property
+    def github_id(self) -> int:
+        return self.repository.id
+
+
+@dataclass(frozen=True)
+class MonitorById:
+    """What a caller asks: monitor GitHub's repository ``github_id``; GitHub is asked for
+    the rest, which makes it a :class:`Monitor`."""
 
     github_id: int
-    owner: str
-    name: str
-    full_name: str
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,8 @@ class SetActive:
 
 
 Action = Monitor | SetActive
+Request = MonitorById | SetActive
+"""An action as a caller asks for it, before GitHub was asked."""
 
 
 def outcome_of(was_active: bool | None, action: Action) -> Outcome:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Integer,
@@ -19,28 +21,55 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from codeflow_repositories.github import GitHubRepository
 from codeflow_repositories.models import DeletedUser, Repository
 from codeflow_repositories.repositories.actions import Monitor
 from codeflow_repositories.repositories.cursor import Position
 
-DashboardRow = Row[uuid.UUID, int, str, str, str, bool]
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored row as a refresh sees it: whose, which GitHub id, and the ETag it holds."""
+
+    id: uuid.UUID
+    user_id: str
+    github_id: int
+    etag: str | None
+    refreshed_at: datetime | None = None
 
 
-def _dashboard_query(
-    *, include_inactive: bool, after: bool
-) -> Select[uuid.UUID, int, str, str, str, bool]:
-    statement = select(
-        Repository.id,
-        Repository.github_id,
-        Repository.full_name,
-        Repository.owner,
-        Repository.name,
-        Repository.is_active,
-    ).where(Repository.user_id == bindparam("user_id", type_=Text))
+DASHBOARD_COLUMNS = (
+    Repository.id,
+    Repository.github_id,
+    Repository.full_name,
+    Repository.owner,
+    Repository.name,
+    Repository.is_active,
+    Repository.description,
+    Repository.visibility,
+    Repository.default_branch,
+    Repository.pushed_at,
+    Repository.stargazers_count,
+    Repository.html_url,
+    Repository.github_state,
+    Repository.refreshed_at,
+)
+"""What the dashboard shows of a row: everything but the owner's id, the ETag and the
+row's own timestamps."""
+
+DashboardRow = Row[Any]
+DashboardSelect = Select[*tuple[Any, ...]]
+
+
+def _dashboard_query(*, include_inactive: bool, after: bool) -> DashboardSelect:
+    statement = select(*DASHBOARD_COLUMNS).where(
+        Repository.user_id == bindparam("user_id", type_=Text)
+    )
     if not include_inactive:
         statement = statement.where(Repository.is_active == true())
     if after:
@@ -64,7 +93,7 @@ _DASHBOARD_QUERIES = {
 
 def _dashboard_query_and_parameters(
     user_id: str, *, include_inactive: bool, after: Position | None, limit: int
-) -> tuple[Select[uuid.UUID, int, str, str, str, bool], dict[str, object]]:
+) -> tuple[DashboardSelect, dict[str, object]]:
     parameters: dict[str, object] = {"user_id": user_id, "limit": limit}
     if after is not None:
         parameters |= {"after_full_name": after.full_name, "after_id": after.id}
@@ -73,7 +102,7 @@ def _dashboard_query_and_parameters(
 
 def dashboard_statement(
     user_id: str, *, include_inactive: bool, after: Position | None, limit: int
-) -> Select[uuid.UUID, int, str, str, str, bool]:
+) -> DashboardSelect:
     """The dashboard query: one keyset page of the user's repositories by ``(full_name, id)``.
 
     With ``is_active`` pinned it is a range scan of the dashboard index, already in order.
@@ -133,9 +162,7 @@ async def insert_new(
             "id": uuid.uuid4(),
             "user_id": user_id,
             "github_id": monitor.github_id,
-            "owner": monitor.owner,
-            "name": monitor.name,
-            "full_name": monitor.full_name,
+            **github_columns(monitor.repository, monitor.etag, now),
             "is_active": True,
             "created_at": now,
             "updated_at": now,
@@ -149,6 +176,106 @@ async def insert_new(
         .returning(Repository)
     )
     return (await session.scalars(statement)).all()
+
+
+def github_columns(repository: GitHubRepository, etag: str | None, now: datetime) -> dict[str, Any]:
+    """A row's columns as GitHub just described the repository (``etag`` with it)."""
+    return {
+        "owner": repository.owner,
+        "name": repository.name,
+        "full_name": repository.full_name,
+        "description": repository.description,
+        "visibility": repository.visibility,
+        "default_branch": repository.default_branch,
+        "pushed_at": repository.pushed_at,
+        "stargazers_count": repository.stargazers_count,
+        "html_url": repository.html_url,
+        "github_state": "available",
+        "github_etag": etag,
+        "refreshed_at": now,
+    }
+
+
+def describe(row: Repository, github: GitHubRepository, etag: str | None, now: datetime) -> bool:
+    """Set ``row`` to what GitHub just said; whether that changed anything GitHub says."""
+    columns = github_columns(github, etag, now)
+    changed = any(
+        getattr(row, column) != value
+        for column, value in columns.items()
+        if column not in {"github_etag", "refreshed_at"}
+    )
+    for column, value in columns.items():
+        setattr(row, column, value)
+    return changed
+
+
+async def monitored_among(
+    session: AsyncConnection | AsyncSession, user_id: str, github_ids: Collection[int]
+) -> set[int]:
+    """Which of ``github_ids`` the user monitors (active rows)."""
+    if not github_ids:
+        return set()
+    found = await session.scalars(
+        select(Repository.github_id).where(
+            Repository.user_id == user_id,
+            Repository.is_active == true(),
+            Repository.github_id.in_(list(github_ids)),
+        )
+    )
+    return set(found)
+
+
+async def stored_of(session: AsyncConnection | AsyncSession, user_id: str) -> Sequence[Stored]:
+    """Every row of the user, as a refresh asks GitHub about it."""
+    result = await session.execute(
+        select(Repository.id, Repository.github_id, Repository.github_etag)
+        .where(Repository.user_id == user_id)
+        .order_by(Repository.id)
+    )
+    return [Stored(row.id, user_id, row.github_id, row.github_etag) for row in result]
+
+
+async def claim_due(
+    session: AsyncSession, *, cutoff: datetime, limit: int, now: datetime
+) -> Sequence[Stored]:
+    """Up to ``limit`` rows GitHub wasn't asked about since ``cutoff`` (never asked first),
+    marked as asked ``now`` so another replica's round doesn't take them too."""
+    due = (
+        select(Repository.id, Repository.refreshed_at)
+        .where(or_(Repository.refreshed_at.is_(None), Repository.refreshed_at < cutoff))
+        .order_by(Repository.refreshed_at.asc().nulls_first(), Repository.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("due")
+    )
+    claimed = (
+        update(Repository)
+        .where(Repository.id == due.c.id)
+        .values(refreshed_at=now)
+        .returning(
+            Repository.id,
+            Repository.user_id,
+            Repository.github_id,
+            Repository.github_etag,
+            due.c.refreshed_at,
+        )
+    )
+    result = await session.execute(claimed)
+    return sorted(
+        (Stored(row[0], row[1], row[2], row[3], row[4]) for row in result),
+        key=lambda stored: (stored.user_id, stored.id),
+    )
+
+
+async def unclaim(session: AsyncSession, claims: Collection[Stored]) -> None:
+    """Give rows claimed by :func:`claim_due` their time of the last check back: they weren't
+    checked after all, and stay first in line."""
+    for stored in claims:
+        await session.execute(
+            update(Repository)
+            .where(Repository.id == stored.id)
+            .values(refreshed_at=stored.refreshed_at)
+        )
 
 
 async def is_erased(session: AsyncSession, user_id: str) -> bool:

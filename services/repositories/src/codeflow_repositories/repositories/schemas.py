@@ -1,8 +1,7 @@
 """The HTTP shapes of the repositories API, and their translation into service actions.
 
-Names are checked against GitHub's own rules (logins: letters, digits, ``-``/``_``, at most
-39 characters; repository names: letters, digits, ``.``, ``-``, ``_``, at most 100), so
-nothing the database or the event contracts would refuse gets past the edge.
+A repository to monitor is named by its GitHub id only: what it is called, and the rest the
+dashboard shows, is what GitHub says (ADR 0023).
 """
 
 from __future__ import annotations
@@ -11,13 +10,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from codeflow_repositories.repositories.actions import Monitor, Outcome, SetActive
+from codeflow_repositories.models import GitHubState
+from codeflow_repositories.repositories.actions import MonitorById, Outcome, SetActive
 
-OWNER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,38}$"
-NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"
-FULL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,38}/[A-Za-z0-9_.-]{1,100}$"
 MAX_BULK_ITEMS = 500
 
 GitHubId = Annotated[
@@ -31,36 +28,12 @@ class _Request(BaseModel):
 
 
 class RepositoryToMonitor(_Request):
-    """A GitHub repository, as the client read it from GitHub."""
+    """A GitHub repository, by id; CodeFlow asks GitHub, as the caller, for the rest."""
 
     github_id: GitHubId
-    owner: str = Field(min_length=1, max_length=39, pattern=OWNER_PATTERN, examples=["octocat"])
-    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN, examples=["Hello-World"])
-    full_name: str = Field(
-        min_length=3,
-        max_length=140,
-        pattern=FULL_NAME_PATTERN,
-        description="`owner/name`, exactly.",
-        examples=["octocat/Hello-World"],
-    )
 
-    @field_validator("name")
-    @classmethod
-    def _not_a_path_segment(cls, name: str) -> str:
-        if name in {".", ".."}:
-            raise ValueError("a repository can't be named '.' or '..'")
-        return name
-
-    @field_validator("full_name")
-    @classmethod
-    def _owner_slash_name(cls, full_name: str, info: ValidationInfo) -> str:
-        owner, name = info.data.get("owner"), info.data.get("name")
-        if owner is not None and name is not None and full_name != f"{owner}/{name}":
-            raise ValueError("full_name must be owner/name")
-        return full_name
-
-    def to_action(self) -> Monitor:
-        return Monitor(self.github_id, self.owner, self.name, self.full_name)
+    def to_action(self) -> MonitorById:
+        return MonitorById(self.github_id)
 
 
 class MonitoringUpdate(_Request):
@@ -102,15 +75,31 @@ class _Response(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class DashboardRepository(_Response):
+class GitHubDetails(_Response):
+    """What GitHub said of a repository, as useful at a glance."""
+
+    full_name: str
+    owner: str
+    name: str
+    description: str | None
+    visibility: str | None = Field(description="`public`, `private` or `internal`.")
+    default_branch: str | None
+    pushed_at: datetime | None = Field(description="The last push GitHub knows of.")
+    stargazers_count: int | None
+    html_url: str | None
+
+
+class DashboardRepository(GitHubDetails):
     """What the dashboard shows of one repository."""
 
     id: uuid.UUID
     github_id: int
-    full_name: str
-    owner: str
-    name: str
     is_active: bool = Field(strict=True)
+    github_state: GitHubState = Field(
+        description="`unavailable`: GitHub answered that it is gone, or that the caller can "
+        "no longer see it, when last asked."
+    )
+    refreshed_at: datetime | None = Field(description="When GitHub was last asked about it.")
 
 
 class RepositoryPage(_Response):
@@ -138,3 +127,27 @@ class BulkItemResult(_Response):
 class BulkResult(_Response):
     results: list[BulkItemResult]
     changed: int = Field(description="How many rows changed (and events were emitted).")
+
+
+class AvailableRepository(GitHubDetails):
+    """One of the caller's GitHub repositories, and whether they monitor it already."""
+
+    github_id: int
+    monitored: bool
+
+
+class AvailablePage(_Response):
+    """One page of the caller's GitHub repositories, as GitHub pages them."""
+
+    items: list[AvailableRepository]
+    page: int
+    next_page: int | None
+    last_page: int | None
+
+
+class RefreshResult(_Response):
+    """What a refresh found, one count per stored repository asked about."""
+
+    refreshed: int = Field(description="GitHub said something new (a rename, a push, ...).")
+    unchanged: int = Field(description="GitHub said nothing changed (a 304).")
+    unavailable: int = Field(description="GitHub said it is gone or not visible to you.")

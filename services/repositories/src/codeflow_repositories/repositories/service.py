@@ -8,23 +8,28 @@ erasures (:func:`delete_users_data`) remove the rows and are acknowledged instea
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from codeflow_contracts import RepositoryChange, RepositoryMonitoringChanged, UserDataDeleted
 from codeflow_repositories.db import lock_users
 from codeflow_repositories.events import emit
+from codeflow_repositories.github import GitHub, GitHubRepository, NotOnGitHub
 from codeflow_repositories.models import Repository
 from codeflow_repositories.repositories import repository
 from codeflow_repositories.repositories.actions import (
     Action,
     Monitor,
+    MonitorById,
     Outcome,
+    Request,
     SetActive,
     outcome_of,
 )
@@ -37,6 +42,11 @@ from codeflow_repositories.repositories.errors import (
 from codeflow_repositories.repositories.repository import DashboardRow
 
 logger = logging.getLogger("codeflow.repositories")
+
+T = TypeVar("T")
+
+GITHUB_CONCURRENCY = 8
+"""How many of one request's repositories GitHub is asked about at once."""
 
 
 @dataclass(frozen=True)
@@ -77,10 +87,47 @@ async def list_repositories(
     return Page(rows[:limit], Position(last.full_name, last.id))
 
 
-async def monitor_repository(session: AsyncSession, user_id: str, monitor: Monitor) -> Applied:
-    """Start monitoring a repository; monitoring it again switches its row back on."""
-    [applied] = await apply_actions(session, user_id, [monitor])
+async def monitor_repository(
+    session: AsyncSession, github: GitHub, user_id: str, github_id: int
+) -> Applied:
+    """Start monitoring GitHub's repository ``github_id`` as GitHub shows it to the user;
+    monitoring it again switches its row back on. Raises ``NotOnGitHub`` when GitHub shows
+    the user no such repository."""
+    [applied] = await apply_actions(
+        session, user_id, await ask_github(github, user_id, [MonitorById(github_id)])
+    )
     return applied
+
+
+async def ask_github(github: GitHub, user_id: str, requests: Sequence[Request]) -> list[Action]:
+    """Each request with what GitHub says of the repository it names to monitor, asked
+    ``GITHUB_CONCURRENCY`` at a time; raises ``NotOnGitHub`` with the first such item's index
+    in ``index`` for a repository GitHub doesn't show the user."""
+    limit = asyncio.Semaphore(GITHUB_CONCURRENCY)
+
+    async def resolve(index: int, request: Request) -> Action:
+        if isinstance(request, SetActive):
+            return request
+        async with limit:
+            try:
+                fetched = await github.repository(user_id, request.github_id)
+            except NotOnGitHub as exc:
+                exc.index = index
+                raise
+        assert fetched.repository is not None  # asked without an ETag: never a 304
+        return Monitor(fetched.repository, fetched.etag)
+
+    return await all_of([resolve(i, r) for i, r in enumerate(requests)])
+
+
+async def all_of(calls: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
+    """Every call's result in order; the first failure cancels the rest and is raised as is."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(call) for call in calls]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 async def set_monitoring(
@@ -97,14 +144,18 @@ async def stop_monitoring(session: AsyncSession, user_id: str, repository_id: uu
 
 
 async def apply_bulk(
-    session: AsyncSession, user_id: str, actions: Sequence[Action]
+    session: AsyncSession, github: GitHub, user_id: str, requests: Sequence[Request]
 ) -> list[Applied]:
-    """Apply every action or, when one can't be, raise ``BulkItemRejected`` naming it.
+    """Apply every request or, when one can't be, raise ``BulkItemRejected`` naming it.
 
-    The caller's transaction then rolls back whatever the earlier items already did.
+    GitHub is asked about every repository to monitor first; the caller's transaction then
+    rolls back whatever the earlier items already did when a later one fails.
     """
     try:
+        actions = await ask_github(github, user_id, requests)
         return await apply_actions(session, user_id, actions)
+    except NotOnGitHub as exc:
+        raise BulkItemRejected(exc.index, "repository-not-found", str(exc)) from exc
     except RepositoryNotFound as exc:
         raise BulkItemRejected(
             exc.index, "repository-not-found", f"no repository {exc.repository_id} among yours"
@@ -188,14 +239,9 @@ def _apply(row: Repository, action: Action, outcome: Outcome, now: datetime) -> 
     changed = outcome not in {"unchanged", "monitored"}
     if changed:
         row.is_active = outcome == "activated"
-    if isinstance(action, Monitor) and (row.owner, row.name, row.full_name) != (
-        action.owner,
-        action.name,
-        action.full_name,
-    ):
+    if isinstance(action, Monitor):
         # GitHub repositories get renamed and transferred; the id is what stays.
-        row.owner, row.name, row.full_name = action.owner, action.name, action.full_name
-        changed = True
+        changed = repository.describe(row, action.repository, action.etag, now) or changed
     if changed:
         row.updated_at = now
 
@@ -249,3 +295,62 @@ async def delete_users_data(
             for user_id, deletion_id in commands
         ],
     )
+
+
+@dataclass(frozen=True)
+class AvailablePage:
+    """One page of the user's GitHub repositories, each with whether it is monitored."""
+
+    items: Sequence[tuple[GitHubRepository, bool]]
+    page: int
+    next_page: int | None
+    last_page: int | None
+
+
+SEARCH_PAGE_SIZE = 100
+MAX_SEARCH_PAGES = 10
+"""A search reads at most this many of GitHub's pages of 100 (GitHub's ``/user/repos`` has no
+name filter); a person with more than 1,000 repositories pages through them instead."""
+
+
+async def available_repositories(
+    connection: AsyncConnection,
+    github: GitHub,
+    user_id: str,
+    *,
+    page: int,
+    per_page: int,
+    query: str | None = None,
+) -> AvailablePage:
+    """The repositories GitHub shows the user, a page at a time as GitHub pages them;
+    ``query`` keeps those whose full name contains it (any case)."""
+    if query:
+        found = await _search(github, user_id, query.casefold())
+        last_page: int | None = max(1, -(-len(found) // per_page))
+        start = (page - 1) * per_page
+        items: Sequence[GitHubRepository] = found[start : start + per_page]
+        next_page = page + 1 if page < (last_page or 1) else None
+    else:
+        listed = await github.repositories(user_id, page=page, per_page=per_page)
+        items, next_page, last_page = listed.items, listed.next_page, listed.last_page
+        # GitHub leaves rel="last" out on the last page itself.
+        last_page = last_page or (page if next_page is None else None)
+    monitored = await repository.monitored_among(connection, user_id, [r.id for r in items])
+    return AvailablePage(
+        [(item, item.id in monitored) for item in items], page, next_page, last_page
+    )
+
+
+async def _search(github: GitHub, user_id: str, needle: str) -> list[GitHubRepository]:
+    found: list[GitHubRepository] = []
+    for page in range(1, MAX_SEARCH_PAGES + 1):
+        listed = await github.repositories(user_id, page=page, per_page=SEARCH_PAGE_SIZE)
+        found.extend(item for item in listed.items if needle in item.full_name.casefold())
+        if listed.next_page is None:
+            return found
+    logger.info(
+        "a search of user %s's GitHub repositories stopped after %d pages",
+        user_id,
+        MAX_SEARCH_PAGES,
+    )
+    return found
