@@ -83,7 +83,7 @@ export function confirmAction({ title, body, action }) {
 
 /** "3 days ago", for an ISO 8601 time; the exact time is the element's title. */
 export function timeAgo(iso) {
-  if (!iso) return h("span", {}, "never");
+  if (!iso) return h("span", { class: "muted" }, "not known");
   const then = new Date(iso);
   const seconds = Math.round((Date.now() - then.getTime()) / 1000);
   const units = [
