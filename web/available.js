@@ -37,8 +37,8 @@ export async function availableScreen() {
   let query = "";
   const list = h("ul", { class: "choices", "aria-label": "Your GitHub repositories" });
   const position = h("p", { class: "pager-position", role: "status" });
-  const previous = h("button", { type: "button", class: "secondary" }, "Previous page");
-  const next = h("button", { type: "button", class: "secondary" }, "Next page");
+  const previous = h("button", { type: "button", class: "secondary", "aria-label": "Previous page" }, "‹ Previous");
+  const next = h("button", { type: "button", class: "secondary", "aria-label": "Next page" }, "Next ›");
   const add = h("button", { type: "button", disabled: true }, "Add selected");
   const search = h("input", { type: "search", id: "search", name: "q", autocomplete: "off" });
 

@@ -187,7 +187,7 @@ async def test_a_person_adds_repositories_from_their_list_refreshes_stops_and_le
     alpha = await add_github_repository(
         cluster, github_user, "alpha", description="The first one", stargazers_count=42
     )
-    beta = await add_github_repository(cluster, github_user, "beta", private=True)
+    beta = await add_github_repository(cluster, github_user, "beta", default_branch="trunk")
     await add_github_repository(cluster, github_user, "gamma")
     await sign_in(page, github_user)
     await skip_unless_served(page, "/api/repositories/available")
@@ -205,7 +205,8 @@ async def test_a_person_adds_repositories_from_their_list_refreshes_stops_and_le
     await page.get_by_role("button", name="Add 2 selected").click()
     await expect(card(page, f"{owner}/alpha")).to_contain_text("The first one")
     await expect(card(page, f"{owner}/alpha")).to_contain_text("42")
-    await expect(card(page, f"{owner}/beta")).to_contain_text("private")
+    await expect(card(page, f"{owner}/beta")).to_contain_text("trunk")
+    await expect(card(page, f"{owner}/beta")).to_contain_text("public")
     await expect(card(page, f"{owner}/gamma")).to_have_count(0)
 
     # The list marks what is monitored, and finds by name.
