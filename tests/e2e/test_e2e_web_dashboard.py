@@ -96,8 +96,12 @@ async def test_signing_in_shows_the_dashboard_and_stopping_asks_first(
 
     await sign_in(page, github_user)
     await expect(page.get_by_text("You monitor no repositories yet.")).to_be_visible()
-    first = await add_github_repository(cluster, github_user, "alpha")
-    second = await add_github_repository(cluster, github_user, "beta")
+    first = await add_github_repository(
+        cluster, github_user, "alpha", description="A library for everything", stargazers_count=1280
+    )
+    second = await add_github_repository(
+        cluster, github_user, "beta", description="Its command line", default_branch="trunk"
+    )
     await monitor(page, first)
     await monitor(page, second)
     await page.reload()
