@@ -165,6 +165,33 @@ async def test_deleting_my_account_ends_my_sessions_and_emits_user_deletion_requ
     )
 
 
+async def test_deleting_my_account_answers_the_id_to_follow_its_progress_by_and_sends_it_on(
+    start_auth, kafka_bootstrap_servers: str
+) -> None:
+    auth = await start_auth()
+    async with auth.browser() as browser:
+        user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
+        csrf = await csrf_token(browser, auth.url)
+        response = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 202
+    body = response.json()
+    deletion_id = uuid.UUID(body["deletionId"])
+    assert deletion_id.version == 4
+    assert body == {
+        "status": "deletion requested",
+        "userId": user_id,
+        "deletionId": str(deletion_id),
+        "progress": f"/api/janitor/deletions/{deletion_id}/progress",
+    }
+    await outbox_drained(auth.sessions)
+    [requested] = [
+        event
+        for event in await user_events(kafka_bootstrap_servers, user_id)
+        if event.type == "codeflow.user.deletion-requested.v1"
+    ]
+    assert requested.data.deletion_id == deletion_id
+
+
 async def send_commands(
     bootstrap_servers: str, user_id: str, *commands: Envelope[DeleteUserData]
 ) -> None:
