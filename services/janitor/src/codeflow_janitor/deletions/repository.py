@@ -43,13 +43,19 @@ async def is_erased(session: AsyncSession, user_id: str) -> bool:
 
 
 async def insert_deletion(
-    session: AsyncSession, *, user_id: str, reason: DeletionReason, now: datetime
+    session: AsyncSession,
+    *,
+    user_id: str,
+    reason: DeletionReason,
+    now: datetime,
+    deletion_id: uuid.UUID | None = None,
 ) -> Deletion | None:
-    """A new pending deletion of ``user_id``; ``None`` if one is already in flight."""
+    """A new pending deletion of ``user_id``, under ``deletion_id`` (a new one if not given);
+    ``None`` if one is already in flight."""
     statement = (
         insert(Deletion)
         .values(
-            deletion_id=uuid.uuid4(),
+            deletion_id=deletion_id or uuid.uuid4(),
             user_id=user_id,
             reason=reason,
             requested_at=now,
