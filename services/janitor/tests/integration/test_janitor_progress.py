@@ -141,3 +141,30 @@ async def test_a_cancelled_erasure_reads_cancelled(start_janitor: StartJanitor) 
 
     assert body["status"] == "cancelled"
     assert set(done(body).values()) == {False}
+
+
+async def test_a_request_that_finds_an_erasure_in_flight_follows_that_one_by_its_own_id(
+    start_janitor: StartJanitor,
+) -> None:
+    # The sweep chose the person while auth was slow; they came back, and asked to leave
+    # before auth acted on the sweep's command. That erasure goes ahead (auth never cancels
+    # one for someone who asked to leave): their id must show its progress.
+    janitor = await start_janitor(inactive_after="P1D")
+    user, asked_as = new_user_id(), uuid.uuid4()
+    await janitor.sign_up(user, at=ago(days=3))
+    await janitor.wait_for_activity(user)
+    await janitor.sweep()
+    [command] = await janitor.wait_for_commands(user)
+    request = await janitor.publish(
+        UserDeletionRequested(user_id=user, requested_at=ago(seconds=0), deletion_id=asked_as)
+    )
+    await wait_until_handled(janitor, [request.id])
+
+    assert [d.deletion_id for d in await janitor.deletions_of(user)] == [command.data.deletion_id]
+    assert (await janitor.get(progress_of(asked_as), NOBODY)).json()["status"] == "pending"
+
+    await janitor.publish(request.data)  # a replay changes nothing
+    await janitor.ack(command)
+    await janitor.wait_for_completion(command.data.deletion_id)
+    assert (await janitor.get(progress_of(asked_as), NOBODY)).json()["status"] == "complete"
+    assert len(await janitor.commands_for(user)) == 1

@@ -250,6 +250,36 @@ async def get_deletion(
     return (await session.scalars(statement)).one_or_none()
 
 
+async def get_deletion_followed_as(
+    session: AsyncSession, deletion_id: uuid.UUID
+) -> Deletion | None:
+    """The deletion a person follows by ``deletion_id``: its own id, or the id their request
+    was given when it found this deletion in flight (``requested_as``)."""
+    statement = select(Deletion).where(
+        (Deletion.deletion_id == deletion_id) | (Deletion.requested_as == deletion_id)
+    )
+    return (await session.scalars(statement)).first()
+
+
+async def follow_pending_deletion_as(
+    session: AsyncSession, user_id: str, deletion_id: uuid.UUID
+) -> bool:
+    """Let the pending deletion of ``user_id`` be followed as ``deletion_id`` too; ``False``
+    if it already is (or by another id), or none is pending but one under that very id."""
+    statement = (
+        update(Deletion)
+        .where(
+            Deletion.user_id == user_id,
+            text(PENDING),
+            Deletion.requested_as.is_(None),
+            Deletion.deletion_id != deletion_id,
+        )
+        .values(requested_as=deletion_id)
+    )
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def claim_unanswered(
     session: AsyncSession,
     *,

@@ -49,7 +49,7 @@ async def show_deletion_progress(
     It says which services have deleted their share and whether the erasure is complete
     (or was cancelled), never whose it is. Not stored by any cache: it changes until done.
     """
-    deletion = await service.find_deletion(session, deletion_id)
+    deletion = await service.find_deletion_followed_as(session, deletion_id)
     if deletion is None:
         raise DeletionNotFound
     response.headers["Cache-Control"] = "no-store"

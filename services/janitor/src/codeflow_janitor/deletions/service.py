@@ -100,9 +100,19 @@ async def request_deletion(
     them to follow it by; a new one if the request names none), unless a deletion of them
     is in flight or complete. (One for inactivity in flight goes ahead: auth never cancels
     the erasure of someone who asked to leave, whose GitHub account it has already
-    unlinked.)"""
+    unlinked. The person follows that one by the id of their request.)"""
     await lock_user(session, user_id)
     if await repository.has_live_deletion(session, user_id):
+        if deletion_id is not None and await repository.follow_pending_deletion_as(
+            session, user_id, deletion_id
+        ):
+            logger.info(
+                "deletion requested by user %s, who has one in flight; it carries out the "
+                "request %s",
+                user_id,
+                deletion_id,
+            )
+            return None
         logger.info("deletion requested by user %s, who already has one; nothing new", user_id)
         return None
     return await issue_deletion(session, user_id, "requested", now=now, deletion_id=deletion_id)
@@ -225,6 +235,13 @@ async def resend_unanswered(
 
 async def find_deletion(session: AsyncSession, deletion_id: uuid.UUID) -> Deletion | None:
     return await repository.get_deletion(session, deletion_id)
+
+
+async def find_deletion_followed_as(
+    session: AsyncSession, deletion_id: uuid.UUID
+) -> Deletion | None:
+    """The deletion whose progress ``deletion_id`` shows (``DELETE /auth/me`` gave it)."""
+    return await repository.get_deletion_followed_as(session, deletion_id)
 
 
 @dataclass(frozen=True)
