@@ -47,18 +47,7 @@ async def _erased(cluster: Cluster, user_id: str) -> None:
     await eventually(complete, timeout=30, what="the janitor to record the deletion complete")
 
 
-async def test_deleting_my_account_erases_me_in_every_service(
-    cluster: Cluster, github_user: GitHubUser
-) -> None:
-    async with cluster.browser() as browser:
-        user_id = await _user_with_data(cluster, browser, github_user)
-        response = await browser.delete("/auth/me", headers=await cluster.csrf(browser))
-        assert response.status_code == 202
-        assert (await browser.get("/api/repositories")).status_code == 401
-    await _erased(cluster, user_id)
-
-
-async def test_a_person_follows_their_erasure_by_its_id_without_a_session_until_complete(
+async def test_deleting_my_account_erases_me_in_every_service_as_i_follow_it_without_a_session(
     cluster: Cluster, github_user: GitHubUser
 ) -> None:
     async with cluster.browser() as browser:
