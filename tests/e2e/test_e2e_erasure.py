@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import uuid
 
 import httpx
 import pytest
@@ -46,15 +47,64 @@ async def _erased(cluster: Cluster, user_id: str) -> None:
     await eventually(complete, timeout=30, what="the janitor to record the deletion complete")
 
 
-async def test_deleting_my_account_erases_me_in_every_service(
+async def test_deleting_my_account_erases_me_in_every_service_as_i_follow_it_without_a_session(
     cluster: Cluster, github_user: GitHubUser
 ) -> None:
     async with cluster.browser() as browser:
         user_id = await _user_with_data(cluster, browser, github_user)
         response = await browser.delete("/auth/me", headers=await cluster.csrf(browser))
-        assert response.status_code == 202
+        assert response.status_code == 202, response.text
         assert (await browser.get("/api/repositories")).status_code == 401
-    await _erased(cluster, user_id)
+    deletion_id, progress = response.json()["deletionId"], response.json()["progress"]
+    assert progress == f"/api/janitor/deletions/{deletion_id}/progress"
+
+    # A page with no session (its cookie is gone), polling as the person's browser would.
+    async with cluster.browser() as page:
+
+        async def complete() -> dict[str, object] | None:
+            answer = await page.get(progress)
+            if answer.status_code == 404:  # the janitor has not recorded it yet
+                assert answer.json()["type"] == "urn:codeflow:problem:deletion-not-found"
+                return None
+            assert answer.status_code == 200, answer.text
+            assert answer.headers["cache-control"] == "no-store"
+            body: dict[str, object] = answer.json()
+            return body if body["status"] == "complete" else None
+
+        finished = await eventually(complete, timeout=90, what="the progress to read complete")
+        # The rest of the deletion, and anything else under /api/, still takes a session;
+        # the progress takes nothing but reads.
+        whole = await page.get(f"/api/janitor/deletions/{deletion_id}")
+        written = await page.post(progress)
+
+    assert finished == {
+        "status": "complete",
+        "services": [
+            {"service": "auth", "done": True},
+            {"service": "profiles", "done": True},
+            {"service": "repositories", "done": True},
+        ],
+    }
+    assert user_id not in str(finished)
+    assert whole.status_code == 401
+    assert whole.json()["type"] == "urn:codeflow:problem:not-signed-in"
+    assert written.status_code == 405
+    assert written.headers["content-type"] == "application/problem+json"
+    assert not any((await cluster.rows_of(user_id)).values())
+
+
+async def test_the_gateway_answers_the_progress_of_an_unknown_deletion_404_without_a_session(
+    cluster: Cluster,
+) -> None:
+    async with cluster.browser() as page:
+        unknown = await page.get(f"/api/janitor/deletions/{uuid.uuid4()}/progress")
+        not_an_id = await page.get("/api/janitor/deletions/not-a-deletion-id/progress")
+
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+    assert unknown.json()["type"] == "urn:codeflow:problem:deletion-not-found"
+    # Not a UUID: not the progress route, so the session check answers first.
+    assert not_an_id.status_code == 401
 
 
 async def _github_token(cluster: Cluster, user: GitHubUser) -> str:

@@ -1,6 +1,7 @@
 """Events about users, published by auth on `auth.user-events`."""
 
 from typing import Annotated, ClassVar, Literal
+from uuid import UUID
 
 from pydantic import AwareDatetime, Field, field_validator
 
@@ -73,6 +74,12 @@ class UserDeletionRequested(Message):
     topic: ClassVar[str] = topics.USER_EVENTS
 
     requested_at: AwareDatetime = Field(description="When the user asked for the deletion.")
+    deletion_id: UUID | None = Field(
+        default=None,
+        description="The id auth gave the person to follow the deletion's progress by; the "
+        "janitor records the deletion under it. Absent from requests made before auth "
+        "named them: the janitor then picks the id.",
+    )
 
 
 class UserRestated(Message):

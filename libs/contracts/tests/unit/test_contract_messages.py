@@ -11,6 +11,7 @@ from codeflow_contracts import (
     RepositoryMonitoringChanged,
     UserCreated,
     UserDataDeleted,
+    UserDeletionRequested,
     UserUpdated,
 )
 from codeflow_contracts.topics import ALL_TOPICS
@@ -129,6 +130,20 @@ def test_a_deletion_command_states_one_of_the_known_reasons() -> None:
                 "requested_at": AT,
             }
         )
+
+
+def test_a_deletion_request_may_name_the_deletion_and_one_without_an_id_still_parses() -> None:
+    named = UserDeletionRequested.model_validate(
+        {
+            "user_id": USER_ID,
+            "requested_at": AT,
+            "deletion_id": "9d0ba97f-813e-4b3d-b474-3fe424e388ee",
+        }
+    )
+    unnamed = UserDeletionRequested.model_validate({"user_id": USER_ID, "requested_at": AT})
+
+    assert named.deletion_id == UUID("9d0ba97f-813e-4b3d-b474-3fe424e388ee")
+    assert unnamed.deletion_id is None
 
 
 def test_only_services_that_hold_user_data_acknowledge_a_deletion() -> None:

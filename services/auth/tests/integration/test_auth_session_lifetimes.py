@@ -15,6 +15,7 @@ from codeflow_auth.sessions import service
 from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.sessions.tokens import new_session_token, stored_form
 from codeflow_auth.signin import repository as signin_repository
+from codeflow_contracts import parse_envelope
 from codeflow_messaging import SessionFactory, transaction
 
 pytestmark = pytest.mark.integration
@@ -140,13 +141,15 @@ async def test_erasing_the_account_takes_a_sign_in_within_the_window(
     async with transaction(auth_sessions) as s:
         user = await s.get(User, db_session.user_id)
         assert user is not None
-        await service.request_deletion(
+        deletion_id = await service.request_deletion(
             s, user, signed_in_at=T, policy=POLICY, now=T + timedelta(minutes=10)
         )
     assert await session_rows(auth_sessions) == 0
     async with auth_sessions() as s:
-        queued = await s.scalar(text("SELECT count(*) FROM outbox"))
-    assert queued == 1
+        queued = (await s.scalars(text("SELECT payload::text FROM outbox"))).all()
+    # The id the person is given to follow the erasure travels to the janitor with it.
+    assert deletion_id is not None
+    assert [parse_envelope(payload).data.deletion_id for payload in queued] == [deletion_id]
 
 
 async def test_a_persons_list_leaves_out_ended_sessions_and_only_they_can_end_theirs(

@@ -59,7 +59,9 @@ async def on_user_deletion_requested(
     session: AsyncSession, envelopes: Sequence[Envelope[UserDeletionRequested]]
 ) -> None:
     for event in (envelope.data for envelope in envelopes):
-        await request_deletion(session, event.user_id, now=datetime.now(UTC))
+        await request_deletion(
+            session, event.user_id, now=datetime.now(UTC), deletion_id=event.deletion_id
+        )
 
 
 async def on_user_data_deleted(

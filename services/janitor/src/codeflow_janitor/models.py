@@ -52,6 +52,9 @@ class Deletion(Base):
     # The command's envelope id: every re-send is that same message, so an inbox that
     # handled it drops the copy. NULL for deletions recorded before it was kept.
     command_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The id auth gave a person who asked to leave while this deletion of them was already
+    # in flight: it carries out their request, and they follow its progress by that id.
+    requested_as: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     auth_acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     profiles_acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     repositories_acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -79,6 +82,7 @@ class Deletion(Base):
             postgresql_where=text(PENDING),
         ),
         Index("ix_deletions_requested_at", "requested_at"),
+        Index("ux_deletions_requested_as", "requested_as", unique=True),
     )
 
     def acked_at(self, service: DataHoldingService) -> datetime | None:

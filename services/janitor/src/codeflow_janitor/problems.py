@@ -7,7 +7,10 @@ from codeflow_janitor.errors import AdminOnly, DeletionNotFound, SweepInProgress
 
 PROBLEMS: dict[type[Exception], Problem] = {
     AdminOnly: Problem(403, "admin-only", "Admins only"),
-    DeletionNotFound: Problem(404, "deletion-not-found", "Deletion not found"),
+    # A page polling a deletion's progress must not be answered from a cache.
+    DeletionNotFound: Problem(
+        404, "deletion-not-found", "Deletion not found", headers={"Cache-Control": "no-store"}
+    ),
     SweepRefused: Problem(
         409,
         "sweep-refused",

@@ -5,14 +5,14 @@ for auth and the data-holding services on Kafka, and reading the ledger and comm
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import httpx
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from codeflow_contracts import (
     DeleteUserData,
@@ -30,6 +30,7 @@ from codeflow_contracts import (
 from codeflow_contracts.deletions import DataHoldingService
 from codeflow_contracts.topics import USER_DELETION_COMMANDS
 from codeflow_janitor.config import JanitorSettings
+from codeflow_janitor.db import Base
 from codeflow_janitor.models import Deletion, UserActivity
 from codeflow_messaging import SessionFactory
 from codeflow_testing.kafka import read_topic
@@ -196,3 +197,17 @@ class Janitor:
 
         await wait_until(complete, timeout=20, what=f"deletion {deletion_id} to complete")
         return await self.deletion(deletion_id)
+
+
+async def wait_until_handled(janitor: Janitor, message_ids: Iterable[uuid.UUID]) -> None:
+    """Wait until the janitor's inbox holds every one of ``message_ids`` (handled or ignored)."""
+    wanted = set(message_ids)
+    processed_events = Base.metadata.tables["processed_events"]
+
+    async def handled() -> bool:
+        async with janitor.sessions() as session:
+            column = processed_events.c.message_id
+            count = await session.scalar(select(func.count()).where(column.in_(wanted)))
+        return count == len(wanted)
+
+    await wait_until(handled, timeout=20, what=f"the janitor to handle {len(wanted)} message(s)")

@@ -5,12 +5,10 @@ and a deleted user id stays deleted while a returning person's new id starts fre
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import timedelta
 
 import pytest
-from janitor_support import Janitor, StartJanitor, ago, new_user_id
-from sqlalchemy import func, select
+from janitor_support import StartJanitor, ago, new_user_id, wait_until_handled
 
 from codeflow_contracts import (
     UserActive,
@@ -19,24 +17,8 @@ from codeflow_contracts import (
     UserDeletionRequested,
     new_envelope,
 )
-from codeflow_janitor.db import Base
-from codeflow_testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-async def wait_until_handled(janitor: Janitor, message_ids: Iterable[uuid.UUID]) -> None:
-    """Wait until the janitor's inbox holds every one of ``message_ids`` (handled or ignored)."""
-    wanted = set(message_ids)
-    processed_events = Base.metadata.tables["processed_events"]
-
-    async def handled() -> bool:
-        async with janitor.sessions() as session:
-            column = processed_events.c.message_id
-            count = await session.scalar(select(func.count()).where(column.in_(wanted)))
-        return count == len(wanted)
-
-    await wait_until(handled, timeout=20, what=f"the janitor to handle {len(wanted)} message(s)")
 
 
 async def test_replayed_activity_is_applied_once_and_never_moves_back(

@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from codeflow_janitor.config import JanitorSettings
+from codeflow_janitor.deletions.schemas import DeletionProgress
 from codeflow_janitor.models import Deletion
 from codeflow_janitor.sweeps.service import SweepPolicy, SweepReport, plan_sweep
 
@@ -168,6 +169,7 @@ def deletion(**acks: datetime) -> Deletion:
         profiles_acked_at=acks.get("profiles"),
         repositories_acked_at=acks.get("repositories"),
         completed_at=acks.get("completed"),
+        cancelled_at=acks.get("cancelled"),
     )
 
 
@@ -180,3 +182,25 @@ def test_a_pending_deletion_becomes_overdue_after_the_timeout() -> None:
     assert deletion().status(overdue_before=NOW) == "pending"
     assert deletion().status(overdue_before=NOW + timedelta(seconds=1)) == "overdue"
     assert deletion(completed=NOW).status(overdue_before=NOW + timedelta(days=1)) == "complete"
+
+
+def test_the_progress_names_each_service_and_whether_it_is_done_and_nobody() -> None:
+    progress = DeletionProgress.of(deletion(auth=NOW, repositories=NOW))
+
+    assert progress.model_dump() == {
+        "status": "pending",
+        "services": [
+            {"service": "auth", "done": True},
+            {"service": "profiles", "done": False},
+            {"service": "repositories", "done": True},
+        ],
+    }
+
+
+def test_the_progress_of_an_overdue_deletion_reads_pending_and_an_ended_one_its_ending() -> None:
+    overdue = deletion()
+    overdue.requested_at = NOW - timedelta(days=3)
+
+    assert DeletionProgress.of(overdue).status == "pending"
+    assert DeletionProgress.of(deletion(completed=NOW)).status == "complete"
+    assert DeletionProgress.of(deletion(cancelled=NOW)).status == "cancelled"

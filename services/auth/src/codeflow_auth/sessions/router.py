@@ -15,7 +15,7 @@ from codeflow_auth.errors import CsrfRejected, NotSignedIn
 from codeflow_auth.models import Session, User
 from codeflow_auth.problems import PROBLEMS
 from codeflow_auth.sessions import repository, service
-from codeflow_auth.sessions.schemas import SessionList, SessionSummary, iso
+from codeflow_auth.sessions.schemas import DeletionRequested, SessionList, SessionSummary, iso
 from codeflow_identity import service_audience
 from codeflow_messaging import transaction
 from codeflow_service import ReadSession
@@ -204,6 +204,7 @@ async def end_my_session(
 @router.delete(
     "/me",
     status_code=202,
+    response_model=DeletionRequested,
     responses={
         **UNAUTHORIZED,
         403: {
@@ -217,17 +218,24 @@ async def delete_me(state: State, db: DbSession, caller: CheckedSession) -> Resp
 
     It takes a recent sign-in (``AUTH_REAUTH_WINDOW``, 10 minutes by default): a session
     opened longer ago answers 403 and goes on. Every session ends now; the erasure runs
-    across the services and completes shortly.
+    across the services and completes shortly. ``progress`` is where to follow it without
+    a session: the janitor's ``GET /janitor/deletions/{deletionId}/progress``, through the
+    gateway (404 until the janitor has recorded the deletion, a moment later).
     """
     user = caller.user
-    await service.request_deletion(
+    deletion_id = await service.request_deletion(
         db,
         user,
         signed_in_at=caller.session.created_at,
         policy=state.policy,
         revoker=state.revoker,
     )
-    response = JSONResponse({"status": "deletion requested", "userId": user.id}, 202)
+    body = DeletionRequested(
+        userId=user.id,
+        deletionId=str(deletion_id),
+        progress=f"/api/janitor/deletions/{deletion_id}/progress",
+    )
+    response = JSONResponse(body.model_dump(), 202)
     state.session_cookie.clear(response)
     return response
 

@@ -1,4 +1,5 @@
-"""What the session-management routes answer: a person's sessions, one line each."""
+"""What the session-management routes answer: a person's sessions, one line each, and the
+account deletion they asked for."""
 
 from __future__ import annotations
 
@@ -26,3 +27,18 @@ class SessionSummary(BaseModel):
 
 class SessionList(BaseModel):
     sessions: list[SessionSummary] = Field(description="the caller's live sessions, newest first")
+
+
+class DeletionRequested(BaseModel):
+    """``DELETE /auth/me``'s answer: the erasure is under way, and where to follow it."""
+
+    status: str = Field(default="deletion requested")
+    userId: str = Field(description="the account being erased")
+    deletionId: str = Field(
+        description="the deletion's id (a random UUID): whoever holds it can read the "
+        "erasure's progress, and nothing else"
+    )
+    progress: str = Field(
+        description="where to read the progress without a session, through the gateway: "
+        "/api/janitor/deletions/{deletionId}/progress"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -162,7 +163,7 @@ async def request_deletion(
     policy: SessionPolicy,
     revoker: GrantRevoker | None = None,
     now: datetime | None = None,
-) -> None:
+) -> uuid.UUID:
     """The user asked to delete their account: end it here now, and tell the janitor.
 
     Only from a session opened (``signed_in_at``) within ``policy.reauth_window``: otherwise
@@ -171,6 +172,9 @@ async def request_deletion(
     is cleared, so the row that waits for the janitor's ``DeleteUserData`` is a bare
     tombstone. Signing in again meanwhile creates a fresh user.
     ``revoker``: the account's GitHub grant is revoked once the transaction commits.
+
+    Returns the deletion's id, which the janitor records it under: random, so that the
+    person, who has no session left, can follow the erasure by it and nobody can guess it.
     """
     now = now or datetime.now(UTC)
     if not policy.signed_in_recently(created_at=signed_in_at, now=now):
@@ -184,5 +188,10 @@ async def request_deletion(
     await signin_repository.update_user(
         session, user.id, email=None, login=None, name=None, image=None
     )
-    await emit(session, UserDeletionRequested(user_id=user.id, requested_at=now))
-    logger.info("user %s requested the deletion of their account", user.id)
+    deletion_id = uuid.uuid4()
+    await emit(
+        session,
+        UserDeletionRequested(user_id=user.id, requested_at=now, deletion_id=deletion_id),
+    )
+    logger.info("user %s requested the deletion of their account (%s)", user.id, deletion_id)
+    return deletion_id

@@ -149,7 +149,7 @@ async def test_signing_out_everywhere_ends_every_session_of_the_user(start_auth)
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
 
 
-async def test_deleting_my_account_ends_my_sessions_and_emits_user_deletion_requested(
+async def test_deleting_my_account_ends_my_sessions_and_sends_on_the_id_i_follow_it_by(
     start_auth, kafka_bootstrap_servers: str
 ) -> None:
     auth = await start_auth()
@@ -159,10 +159,22 @@ async def test_deleting_my_account_ends_my_sessions_and_emits_user_deletion_requ
         response = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
         assert response.status_code == 202
         assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
+    body = response.json()
+    deletion_id = uuid.UUID(body["deletionId"])
+    assert deletion_id.version == 4
+    assert body == {
+        "status": "deletion requested",
+        "userId": user_id,
+        "deletionId": str(deletion_id),
+        "progress": f"/api/janitor/deletions/{deletion_id}/progress",
+    }
     await outbox_drained(auth.sessions)
-    assert "codeflow.user.deletion-requested.v1" in types(
-        await user_events(kafka_bootstrap_servers, user_id)
-    )
+    [requested] = [
+        event
+        for event in await user_events(kafka_bootstrap_servers, user_id)
+        if event.type == "codeflow.user.deletion-requested.v1"
+    ]
+    assert requested.data.deletion_id == deletion_id
 
 
 async def send_commands(

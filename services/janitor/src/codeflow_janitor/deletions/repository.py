@@ -43,13 +43,19 @@ async def is_erased(session: AsyncSession, user_id: str) -> bool:
 
 
 async def insert_deletion(
-    session: AsyncSession, *, user_id: str, reason: DeletionReason, now: datetime
+    session: AsyncSession,
+    *,
+    user_id: str,
+    reason: DeletionReason,
+    now: datetime,
+    deletion_id: uuid.UUID | None = None,
 ) -> Deletion | None:
-    """A new pending deletion of ``user_id``; ``None`` if one is already in flight."""
+    """A new pending deletion of ``user_id``, under ``deletion_id`` (a new one if not given);
+    ``None`` if one is already in flight."""
     statement = (
         insert(Deletion)
         .values(
-            deletion_id=uuid.uuid4(),
+            deletion_id=deletion_id or uuid.uuid4(),
             user_id=user_id,
             reason=reason,
             requested_at=now,
@@ -242,6 +248,36 @@ async def get_deletion(
     if for_update:
         statement = statement.with_for_update()
     return (await session.scalars(statement)).one_or_none()
+
+
+async def get_deletion_followed_as(
+    session: AsyncSession, deletion_id: uuid.UUID
+) -> Deletion | None:
+    """The deletion a person follows by ``deletion_id``: its own id, or the id their request
+    was given when it found this deletion in flight (``requested_as``)."""
+    statement = select(Deletion).where(
+        (Deletion.deletion_id == deletion_id) | (Deletion.requested_as == deletion_id)
+    )
+    return (await session.scalars(statement)).first()
+
+
+async def follow_pending_deletion_as(
+    session: AsyncSession, user_id: str, deletion_id: uuid.UUID
+) -> bool:
+    """Let the pending deletion of ``user_id`` be followed as ``deletion_id`` too; ``False``
+    if it already is (or by another id), or none is pending but one under that very id."""
+    statement = (
+        update(Deletion)
+        .where(
+            Deletion.user_id == user_id,
+            text(PENDING),
+            Deletion.requested_as.is_(None),
+            Deletion.deletion_id != deletion_id,
+        )
+        .values(requested_as=deletion_id)
+    )
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def claim_unanswered(

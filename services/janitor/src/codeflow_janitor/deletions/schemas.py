@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from codeflow_contracts.deletions import DeletionReason
-from codeflow_janitor.models import Deletion, DeletionStatus
+from codeflow_contracts.deletions import DataHoldingService, DeletionReason
+from codeflow_janitor.models import SERVICES, Deletion, DeletionStatus
 
 
 class Acknowledgements(BaseModel):
@@ -77,3 +78,30 @@ class DeletionPage(BaseModel):
     limit: int
     offset: int
     items: list[DeletionView]
+
+
+class ServiceProgress(BaseModel):
+    service: DataHoldingService
+    done: bool = Field(description="whether the service has deleted what it held")
+
+
+class DeletionProgress(BaseModel):
+    """How far one erasure is, for whoever holds its id: nothing about the person."""
+
+    status: Literal["pending", "complete", "cancelled"] = Field(
+        description="`cancelled`: auth saw the person active after the cutoff of an erasure "
+        "for inactivity, and nothing was deleted"
+    )
+    services: list[ServiceProgress] = Field(description="each service holding user data")
+
+    @classmethod
+    def of(cls, deletion: Deletion) -> DeletionProgress:
+        # Overdue is the operators' concern; to the person it is still under way.
+        status = deletion.status(overdue_before=deletion.requested_at)
+        return cls(
+            status="pending" if status == "overdue" else status,
+            services=[
+                ServiceProgress(service=service, done=deletion.acked_at(service) is not None)
+                for service in SERVICES
+            ],
+        )

@@ -51,10 +51,18 @@ def delete_command(deletion: Deletion | NewDeletion) -> Envelope[DeleteUserData]
 
 
 async def issue_deletion(
-    session: AsyncSession, user_id: str, reason: DeletionReason, *, now: datetime
+    session: AsyncSession,
+    user_id: str,
+    reason: DeletionReason,
+    *,
+    now: datetime,
+    deletion_id: uuid.UUID | None = None,
 ) -> Deletion | None:
-    """Record a deletion of ``user_id`` and queue its command; ``None`` if one is in flight."""
-    deletion = await repository.insert_deletion(session, user_id=user_id, reason=reason, now=now)
+    """Record a deletion of ``user_id`` (under ``deletion_id``, if given) and queue its
+    command; ``None`` if one is in flight."""
+    deletion = await repository.insert_deletion(
+        session, user_id=user_id, reason=reason, now=now, deletion_id=deletion_id
+    )
     if deletion is None:
         return None
     await add_to_outbox(session, delete_command(deletion))
@@ -86,16 +94,28 @@ async def issue_deletions(
 
 
 async def request_deletion(
-    session: AsyncSession, user_id: str, *, now: datetime
+    session: AsyncSession, user_id: str, *, now: datetime, deletion_id: uuid.UUID | None = None
 ) -> Deletion | None:
-    """The user asked to be deleted: issue it now, unless a deletion of them is in flight or
-    complete. (One for inactivity in flight goes ahead: auth never cancels the erasure of
-    someone who asked to leave, whose GitHub account it has already unlinked.)"""
+    """The user asked to be deleted: issue it now, under ``deletion_id`` (the id auth gave
+    them to follow it by; a new one if the request names none), unless a deletion of them
+    is in flight or complete. (One for inactivity in flight goes ahead: auth never cancels
+    the erasure of someone who asked to leave, whose GitHub account it has already
+    unlinked. The person follows that one by the id of their request.)"""
     await lock_user(session, user_id)
     if await repository.has_live_deletion(session, user_id):
+        if deletion_id is not None and await repository.follow_pending_deletion_as(
+            session, user_id, deletion_id
+        ):
+            logger.info(
+                "deletion requested by user %s, who has one in flight; it carries out the "
+                "request %s",
+                user_id,
+                deletion_id,
+            )
+            return None
         logger.info("deletion requested by user %s, who already has one; nothing new", user_id)
         return None
-    return await issue_deletion(session, user_id, "requested", now=now)
+    return await issue_deletion(session, user_id, "requested", now=now, deletion_id=deletion_id)
 
 
 async def record_acknowledgements(
@@ -215,6 +235,13 @@ async def resend_unanswered(
 
 async def find_deletion(session: AsyncSession, deletion_id: uuid.UUID) -> Deletion | None:
     return await repository.get_deletion(session, deletion_id)
+
+
+async def find_deletion_followed_as(
+    session: AsyncSession, deletion_id: uuid.UUID
+) -> Deletion | None:
+    """The deletion whose progress ``deletion_id`` shows (``DELETE /auth/me`` gave it)."""
+    return await repository.get_deletion_followed_as(session, deletion_id)
 
 
 @dataclass(frozen=True)
