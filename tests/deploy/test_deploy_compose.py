@@ -148,6 +148,19 @@ def test_the_other_services_wait_for_auth_whose_keys_they_need(
         )
 
 
+def test_repositories_reaches_auths_internal_routes_with_the_credential_auth_expects(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+    repositories = services["repositories"]["environment"]
+    assert repositories["REPOSITORIES_AUTH_INTERNAL_URL"] == "http://auth:8001"
+    assert repositories["REPOSITORIES_AUTH_INTERNAL_TOKEN"]
+    assert (
+        repositories["REPOSITORIES_AUTH_INTERNAL_TOKEN"]
+        == (services["auth"]["environment"]["AUTH_INTERNAL_TOKEN"])
+    )
+
+
 def test_the_gateway_waits_for_every_service_and_routes_to_their_ports(
     compose_config: dict[str, Any],
 ) -> None:
@@ -220,7 +233,12 @@ def test_the_development_secrets_are_refused_outside_development(
     monkeypatch.setenv("CODEFLOW_ENV", "production")
     with pytest.raises(InsecureConfiguration) as refused:
         AuthSettings().check_secrets()
-    for variable in ("AUTH_SECRET", "GITHUB_CLIENT_SECRET", "GITHUB_CLIENT_ID"):
+    for variable in (
+        "AUTH_SECRET",
+        "GITHUB_CLIENT_SECRET",
+        "GITHUB_CLIENT_ID",
+        "AUTH_INTERNAL_TOKEN",
+    ):
         assert variable in str(refused.value)
 
 
