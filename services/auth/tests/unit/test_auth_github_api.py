@@ -137,23 +137,20 @@ async def test_a_tag_github_still_matches_is_answered_not_modified_and_costs_no_
     assert counts["GET /user/repos"] == {"200": 1, "304": 1}
 
 
-async def test_a_private_repository_of_someone_else_is_not_found(
-    github: GitHubApi, admin: httpx2.AsyncClient
+@pytest.mark.parametrize(
+    ("login", "github_id", "deleted"),
+    [("monalisa", BOYSENBERRY, False), ("octocat", OCTO_REPO, True)],
+    ids=["someone-elses-private-repository", "a-deleted-repository"],
+)
+async def test_a_repository_github_does_not_show_the_person_is_not_found(
+    github: GitHubApi, admin: httpx2.AsyncClient, login: str, github_id: int, deleted: bool
 ) -> None:
-    token = await token_of(admin, "monalisa")
+    token = await token_of(admin, login)
+    if deleted:
+        await admin.delete(f"/_emulator/repos/{github_id}")
 
     with pytest.raises(GitHubRepositoryNotFound):
-        await github.repository(token, BOYSENBERRY)
-
-
-async def test_a_deleted_repository_is_not_found(
-    github: GitHubApi, admin: httpx2.AsyncClient
-) -> None:
-    token = await token_of(admin, "octocat")
-    await admin.delete(f"/_emulator/repos/{OCTO_REPO}")
-
-    with pytest.raises(GitHubRepositoryNotFound):
-        await github.repository(token, OCTO_REPO)
+        await github.repository(token, github_id)
 
 
 async def test_an_exhausted_rate_limit_says_when_to_try_again(
