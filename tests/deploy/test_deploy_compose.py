@@ -148,6 +148,19 @@ def test_the_other_services_wait_for_auth_whose_keys_they_need(
         )
 
 
+def test_repositories_reaches_auths_internal_routes_with_the_credential_auth_expects(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+    repositories = services["repositories"]["environment"]
+    assert repositories["REPOSITORIES_AUTH_INTERNAL_URL"] == "http://auth:8001"
+    assert repositories["REPOSITORIES_AUTH_INTERNAL_TOKEN"]
+    assert (
+        repositories["REPOSITORIES_AUTH_INTERNAL_TOKEN"]
+        == (services["auth"]["environment"]["AUTH_INTERNAL_TOKEN"])
+    )
+
+
 def test_the_gateway_waits_for_every_service_and_routes_to_their_ports(
     compose_config: dict[str, Any],
 ) -> None:
@@ -220,7 +233,12 @@ def test_the_development_secrets_are_refused_outside_development(
     monkeypatch.setenv("CODEFLOW_ENV", "production")
     with pytest.raises(InsecureConfiguration) as refused:
         AuthSettings().check_secrets()
-    for variable in ("AUTH_SECRET", "GITHUB_CLIENT_SECRET", "GITHUB_CLIENT_ID"):
+    for variable in (
+        "AUTH_SECRET",
+        "GITHUB_CLIENT_SECRET",
+        "GITHUB_CLIENT_ID",
+        "AUTH_INTERNAL_TOKEN",
+    ):
         assert variable in str(refused.value)
 
 
@@ -256,6 +274,44 @@ def test_the_gateway_script_renders_a_configuration_nginx_accepts(tmp_path: Path
     assert "{{" not in rendered
     assert "listen 127.0.0.1:18080;" in rendered
     assert os.readlink(tmp_path / "logs" / "access.log") == "/dev/stdout"
+
+
+def locations(config: str) -> dict[str, str]:
+    """Each ``location`` of an nginx configuration by its match, with its block's text."""
+    found: dict[str, str] = {}
+    for match in re.finditer(r"location\s+([^{;]+?)\s*\{", config):
+        depth, end = 0, match.end() - 1
+        for end in range(match.end() - 1, len(config)):
+            depth += {"{": 1, "}": -1}.get(config[end], 0)
+            if depth == 0:
+                break
+        found[match.group(1)] = config[match.end() : end]
+    return found
+
+
+def test_the_gateway_sends_auth_only_paths_under_auth_never_its_internal_routes(
+    tmp_path: Path,
+) -> None:
+    # Auth's /internal/... routes are for the services alone: no location names them, a
+    # proxy to auth passes on only paths under /auth/, and / answers by itself.
+    result = run_gateway_script(tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = locations((tmp_path / "nginx.conf").read_text())
+
+    assert not [match for match in found if "internal" in match.lower()]
+    assert "proxy_pass" not in found["/"]
+    to_auth = {
+        match: re.findall(r"proxy_pass http://auth(\S*);", block)
+        for match, block in found.items()
+        if "proxy_pass http://auth" in block
+    }
+    assert to_auth
+    for match, paths in to_auth.items():
+        for path in paths:
+            if path:
+                assert path.startswith("/auth/"), (match, path)
+            else:  # the client's own path, which only an /auth/ location lets through
+                assert match.startswith("/auth/") or match == "@auth_write", match
 
 
 def test_the_gateway_script_refuses_an_auth_cache_window_beyond_10_seconds(

@@ -22,6 +22,8 @@ ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the containers listen on
 TMP = "/tmp"  # noqa: S108 - a mount point, not a file made here
 SERVICES = {"auth": 8001, "profiles": 8002, "repositories": 8003, "janitor": 8004}
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE_KEY|_KEYS$|DATABASE_URL$")
+SHARED_SECRETS = {"REPOSITORIES_AUTH_INTERNAL_TOKEN": "AUTH_INTERNAL_TOKEN"}
+"""Variables read from another service's key of the Secret: one value, which can't drift."""
 
 MODELS: dict[tuple[str, str], type[pydantic.BaseModel]] = {
     ("v1", "ConfigMap"): client.V1ConfigMap,
@@ -118,7 +120,7 @@ def test_the_base_ships_no_secret_and_every_workload_references_codeflow_secrets
                     reference = entry.get("valueFrom", {}).get("secretKeyRef")
                     assert reference, f"{name}: {variable} is not read from a Secret"
                     assert reference["name"] == "codeflow-secrets"
-                    assert reference["key"] == variable
+                    assert reference["key"] == SHARED_SECRETS.get(variable, variable)
     for config in of_kind(k8s_base, "ConfigMap").values():
         assert not [key for key in config.get("data", {}) if SECRET_NAME.search(key)]
 
@@ -140,6 +142,38 @@ def test_secret_references_point_at_a_secret_the_dev_overlay_generates(
     assert of_kind(k8s_dev, "Deployment")["auth"]["metadata"]["namespace"] == "codeflow-dev"
     configs = {c["data"].get("CODEFLOW_ENV") for c in of_kind(k8s_dev, "ConfigMap").values()}
     assert "development" in configs, config
+
+
+def service_env(documents: list[dict[str, Any]], name: str) -> dict[str, dict[str, Any]]:
+    (container,) = of_kind(documents, "Deployment")[name]["spec"]["template"]["spec"]["containers"]
+    return env_of(container)
+
+
+def test_repositories_presents_the_very_credential_auth_expects_on_its_internal_routes(
+    rendered: list[dict[str, Any]],
+) -> None:
+    auth = service_env(rendered, "auth")["AUTH_INTERNAL_TOKEN"]["valueFrom"]["secretKeyRef"]
+    repositories = service_env(rendered, "repositories")["REPOSITORIES_AUTH_INTERNAL_TOKEN"]
+    reference = repositories["valueFrom"]["secretKeyRef"]
+
+    assert reference == auth
+    assert "optional" not in reference
+
+
+def test_repositories_reaches_auth_straight_by_its_service_name(
+    k8s_base: list[dict[str, Any]],
+) -> None:
+    (config,) = (c for n, c in of_kind(k8s_base, "ConfigMap").items() if "config" in n)
+
+    assert config["data"]["REPOSITORIES_AUTH_INTERNAL_URL"] == "http://auth:8001"
+
+
+def test_the_example_and_development_secrets_hold_the_internal_credential() -> None:
+    example = yaml.safe_load((K8S / "base" / "secret.example.yaml").read_text())
+    development = (K8S / "overlays" / "dev" / "development-secrets.env").read_text()
+
+    assert "AUTH_INTERNAL_TOKEN" in example["stringData"]
+    assert re.search(r"^AUTH_INTERNAL_TOKEN=\S+$", development, re.MULTILINE)
 
 
 def test_every_long_running_container_has_liveness_and_readiness_probes(

@@ -11,7 +11,7 @@ from e2e_support import Cluster, GitHubUser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
-BY_ID = "GET /repositories/{id}"
+BY_ID = "GET /repositories/{repo_id}"
 
 
 async def emulator(cluster: Cluster, method: str, path: str, **json: Any) -> httpx.Response:

@@ -143,12 +143,15 @@ class Problem:
             self.type,
             self.title,
             str(error) if error is not None else None,
-            headers={**self.headers, **(headers or {})},
+            headers={**self.headers, **self._headers_of(error), **(headers or {})},
             extensions=self.extensions(error) if self.extensions and error is not None else None,
         )
 
+    def _headers_of(self, error: Exception | None) -> Mapping[str, str]:
+        return self.error_headers(error) if self.error_headers and error is not None else {}
+
     async def handle(self, request: Request, exc: Exception) -> JSONResponse:
-        return self.response(exc, headers=self.error_headers(exc) if self.error_headers else None)
+        return self.response(exc)
 
 
 Problems = Mapping[type[Exception], Problem]

@@ -278,6 +278,15 @@ async def test_a_problem_takes_headers_from_its_error_as_well_as_its_own(
     assert response.json()["detail"] == "try again in 42 seconds"
 
 
+def test_a_problem_rendered_directly_takes_its_errors_headers_too() -> None:
+    problem = Problem(
+        503, "rate-limited", "Rate limited", error_headers=lambda e: {"Retry-After": "7"}
+    )
+
+    assert problem.response(RateLimited(7)).headers["retry-after"] == "7"
+    assert "retry-after" not in problem.response().headers
+
+
 async def test_an_unknown_path_is_an_about_blank_problem(client: httpx.AsyncClient) -> None:
     response = await client.get("/nowhere")
 

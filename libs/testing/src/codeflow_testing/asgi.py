@@ -41,3 +41,22 @@ async def serve(
         server.should_exit = True
         await task
         sock.close()
+
+
+@asynccontextmanager
+async def silent_server() -> AsyncIterator[str]:
+    """A loopback server that accepts connections and never answers, until the block ends;
+    yields its base URL (for a client's timeouts)."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()

@@ -35,6 +35,7 @@ PLACEHOLDERS = frozenset(
 DEVELOPMENT_SECRET = "development-secret-do-not-use-in-production"  # noqa: S105
 DEVELOPMENT_GITHUB_CLIENT = "codeflow-dev-client"
 DEVELOPMENT_GITHUB_SECRET = "codeflow-dev-secret"  # noqa: S105 - the emulator's own
+DEVELOPMENT_INTERNAL_TOKEN = "development-internal-token-do-not-use-in-production"  # noqa: S105
 MIN_SECRET_LENGTH = 32
 MAX_SESSION_LIFETIME = timedelta(days=90)
 """The longest absolute session lifetime the service accepts."""
@@ -94,6 +95,11 @@ class AuthSettings(RuntimeSettings):
         default="", description="PEM public keys still accepted during a key rotation"
     )
     jwt_ttl: timedelta = timedelta(minutes=5)
+    internal_token: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_INTERNAL_TOKEN),
+        description="the credential other services present on auth's internal routes "
+        "(the repositories service's REPOSITORIES_AUTH_INTERNAL_TOKEN)",
+    )
     token_keys: SecretStr | None = Field(
         default=None,
         description="keys encrypting GitHub tokens at rest: kid:base64key,... (first is current)",
@@ -236,6 +242,16 @@ class AuthSettings(RuntimeSettings):
             problems.append("GITHUB_CLIENT_SECRET must be your GitHub OAuth app's secret")
         if self.github_client_id.lower() in PLACEHOLDERS | {DEVELOPMENT_GITHUB_CLIENT}:
             problems.append("GITHUB_CLIENT_ID must be your GitHub OAuth app's client id")
+        internal = self.internal_token.get_secret_value()
+        if (
+            internal.lower() in PLACEHOLDERS | {DEVELOPMENT_INTERNAL_TOKEN}
+            or len(internal) < MIN_SECRET_LENGTH
+        ):
+            problems.append(
+                f"AUTH_INTERNAL_TOKEN must be a random value of at least {MIN_SECRET_LENGTH} "
+                "characters, the same as the repositories service's "
+                "REPOSITORIES_AUTH_INTERNAL_TOKEN, e.g. `openssl rand -base64 33`"
+            )
         if self.jwt_private_key is None:
             problems.append("AUTH_JWT_PRIVATE_KEY must hold the PEM private key signing JWTs")
         if self.token_keys is None:

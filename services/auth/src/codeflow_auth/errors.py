@@ -51,3 +51,33 @@ class ReauthenticationRequired(Exception):
             f"{self.sign_in}, then ask again. You stay signed in meanwhile."
         )
         self.window = window
+
+
+class InternalCredentialInvalid(Exception):
+    """A call to an internal route came without the service credential, or with a wrong one."""
+
+
+class GitHubAuthorizationEnded(Exception):
+    """GitHub no longer takes the person's token (revoked or expired), or auth holds none it
+    can open for them: only a new sign-in gives CodeFlow access again."""
+
+
+class GitHubRateLimited(Exception):
+    """GitHub's rate limit for the person is reached; ``retry_after`` says for how long."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"GitHub's rate limit for this account is reached; try again in {retry_after} "
+            f"second{'' if retry_after == 1 else 's'}"
+        )
+        self.retry_after = retry_after
+
+
+class GitHubAccessUnavailable(Exception):
+    """GitHub could not be reached in time, failed, or answered what it doesn't document."""
+
+    retry_after = 30
+
+
+class GitHubRepositoryNotFound(Exception):
+    """GitHub shows the person no repository with this id: deleted, or not theirs to see."""

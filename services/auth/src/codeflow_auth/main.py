@@ -7,6 +7,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 
@@ -14,6 +15,9 @@ from codeflow_auth.config import AuthSettings
 from codeflow_auth.consumers import consumers
 from codeflow_auth.deletion import ActivityEvidence
 from codeflow_auth.events import PUBLISHES
+from codeflow_auth.github_access.client import GitHubApi
+from codeflow_auth.github_access.router import router as github_access_router
+from codeflow_auth.github_access.service import GitHubAccess
 from codeflow_auth.problems import PROBLEMS
 from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions.cookies import SessionCookie
@@ -32,6 +36,14 @@ from codeflow_service.state import Runtime
 logger = logging.getLogger("codeflow.auth")
 
 
+@dataclass(frozen=True)
+class GitHubClients:
+    """Auth's clients of GitHub's API, made before anything else starts and closed last."""
+
+    revoker: GrantRevoker
+    api: GitHubApi
+
+
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
     """The auth service. Settings come from the environment unless given."""
     settings = settings or AuthSettings()
@@ -39,37 +51,39 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     cipher = token_cipher(settings)
 
     @asynccontextmanager
-    async def grant_revoker() -> AsyncIterator[GrantRevoker]:
+    async def github_clients() -> AsyncIterator[GitHubClients]:
         # The deletion consumers revoke grants too, so the revoker exists before them.
         revoker = GrantRevoker.from_settings(settings, cipher)
+        api = GitHubApi(settings.github_api_base_url)
         logger.info("auth's public URL is %s", settings.public_url)
         try:
-            yield revoker
+            yield GitHubClients(revoker, api)
         finally:
+            await api.aclose()
             await revoker.aclose()
 
     return create_service_app(
         name="auth",
         settings=settings,
-        routers=[signin_router, sessions_router],
+        routers=[signin_router, sessions_router, github_access_router],
         publishes=PUBLISHES,
         problems=PROBLEMS,
         description="GitHub sign-in, sessions, and the gateway's verify endpoint.",
         own_state=OwnState(
-            make=grant_revoker,
-            consumers=lambda sessions, group_id, revoker: consumers(
+            make=github_clients,
+            consumers=lambda sessions, group_id, clients: consumers(
                 sessions,
                 group_id,
                 evidence=ActivityEvidence(settings.activity_interval),
-                revoker=revoker,
+                revoker=clients.revoker,
             ),
-            state=lambda kit, revoker: build_state(settings, kit.runtime, cipher, revoker),
+            state=lambda kit, clients: build_state(settings, kit.runtime, cipher, clients),
         ),
     )
 
 
 def build_state(
-    settings: AuthSettings, runtime: Runtime, cipher: TokenCipher, revoker: GrantRevoker
+    settings: AuthSettings, runtime: Runtime, cipher: TokenCipher, clients: GitHubClients
 ) -> AuthState:
     """Everything the endpoints share, from the settings; ``cipher`` is the one the revoker
     opens tokens with."""
@@ -94,7 +108,8 @@ def build_state(
             activity_interval=settings.activity_interval,
             reauth_window=settings.reauth_window,
         ),
-        revoker=revoker,
+        revoker=clients.revoker,
+        github_access=GitHubAccess(runtime.read_sessions, cipher, clients.api),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codeflow_auth.config import AuthSettings
+from codeflow_auth.github_access.service import GitHubAccess
 from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions.cookies import SessionCookie
 from codeflow_auth.sessions.lifetimes import SessionPolicy
@@ -31,6 +32,7 @@ class AuthState:
     session_cookie: SessionCookie
     policy: SessionPolicy
     revoker: GrantRevoker
+    github_access: GitHubAccess
 
     @property
     def sessions(self) -> SessionFactory:

@@ -1,11 +1,12 @@
-"""What auth refuses to start with: admins named by login, and plain http outside development."""
+"""What auth refuses to start with: admins named by login, plain http and a weak service
+credential outside development."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
-from codeflow_auth.config import AuthSettings, InsecureConfiguration
+from codeflow_auth.config import DEVELOPMENT_INTERNAL_TOKEN, AuthSettings, InsecureConfiguration
 
 
 def test_admins_by_login_are_refused_naming_the_setting_to_use(
@@ -42,6 +43,7 @@ def production(**overrides: object) -> AuthSettings:
         "github_client_secret": "a-real-github-secret",
         "jwt_private_key": "-----BEGIN PRIVATE KEY-----",
         "token_keys": "k1:AAAA",
+        "internal_token": "i" * 40,
         "public_url": "https://codeflow.example",
     }
     base.update(overrides)
@@ -69,3 +71,31 @@ def test_development_may_use_plain_http() -> None:
         public_url="http://127.0.0.1:8080",
         redirect_allowlist="http://127.0.0.1:3000",
     ).check_secrets()
+
+
+def test_the_internal_credential_defaults_to_the_development_value() -> None:
+    settings = AuthSettings(environment="development")
+    assert settings.internal_token.get_secret_value() == DEVELOPMENT_INTERNAL_TOKEN
+    settings.check_secrets()
+
+
+def test_the_internal_credential_is_read_from_auth_internal_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AUTH_INTERNAL_TOKEN", "t" * 40)
+    assert AuthSettings(environment="development").internal_token.get_secret_value() == "t" * 40
+
+
+@pytest.mark.parametrize(
+    "value", [DEVELOPMENT_INTERNAL_TOKEN, "changeme", "", "short-but-not-a-placeholder"]
+)
+def test_a_weak_internal_credential_is_refused_outside_development_naming_what_to_set(
+    value: str,
+) -> None:
+    with pytest.raises(InsecureConfiguration) as refused:
+        production(internal_token=value).check_secrets()
+    message = str(refused.value)
+    assert "AUTH_INTERNAL_TOKEN" in message
+    assert "REPOSITORIES_AUTH_INTERNAL_TOKEN" in message
+    if value:
+        assert value not in message  # a secret is never echoed

@@ -162,6 +162,8 @@ class ClusterConfig:
                 "AUTH_URL": self.public_url,
                 "CODEFLOW_JWKS_URL": self.jwks_url,
                 "CODEFLOW_JWT_ISSUER": self.jwt_issuer,
+                # Auth's internal routes are never behind the gateway: straight to auth.
+                "REPOSITORIES_AUTH_INTERNAL_URL": self.service_url("auth"),
             }
         )
         if self.uses_emulator:

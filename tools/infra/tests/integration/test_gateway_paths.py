@@ -4,8 +4,10 @@ refused by the gateway itself; none reaches another service, nor any route unche
 
 from __future__ import annotations
 
+import posixpath
 import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import unquote
 
 import pytest
 from gateway_support import GOOD_COOKIE, Gateway, running_gateway
@@ -97,6 +99,64 @@ async def test_a_path_trick_reaches_only_its_own_service_and_only_after_the_sess
         assert request["path"].startswith(f"/{expected}")
         assert ".." not in request["path"]
         assert len(checks) == 1
+
+
+INTERNAL = "/internal/github/users/u1/repos"
+INTERNAL_TRICKS = [
+    INTERNAL,
+    "/internal/github/users/u1/repositories/1",
+    "//internal/github/users/u1/repos",
+    "/Internal/github/users/u1/repos",
+    "/%69nternal/github/users/u1/repos",
+    f"/auth/..{INTERNAL}",
+    f"/auth/%2e%2e{INTERNAL}",
+    f"/auth/%2E%2E{INTERNAL}",
+    f"/auth/..%2f{INTERNAL[1:]}",
+    f"/auth/..%2F{INTERNAL[1:]}",
+    f"/auth/%2e%2e%2f{INTERNAL[1:]}",
+    f"/auth/signin/../..{INTERNAL}",
+    f"/auth/signin/..%2f..%2f{INTERNAL[1:]}",
+    f"/auth/callback/%2e%2e/%2e%2e{INTERNAL}",
+    f"/auth/%5c..%5c{INTERNAL[1:]}",
+    f"/auth/..;{INTERNAL}",
+    f"/auth//..{INTERNAL}",
+    f"/api/..{INTERNAL}",
+    f"/api/%2e%2e{INTERNAL}",
+    f"/api/repositories/../..{INTERNAL}",
+    f"/api/repositories/..%2f..%2f{INTERNAL[1:]}",
+    f"/api/docs/..{INTERNAL}",
+    f"/api/docs/auth.json/..{INTERNAL}",
+]
+
+
+def reaches_internal(path: str) -> bool:
+    """Whether ``path``, however a server decodes and resolves it, is under /internal."""
+    for form in (path, unquote(path), unquote(unquote(path))):
+        resolved = posixpath.normpath("/" + form.replace("\\", "/").lstrip("/"))
+        if resolved.lower().startswith("/internal"):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("path", INTERNAL_TRICKS)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_no_spelling_of_auths_internal_routes_reaches_them_through_the_gateway(
+    gw: Gateway, method: str, path: str
+) -> None:
+    request_id = f"internal-{uuid.uuid4().hex}"
+    headers = {
+        "Cookie": GOOD_COOKIE,
+        "X-Request-Id": request_id,
+        "Authorization": "Bearer development-internal-token-do-not-use-in-production",
+    }
+
+    answer = await gw.request(method, path, headers)
+
+    assert answer.status >= 400, (path, answer.status, answer.body)
+    seen = [
+        s for stub in gw.stubs.values() for s in stub.seen if s.get("x-request-id") == request_id
+    ]
+    assert not [s for s in seen if reaches_internal(s["path"]) or reaches_internal(s["raw_path"])]
 
 
 async def test_plain_paths_with_dots_in_a_segment_still_pass(gw: Gateway) -> None:

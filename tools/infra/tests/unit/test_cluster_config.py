@@ -75,6 +75,12 @@ def test_each_service_gets_its_own_database_and_the_shared_settings() -> None:
     assert env["PATH"] == "/usr/bin"
 
 
+def test_repositories_reaches_auths_internal_routes_straight_not_through_the_gateway() -> None:
+    env = config(AUTH_PORT="18001").service_env("repositories")
+
+    assert env["REPOSITORIES_AUTH_INTERNAL_URL"] == "http://127.0.0.1:18001"
+
+
 def test_overrides_of_one_service_are_laid_over_its_environment_last() -> None:
     proxied = {"DATABASE_URL": "postgresql://postgres@127.0.0.1:26501/codeflow_auth"}
     cluster = replace(config(), service_overrides={"auth": proxied})
