@@ -19,8 +19,6 @@ from e2e_support import Cluster, GitHubUser
 from playwright.async_api import BrowserContext, Page, expect
 from web_browser import chromium, chromium_missing, screenshot
 
-from codeflow_infra.cluster_config import ClusterConfig
-
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.timeout(240),
@@ -37,17 +35,6 @@ async def browser(cluster: Cluster) -> AsyncIterator[BrowserContext]:
 @pytest.fixture
 async def page(browser: BrowserContext) -> Page:
     return await browser.new_page()
-
-
-@pytest.fixture
-async def github_through_auth() -> None:
-    """Monitoring asks GitHub through auth's internal route (ADR 0023); skip until auth
-    serves it (it answers 401 without the service credential, 404 while it has no route)."""
-    auth = ClusterConfig.from_env().service_url("auth")
-    async with httpx.AsyncClient(timeout=10) as client:
-        probe = await client.get(f"{auth}/internal/github/users/nobody/repos")
-    if probe.status_code == 404:
-        pytest.skip("auth does not serve /internal/github/... yet (issue 18)")
 
 
 async def add_github_repository(
@@ -85,7 +72,6 @@ def card(page: Page, full_name: str) -> Any:
     )
 
 
-@pytest.mark.usefixtures("github_through_auth")
 async def test_signing_in_shows_the_dashboard_and_stopping_asks_first(
     cluster: Cluster, github_user: GitHubUser, page: Page
 ) -> None:
@@ -147,7 +133,6 @@ async def test_signing_out_everywhere_ends_the_other_browsers_sessions_too(
         await expect(elsewhere.get_by_role("link", name="Sign in with GitHub")).to_be_visible()
 
 
-@pytest.mark.usefixtures("github_through_auth")
 async def test_a_failed_call_shows_the_problem_and_offers_to_sign_in_again(
     cluster: Cluster, github_user: GitHubUser, page: Page
 ) -> None:
@@ -172,18 +157,6 @@ async def test_a_failed_call_shows_the_problem_and_offers_to_sign_in_again(
     await screenshot(page, "problem")
 
 
-async def skip_unless_served(page: Page, path: str, problem: str | None = None) -> None:
-    """Skip when the service behind ``path`` does not answer it yet: with a 200, or with
-    its own ``problem`` (issue 18's routes, built by the services beside this page)."""
-    answer = await page.request.get(path)
-    if answer.status == 200:
-        return
-    body = await answer.json() if "json" in answer.headers.get("content-type", "") else {}
-    if problem is None or body.get("type") != f"urn:codeflow:problem:{problem}":
-        pytest.skip(f"{path} is not served yet (answered {answer.status})")
-
-
-@pytest.mark.usefixtures("github_through_auth")
 async def test_a_person_adds_repositories_from_their_list_refreshes_stops_and_leaves(
     cluster: Cluster, github_user: GitHubUser, page: Page
 ) -> None:
@@ -194,10 +167,6 @@ async def test_a_person_adds_repositories_from_their_list_refreshes_stops_and_le
     beta = await add_github_repository(cluster, github_user, "beta", default_branch="trunk")
     await add_github_repository(cluster, github_user, "gamma")
     await sign_in(page, github_user)
-    await skip_unless_served(page, "/api/repositories/available")
-    await skip_unless_served(
-        page, f"/api/janitor/deletions/{uuid.uuid4()}/progress", "deletion-not-found"
-    )
     await screenshot(page, "dashboard-empty")
 
     # Two repositories picked from the person's own list.
