@@ -13,13 +13,14 @@ docs/screenshots).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from playwright.async_api import BrowserContext, Page, async_playwright
+from playwright.async_api import BrowserContext, Locator, Page, ViewportSize, async_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -32,8 +33,8 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 360, "height": 740}
+DESKTOP = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=360, height=740)
 WAIT_MS = 30_000
 """How long a step waits for what it expects to appear (Playwright's auto-waiting)."""
 
@@ -92,3 +93,16 @@ async def screenshot(page: Page, name: str) -> None:
         await page.set_viewport_size(viewport)
         await page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
     await page.set_viewport_size(DESKTOP)
+
+
+def starting_with(full_name: str) -> re.Pattern[str]:
+    """An accessible name that starts with ``full_name`` (a checkbox's label goes on)."""
+    # Playwright hands the pattern to the page as JavaScript: its slash is escaped too.
+    return re.compile("^" + re.escape(full_name).replace("/", "\\/") + r"\b")
+
+
+def card(page: Page, full_name: str) -> Locator:
+    """The dashboard's card of the repository ``full_name``."""
+    return page.get_by_role("listitem").filter(
+        has=page.get_by_role("link", name=full_name, exact=True)
+    )
