@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from codeflow_repositories.config import RepositoriesSettings
 from codeflow_repositories.github import GitHub
-from codeflow_repositories.repositories.refresh import refresh_due
+from codeflow_repositories.repositories.refresh import Counts, refresh_due
 from codeflow_testing.github_route import TOKEN, GitHubDouble
 from codeflow_testing.github_route import repository as github_repository
 
@@ -250,30 +250,26 @@ async def test_the_scheduled_refresh_takes_the_rows_not_asked_about_for_longest(
         auth_internal_url=repositories_service.github_url,
         auth_internal_token=TOKEN,
     )
-    now = datetime.now(UTC)
 
-    github.rate_limited = 5
-    async with GitHub.connect(settings) as client:
-        refused = await refresh_due(
+    async def one_round() -> Counts:
+        return await refresh_due(
             repositories_service.sessions,
             client,
             max_age=timedelta(days=365),
             batch_size=5000,
-            now=now,
+            now=datetime.now(UTC),
         )
+
+    github.rate_limited = 5
+    async with GitHub.connect(settings) as client:
+        refused = await one_round()
         kept = await scalar(
             repositories_service.sessions,
             "SELECT refreshed_at FROM repositories WHERE github_id = :g",
             g=stale["id"],
         )
         github.rate_limited = None
-        done = await refresh_due(
-            repositories_service.sessions,
-            client,
-            max_age=timedelta(days=365),
-            batch_size=5000,
-            now=now,
-        )
+        done = await one_round()
 
     assert (refused.refreshed, kept) == (0, long_ago)
     assert done.refreshed >= 1
