@@ -72,7 +72,9 @@ async def test_signing_in_shows_the_dashboard_and_stopping_asks_first(
     dialog = page.get_by_role("dialog")
     await expect(dialog).to_contain_text(f"Stop monitoring {owner}/beta?")
     await screenshot(page, "stop-monitoring")
-    await dialog.get_by_role("button", name="Cancel").click()
+    await expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    await page.keyboard.press("Escape")  # the keyboard's way out: nothing happens
+    await expect(dialog).to_be_hidden()
     await expect(card(page, f"{owner}/beta")).to_be_visible()
 
     await page.get_by_role("button", name=f"Stop monitoring {owner}/beta").click()

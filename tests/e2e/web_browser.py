@@ -86,11 +86,14 @@ async def chromium(base_url: str) -> AsyncIterator[BrowserContext]:
 
 
 async def screenshot(page: Page, name: str) -> None:
-    """Save the screen as ``<name>-desktop.png`` and ``<name>-phone.png``."""
+    """Save the screen as ``<name>-desktop.png`` and ``<name>-phone.png``; at either width
+    the page must fit, with nothing to scroll sideways."""
     folder = screenshots_dir()
     folder.mkdir(parents=True, exist_ok=True)
     for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         await page.set_viewport_size(viewport)
+        page_width = await page.evaluate("document.documentElement.scrollWidth")
+        assert page_width <= viewport["width"], f"{name} is {page_width} px wide on a {width}"
         await page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
     await page.set_viewport_size(DESKTOP)
 
