@@ -235,3 +235,39 @@ async def test_repositories_picked_on_several_pages_are_added_by_github_id(page:
     await expect(page.get_by_role("heading", name="Your repositories")).to_be_visible()
     assert added == [{"github_id": 2}, {"github_id": 3}]
     assert asked[-1] == "thr"
+
+
+async def test_deleting_from_an_old_sign_in_asks_to_sign_in_again_and_come_back(
+    page: Page,
+) -> None:
+    await answer_as_the_api(
+        page,
+        {
+            "/auth/session": [(200, SIGNED_IN, {})],
+            "/api/profiles/me": [(200, {"username": "octo"}, {})],
+            "/auth/csrf": [(200, {"csrfToken": "token"}, {})],
+            "/auth/me": [
+                (
+                    403,
+                    problem(
+                        403,
+                        "reauthentication-required",
+                        "Sign in again to do this",
+                        "Deleting an account takes a sign-in within the last 10 minutes.",
+                    ),
+                    {},
+                )
+            ],
+        },
+    )
+    await page.goto("/#/account/delete")
+    await page.get_by_label("I understand this can't be undone.").check()
+    await page.get_by_role("button", name="Delete my account").click()
+
+    notice = page.get_by_role("alert")
+    await expect(notice).to_contain_text("Sign in again to do this")
+    await expect(notice).to_contain_text("within the last 10 minutes")
+    await expect(notice.get_by_role("link", name="Sign in again")).to_have_attribute(
+        "href", "/auth/signin/github?callbackUrl=%2F%23%2Faccount%2Fdelete"
+    )
+    await expect(page.get_by_role("button", name="Delete my account")).to_be_enabled()
