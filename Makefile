@@ -50,8 +50,13 @@ test-integration: ## Tests against a PostgreSQL and a Kafka of their own (.local
 	$(TEST_ENV) $(UV) run python -m codeflow_infra run --ephemeral -- \
 		$(PYTEST) -m integration $(TESTS)
 
+.PHONY: screenshots
+screenshots: ## Screenshots of the web dashboard into docs/screenshots (its browser tests)
+	WEB_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots \
+		$(MAKE) test-e2e E2E_TESTS=tests/e2e/test_e2e_web_dashboard.py
+
 .PHONY: test-e2e
 test-e2e: ## End-to-end tests through a cluster of their own (.local/test), deleted afterwards
-	@$(BOOTSTRAP) $(TOOLS_CLUSTER)
+	@$(BOOTSTRAP) $(TOOLS_E2E)
 	$(TEST_ENV) $(UV) run python -m codeflow_infra cluster run --ephemeral -- \
 		$(PYTEST) -m e2e $(E2E_TESTS)

@@ -11,8 +11,10 @@ BOOTSTRAP := bash $(CURDIR)/mk/bootstrap.sh
 TOOLS_INFRA := uv java maven
 # The gateway is nginx.
 TOOLS_CLUSTER := $(TOOLS_INFRA) nginx
+# The end-to-end tests drive the web dashboard in Debian's Chromium.
+TOOLS_E2E := $(TOOLS_CLUSTER) chromium
 # Go builds Toxiproxy, which the fault tests (integration) and the fault soak put in the way.
-TOOLS_TEST := $(TOOLS_CLUSTER) go
+TOOLS_TEST := $(TOOLS_E2E) go
 TOOLS_BENCH := $(TOOLS_CLUSTER) wrk
 TOOLS_ALL := $(TOOLS_TEST) wrk
 

@@ -2,10 +2,11 @@
 # Gets the tools a make target needs, when they are missing, so that a new Debian machine with
 # only Python 3.11, make and git needs nothing done by hand (mk/bootstrap.mk calls it).
 #
-#   mk/bootstrap.sh TOOL ...      TOOL: uv java maven nginx go wrk make
+#   mk/bootstrap.sh TOOL ...      TOOL: uv java maven nginx go wrk chromium make
 #
 # When everything is there it only looks, and says nothing. Otherwise:
-# - system packages (a JDK, Maven, nginx, Go, wrk) come from apt-get when running as root,
+# - system packages (a JDK, Maven, nginx, Go, wrk, Chromium and its driver for the browser
+#   tests) come from apt-get when running as root,
 #   with a policy-rc.d in place so that no package starts a system service (nginx would take
 #   port 80); not root, it stops at once and prints the one command to run;
 # - uv is installed into the user's tools (~/.local/bin) with pip, which needs no root.
@@ -45,6 +46,9 @@ for tool in "$@"; do
         nginx) has_nginx || apt_packages+=(nginx) ;;
         go) command -v go >/dev/null || apt_packages+=(golang-go) ;;
         wrk) command -v wrk >/dev/null || apt_packages+=(wrk) ;;
+        # The browser tests drive the distribution's Chromium (Playwright downloads none).
+        chromium) [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] ||
+            apt_packages+=(chromium chromium-driver) ;;
         make) command -v make >/dev/null || apt_packages+=(make) ;;
         *) say "unknown tool: $tool"; usage ;;
     esac

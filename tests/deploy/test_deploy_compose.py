@@ -381,3 +381,32 @@ def test_the_gateway_script_trusts_only_the_proxies_it_is_given(tmp_path: Path) 
     named = run_gateway_script(tmp_path, GATEWAY_TRUSTED_PROXIES="ingress.local")
     assert named.returncode != 0
     assert "GATEWAY_TRUSTED_PROXIES" in named.stderr
+
+
+def test_the_gateway_script_serves_the_web_root_it_is_given(tmp_path: Path) -> None:
+    default = run_gateway_script(tmp_path)
+    default_root = re.findall(r"^\s*root (\S+);", (tmp_path / "nginx.conf").read_text(), re.M)
+    given = run_gateway_script(tmp_path, GATEWAY_WEB_ROOT=str(REPO_ROOT / "web"))
+    given_root = re.findall(r"^\s*root (\S+);", (tmp_path / "nginx.conf").read_text(), re.M)
+    refused = run_gateway_script(tmp_path, GATEWAY_WEB_ROOT="/srv/web; evil")
+
+    assert default.returncode == 0, default.stderr
+    assert default_root == ["/etc/codeflow/web"]
+    assert given.returncode == 0, given.stderr
+    assert given_root == [str(REPO_ROOT / "web")]
+    assert refused.returncode != 0
+    assert "GATEWAY_WEB_ROOT" in refused.stderr
+
+
+def test_compose_s_gateway_serves_the_repository_s_web_folder(
+    compose_config: dict[str, Any],
+) -> None:
+    gateway = compose_config["services"]["gateway"]
+    mounts = {volume["target"]: volume for volume in gateway["volumes"]}
+
+    web = mounts["/etc/codeflow/web"]
+    assert Path(web["source"]) == REPO_ROOT / "web"
+    assert web["read_only"] is True
+    assert gateway["environment"].get("GATEWAY_WEB_ROOT", "/etc/codeflow/web") == (
+        "/etc/codeflow/web"
+    )

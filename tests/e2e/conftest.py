@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,8 @@ from codeflow_infra.cluster_config import ClusterConfig
 sys.path.insert(0, str(Path(__file__).parent))
 
 from e2e_support import Cluster, GitHubUser
+from playwright.async_api import BrowserContext, Page
+from web_browser import chromium, chromium_missing, screenshots_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -72,3 +75,27 @@ async def _new_github_user(cluster: Cluster) -> GitHubUser:
     )
     await cluster.add_github_user(user)
     return user
+
+
+@pytest.fixture
+async def browser(cluster: Cluster) -> AsyncIterator[BrowserContext]:
+    """Debian's Chromium, headless, with a profile of its own (web_browser)."""
+    missing = chromium_missing()
+    if missing is not None:
+        pytest.fail(missing, pytrace=False)
+    async with chromium(cluster.gateway_url) as context:
+        yield context
+
+
+@pytest.fixture
+async def page(browser: BrowserContext) -> Page:
+    return await browser.new_page()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where the browser tests left their screenshots (they stay after the run)."""
+    folder = screenshots_dir()
+    shots = sorted(folder.glob("*.png")) if folder.is_dir() else []
+    if shots:
+        terminalreporter.write_sep("-", "screenshots of the web dashboard")
+        terminalreporter.write_line(f"{len(shots)} in {folder}")

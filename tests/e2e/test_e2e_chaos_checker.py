@@ -29,10 +29,9 @@ async def test_the_checker_reads_the_cluster_and_catches_an_acknowledged_write_t
             Operation(1, github_user.login, user_id, "sign_in", started, datetime.now(UTC), 200)
         )
         started = datetime.now(UTC)
-        monitored = await browser.post(
-            "/api/repositories",
-            json=await cluster.add_repository(github_user, "kept"),
-        )
+        kept = await cluster.add_repository(github_user, "kept")
+        assert isinstance(kept["github_id"], int)
+        monitored = await browser.post("/api/repositories", json=kept)
         history.append(
             Operation(
                 2,
@@ -43,7 +42,7 @@ async def test_the_checker_reads_the_cluster_and_catches_an_acknowledged_write_t
                 datetime.now(UTC),
                 monitored.status_code,
                 content_type=monitored.headers.get("content-type"),
-                github_ids=(3001,),
+                github_ids=(kept["github_id"],),
             )
         )
 

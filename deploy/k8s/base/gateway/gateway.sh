@@ -11,7 +11,9 @@
 # GATEWAY_AUTH_CACHE_SECONDS (how long a session check is reused by GET/HEAD; 0 = never,
 # at most 10), AUTH_URL (where browsers reach CodeFlow, as auth is told: writes under /api/
 # are accepted from its origin only), GATEWAY_TRUSTED_PROXIES (addresses or networks of
-# proxies in front, an ingress, whose X-Forwarded-For is believed; none by default).
+# proxies in front, an ingress, whose X-Forwarded-For is believed; none by default),
+# GATEWAY_WEB_ROOT (the folder of the web dashboard served at /, the repository's web/;
+# /etc/codeflow/web by default, and where it is missing / answers the 404 problem).
 # Arguments are passed to nginx, e.g. `-t` to only check the configuration.
 set -eu
 
@@ -44,6 +46,15 @@ case "$public_origin" in
     https://*) hsts="max-age=63072000; includeSubDomains" ;;
 esac
 
+web_root="${GATEWAY_WEB_ROOT:-/etc/codeflow/web}"
+case "$web_root" in
+    /*) ;;
+    *) fail "GATEWAY_WEB_ROOT=$web_root: give an absolute path" ;;
+esac
+case "$web_root" in
+    *[!A-Za-z0-9._/+@-]*) fail "GATEWAY_WEB_ROOT=$web_root: give a plain path (letters, digits, . _ / + @ -)" ;;
+esac
+
 # The realip directives, on one line (sed replaces within a line).
 real_ip="# No trusted proxy (GATEWAY_TRUSTED_PROXIES): a client is its connection."
 proxies="$(printf '%s' "${GATEWAY_TRUSTED_PROXIES:-}" | tr ',' ' ')"
@@ -68,6 +79,7 @@ sed \
     -e "s|{{ *public_origin *}}|$public_origin|g" \
     -e "s|{{ *hsts *}}|$hsts|g" \
     -e "s|{{ *real_ip *}}|$real_ip|g" \
+    -e "s|{{ *web_root *}}|$web_root|g" \
     -e "s|{{ *listen *}}|${GATEWAY_LISTEN:-0.0.0.0:8080}|g" \
     -e "s|{{ *signin_rate *}}|${GATEWAY_SIGNIN_RATE:-10r/s}|g" \
     -e "s|{{ *signin_burst *}}|${GATEWAY_SIGNIN_BURST:-20}|g" \

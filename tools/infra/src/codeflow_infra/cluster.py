@@ -122,6 +122,7 @@ class Cluster:
             worker_user=gateway.worker_user(),
             public_url=self.config.public_url,
             trusted_proxies=gateway.trusted_proxies(self.config.environ),
+            web_root=gateway.web_root_path(self.config.infra.repo_root),
         )
 
     def available_services(self) -> list[str]:

@@ -53,6 +53,7 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 _RATE = re.compile(r"^[1-9][0-9]*r/[sm]$")
 _USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _ADDRESS = re.compile(r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$")
+_WEB_ROOT = re.compile(r"^/[A-Za-z0-9._/+@-]*$")
 _ORIGIN = re.compile(
     r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$"
 )
@@ -88,6 +89,9 @@ class GatewaySettings:
     public_url: str = ""
     """Where browsers reach CodeFlow (auth's ``AUTH_URL``); its origin is the one browsers
     may write to /api/ from. Empty: where the gateway listens."""
+    web_root: Path | None = None
+    """The folder of the web dashboard the gateway serves at ``/`` (the repository's
+    ``web/``). None: an empty folder under the prefix, so ``/`` answers the 404 problem."""
 
     @property
     def public_origin(self) -> str:
@@ -122,6 +126,9 @@ class GatewaySettings:
         for proxy in self.trusted_proxies:
             if not _is_network(proxy):
                 raise ConfigError(f"trusted proxy {proxy!r} is not an address or a network")
+        web_root = self.web_root or self.prefix / "web"
+        if not _WEB_ROOT.fullmatch(str(web_root)):
+            raise ConfigError(f"web root {str(web_root)!r} is not an absolute, plain path")
         if not 0 <= self.auth_cache_seconds <= MAX_AUTH_CACHE_SECONDS:
             raise ConfigError(
                 f"auth cache of {self.auth_cache_seconds} s: give 0 (off) to "
@@ -133,6 +140,7 @@ class GatewaySettings:
             "real_ip": _real_ip(self.trusted_proxies),
             "hsts": HSTS if self.public_origin.startswith("https://") else "",
             "listen": f"{self.listen_host}:{self.port}",
+            "web_root": str(web_root),
             "signin_rate": self.signin_rate,
             "signin_burst": str(self.signin_burst),
             "write_rate": self.write_rate,
@@ -254,6 +262,12 @@ def template_path(repo_root: Path | None) -> Path:
     return repo_root / "deploy" / "gateway" / "nginx.conf.template"
 
 
+def web_root_path(repo_root: Path | None) -> Path:
+    if repo_root is None:
+        raise ConfigError("cannot find web/ of the CodeFlow repository")
+    return repo_root / "web"
+
+
 def render(template: str, settings: GatewaySettings) -> str:
     """Fill the template's `{{ name }}` placeholders; an unknown name is an error."""
     values = settings.values()
@@ -286,7 +300,8 @@ def nginx_argv(nginx: str, prefix: Path, *extra: str) -> list[str]:
 
 def prepare_prefix(prefix: Path) -> None:
     # nginx makes cache/verify inside cache/ itself, for its worker processes' user only.
-    for sub in ("logs", "tmp", "cache"):
+    # web/ is the web root when none is given: empty, so `/` answers the 404 problem.
+    for sub in ("logs", "tmp", "cache", "web"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
 
 

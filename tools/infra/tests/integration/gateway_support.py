@@ -20,6 +20,7 @@ from codeflow_infra import gateway
 from codeflow_testing.asgi import reserve_port, serve
 
 TEMPLATE = Path(__file__).resolve().parents[4] / "deploy" / "gateway" / "nginx.conf.template"
+WEB_ROOT = Path(__file__).resolve().parents[4] / "web"
 GOOD_COOKIE = "authjs.session-token=good"
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -171,7 +172,7 @@ async def running_gateway(
             upstreams=upstreams,
             auth_cache_seconds=auth_cache_seconds,
             worker_user=gateway.worker_user(),
-            **settings,
+            **{"web_root": WEB_ROOT, **settings},
         )
         gateway.write_config(prefix, gateway.render(TEMPLATE.read_text(), settings))
         component = gateway.gateway_component(

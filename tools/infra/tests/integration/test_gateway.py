@@ -178,8 +178,41 @@ async def test_a_slow_session_check_and_a_service_that_hangs_are_answered_within
 
 
 async def test_unknown_paths_answer_a_404_problem(gw: Gateway) -> None:
-    for path in ("/", "/nothing/here", "/api/unknown", "/_verify", "/_problem/502"):
+    for path in ("/nothing/here", "/api/unknown", "/_verify", "/_problem/502", "/index.js/"):
         assert_problem(await gw.get(path), 404, "not-found")
+
+
+async def test_the_web_dashboard_is_served_at_slash_from_this_origin_only(gw: Gateway) -> None:
+    page = await gw.get("/")
+    script = await gw.get("/app.js")
+
+    assert page.status == 200, page.body
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert b'<script type="module" src="/app.js"></script>' in page.body
+    assert script.status == 200
+    assert script.headers["content-type"] == "text/javascript; charset=utf-8"
+    for answer in (page, script):
+        policy = answer.headers["content-security-policy"]
+        assert "default-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert "base-uri 'none'" in policy
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["x-request-id"]
+
+
+async def test_the_web_dashboard_s_files_are_revalidated_with_their_etag(gw: Gateway) -> None:
+    first = await gw.get("/styles.css")
+    again = await gw.get("/styles.css", {"If-None-Match": first.headers["etag"]})
+
+    assert first.status == 200
+    assert first.headers["cache-control"] == "no-cache"
+    assert again.status == 304
+    assert again.body == b""
+
+
+async def test_the_web_dashboard_can_only_be_read(gw: Gateway) -> None:
+    assert_problem(await gw.request("POST", "/", body=b"x"), 405, "method-not-allowed")
 
 
 async def test_the_openapi_documents_are_served_in_one_place(gw: Gateway) -> None:

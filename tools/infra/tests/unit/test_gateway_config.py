@@ -357,3 +357,59 @@ def test_a_sign_in_burst_of_0_is_refused_before_nginx_sees_it() -> None:
     # nginx refuses `burst=0` ("invalid burst value") and would not start.
     with pytest.raises(ConfigError, match="GATEWAY_SIGNIN_BURST"):
         gateway.signin_limit({"GATEWAY_SIGNIN_BURST": "0"})
+
+
+def test_the_web_dashboard_is_served_from_the_web_root_at_slash() -> None:
+    site = block(rendered(web_root=Path("/srv/codeflow/web")), "location /")
+
+    assert "root /srv/codeflow/web;" in site
+    assert "try_files $uri =404;" in site
+    assert "try_files /index.html =404;" in block(site, "location = /")
+    for extension, media_type in (
+        ("html", "text/html"),
+        ("js", "text/javascript"),
+        ("css", "text/css"),
+        ("svg", "image/svg+xml"),
+        ("png", "image/png"),
+    ):
+        assert re.search(rf"\b{re.escape(media_type)} {extension};", site), extension
+
+
+def test_the_web_dashboard_s_answers_forbid_other_origins_and_are_revalidated() -> None:
+    site = block(rendered(), "location /")
+    [policy] = re.findall(r'add_header Content-Security-Policy "([^"]+)" always;', site)
+    directives = dict(part.split(" ", 1) for part in policy.split("; "))
+
+    assert directives["default-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["base-uri"] == "'none'"
+    assert directives["form-action"] == "'self'"
+    assert all("*" not in value and "http" not in value for value in directives.values())
+    # The location has headers of its own, so it repeats the server's (nginx drops them).
+    for header in ("X-Request-Id", "X-Content-Type-Options nosniff", "Referrer-Policy"):
+        assert f"add_header {header}" in site
+    assert 'add_header Cache-Control "no-cache" always;' in site
+    assert "etag on;" in site
+
+
+def test_without_a_web_root_the_gateway_serves_an_empty_folder_under_its_prefix() -> None:
+    site = block(rendered(Path("/srv/gw")), "location /")
+
+    assert "root /srv/gw/web;" in site
+
+
+def test_make_up_s_gateway_serves_the_repository_s_web_folder() -> None:
+    env = {"CODEFLOW_LOCAL_DIR": "/srv/cf", "PATH": "/usr/bin"}
+    config = ClusterConfig.from_env(env)
+
+    settings = Cluster(config).gateway_settings()
+
+    assert config.infra.repo_root is not None
+    assert settings.web_root == config.infra.repo_root / "web"
+    assert (config.infra.repo_root / "web" / "index.html").is_file()
+
+
+def test_a_web_root_nginx_would_read_as_more_than_a_path_is_refused() -> None:
+    for bad in ("relative/web", "/srv/web; evil", "/srv/my web", "/srv/{web}"):
+        with pytest.raises(ConfigError, match="web root"):
+            rendered(web_root=Path(bad))
