@@ -21,6 +21,7 @@ from profiles_support import (
     new_user_id,
     profiles_state,
     publish,
+    record_profiles,
     scalar,
     updated,
     wait_caught_up,
@@ -35,7 +36,6 @@ from codeflow_messaging import (
     transaction,
 )
 from codeflow_profiles.profiles import service
-from codeflow_profiles.profiles.domain import GitHubIdentity
 from codeflow_testing.databases import migrated_database
 
 pytestmark = pytest.mark.integration
@@ -230,9 +230,8 @@ async def test_a_run_of_activity_moves_each_user_to_their_latest_activity_and_ne
     profiles_sessions: SessionFactory,
 ) -> None:
     amy, bob, cat, stranger = (new_user_id() for _ in range(4))
+    await record_profiles(profiles_sessions, (amy, bob, cat), first_github_id=700)
     async with transaction(profiles_sessions) as session:
-        for n, user in enumerate((amy, bob, cat)):
-            await service.record_identity(session, GitHubIdentity(user, 700 + n, user, at(0)))
         await service.record_activity(session, cat, at(100))
 
     async with transaction(profiles_sessions) as session:
@@ -248,9 +247,7 @@ async def test_a_run_of_deletions_is_carried_out_as_one_command_each_would_be(
     profiles_sessions: SessionFactory,
 ) -> None:
     amy, bob, already_gone, bystander = (new_user_id() for _ in range(4))
-    async with transaction(profiles_sessions) as session:
-        for n, user in enumerate((amy, bob, bystander)):
-            await service.record_identity(session, GitHubIdentity(user, 800 + n, user, at(0)))
+    await record_profiles(profiles_sessions, (amy, bob, bystander), first_github_id=800)
     amys_deletion = uuid.uuid4()
     run = [
         (amy, amys_deletion),
