@@ -44,6 +44,23 @@ async def upgrade_to_head(alembic_ini: Path, database_url: str) -> None:
     await asyncio.to_thread(command.upgrade, alembic_config(alembic_ini, database_url), "head")
 
 
+async def check_migrations_round_trip(alembic_ini: Path, database_url: str) -> None:
+    """On a database at the latest migration: the models and the schema agree (``alembic
+    check``), downgrading to base leaves nothing but ``alembic_version``, and upgrading to head
+    again gives a schema the models agree with once more."""
+    config = alembic_config(alembic_ini, database_url)
+    # Raises if the models and the migrated schema differ.
+    await asyncio.to_thread(command.check, config)
+    await asyncio.to_thread(command.downgrade, config, "base")
+    left = await query_rows(
+        database_url,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    assert left == [("alembic_version",)], f"downgrading to base left {left}"
+    await asyncio.to_thread(command.upgrade, config, "head")
+    await asyncio.to_thread(command.check, config)
+
+
 @asynccontextmanager
 async def migrated_database(
     maintenance_url: str, alembic_ini: Path, *, prefix: str

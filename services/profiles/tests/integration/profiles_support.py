@@ -23,8 +23,10 @@ from codeflow_contracts import (
 )
 from codeflow_contracts.topics import dead_letter_topic
 from codeflow_infra.kafka import create_topics
-from codeflow_messaging import RetryPolicy, SessionFactory
+from codeflow_messaging import RetryPolicy, SessionFactory, transaction
 from codeflow_messaging.backoff import Backoff
+from codeflow_profiles.profiles import service
+from codeflow_profiles.profiles.domain import GitHubIdentity
 from codeflow_testing.kafka import group_lag, read_topic
 from codeflow_testing.waiting import wait_until
 
@@ -93,6 +95,17 @@ def deleted(user_id: str, deletion_id: uuid.UUID | None = None) -> Envelope[Any]
         ),
         source="codeflow/auth",
     )
+
+
+async def record_profiles(
+    sessions: SessionFactory, users: Iterable[str], *, first_github_id: int
+) -> None:
+    """Give each of ``users`` a profile at minute 0, straight through the service: GitHub ids
+    counted up from ``first_github_id``, each user's login their user id."""
+    async with transaction(sessions) as session:
+        for n, user in enumerate(users):
+            identity = GitHubIdentity(user, first_github_id + n, user, at(0))
+            await service.record_identity(session, identity)
 
 
 async def publish(bootstrap_servers: str, topic: str, envelopes: Iterable[Envelope[Any]]) -> None:

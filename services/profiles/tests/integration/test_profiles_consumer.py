@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from profiles_support import (
@@ -19,12 +21,14 @@ from profiles_support import (
     new_user_id,
     profiles_state,
     publish,
+    record_profiles,
     scalar,
     updated,
     wait_caught_up,
 )
 from sqlalchemy import text
 
+from codeflow_contracts import Envelope
 from codeflow_messaging import (
     SessionFactory,
     create_engine,
@@ -32,7 +36,6 @@ from codeflow_messaging import (
     transaction,
 )
 from codeflow_profiles.profiles import service
-from codeflow_profiles.profiles.domain import GitHubIdentity
 from codeflow_testing.databases import migrated_database
 
 pytestmark = pytest.mark.integration
@@ -91,27 +94,6 @@ async def test_every_event_delivered_twice_and_a_replay_from_the_start_leave_the
             assert await dead_letters(kafka_bootstrap_servers, consumer_topics, second) == 0
         finally:
             await engine.dispose()
-
-
-async def test_last_active_at_never_moves_back_on_out_of_order_activity(
-    kafka_bootstrap_servers: str,
-    profiles_sessions: SessionFactory,
-    consumer_topics: ConsumerTopics,
-    start_consumer,
-) -> None:
-    user = new_user_id()
-    latest = active(user, 30)
-    await publish(
-        kafka_bootstrap_servers,
-        consumer_topics.events,
-        [created(user, 201, f"active-{user}", 0), active(user, 10), latest, active(user, 20)],
-    )
-    await publish(kafka_bootstrap_servers, consumer_topics.events, [active(user, 5), latest])
-    group = await start_consumer(profiles_sessions)
-    await wait_caught_up(kafka_bootstrap_servers, group, consumer_topics)
-
-    last_active = await last_active_at(profiles_sessions, user)
-    assert last_active == at(30)
 
 
 async def test_activity_of_a_user_without_a_profile_is_ignored_without_a_dead_letter(
@@ -202,34 +184,54 @@ async def test_a_backlog_of_activity_leaves_every_user_at_their_latest_activity(
     assert [r.getMessage() for r in caplog.records if r.name == "codeflow.consumer"] == []
 
 
-async def test_activity_before_and_after_a_users_creation_applies_in_the_order_published(
+def out_of_order_activity(user: str) -> list[list[Envelope[Any]]]:
+    """Activity out of order, the latest delivered twice: it stays at the latest, minute 30."""
+    latest = active(user, 30)
+    return [
+        [created(user, 201, f"active-{user}", 0), active(user, 10), latest, active(user, 20)],
+        [active(user, 5), latest],
+    ]
+
+
+def activity_around_the_creation(user: str) -> list[list[Envelope[Any]]]:
+    """Activity before the profile exists is ignored, activity after it counts: applying the
+    runs of UserActive out of order would end at minute 0 or 50, not 10."""
+    return [[active(user, 50), created(user, 601, f"late-{user}", 0), active(user, 10)]]
+
+
+@pytest.mark.parametrize(
+    ("batches", "latest_minute"),
+    [
+        pytest.param(out_of_order_activity, 30, id="never-moves-back-on-out-of-order-activity"),
+        pytest.param(
+            activity_around_the_creation, 10, id="activity-around-the-creation-in-published-order"
+        ),
+    ],
+)
+async def test_last_active_at_is_the_latest_activity_applied_in_the_order_published(
     kafka_bootstrap_servers: str,
     profiles_sessions: SessionFactory,
     consumer_topics: ConsumerTopics,
     start_consumer,
+    batches: Callable[[str], list[list[Envelope[Any]]]],
+    latest_minute: float,
 ) -> None:
     user = new_user_id()
-    await publish(
-        kafka_bootstrap_servers,
-        consumer_topics.events,
-        # Activity before the profile exists is ignored, activity after it counts: applying
-        # the runs of UserActive out of order would end at minute 0 or 50, not 10.
-        [active(user, 50), created(user, 601, f"late-{user}", 0), active(user, 10)],
-    )
+    for batch in batches(user):
+        await publish(kafka_bootstrap_servers, consumer_topics.events, batch)
     group = await start_consumer(profiles_sessions)
     await wait_caught_up(kafka_bootstrap_servers, group, consumer_topics)
 
     last_active = await last_active_at(profiles_sessions, user)
-    assert last_active == at(10)
+    assert last_active == at(latest_minute)
 
 
 async def test_a_run_of_activity_moves_each_user_to_their_latest_activity_and_never_back(
     profiles_sessions: SessionFactory,
 ) -> None:
     amy, bob, cat, stranger = (new_user_id() for _ in range(4))
+    await record_profiles(profiles_sessions, (amy, bob, cat), first_github_id=700)
     async with transaction(profiles_sessions) as session:
-        for n, user in enumerate((amy, bob, cat)):
-            await service.record_identity(session, GitHubIdentity(user, 700 + n, user, at(0)))
         await service.record_activity(session, cat, at(100))
 
     async with transaction(profiles_sessions) as session:
@@ -245,9 +247,7 @@ async def test_a_run_of_deletions_is_carried_out_as_one_command_each_would_be(
     profiles_sessions: SessionFactory,
 ) -> None:
     amy, bob, already_gone, bystander = (new_user_id() for _ in range(4))
-    async with transaction(profiles_sessions) as session:
-        for n, user in enumerate((amy, bob, bystander)):
-            await service.record_identity(session, GitHubIdentity(user, 800 + n, user, at(0)))
+    await record_profiles(profiles_sessions, (amy, bob, bystander), first_github_id=800)
     amys_deletion = uuid.uuid4()
     run = [
         (amy, amys_deletion),

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from alembic import command
 from profiles_support import ALEMBIC_INI
 
-from codeflow_testing.databases import alembic_config, query_rows
+from codeflow_testing.databases import check_migrations_round_trip, query_rows
 
 pytestmark = pytest.mark.integration
 
@@ -38,9 +35,4 @@ async def test_user_profiles_has_the_seed_columns_as_timestamptz_and_bigint(
 async def test_the_migrations_match_the_models_and_reverse_cleanly(
     profiles_database_url: str,
 ) -> None:
-    config = alembic_config(ALEMBIC_INI, profiles_database_url)
-    await asyncio.to_thread(command.check, config)
-    await asyncio.to_thread(command.downgrade, config, "base")
-    assert await column_types(profiles_database_url, "user_profiles") == {}
-    await asyncio.to_thread(command.upgrade, config, "head")
-    await asyncio.to_thread(command.check, config)
+    await check_migrations_round_trip(ALEMBIC_INI, profiles_database_url)

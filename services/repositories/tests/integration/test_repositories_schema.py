@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from alembic import command
 from repositories_support import ALEMBIC_INI
 
-from codeflow_testing.databases import alembic_config, migrated_database, query_rows
+from codeflow_testing.databases import (
+    check_migrations_round_trip,
+    migrated_database,
+    query_rows,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -80,13 +82,4 @@ async def test_uniqueness_is_per_user_and_the_dashboard_and_name_lookups_are_ind
 async def test_the_migration_matches_the_models_and_downgrades_and_upgrades_again(
     fresh_database_url: str,
 ) -> None:
-    config = alembic_config(ALEMBIC_INI, fresh_database_url)
-    await asyncio.to_thread(command.check, config)
-    await asyncio.to_thread(command.downgrade, config, "base")
-    tables = await query_rows(
-        fresh_database_url,
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
-    )
-    assert tables == [("alembic_version",)]
-    await asyncio.to_thread(command.upgrade, config, "head")
-    await asyncio.to_thread(command.check, config)
+    await check_migrations_round_trip(ALEMBIC_INI, fresh_database_url)
