@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 from auth_lock_support import someone_waits_for_a_lock
+from auth_policy_support import POLICY
 from sqlalchemy import select, text
 
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
 from codeflow_auth.models import Account, Session, User
 from codeflow_auth.sessions import repository as sessions_repository
-from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.sessions.service import record_activity, request_deletion
 from codeflow_auth.signin import repository as signin_repository
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
@@ -40,13 +40,6 @@ NOW = datetime.now(UTC)
 CUTOFF = NOW - timedelta(days=90)
 SESSION_MAX_AGE = timedelta(days=7)
 EVIDENCE = ActivityEvidence(activity_interval=timedelta(hours=1))
-SIGN_IN_RECENT = SessionPolicy(
-    idle_timeout=SESSION_MAX_AGE,
-    absolute_lifetime=timedelta(days=30),
-    update_age=timedelta(days=1),
-    activity_interval=timedelta(hours=1),
-    reauth_window=timedelta(minutes=10),
-)
 
 
 def github_id_of(login: str) -> int:
@@ -269,9 +262,7 @@ async def test_someone_who_asked_to_leave_is_erased_even_by_an_erasure_for_inact
     async with transaction(auth_sessions) as s:
         user = await s.get(User, leaving)
         assert user is not None
-        await request_deletion(
-            s, user, signed_in_at=NOW - timedelta(minutes=1), policy=SIGN_IN_RECENT
-        )
+        await request_deletion(s, user, signed_in_at=NOW - timedelta(minutes=1), policy=POLICY)
 
     await carry_out(auth_sessions, command(leaving, "inactive"))
 
