@@ -78,6 +78,11 @@ async def new_user(
     return user.id
 
 
+async def last_seen(sessions: SessionFactory, login: str, ago: timedelta) -> str:
+    """A user last active ``ago``, whose one session opened then and was never used since."""
+    return await new_user(sessions, login, last_active_at=NOW - ago, session_age=ago)
+
+
 def command(
     user_id: str, reason: str, *, inactive_since: datetime | None = CUTOFF
 ) -> DeleteUserData:
@@ -120,9 +125,7 @@ async def answers(sessions: SessionFactory, user_id: str) -> list[tuple[str, str
 async def test_an_erasure_for_inactivity_of_someone_active_after_the_cutoff_deletes_nothing(
     auth_sessions: SessionFactory,
 ) -> None:
-    back = await new_user(
-        auth_sessions, "back", last_active_at=NOW - timedelta(days=1), session_age=timedelta(days=1)
-    )
+    back = await last_seen(auth_sessions, "back", timedelta(days=1))
     erase = command(back, "inactive")
 
     await carry_out(auth_sessions, erase)
@@ -137,12 +140,7 @@ async def test_an_erasure_for_inactivity_of_someone_active_after_the_cutoff_dele
 async def test_an_erasure_for_inactivity_of_someone_idle_since_before_the_cutoff_goes_ahead(
     auth_sessions: SessionFactory,
 ) -> None:
-    idle = await new_user(
-        auth_sessions,
-        "idle",
-        last_active_at=NOW - timedelta(days=120),
-        session_age=timedelta(days=120),
-    )
+    idle = await last_seen(auth_sessions, "idle", timedelta(days=120))
     erase = command(idle, "inactive")
 
     await carry_out(auth_sessions, erase)
@@ -157,12 +155,7 @@ async def test_a_sign_in_before_the_erasure_starts_cancels_it(
     auth_sessions: SessionFactory,
 ) -> None:
     # Last seen 120 days ago; the janitor's sweep is already under way when they sign in.
-    returning = await new_user(
-        auth_sessions,
-        "returning",
-        last_active_at=NOW - timedelta(days=120),
-        session_age=timedelta(days=120),
-    )
+    returning = await last_seen(auth_sessions, "returning", timedelta(days=120))
     erase = command(returning, "inactive")
     async with transaction(auth_sessions) as s:
         await sign_in(
@@ -238,12 +231,7 @@ async def test_one_run_decides_each_person_on_their_own(auth_sessions: SessionFa
     back = await new_user(
         auth_sessions, "back2", last_active_at=NOW, session_age=timedelta(hours=1)
     )
-    idle = await new_user(
-        auth_sessions,
-        "idle2",
-        last_active_at=NOW - timedelta(days=200),
-        session_age=timedelta(days=200),
-    )
+    idle = await last_seen(auth_sessions, "idle2", timedelta(days=200))
 
     await carry_out(auth_sessions, command(back, "inactive"), command(idle, "inactive"))
 
@@ -278,12 +266,7 @@ async def test_a_session_check_that_holds_the_user_while_the_erasure_starts_is_c
 ) -> None:
     # A session check recording activity has updated the user's row and not committed yet
     # when the erasure starts: the erasure waits for it, then sees the activity.
-    idle = await new_user(
-        auth_sessions,
-        "checking",
-        last_active_at=NOW - timedelta(days=120),
-        session_age=timedelta(days=120),
-    )
+    idle = await last_seen(auth_sessions, "checking", timedelta(days=120))
     async with auth_sessions() as checking, checking.begin():
         assert await record_activity(checking, idle, timedelta(hours=1), now=datetime.now(UTC))
         deciding = asyncio.create_task(carry_out(auth_sessions, command(idle, "inactive")))
