@@ -62,6 +62,15 @@ def erasure(user_id: str) -> list[DeleteUserData]:
     return [command]
 
 
+async def octocat_signed_in(auth) -> tuple[str, str, GrantRevoker]:  # type: ignore[no-untyped-def]
+    """Octocat signed in through a browser: their user id, the token GitHub holds for the
+    grant, and a revoker built as auth builds its own."""
+    async with auth.browser() as browser:
+        user_id: str = (await sign_in(browser, auth.url)).json()["user"]["id"]
+    token = await github_token_of(auth)
+    return user_id, token, GrantRevoker.from_settings(auth.settings, token_cipher(auth.settings))
+
+
 async def test_deleting_my_account_revokes_codeflows_grant_at_github(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
@@ -82,10 +91,7 @@ async def test_deleting_my_account_revokes_codeflows_grant_at_github(start_auth)
 
 async def test_an_erasure_revokes_the_erased_accounts_grant_once_it_commits(start_auth) -> None:
     auth = await start_auth()
-    async with auth.browser() as browser:
-        user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
-    token = await github_token_of(auth)
-    revoker = GrantRevoker.from_settings(auth.settings, token_cipher(auth.settings))
+    user_id, token, revoker = await octocat_signed_in(auth)
 
     async with transaction(auth.sessions) as s:
         await carry_out_deletions(s, erasure(user_id), EVIDENCE, revoker)
@@ -98,10 +104,7 @@ async def test_an_erasure_revokes_the_erased_accounts_grant_once_it_commits(star
 
 async def test_an_erasure_that_rolls_back_revokes_nothing(start_auth) -> None:
     auth = await start_auth()
-    async with auth.browser() as browser:
-        user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
-    token = await github_token_of(auth)
-    revoker = GrantRevoker.from_settings(auth.settings, token_cipher(auth.settings))
+    user_id, token, revoker = await octocat_signed_in(auth)
 
     async def erase_then_fail() -> None:
         async with transaction(auth.sessions) as s:
