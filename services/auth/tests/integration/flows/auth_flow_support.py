@@ -45,6 +45,13 @@ async def csrf_token(browser: httpx.AsyncClient, auth_url: str) -> str:
     return token
 
 
+async def verify(
+    browser: httpx.AsyncClient, auth_url: str, service: str = "profiles"
+) -> httpx.Response:
+    """The gateway's session check of this browser's session, on behalf of ``service``."""
+    return await browser.get(f"{auth_url}/auth/verify", params={"service": service})
+
+
 async def scalar(sessions: SessionFactory, sql: str, **params: Any) -> Any:
     async with sessions() as session:
         return await session.scalar(text(sql), params)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from auth_flow_support import csrf_token, execute, scalar, sign_in
+from auth_flow_support import csrf_token, execute, scalar, sign_in, verify
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -27,7 +27,7 @@ async def test_deleting_my_account_long_after_signing_in_asks_me_to_sign_in_agai
         await signed_in_minutes_ago(auth, 11)
         csrf = await csrf_token(browser, auth.url)
         refused = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
-        still_signed_in = await browser.get(f"{auth.url}/auth/verify?service=profiles")
+        still_signed_in = await verify(browser, auth.url)
     assert refused.status_code == 403
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.headers["cache-control"] == "no-store"

@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from auth_flow_support import SESSION_COOKIE, csrf_token, scalar, sign_in
+from auth_flow_support import SESSION_COOKIE, csrf_token, scalar, sign_in, verify
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -72,8 +72,8 @@ async def test_ending_another_of_my_sessions_signs_that_device_out(start_auth) -
         assert ended.status_code == 204
         assert ended.headers["cache-control"] == "no-store"
         assert "set-cookie" not in ended.headers
-        assert (await phone.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
-        assert (await laptop.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 200
+        assert (await verify(phone, auth.url)).status_code == 401
+        assert (await verify(laptop, auth.url)).status_code == 200
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 1
 
 
@@ -89,7 +89,7 @@ async def test_ending_this_session_signs_me_out_and_clears_the_cookie(start_auth
         assert ended.status_code == 204
         assert f'{SESSION_COOKIE}=""' in ended.headers["set-cookie"]
         browser.cookies.set(SESSION_COOKIE, old_cookie)
-        assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
+        assert (await verify(browser, auth.url)).status_code == 401
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
 
 
@@ -104,7 +104,7 @@ async def test_someone_elses_session_answers_404_exactly_as_a_missing_one(start_
             f"{auth.url}/auth/sessions/{their_session['id']}", headers=headers
         )
         missing = await mine.delete(f"{auth.url}/auth/sessions/c{'0' * 24}", headers=headers)
-        assert (await theirs.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 200
+        assert (await verify(theirs, auth.url)).status_code == 200
     for answer in (someone_elses, missing):
         assert answer.status_code == 404
         assert answer.headers["content-type"] == "application/problem+json"
