@@ -45,6 +45,16 @@ async def csrf_token(browser: httpx.AsyncClient, auth_url: str) -> str:
     return token
 
 
+async def csrf_header(browser: httpx.AsyncClient, auth_url: str) -> dict[str, str]:
+    """The CSRF token in the header a script's request carries it in."""
+    return {"X-CSRF-Token": await csrf_token(browser, auth_url)}
+
+
+async def delete_account(browser: httpx.AsyncClient, auth_url: str) -> httpx.Response:
+    """``DELETE /auth/me``, the person asking to erase their account, as the page sends it."""
+    return await browser.delete(f"{auth_url}/auth/me", headers=await csrf_header(browser, auth_url))
+
+
 async def verify(
     browser: httpx.AsyncClient, auth_url: str, service: str = "profiles"
 ) -> httpx.Response:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from auth_flow_support import csrf_token, scalar, sign_in
+from auth_flow_support import delete_account, scalar, sign_in
 from sqlalchemy import text
 
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
@@ -77,9 +77,8 @@ async def test_deleting_my_account_revokes_codeflows_grant_at_github(start_auth)
         await sign_in(browser, auth.url)
         token = await github_token_of(auth)
         assert await works_at_github(auth, token)
-        csrf = await csrf_token(browser, auth.url)
 
-        deleted = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
+        deleted = await delete_account(browser, auth.url)
 
     assert deleted.status_code == 202
 

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiokafka import AIOKafkaProducer
 from auth_flow_support import (
+    csrf_header,
     csrf_token,
+    delete_account,
     execute,
     outbox_drained,
     scalar,
@@ -139,9 +141,8 @@ async def test_signing_out_everywhere_ends_every_session_of_the_user(start_auth)
     async with auth.browser() as laptop, auth.browser() as phone:
         await sign_in(laptop, auth.url)
         await sign_in(phone, auth.url)
-        csrf = await csrf_token(laptop, auth.url)
         response = await laptop.post(
-            f"{auth.url}/auth/signout/everywhere", headers={"X-CSRF-Token": csrf}
+            f"{auth.url}/auth/signout/everywhere", headers=await csrf_header(laptop, auth.url)
         )
         assert response.status_code == 204
         assert (await verify(phone, auth.url)).status_code == 401
@@ -154,8 +155,7 @@ async def test_deleting_my_account_ends_my_sessions_and_sends_on_the_id_i_follow
     auth = await start_auth()
     async with auth.browser() as browser:
         user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
-        csrf = await csrf_token(browser, auth.url)
-        response = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
+        response = await delete_account(browser, auth.url)
         assert response.status_code == 202
         assert (await verify(browser, auth.url)).status_code == 401
     body = response.json()
@@ -282,10 +282,7 @@ async def test_signing_in_again_while_the_deletion_is_in_flight_gives_a_fresh_ac
     auth = await start_auth()
     async with auth.browser() as browser:
         old_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
-        csrf = await csrf_token(browser, auth.url)
-        assert (
-            await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
-        ).status_code == 202
+        assert (await delete_account(browser, auth.url)).status_code == 202
         again = await sign_in(browser, auth.url)
     new_id = again.json()["user"]["id"]
     assert again.status_code == 200

@@ -6,16 +6,11 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from auth_flow_support import SESSION_COOKIE, csrf_token, scalar, sign_in, verify
+from auth_flow_support import SESSION_COOKIE, csrf_header, scalar, sign_in, verify
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 NOT_FOUND = "urn:codeflow:problem:session-not-found"
-
-
-async def csrf(browser, auth) -> dict[str, str]:
-    token = await csrf_token(browser, auth.url)
-    return {"X-CSRF-Token": token}
 
 
 async def test_a_person_sees_their_own_live_sessions_and_which_one_is_theirs_now(
@@ -67,7 +62,7 @@ async def test_ending_another_of_my_sessions_signs_that_device_out(start_auth) -
         without_token = await laptop.delete(f"{auth.url}/auth/sessions/{phones}")
         assert without_token.status_code == 403
         ended = await laptop.delete(
-            f"{auth.url}/auth/sessions/{phones}", headers=await csrf(laptop, auth)
+            f"{auth.url}/auth/sessions/{phones}", headers=await csrf_header(laptop, auth.url)
         )
         assert ended.status_code == 204
         assert ended.headers["cache-control"] == "no-store"
@@ -84,7 +79,7 @@ async def test_ending_this_session_signs_me_out_and_clears_the_cookie(start_auth
         [this] = (await browser.get(f"{auth.url}/auth/sessions")).json()["sessions"]
         old_cookie = browser.cookies[SESSION_COOKIE]
         ended = await browser.delete(
-            f"{auth.url}/auth/sessions/{this['id']}", headers=await csrf(browser, auth)
+            f"{auth.url}/auth/sessions/{this['id']}", headers=await csrf_header(browser, auth.url)
         )
         assert ended.status_code == 204
         assert f'{SESSION_COOKIE}=""' in ended.headers["set-cookie"]
@@ -99,7 +94,7 @@ async def test_someone_elses_session_answers_404_exactly_as_a_missing_one(start_
         await sign_in(mine, auth.url)
         await sign_in(theirs, auth.url, as_login="monalisa")
         [their_session] = (await theirs.get(f"{auth.url}/auth/sessions")).json()["sessions"]
-        headers = await csrf(mine, auth)
+        headers = await csrf_header(mine, auth.url)
         someone_elses = await mine.delete(
             f"{auth.url}/auth/sessions/{their_session['id']}", headers=headers
         )
