@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -122,33 +123,45 @@ async def answers(sessions: SessionFactory, user_id: str) -> list[tuple[str, str
     return [(topic, e.type, e.data) for topic, e in queued]
 
 
-async def test_an_erasure_for_inactivity_of_someone_active_after_the_cutoff_deletes_nothing(
+@pytest.mark.parametrize(
+    ("login", "ago", "left", "answer", "says"),
+    [
+        pytest.param(
+            "back",
+            timedelta(days=1),
+            (True, 1, 1),
+            "codeflow.user.deletion-cancelled.v1",
+            lambda data: data.active_at >= CUTOFF,
+            id="active-after-the-cutoff-deletes-nothing",
+        ),
+        pytest.param(
+            "idle",
+            timedelta(days=120),
+            (False, 0, 0),
+            "codeflow.user.deleted.v1",
+            lambda data: data.reason == "inactive",
+            id="idle-since-before-the-cutoff-goes-ahead",
+        ),
+    ],
+)
+async def test_an_erasure_for_inactivity_is_decided_by_the_last_activity_auth_saw(
     auth_sessions: SessionFactory,
+    login: str,
+    ago: timedelta,
+    left: tuple[bool, int, int],
+    answer: str,
+    says: Callable[[Any], bool],
 ) -> None:
-    back = await last_seen(auth_sessions, "back", timedelta(days=1))
-    erase = command(back, "inactive")
+    user_id = await last_seen(auth_sessions, login, ago)
+    erase = command(user_id, "inactive")
 
     await carry_out(auth_sessions, erase)
 
-    assert await still_there(auth_sessions, back) == (True, 1, 1)
-    [(topic, message_type, data)] = await answers(auth_sessions, back)
-    assert (topic, message_type) == (USER_EVENTS, "codeflow.user.deletion-cancelled.v1")
+    assert await still_there(auth_sessions, user_id) == left
+    [(topic, message_type, data)] = await answers(auth_sessions, user_id)
+    assert (topic, message_type) == (USER_EVENTS, answer)
     assert data.deletion_id == erase.deletion_id
-    assert data.active_at >= CUTOFF
-
-
-async def test_an_erasure_for_inactivity_of_someone_idle_since_before_the_cutoff_goes_ahead(
-    auth_sessions: SessionFactory,
-) -> None:
-    idle = await last_seen(auth_sessions, "idle", timedelta(days=120))
-    erase = command(idle, "inactive")
-
-    await carry_out(auth_sessions, erase)
-
-    assert await still_there(auth_sessions, idle) == (False, 0, 0)
-    [(topic, message_type, data)] = await answers(auth_sessions, idle)
-    assert (topic, message_type) == (USER_EVENTS, "codeflow.user.deleted.v1")
-    assert (data.deletion_id, data.reason) == (erase.deletion_id, "inactive")
+    assert says(data)
 
 
 async def test_a_sign_in_before_the_erasure_starts_cancels_it(
