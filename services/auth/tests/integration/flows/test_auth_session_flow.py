@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiokafka import AIOKafkaProducer
 from auth_flow_support import (
+    SESSION_COOKIE,
     csrf_header,
     csrf_token,
     delete_account,
@@ -26,7 +27,6 @@ from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
-COOKIE = "authjs.session-token"
 DELETED = "codeflow.user.deleted.v1"
 CANCELLED = "codeflow.user.deletion-cancelled.v1"
 
@@ -60,7 +60,7 @@ async def test_verify_refuses_a_request_without_a_session_or_with_a_made_up_one(
     auth = await start_auth()
     async with auth.browser() as browser:
         assert (await verify(browser, auth.url)).status_code == 401
-        browser.cookies.set(COOKIE, "made-up-token")
+        browser.cookies.set(SESSION_COOKIE, "made-up-token")
         refused = await verify(browser, auth.url)
     assert refused.status_code == 401
     assert "x-user-id" not in refused.headers
@@ -119,7 +119,7 @@ async def test_sign_out_needs_the_csrf_token_then_ends_the_session_on_the_server
     auth = await start_auth()
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
-        old_cookie = browser.cookies[COOKIE]
+        old_cookie = browser.cookies[SESSION_COOKIE]
         without_token = await browser.post(f"{auth.url}/auth/signout")
         assert without_token.status_code == 403
         csrf = await csrf_token(browser, auth.url)
@@ -131,7 +131,7 @@ async def test_sign_out_needs_the_csrf_token_then_ends_the_session_on_the_server
         assert from_elsewhere.status_code == 403
         signed_out = await browser.post(f"{auth.url}/auth/signout", data={"csrfToken": csrf})
         assert signed_out.status_code == 204
-        browser.cookies.set(COOKIE, old_cookie)
+        browser.cookies.set(SESSION_COOKIE, old_cookie)
         assert (await verify(browser, auth.url)).status_code == 401
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
 

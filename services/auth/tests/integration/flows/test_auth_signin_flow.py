@@ -7,6 +7,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from auth_flow_support import (
+    SESSION_COOKIE,
     identity_events,
     outbox_drained,
     scalar,
@@ -235,7 +236,7 @@ async def test_the_database_holds_no_plaintext_github_token_and_no_usable_sessio
     auth = await start_auth()
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
-        cookie = browser.cookies["authjs.session-token"]
+        cookie = browser.cookies[SESSION_COOKIE]
     stored_access = await scalar(auth.sessions, "SELECT access_token FROM accounts")
     state = auth.settings
     from codeflow_auth.main import token_cipher
