@@ -62,6 +62,15 @@ async def verify(
     return await browser.get(f"{auth_url}/auth/verify", params={"service": service})
 
 
+async def assert_signed_out_for_good(
+    browser: httpx.AsyncClient, auth_url: str, sessions: SessionFactory, old_cookie: str
+) -> None:
+    """The ended session's cookie, presented again, is refused, and no session is left."""
+    browser.cookies.set(SESSION_COOKIE, old_cookie)
+    assert (await verify(browser, auth_url)).status_code == 401
+    assert await scalar(sessions, "SELECT count(*) FROM sessions") == 0
+
+
 async def scalar(sessions: SessionFactory, sql: str, **params: Any) -> Any:
     async with sessions() as session:
         return await session.scalar(text(sql), params)
