@@ -102,13 +102,20 @@ async def test_a_user_who_keeps_their_email_private_can_sign_in(start_auth) -> N
     assert await scalar(auth.sessions, "SELECT email_verified IS NOT NULL FROM users")
 
 
+async def _approved_at_github(auth, browser: httpx.AsyncClient, **params: str) -> tuple[str, str]:
+    """Start a sign-in and let GitHub approve it, stopping before its redirect back: the
+    callback URL GitHub sends the browser to, and the sealed state cookie auth set."""
+    started = await start_sign_in(browser, auth.url, **params)
+    at_github = await browser.get(started.headers["location"], follow_redirects=False)
+    return at_github.headers["location"], started.cookies["codeflow.sign-in-state"]
+
+
 async def _callback_with(
     auth, browser: httpx.AsyncClient, *, state: str | None = None, code: str | None = None
 ) -> tuple[httpx.Response, str, str]:
     """Start a sign-in, stop at GitHub's redirect back, and call the callback differently."""
-    started = await start_sign_in(browser, auth.url, callbackUrl="/")
-    at_github = await browser.get(started.headers["location"], follow_redirects=False)
-    back = httpx.URL(at_github.headers["location"])
+    callback, _ = await _approved_at_github(auth, browser, callbackUrl="/")
+    back = httpx.URL(callback)
     real_state, real_code = back.params["state"], back.params["code"]
     response = await browser.get(
         f"{auth.url}/auth/callback/github",
@@ -135,10 +142,9 @@ async def test_a_wrong_state_gets_400_and_no_session(start_auth) -> None:
 async def test_a_missing_state_cookie_gets_400_and_no_session(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        started = await start_sign_in(browser, auth.url)
-        at_github = await browser.get(started.headers["location"], follow_redirects=False)
+        callback, _ = await _approved_at_github(auth, browser)
         browser.cookies.clear()
-        response = await browser.get(at_github.headers["location"], follow_redirects=False)
+        response = await browser.get(callback, follow_redirects=False)
     assert response.status_code == 400
     assert "no sign-in in progress" in response.json()["detail"]
     assert await _no_session(auth)
@@ -147,9 +153,7 @@ async def test_a_missing_state_cookie_gets_400_and_no_session(start_auth) -> Non
 async def test_a_replayed_callback_gets_400_and_opens_no_second_session(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        started = await start_sign_in(browser, auth.url)
-        at_github = await browser.get(started.headers["location"], follow_redirects=False)
-        callback = at_github.headers["location"]
+        callback, _ = await _approved_at_github(auth, browser)
         first = await browser.get(callback, follow_redirects=False)
         replayed = await browser.get(callback, follow_redirects=False)
     assert first.status_code == 302
@@ -160,13 +164,11 @@ async def test_a_replayed_callback_gets_400_and_opens_no_second_session(start_au
 async def test_an_expired_state_gets_400_and_no_session(start_auth) -> None:
     auth = await start_auth(state_ttl=timedelta(seconds=1))
     async with auth.browser() as browser:
-        started = await start_sign_in(browser, auth.url)
-        sealed = started.cookies["codeflow.sign-in-state"]
-        at_github = await browser.get(started.headers["location"], follow_redirects=False)
+        callback, sealed = await _approved_at_github(auth, browser)
         await asyncio.sleep(2.2)
         # A browser drops the cookie at its Max-Age; an old copy presented anyway is refused.
         response = await browser.get(
-            at_github.headers["location"],
+            callback,
             headers={"Cookie": f"codeflow.sign-in-state={sealed}"},
             follow_redirects=False,
         )
@@ -178,13 +180,11 @@ async def test_an_expired_state_gets_400_and_no_session(start_auth) -> None:
 async def test_an_altered_state_cookie_gets_400_and_no_session(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        started = await start_sign_in(browser, auth.url)
-        sealed = started.cookies["codeflow.sign-in-state"]
+        callback, sealed = await _approved_at_github(auth, browser)
         altered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
-        at_github = await browser.get(started.headers["location"], follow_redirects=False)
         browser.cookies.clear()
         response = await browser.get(
-            at_github.headers["location"],
+            callback,
             headers={"Cookie": f"codeflow.sign-in-state={altered}"},
             follow_redirects=False,
         )
