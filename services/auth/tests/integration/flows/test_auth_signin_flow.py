@@ -129,6 +129,14 @@ async def _no_session(auth) -> bool:
     return await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
 
 
+async def _refused_without_a_session(auth, response: httpx.Response, detail: str) -> None:
+    """The callback answered 400 with a problem whose detail says ``detail``, and no session
+    was opened."""
+    assert response.status_code == 400
+    assert detail in response.json()["detail"]
+    assert await _no_session(auth)
+
+
 async def test_a_wrong_state_gets_400_and_no_session(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
@@ -145,9 +153,7 @@ async def test_a_missing_state_cookie_gets_400_and_no_session(start_auth) -> Non
         callback, _ = await _approved_at_github(auth, browser)
         browser.cookies.clear()
         response = await browser.get(callback, follow_redirects=False)
-    assert response.status_code == 400
-    assert "no sign-in in progress" in response.json()["detail"]
-    assert await _no_session(auth)
+    await _refused_without_a_session(auth, response, "no sign-in in progress")
 
 
 async def test_a_replayed_callback_gets_400_and_opens_no_second_session(start_auth) -> None:
@@ -172,9 +178,7 @@ async def test_an_expired_state_gets_400_and_no_session(start_auth) -> None:
             headers={"Cookie": f"codeflow.sign-in-state={sealed}"},
             follow_redirects=False,
         )
-    assert response.status_code == 400
-    assert "longer than it may" in response.json()["detail"]
-    assert await _no_session(auth)
+    await _refused_without_a_session(auth, response, "longer than it may")
 
 
 async def test_an_altered_state_cookie_gets_400_and_no_session(start_auth) -> None:
@@ -188,11 +192,9 @@ async def test_an_altered_state_cookie_gets_400_and_no_session(start_auth) -> No
             headers={"Cookie": f"codeflow.sign-in-state={altered}"},
             follow_redirects=False,
         )
-    assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"] == "urn:codeflow:problem:invalid-sign-in-state"
-    assert "not ours" in response.json()["detail"]
-    assert await _no_session(auth)
+    await _refused_without_a_session(auth, response, "not ours")
 
 
 async def test_the_state_cookie_carries_no_readable_state_or_landing_place(start_auth) -> None:
@@ -215,11 +217,8 @@ async def test_githubs_200_with_an_error_for_a_bad_code_gets_a_clear_error_and_n
     auth = await start_auth()
     async with auth.browser() as browser:
         response, _, _ = await _callback_with(auth, browser, code="not-a-code-github-issued")
-    assert response.status_code == 400
-    problem = response.json()
-    assert problem["type"] == "urn:codeflow:problem:github-refused"
-    assert "bad_verification_code" in problem["detail"]
-    assert await _no_session(auth)
+    assert response.json()["type"] == "urn:codeflow:problem:github-refused"
+    await _refused_without_a_session(auth, response, "bad_verification_code")
 
 
 async def test_a_callback_url_elsewhere_is_refused_before_going_to_github(start_auth) -> None:
