@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiokafka import AIOKafkaProducer
 from auth_flow_support import (
+    ACTIVE,
     SESSION_COOKIE,
     assert_signed_out_for_good,
     csrf_header,
@@ -80,21 +81,29 @@ async def test_an_expired_session_gets_401_and_its_row_is_deleted(start_auth) ->
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
 
 
+async def signed_in_without_activity(browser, auth) -> str:
+    """Sign in landing somewhere that is not itself activity (the CSRF token); the user's id."""
+    await sign_in(browser, auth.url, callbackUrl="/auth/csrf")
+    user_id: str = await scalar(auth.sessions, "SELECT id FROM users")
+    return user_id
+
+
+async def activity_published(auth, bootstrap_servers: str, user_id: str) -> int:
+    """How many UserActive events about ``user_id`` auth published, once its outbox is drained."""
+    await outbox_drained(auth.sessions)
+    return types(await user_events(bootstrap_servers, user_id)).count(ACTIVE)
+
+
 async def test_a_hundred_verify_calls_within_the_hour_emit_exactly_one_user_active(
     start_auth, kafka_bootstrap_servers: str
 ) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        # Land somewhere that is not itself activity, then verify a hundred times at once.
-        await sign_in(browser, auth.url, callbackUrl="/auth/csrf")
-        user_id = await scalar(auth.sessions, "SELECT id FROM users")
+        user_id = await signed_in_without_activity(browser, auth)
+        # Then verify a hundred times at once.
         answers = await asyncio.gather(*(verify(browser, auth.url) for _ in range(100)))
     assert {a.status_code for a in answers} == {200}
-    await outbox_drained(auth.sessions)
-    assert (
-        types(await user_events(kafka_bootstrap_servers, user_id)).count("codeflow.user.active.v1")
-        == 1
-    )
+    assert await activity_published(auth, kafka_bootstrap_servers, user_id) == 1
 
 
 async def test_activity_is_emitted_again_once_the_interval_has_passed(
@@ -102,16 +111,11 @@ async def test_activity_is_emitted_again_once_the_interval_has_passed(
 ) -> None:
     auth = await start_auth(activity_interval=timedelta(seconds=1))
     async with auth.browser() as browser:
-        await sign_in(browser, auth.url, callbackUrl="/auth/csrf")
-        user_id = await scalar(auth.sessions, "SELECT id FROM users")
+        user_id = await signed_in_without_activity(browser, auth)
         await verify(browser, auth.url)
         await asyncio.sleep(1.2)
         await verify(browser, auth.url)
-    await outbox_drained(auth.sessions)
-    assert (
-        types(await user_events(kafka_bootstrap_servers, user_id)).count("codeflow.user.active.v1")
-        == 2
-    )
+    assert await activity_published(auth, kafka_bootstrap_servers, user_id) == 2
 
 
 async def test_sign_out_needs_the_csrf_token_then_ends_the_session_on_the_server(
