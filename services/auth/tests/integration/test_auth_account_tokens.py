@@ -62,6 +62,13 @@ async def copy_access_token(
         )
 
 
+async def eve_holds_adas_access_token(sessions: SessionFactory) -> None:
+    """Ada and Eve signed in, then Ada's access token copied into Eve's row."""
+    await signed_in(sessions, ADA)
+    await signed_in(sessions, EVE)
+    await copy_access_token(sessions, source=ADA, target=EVE)
+
+
 async def test_each_account_opens_its_own_tokens(auth_sessions: SessionFactory) -> None:
     await signed_in(auth_sessions, ADA)
 
@@ -75,9 +82,7 @@ async def test_each_account_opens_its_own_tokens(auth_sessions: SessionFactory) 
 async def test_a_token_copied_into_another_accounts_row_does_not_open(
     auth_sessions: SessionFactory,
 ) -> None:
-    await signed_in(auth_sessions, ADA)
-    await signed_in(auth_sessions, EVE)
-    await copy_access_token(auth_sessions, source=ADA, target=EVE)
+    await eve_holds_adas_access_token(auth_sessions)
 
     eve = await account_of(auth_sessions, EVE)
     with pytest.raises(DecryptionFailed, match="copied from another row or column"):
@@ -99,9 +104,7 @@ async def test_a_token_copied_into_another_column_does_not_open(
 async def test_signing_in_over_a_token_that_does_not_open_replaces_it(
     auth_sessions: SessionFactory,
 ) -> None:
-    await signed_in(auth_sessions, ADA)
-    await signed_in(auth_sessions, EVE)
-    await copy_access_token(auth_sessions, source=ADA, target=EVE)
+    await eve_holds_adas_access_token(auth_sessions)
 
     await signed_in(auth_sessions, EVE)
 

@@ -13,17 +13,18 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from auth_lock_support import someone_waits_for_a_lock
+from auth_policy_support import POLICY
 from sqlalchemy import select, text
 
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
 from codeflow_auth.models import Account, Session, User
 from codeflow_auth.sessions import repository as sessions_repository
-from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.sessions.service import record_activity, request_deletion
 from codeflow_auth.signin import repository as signin_repository
 from codeflow_auth.signin.github import GitHubProfile, GitHubTokens
@@ -40,13 +41,6 @@ NOW = datetime.now(UTC)
 CUTOFF = NOW - timedelta(days=90)
 SESSION_MAX_AGE = timedelta(days=7)
 EVIDENCE = ActivityEvidence(activity_interval=timedelta(hours=1))
-SIGN_IN_RECENT = SessionPolicy(
-    idle_timeout=SESSION_MAX_AGE,
-    absolute_lifetime=timedelta(days=30),
-    update_age=timedelta(days=1),
-    activity_interval=timedelta(hours=1),
-    reauth_window=timedelta(minutes=10),
-)
 
 
 def github_id_of(login: str) -> int:
@@ -83,6 +77,11 @@ async def new_user(
             created_at=NOW - session_age,
         )
     return user.id
+
+
+async def last_seen(sessions: SessionFactory, login: str, ago: timedelta) -> str:
+    """A user last active ``ago``, whose one session opened then and was never used since."""
+    return await new_user(sessions, login, last_active_at=NOW - ago, session_age=ago)
 
 
 def command(
@@ -124,52 +123,52 @@ async def answers(sessions: SessionFactory, user_id: str) -> list[tuple[str, str
     return [(topic, e.type, e.data) for topic, e in queued]
 
 
-async def test_an_erasure_for_inactivity_of_someone_active_after_the_cutoff_deletes_nothing(
+@pytest.mark.parametrize(
+    ("login", "ago", "left", "answer", "says"),
+    [
+        pytest.param(
+            "back",
+            timedelta(days=1),
+            (True, 1, 1),
+            "codeflow.user.deletion-cancelled.v1",
+            lambda data: data.active_at >= CUTOFF,
+            id="active-after-the-cutoff-deletes-nothing",
+        ),
+        pytest.param(
+            "idle",
+            timedelta(days=120),
+            (False, 0, 0),
+            "codeflow.user.deleted.v1",
+            lambda data: data.reason == "inactive",
+            id="idle-since-before-the-cutoff-goes-ahead",
+        ),
+    ],
+)
+async def test_an_erasure_for_inactivity_is_decided_by_the_last_activity_auth_saw(
     auth_sessions: SessionFactory,
+    login: str,
+    ago: timedelta,
+    left: tuple[bool, int, int],
+    answer: str,
+    says: Callable[[Any], bool],
 ) -> None:
-    back = await new_user(
-        auth_sessions, "back", last_active_at=NOW - timedelta(days=1), session_age=timedelta(days=1)
-    )
-    erase = command(back, "inactive")
+    user_id = await last_seen(auth_sessions, login, ago)
+    erase = command(user_id, "inactive")
 
     await carry_out(auth_sessions, erase)
 
-    assert await still_there(auth_sessions, back) == (True, 1, 1)
-    [(topic, message_type, data)] = await answers(auth_sessions, back)
-    assert (topic, message_type) == (USER_EVENTS, "codeflow.user.deletion-cancelled.v1")
+    assert await still_there(auth_sessions, user_id) == left
+    [(topic, message_type, data)] = await answers(auth_sessions, user_id)
+    assert (topic, message_type) == (USER_EVENTS, answer)
     assert data.deletion_id == erase.deletion_id
-    assert data.active_at >= CUTOFF
-
-
-async def test_an_erasure_for_inactivity_of_someone_idle_since_before_the_cutoff_goes_ahead(
-    auth_sessions: SessionFactory,
-) -> None:
-    idle = await new_user(
-        auth_sessions,
-        "idle",
-        last_active_at=NOW - timedelta(days=120),
-        session_age=timedelta(days=120),
-    )
-    erase = command(idle, "inactive")
-
-    await carry_out(auth_sessions, erase)
-
-    assert await still_there(auth_sessions, idle) == (False, 0, 0)
-    [(topic, message_type, data)] = await answers(auth_sessions, idle)
-    assert (topic, message_type) == (USER_EVENTS, "codeflow.user.deleted.v1")
-    assert (data.deletion_id, data.reason) == (erase.deletion_id, "inactive")
+    assert says(data)
 
 
 async def test_a_sign_in_before_the_erasure_starts_cancels_it(
     auth_sessions: SessionFactory,
 ) -> None:
     # Last seen 120 days ago; the janitor's sweep is already under way when they sign in.
-    returning = await new_user(
-        auth_sessions,
-        "returning",
-        last_active_at=NOW - timedelta(days=120),
-        session_age=timedelta(days=120),
-    )
+    returning = await last_seen(auth_sessions, "returning", timedelta(days=120))
     erase = command(returning, "inactive")
     async with transaction(auth_sessions) as s:
         await sign_in(
@@ -245,12 +244,7 @@ async def test_one_run_decides_each_person_on_their_own(auth_sessions: SessionFa
     back = await new_user(
         auth_sessions, "back2", last_active_at=NOW, session_age=timedelta(hours=1)
     )
-    idle = await new_user(
-        auth_sessions,
-        "idle2",
-        last_active_at=NOW - timedelta(days=200),
-        session_age=timedelta(days=200),
-    )
+    idle = await last_seen(auth_sessions, "idle2", timedelta(days=200))
 
     await carry_out(auth_sessions, command(back, "inactive"), command(idle, "inactive"))
 
@@ -269,9 +263,7 @@ async def test_someone_who_asked_to_leave_is_erased_even_by_an_erasure_for_inact
     async with transaction(auth_sessions) as s:
         user = await s.get(User, leaving)
         assert user is not None
-        await request_deletion(
-            s, user, signed_in_at=NOW - timedelta(minutes=1), policy=SIGN_IN_RECENT
-        )
+        await request_deletion(s, user, signed_in_at=NOW - timedelta(minutes=1), policy=POLICY)
 
     await carry_out(auth_sessions, command(leaving, "inactive"))
 
@@ -287,12 +279,7 @@ async def test_a_session_check_that_holds_the_user_while_the_erasure_starts_is_c
 ) -> None:
     # A session check recording activity has updated the user's row and not committed yet
     # when the erasure starts: the erasure waits for it, then sees the activity.
-    idle = await new_user(
-        auth_sessions,
-        "checking",
-        last_active_at=NOW - timedelta(days=120),
-        session_age=timedelta(days=120),
-    )
+    idle = await last_seen(auth_sessions, "checking", timedelta(days=120))
     async with auth_sessions() as checking, checking.begin():
         assert await record_activity(checking, idle, timedelta(hours=1), now=datetime.now(UTC))
         deciding = asyncio.create_task(carry_out(auth_sessions, command(idle, "inactive")))

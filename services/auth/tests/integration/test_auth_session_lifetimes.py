@@ -3,32 +3,22 @@ the absolute lifetime, and the slide that never passes it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from auth_policy_support import DAY, POLICY, T
 from sqlalchemy import func, select, text
 
 from codeflow_auth.errors import ReauthenticationRequired, SessionNotFound
 from codeflow_auth.models import Session, User
 from codeflow_auth.sessions import repository as sessions_repository
 from codeflow_auth.sessions import service
-from codeflow_auth.sessions.lifetimes import SessionPolicy
 from codeflow_auth.sessions.tokens import new_session_token, stored_form
 from codeflow_auth.signin import repository as signin_repository
 from codeflow_contracts import parse_envelope
 from codeflow_messaging import SessionFactory, transaction
 
 pytestmark = pytest.mark.integration
-
-T = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-DAY = timedelta(days=1)
-POLICY = SessionPolicy(
-    idle_timeout=7 * DAY,
-    absolute_lifetime=30 * DAY,
-    update_age=DAY,
-    activity_interval=timedelta(hours=1),
-    reauth_window=timedelta(minutes=10),
-)
 
 
 async def open_session(

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from auth_policy_support import DAY, POLICY, T
 from fastapi import Request, Response
 
 from codeflow_auth.config import AuthSettings
 from codeflow_auth.sessions.cookies import SessionCookie
-from codeflow_auth.sessions.lifetimes import SessionPolicy
 
 SECRET = "a-test-secret-that-is-long-enough-to-pass"
-T = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-DAY = timedelta(days=1)
-POLICY = SessionPolicy(
-    idle_timeout=7 * DAY,
-    absolute_lifetime=30 * DAY,
-    update_age=DAY,
-    activity_interval=timedelta(hours=1),
-    reauth_window=timedelta(minutes=10),
-)
 
 
 def settings(**overrides: object) -> AuthSettings:

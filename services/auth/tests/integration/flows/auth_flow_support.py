@@ -45,6 +45,32 @@ async def csrf_token(browser: httpx.AsyncClient, auth_url: str) -> str:
     return token
 
 
+async def csrf_header(browser: httpx.AsyncClient, auth_url: str) -> dict[str, str]:
+    """The CSRF token in the header a script's request carries it in."""
+    return {"X-CSRF-Token": await csrf_token(browser, auth_url)}
+
+
+async def delete_account(browser: httpx.AsyncClient, auth_url: str) -> httpx.Response:
+    """``DELETE /auth/me``, the person asking to erase their account, as the page sends it."""
+    return await browser.delete(f"{auth_url}/auth/me", headers=await csrf_header(browser, auth_url))
+
+
+async def verify(
+    browser: httpx.AsyncClient, auth_url: str, service: str = "profiles"
+) -> httpx.Response:
+    """The gateway's session check of this browser's session, on behalf of ``service``."""
+    return await browser.get(f"{auth_url}/auth/verify", params={"service": service})
+
+
+async def assert_signed_out_for_good(
+    browser: httpx.AsyncClient, auth_url: str, sessions: SessionFactory, old_cookie: str
+) -> None:
+    """The ended session's cookie, presented again, is refused, and no session is left."""
+    browser.cookies.set(SESSION_COOKIE, old_cookie)
+    assert (await verify(browser, auth_url)).status_code == 401
+    assert await scalar(sessions, "SELECT count(*) FROM sessions") == 0
+
+
 async def scalar(sessions: SessionFactory, sql: str, **params: Any) -> Any:
     async with sessions() as session:
         return await session.scalar(text(sql), params)

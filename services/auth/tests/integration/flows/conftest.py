@@ -28,6 +28,8 @@ from codeflow_messaging import SessionFactory
 from codeflow_testing.asgi import reserve_port, serve
 
 sys.path.insert(0, str(Path(__file__).parent))
+# Its assertion helpers report what they compared, as assertions in the tests do.
+pytest.register_assert_rewrite("auth_flow_support")
 
 pytestmark = pytest.mark.integration
 

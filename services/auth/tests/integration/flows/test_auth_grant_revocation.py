@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from auth_flow_support import csrf_token, scalar, sign_in
+from auth_flow_support import delete_account, scalar, sign_in
 from sqlalchemy import text
 
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
@@ -62,15 +62,23 @@ def erasure(user_id: str) -> list[DeleteUserData]:
     return [command]
 
 
+async def octocat_signed_in(auth) -> tuple[str, str, GrantRevoker]:  # type: ignore[no-untyped-def]
+    """Octocat signed in through a browser: their user id, the token GitHub holds for the
+    grant, and a revoker built as auth builds its own."""
+    async with auth.browser() as browser:
+        user_id: str = (await sign_in(browser, auth.url)).json()["user"]["id"]
+    token = await github_token_of(auth)
+    return user_id, token, GrantRevoker.from_settings(auth.settings, token_cipher(auth.settings))
+
+
 async def test_deleting_my_account_revokes_codeflows_grant_at_github(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
         token = await github_token_of(auth)
         assert await works_at_github(auth, token)
-        csrf = await csrf_token(browser, auth.url)
 
-        deleted = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
+        deleted = await delete_account(browser, auth.url)
 
     assert deleted.status_code == 202
 
@@ -82,10 +90,7 @@ async def test_deleting_my_account_revokes_codeflows_grant_at_github(start_auth)
 
 async def test_an_erasure_revokes_the_erased_accounts_grant_once_it_commits(start_auth) -> None:
     auth = await start_auth()
-    async with auth.browser() as browser:
-        user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
-    token = await github_token_of(auth)
-    revoker = GrantRevoker.from_settings(auth.settings, token_cipher(auth.settings))
+    user_id, token, revoker = await octocat_signed_in(auth)
 
     async with transaction(auth.sessions) as s:
         await carry_out_deletions(s, erasure(user_id), EVIDENCE, revoker)
@@ -98,10 +103,7 @@ async def test_an_erasure_revokes_the_erased_accounts_grant_once_it_commits(star
 
 async def test_an_erasure_that_rolls_back_revokes_nothing(start_auth) -> None:
     auth = await start_auth()
-    async with auth.browser() as browser:
-        user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
-    token = await github_token_of(auth)
-    revoker = GrantRevoker.from_settings(auth.settings, token_cipher(auth.settings))
+    user_id, token, revoker = await octocat_signed_in(auth)
 
     async def erase_then_fail() -> None:
         async with transaction(auth.sessions) as s:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from auth_flow_support import csrf_token, execute, scalar, sign_in
+from auth_flow_support import delete_account, execute, scalar, sign_in, verify
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -25,9 +25,8 @@ async def test_deleting_my_account_long_after_signing_in_asks_me_to_sign_in_agai
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
         await signed_in_minutes_ago(auth, 11)
-        csrf = await csrf_token(browser, auth.url)
-        refused = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
-        still_signed_in = await browser.get(f"{auth.url}/auth/verify?service=profiles")
+        refused = await delete_account(browser, auth.url)
+        still_signed_in = await verify(browser, auth.url)
     assert refused.status_code == 403
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.headers["cache-control"] == "no-store"
@@ -55,14 +54,12 @@ async def test_after_signing_in_again_the_account_can_be_deleted(start_auth) -> 
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
         await signed_in_minutes_ago(auth, 6)
-        csrf = await csrf_token(browser, auth.url)
-        refused = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
+        refused = await delete_account(browser, auth.url)
         assert refused.status_code == 403
         assert refused.json()["maxAge"] == 300
 
         await sign_in(browser, auth.url)
-        csrf = await csrf_token(browser, auth.url)
-        deleted = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
+        deleted = await delete_account(browser, auth.url)
     assert deleted.status_code == 202
     assert (
         await scalar(

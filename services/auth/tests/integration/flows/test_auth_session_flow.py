@@ -7,13 +7,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiokafka import AIOKafkaProducer
 from auth_flow_support import (
+    ACTIVE,
+    SESSION_COOKIE,
+    assert_signed_out_for_good,
+    csrf_header,
     csrf_token,
+    delete_account,
     execute,
     outbox_drained,
     scalar,
     sign_in,
     types,
     user_events,
+    verify,
 )
 
 from codeflow_contracts import DeleteUserData, DeletionReason, Envelope, new_envelope, to_json_bytes
@@ -23,7 +29,6 @@ from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
-COOKIE = "authjs.session-token"
 DELETED = "codeflow.user.deleted.v1"
 CANCELLED = "codeflow.user.deletion-cancelled.v1"
 
@@ -34,7 +39,7 @@ async def test_verify_answers_a_valid_cookie_with_a_jwt_that_verifies_against_th
     auth = await start_auth()
     async with auth.browser() as browser:
         user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
-        verified = await browser.get(f"{auth.url}/auth/verify?service=profiles")
+        verified = await verify(browser, auth.url)
     assert verified.status_code == 200
     assert verified.headers["x-user-id"] == user_id
     token = verified.headers["x-auth-token"]
@@ -56,9 +61,9 @@ async def test_verify_refuses_a_request_without_a_session_or_with_a_made_up_one(
 ) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
-        browser.cookies.set(COOKIE, "made-up-token")
-        refused = await browser.get(f"{auth.url}/auth/verify?service=profiles")
+        assert (await verify(browser, auth.url)).status_code == 401
+        browser.cookies.set(SESSION_COOKIE, "made-up-token")
+        refused = await verify(browser, auth.url)
     assert refused.status_code == 401
     assert "x-user-id" not in refused.headers
 
@@ -71,9 +76,22 @@ async def test_an_expired_session_gets_401_and_its_row_is_deleted(start_auth) ->
             auth.sessions,
             "UPDATE sessions SET expires = now() AT TIME ZONE 'UTC' - interval '1 minute'",
         )
-        refused = await browser.get(f"{auth.url}/auth/verify?service=profiles")
+        refused = await verify(browser, auth.url)
     assert refused.status_code == 401
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
+
+
+async def signed_in_without_activity(browser, auth) -> str:
+    """Sign in landing somewhere that is not itself activity (the CSRF token); the user's id."""
+    await sign_in(browser, auth.url, callbackUrl="/auth/csrf")
+    user_id: str = await scalar(auth.sessions, "SELECT id FROM users")
+    return user_id
+
+
+async def activity_published(auth, bootstrap_servers: str, user_id: str) -> int:
+    """How many UserActive events about ``user_id`` auth published, once its outbox is drained."""
+    await outbox_drained(auth.sessions)
+    return types(await user_events(bootstrap_servers, user_id)).count(ACTIVE)
 
 
 async def test_a_hundred_verify_calls_within_the_hour_emit_exactly_one_user_active(
@@ -81,18 +99,11 @@ async def test_a_hundred_verify_calls_within_the_hour_emit_exactly_one_user_acti
 ) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        # Land somewhere that is not itself activity, then verify a hundred times at once.
-        await sign_in(browser, auth.url, callbackUrl="/auth/csrf")
-        user_id = await scalar(auth.sessions, "SELECT id FROM users")
-        answers = await asyncio.gather(
-            *(browser.get(f"{auth.url}/auth/verify?service=profiles") for _ in range(100))
-        )
+        user_id = await signed_in_without_activity(browser, auth)
+        # Then verify a hundred times at once.
+        answers = await asyncio.gather(*(verify(browser, auth.url) for _ in range(100)))
     assert {a.status_code for a in answers} == {200}
-    await outbox_drained(auth.sessions)
-    assert (
-        types(await user_events(kafka_bootstrap_servers, user_id)).count("codeflow.user.active.v1")
-        == 1
-    )
+    assert await activity_published(auth, kafka_bootstrap_servers, user_id) == 1
 
 
 async def test_activity_is_emitted_again_once_the_interval_has_passed(
@@ -100,16 +111,11 @@ async def test_activity_is_emitted_again_once_the_interval_has_passed(
 ) -> None:
     auth = await start_auth(activity_interval=timedelta(seconds=1))
     async with auth.browser() as browser:
-        await sign_in(browser, auth.url, callbackUrl="/auth/csrf")
-        user_id = await scalar(auth.sessions, "SELECT id FROM users")
-        await browser.get(f"{auth.url}/auth/verify?service=profiles")
+        user_id = await signed_in_without_activity(browser, auth)
+        await verify(browser, auth.url)
         await asyncio.sleep(1.2)
-        await browser.get(f"{auth.url}/auth/verify?service=profiles")
-    await outbox_drained(auth.sessions)
-    assert (
-        types(await user_events(kafka_bootstrap_servers, user_id)).count("codeflow.user.active.v1")
-        == 2
-    )
+        await verify(browser, auth.url)
+    assert await activity_published(auth, kafka_bootstrap_servers, user_id) == 2
 
 
 async def test_sign_out_needs_the_csrf_token_then_ends_the_session_on_the_server(
@@ -118,7 +124,7 @@ async def test_sign_out_needs_the_csrf_token_then_ends_the_session_on_the_server
     auth = await start_auth()
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
-        old_cookie = browser.cookies[COOKIE]
+        old_cookie = browser.cookies[SESSION_COOKIE]
         without_token = await browser.post(f"{auth.url}/auth/signout")
         assert without_token.status_code == 403
         csrf = await csrf_token(browser, auth.url)
@@ -130,9 +136,7 @@ async def test_sign_out_needs_the_csrf_token_then_ends_the_session_on_the_server
         assert from_elsewhere.status_code == 403
         signed_out = await browser.post(f"{auth.url}/auth/signout", data={"csrfToken": csrf})
         assert signed_out.status_code == 204
-        browser.cookies.set(COOKIE, old_cookie)
-        assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
-    assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
+        await assert_signed_out_for_good(browser, auth.url, auth.sessions, old_cookie)
 
 
 async def test_signing_out_everywhere_ends_every_session_of_the_user(start_auth) -> None:
@@ -140,12 +144,11 @@ async def test_signing_out_everywhere_ends_every_session_of_the_user(start_auth)
     async with auth.browser() as laptop, auth.browser() as phone:
         await sign_in(laptop, auth.url)
         await sign_in(phone, auth.url)
-        csrf = await csrf_token(laptop, auth.url)
         response = await laptop.post(
-            f"{auth.url}/auth/signout/everywhere", headers={"X-CSRF-Token": csrf}
+            f"{auth.url}/auth/signout/everywhere", headers=await csrf_header(laptop, auth.url)
         )
         assert response.status_code == 204
-        assert (await phone.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
+        assert (await verify(phone, auth.url)).status_code == 401
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
 
 
@@ -155,10 +158,9 @@ async def test_deleting_my_account_ends_my_sessions_and_sends_on_the_id_i_follow
     auth = await start_auth()
     async with auth.browser() as browser:
         user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
-        csrf = await csrf_token(browser, auth.url)
-        response = await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
+        response = await delete_account(browser, auth.url)
         assert response.status_code == 202
-        assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
+        assert (await verify(browser, auth.url)).status_code == 401
     body = response.json()
     deletion_id = uuid.UUID(body["deletionId"])
     assert deletion_id.version == 4
@@ -256,7 +258,7 @@ async def test_an_erasure_for_inactivity_arriving_after_a_sign_in_is_cancelled(
             return bool(queued == 1)
 
         await wait_until(answered, timeout=60, what="auth to answer the erasure")
-        still_signed_in = await browser.get(f"{auth.url}/auth/verify?service=profiles")
+        still_signed_in = await verify(browser, auth.url)
     assert still_signed_in.status_code == 200
     await outbox_drained(auth.sessions)
     events = await user_events(kafka_bootstrap_servers, user_id)
@@ -283,10 +285,7 @@ async def test_signing_in_again_while_the_deletion_is_in_flight_gives_a_fresh_ac
     auth = await start_auth()
     async with auth.browser() as browser:
         old_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
-        csrf = await csrf_token(browser, auth.url)
-        assert (
-            await browser.delete(f"{auth.url}/auth/me", headers={"X-CSRF-Token": csrf})
-        ).status_code == 202
+        assert (await delete_account(browser, auth.url)).status_code == 202
         again = await sign_in(browser, auth.url)
     new_id = again.json()["user"]["id"]
     assert again.status_code == 200
@@ -346,9 +345,9 @@ async def test_verify_slides_the_expiry_at_most_once_per_update_age(start_auth) 
         await sign_in(browser, auth.url)
         # Written less than a day ago (6.5 of 7 idle days left): not due, left as it is.
         await set_days_left(6.5)
-        assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 200
+        assert (await verify(browser, auth.url)).status_code == 200
         assert abs(float(await scalar(auth.sessions, days_left)) - 6.5) < 0.01
         # Written two days ago: due, so it slides back to the full 7 days.
         await set_days_left(5)
-        assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 200
+        assert (await verify(browser, auth.url)).status_code == 200
         assert abs(float(await scalar(auth.sessions, days_left)) - 7) < 0.01

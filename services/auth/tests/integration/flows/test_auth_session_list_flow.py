@@ -6,16 +6,18 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from auth_flow_support import SESSION_COOKIE, csrf_token, scalar, sign_in
+from auth_flow_support import (
+    SESSION_COOKIE,
+    assert_signed_out_for_good,
+    csrf_header,
+    scalar,
+    sign_in,
+    verify,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 NOT_FOUND = "urn:codeflow:problem:session-not-found"
-
-
-async def csrf(browser, auth) -> dict[str, str]:
-    token = await csrf_token(browser, auth.url)
-    return {"X-CSRF-Token": token}
 
 
 async def test_a_person_sees_their_own_live_sessions_and_which_one_is_theirs_now(
@@ -67,13 +69,13 @@ async def test_ending_another_of_my_sessions_signs_that_device_out(start_auth) -
         without_token = await laptop.delete(f"{auth.url}/auth/sessions/{phones}")
         assert without_token.status_code == 403
         ended = await laptop.delete(
-            f"{auth.url}/auth/sessions/{phones}", headers=await csrf(laptop, auth)
+            f"{auth.url}/auth/sessions/{phones}", headers=await csrf_header(laptop, auth.url)
         )
         assert ended.status_code == 204
         assert ended.headers["cache-control"] == "no-store"
         assert "set-cookie" not in ended.headers
-        assert (await phone.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
-        assert (await laptop.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 200
+        assert (await verify(phone, auth.url)).status_code == 401
+        assert (await verify(laptop, auth.url)).status_code == 200
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 1
 
 
@@ -84,13 +86,11 @@ async def test_ending_this_session_signs_me_out_and_clears_the_cookie(start_auth
         [this] = (await browser.get(f"{auth.url}/auth/sessions")).json()["sessions"]
         old_cookie = browser.cookies[SESSION_COOKIE]
         ended = await browser.delete(
-            f"{auth.url}/auth/sessions/{this['id']}", headers=await csrf(browser, auth)
+            f"{auth.url}/auth/sessions/{this['id']}", headers=await csrf_header(browser, auth.url)
         )
         assert ended.status_code == 204
         assert f'{SESSION_COOKIE}=""' in ended.headers["set-cookie"]
-        browser.cookies.set(SESSION_COOKIE, old_cookie)
-        assert (await browser.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 401
-    assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
+        await assert_signed_out_for_good(browser, auth.url, auth.sessions, old_cookie)
 
 
 async def test_someone_elses_session_answers_404_exactly_as_a_missing_one(start_auth) -> None:
@@ -99,12 +99,12 @@ async def test_someone_elses_session_answers_404_exactly_as_a_missing_one(start_
         await sign_in(mine, auth.url)
         await sign_in(theirs, auth.url, as_login="monalisa")
         [their_session] = (await theirs.get(f"{auth.url}/auth/sessions")).json()["sessions"]
-        headers = await csrf(mine, auth)
+        headers = await csrf_header(mine, auth.url)
         someone_elses = await mine.delete(
             f"{auth.url}/auth/sessions/{their_session['id']}", headers=headers
         )
         missing = await mine.delete(f"{auth.url}/auth/sessions/c{'0' * 24}", headers=headers)
-        assert (await theirs.get(f"{auth.url}/auth/verify?service=profiles")).status_code == 200
+        assert (await verify(theirs, auth.url)).status_code == 200
     for answer in (someone_elses, missing):
         assert answer.status_code == 404
         assert answer.headers["content-type"] == "application/problem+json"

@@ -7,6 +7,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from auth_flow_support import (
+    SESSION_COOKIE,
     identity_events,
     outbox_drained,
     scalar,
@@ -101,13 +102,20 @@ async def test_a_user_who_keeps_their_email_private_can_sign_in(start_auth) -> N
     assert await scalar(auth.sessions, "SELECT email_verified IS NOT NULL FROM users")
 
 
+async def _approved_at_github(auth, browser: httpx.AsyncClient, **params: str) -> tuple[str, str]:
+    """Start a sign-in and let GitHub approve it, stopping before its redirect back: the
+    callback URL GitHub sends the browser to, and the sealed state cookie auth set."""
+    started = await start_sign_in(browser, auth.url, **params)
+    at_github = await browser.get(started.headers["location"], follow_redirects=False)
+    return at_github.headers["location"], started.cookies["codeflow.sign-in-state"]
+
+
 async def _callback_with(
     auth, browser: httpx.AsyncClient, *, state: str | None = None, code: str | None = None
 ) -> tuple[httpx.Response, str, str]:
     """Start a sign-in, stop at GitHub's redirect back, and call the callback differently."""
-    started = await start_sign_in(browser, auth.url, callbackUrl="/")
-    at_github = await browser.get(started.headers["location"], follow_redirects=False)
-    back = httpx.URL(at_github.headers["location"])
+    callback, _ = await _approved_at_github(auth, browser, callbackUrl="/")
+    back = httpx.URL(callback)
     real_state, real_code = back.params["state"], back.params["code"]
     response = await browser.get(
         f"{auth.url}/auth/callback/github",
@@ -119,6 +127,14 @@ async def _callback_with(
 
 async def _no_session(auth) -> bool:
     return await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
+
+
+async def _refused_without_a_session(auth, response: httpx.Response, detail: str) -> None:
+    """The callback answered 400 with a problem whose detail says ``detail``, and no session
+    was opened."""
+    assert response.status_code == 400
+    assert detail in response.json()["detail"]
+    assert await _no_session(auth)
 
 
 async def test_a_wrong_state_gets_400_and_no_session(start_auth) -> None:
@@ -134,21 +150,16 @@ async def test_a_wrong_state_gets_400_and_no_session(start_auth) -> None:
 async def test_a_missing_state_cookie_gets_400_and_no_session(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        started = await start_sign_in(browser, auth.url)
-        at_github = await browser.get(started.headers["location"], follow_redirects=False)
+        callback, _ = await _approved_at_github(auth, browser)
         browser.cookies.clear()
-        response = await browser.get(at_github.headers["location"], follow_redirects=False)
-    assert response.status_code == 400
-    assert "no sign-in in progress" in response.json()["detail"]
-    assert await _no_session(auth)
+        response = await browser.get(callback, follow_redirects=False)
+    await _refused_without_a_session(auth, response, "no sign-in in progress")
 
 
 async def test_a_replayed_callback_gets_400_and_opens_no_second_session(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        started = await start_sign_in(browser, auth.url)
-        at_github = await browser.get(started.headers["location"], follow_redirects=False)
-        callback = at_github.headers["location"]
+        callback, _ = await _approved_at_github(auth, browser)
         first = await browser.get(callback, follow_redirects=False)
         replayed = await browser.get(callback, follow_redirects=False)
     assert first.status_code == 302
@@ -159,39 +170,31 @@ async def test_a_replayed_callback_gets_400_and_opens_no_second_session(start_au
 async def test_an_expired_state_gets_400_and_no_session(start_auth) -> None:
     auth = await start_auth(state_ttl=timedelta(seconds=1))
     async with auth.browser() as browser:
-        started = await start_sign_in(browser, auth.url)
-        sealed = started.cookies["codeflow.sign-in-state"]
-        at_github = await browser.get(started.headers["location"], follow_redirects=False)
+        callback, sealed = await _approved_at_github(auth, browser)
         await asyncio.sleep(2.2)
         # A browser drops the cookie at its Max-Age; an old copy presented anyway is refused.
         response = await browser.get(
-            at_github.headers["location"],
+            callback,
             headers={"Cookie": f"codeflow.sign-in-state={sealed}"},
             follow_redirects=False,
         )
-    assert response.status_code == 400
-    assert "longer than it may" in response.json()["detail"]
-    assert await _no_session(auth)
+    await _refused_without_a_session(auth, response, "longer than it may")
 
 
 async def test_an_altered_state_cookie_gets_400_and_no_session(start_auth) -> None:
     auth = await start_auth()
     async with auth.browser() as browser:
-        started = await start_sign_in(browser, auth.url)
-        sealed = started.cookies["codeflow.sign-in-state"]
+        callback, sealed = await _approved_at_github(auth, browser)
         altered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
-        at_github = await browser.get(started.headers["location"], follow_redirects=False)
         browser.cookies.clear()
         response = await browser.get(
-            at_github.headers["location"],
+            callback,
             headers={"Cookie": f"codeflow.sign-in-state={altered}"},
             follow_redirects=False,
         )
-    assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"] == "urn:codeflow:problem:invalid-sign-in-state"
-    assert "not ours" in response.json()["detail"]
-    assert await _no_session(auth)
+    await _refused_without_a_session(auth, response, "not ours")
 
 
 async def test_the_state_cookie_carries_no_readable_state_or_landing_place(start_auth) -> None:
@@ -214,11 +217,8 @@ async def test_githubs_200_with_an_error_for_a_bad_code_gets_a_clear_error_and_n
     auth = await start_auth()
     async with auth.browser() as browser:
         response, _, _ = await _callback_with(auth, browser, code="not-a-code-github-issued")
-    assert response.status_code == 400
-    problem = response.json()
-    assert problem["type"] == "urn:codeflow:problem:github-refused"
-    assert "bad_verification_code" in problem["detail"]
-    assert await _no_session(auth)
+    assert response.json()["type"] == "urn:codeflow:problem:github-refused"
+    await _refused_without_a_session(auth, response, "bad_verification_code")
 
 
 async def test_a_callback_url_elsewhere_is_refused_before_going_to_github(start_auth) -> None:
@@ -235,7 +235,7 @@ async def test_the_database_holds_no_plaintext_github_token_and_no_usable_sessio
     auth = await start_auth()
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
-        cookie = browser.cookies["authjs.session-token"]
+        cookie = browser.cookies[SESSION_COOKIE]
     stored_access = await scalar(auth.sessions, "SELECT access_token FROM accounts")
     state = auth.settings
     from codeflow_auth.main import token_cipher

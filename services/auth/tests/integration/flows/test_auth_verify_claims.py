@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from auth_flow_support import sign_in
+from auth_flow_support import sign_in, verify
 
 from codeflow_github_emulator.defaults import OCTOCAT_ID
 from codeflow_identity import JwksVerifier
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
 async def verified_claims(browser: httpx.AsyncClient, auth_url: str, service: str) -> Any:
-    verified = await browser.get(f"{auth_url}/auth/verify", params={"service": service})
+    verified = await verify(browser, auth_url, service)
     assert verified.status_code == 200, verified.text
     return jwt.decode(verified.headers["x-auth-token"], options={"verify_signature": False})
 
@@ -27,9 +27,7 @@ async def test_each_service_gets_a_token_for_its_own_audience(start_auth) -> Non
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
         tokens = {
-            service: (
-                await browser.get(f"{auth.url}/auth/verify", params={"service": service})
-            ).headers["x-auth-token"]
+            service: (await verify(browser, auth.url, service)).headers["x-auth-token"]
             for service in ("profiles", "repositories", "janitor")
         }
     jwks = f"{auth.url}/auth/.well-known/jwks.json"
