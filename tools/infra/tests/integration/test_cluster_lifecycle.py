@@ -7,7 +7,6 @@ services' consumer groups never meet those of a cluster someone is using.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http.client
 import json
 import os
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from codeflow_infra import gateway, processes
+from codeflow_testing.ports import free_ports
 from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -47,14 +47,6 @@ FOREIGN = {
     "AUTH_URL",
     "NEXTAUTH_URL",
 }
-
-
-def free_ports(count: int) -> list[int]:
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 @dataclass
