@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from launcher_support import kill_remaining, remaining_processes
 
 from codeflow_infra import gateway, processes
 from codeflow_testing.ports import free_ports
@@ -82,10 +82,7 @@ class LocalCluster:
             connection.close()
 
     def remaining_processes(self) -> list[str]:
-        return [
-            f"{pid}: {' '.join(processes.cmdline(pid))}"
-            for pid in processes.pids_referencing(self.local_dir)
-        ]
+        return remaining_processes(self.local_dir)
 
 
 @pytest.fixture
@@ -101,8 +98,7 @@ def local_cluster(tmp_path: Path) -> Iterator[LocalCluster]:
         yield cluster
     finally:
         cluster.cli("down")
-        for pid in processes.pids_referencing(local_dir):  # only processes this test started
-            processes.stop_process(pid, signal.SIGKILL, 10)
+        kill_remaining(local_dir)
 
 
 async def test_up_twice_changes_nothing_and_down_leaves_no_process(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped, unused-ignore]
 import pytest
+from launcher_support import kill_remaining, remaining_processes
 
 from codeflow_infra import processes
 from codeflow_infra.kafka import metadata_ready, start_broker, stop_broker
@@ -71,10 +72,7 @@ class Infra:
         return {name: processes.read_pid(run_dir / f"{name}.pid") for name in ("postgres", "kafka")}
 
     def remaining_processes(self) -> list[str]:
-        return [
-            f"{pid}: {' '.join(processes.cmdline(pid))}"
-            for pid in processes.pids_referencing(self.local_dir)
-        ]
+        return remaining_processes(self.local_dir)
 
 
 @pytest.fixture
@@ -97,8 +95,7 @@ def infra(tmp_path: Path) -> Iterator[Infra]:
         yield infra
     finally:
         infra.cli("down")
-        for pid in processes.pids_referencing(local_dir):  # only processes this test started
-            processes.stop_process(pid, signal.SIGKILL, 10)
+        kill_remaining(local_dir)
 
 
 async def query(url: str, sql: str) -> list[asyncpg.Record]:
