@@ -1,5 +1,5 @@
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -43,8 +43,12 @@ def auth(keyset: KeySet) -> FakeAuth:
 
 @asynccontextmanager
 async def verifier_of(
-    auth: FakeAuth, issuer: TokenIssuer, clock: FakeClock, **options: Any
+    auth: Callable[[httpx.Request], httpx.Response],
+    issuer: TokenIssuer,
+    clock: FakeClock,
+    **options: Any,
 ) -> AsyncIterator[JwksVerifier]:
+    """A verifier of ``issuer``'s tokens that fetches the JWKS from ``auth``."""
     client = httpx.AsyncClient(transport=httpx.MockTransport(auth))
     async with (
         client,
@@ -202,16 +206,9 @@ async def test_the_verifier_recovers_when_auth_comes_back(
 async def test_a_jwks_that_is_not_json_counts_as_unavailable(
     issuer: TokenIssuer, clock: FakeClock
 ) -> None:
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, text="<html>"))
-    async with httpx.AsyncClient(transport=transport) as client:
-        verifier = JwksVerifier(
-            JWKS_URL,
-            issuer=issuer.issuer,
-            audience=issuer.audience,
-            http_client=client,
-            clock=clock,
-        )
-
+    async with verifier_of(
+        lambda request: httpx.Response(200, text="<html>"), issuer, clock
+    ) as verifier:
         with pytest.raises(JwksUnavailable):
             await verifier.verify(issuer.issue("user-1"))
 
@@ -219,16 +216,9 @@ async def test_a_jwks_that_is_not_json_counts_as_unavailable(
 async def test_hmac_keys_in_the_jwks_are_ignored(issuer: TokenIssuer, clock: FakeClock) -> None:
     kid = issuer.keyset.current.kid
     jwks = {"keys": [{"kty": "oct", "kid": kid, "alg": "HS256", "k": "c2VjcmV0"}]}
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=jwks))
-    async with httpx.AsyncClient(transport=transport) as client:
-        verifier = JwksVerifier(
-            JWKS_URL,
-            issuer=issuer.issuer,
-            audience=issuer.audience,
-            http_client=client,
-            clock=clock,
-        )
-
+    async with verifier_of(
+        lambda request: httpx.Response(200, json=jwks), issuer, clock
+    ) as verifier:
         with pytest.raises(InvalidToken, match="unknown key"):
             await verifier.verify(issuer.issue("user-1"))
 
