@@ -135,8 +135,7 @@ async def _revoked_at_github(cluster: Cluster, token: str) -> None:
 async def test_deleting_my_account_revokes_codeflows_grant_at_github(
     cluster: Cluster, github_user: GitHubUser
 ) -> None:
-    async with cluster.browser() as browser:
-        await cluster.sign_in(browser, github_user)
+    async with cluster.signed_in(github_user) as browser:
         token = await _github_token(cluster, github_user)
         assert await _works_at_github(cluster, token)
         response = await browser.delete("/auth/me", headers=await cluster.csrf(browser))
@@ -292,7 +291,6 @@ async def test_signing_in_again_while_the_old_deletion_is_in_flight_gives_a_fres
     await _erased(cluster, old_id)
     rows = await cluster.rows_of(new_id)
     assert rows == {"auth": 1, "profiles": 1, "repositories": 1, "janitor": 1}
-    async with cluster.browser() as browser:
-        await cluster.sign_in(browser, github_user)
+    async with cluster.signed_in(github_user) as browser:
         mine = (await browser.get("/api/profiles/me")).json()
         assert (mine["user_id"], mine["username"]) == (new_id, github_user.login)
