@@ -170,6 +170,12 @@ async def _idle_for_100_days_in_auth(cluster: Cluster, user_id: str) -> None:
     )
 
 
+async def _inactive_for_100_days(cluster: Cluster, user_id: str) -> None:
+    """Past the threshold in both places the sweep reads: auth's and the janitor's."""
+    await _idle_for_100_days_in_auth(cluster, user_id)
+    await _age_in_the_janitor(cluster, user_id)
+
+
 async def _sweep_from_the_command_line(cluster: Cluster) -> None:
     env = dict(os.environ)
     env["JANITOR_DATABASE_URL"] = cluster.database_url("janitor")
@@ -184,8 +190,7 @@ async def test_a_user_inactive_past_the_threshold_is_swept_and_erased_everywhere
 ) -> None:
     async with cluster.browser() as browser:
         user_id = await _user_with_data(cluster, browser, github_user)
-    await _idle_for_100_days_in_auth(cluster, user_id)
-    await _age_in_the_janitor(cluster, user_id)
+    await _inactive_for_100_days(cluster, user_id)
     await _sweep_from_the_command_line(cluster)
     await _erased(cluster, user_id)
 
@@ -197,8 +202,7 @@ async def test_an_erasure_for_inactivity_revokes_codeflows_grant_at_github(
         # Known to every service first: the janitor ages only a user it has a row for.
         user_id = await _user_with_data(cluster, browser, github_user)
     token = await _github_token(cluster, github_user)
-    await _idle_for_100_days_in_auth(cluster, user_id)
-    await _age_in_the_janitor(cluster, user_id)
+    await _inactive_for_100_days(cluster, user_id)
 
     await _sweep_from_the_command_line(cluster)
 
