@@ -34,6 +34,12 @@ def of_kind(documents: list[dict[str, Any]], kind: str) -> dict[str, dict[str, A
     return {d["metadata"]["name"]: d for d in documents if d["kind"] == kind}
 
 
+def environment_config(documents: list[dict[str, Any]]) -> dict[str, str]:
+    """The data of the ConfigMap that sets ``CODEFLOW_ENV``: the services' shared settings."""
+    configs = [c["data"] for c in of_kind(documents, "ConfigMap").values() if "data" in c]
+    return next(c for c in configs if "CODEFLOW_ENV" in c)
+
+
 def access(name: str) -> ServiceAccess:
     return next(service for service in SERVICES if service.principal == name)
 
@@ -84,8 +90,7 @@ def test_the_kafka_secrets_example_is_valid_and_holds_only_placeholders() -> Non
 def test_each_service_signs_in_as_its_own_user_over_tls_in_the_base(
     k8s_base: list[dict[str, Any]],
 ) -> None:
-    configs = [c["data"] for c in of_kind(k8s_base, "ConfigMap").values() if "data" in c]
-    config = next(c for c in configs if "CODEFLOW_ENV" in c)
+    config = environment_config(k8s_base)
     assert config["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
     deployments = of_kind(k8s_base, "Deployment")
     for service in SERVICES:
@@ -97,7 +102,6 @@ def test_each_service_signs_in_as_its_own_user_over_tls_in_the_base(
 def test_the_dev_overlay_keeps_its_development_kafka_plaintext(
     k8s_dev: list[dict[str, Any]],
 ) -> None:
-    configs = [c["data"] for c in of_kind(k8s_dev, "ConfigMap").values() if "data" in c]
-    merged = next(c for c in configs if "CODEFLOW_ENV" in c)
+    merged = environment_config(k8s_dev)
     assert merged["KAFKA_SECURITY_PROTOCOL"] == "PLAINTEXT"
     assert merged["CODEFLOW_ENV"] == "development"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +72,13 @@ class Cluster:
             )
             response.raise_for_status()
         return {"github_id": github_id}
+
+    @asynccontextmanager
+    async def signed_in(self, user: GitHubUser) -> AsyncIterator[httpx.AsyncClient]:
+        """A browser (see :meth:`browser`) that has signed in as ``user``."""
+        async with self.browser() as browser:
+            await self.sign_in(browser, user)
+            yield browser
 
     async def sign_in(self, browser: httpx.AsyncClient, user: GitHubUser) -> dict[str, Any]:
         """The browser's round trip through GitHub's stand-in; returns ``/auth/session``."""

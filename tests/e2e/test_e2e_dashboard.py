@@ -34,8 +34,7 @@ async def test_monitoring_listing_soft_deleting_and_bulk_changing_repositories(
     cluster: Cluster, github_user: GitHubUser
 ) -> None:
     owner = github_user.login
-    async with cluster.browser() as browser:
-        await cluster.sign_in(browser, github_user)
+    async with cluster.signed_in(github_user) as browser:
         created = await browser.post(
             "/api/repositories",
             json=await cluster.add_repository(github_user, "one"),

@@ -135,8 +135,7 @@ async def _revoked_at_github(cluster: Cluster, token: str) -> None:
 async def test_deleting_my_account_revokes_codeflows_grant_at_github(
     cluster: Cluster, github_user: GitHubUser
 ) -> None:
-    async with cluster.browser() as browser:
-        await cluster.sign_in(browser, github_user)
+    async with cluster.signed_in(github_user) as browser:
         token = await _github_token(cluster, github_user)
         assert await _works_at_github(cluster, token)
         response = await browser.delete("/auth/me", headers=await cluster.csrf(browser))
@@ -171,6 +170,12 @@ async def _idle_for_100_days_in_auth(cluster: Cluster, user_id: str) -> None:
     )
 
 
+async def _inactive_for_100_days(cluster: Cluster, user_id: str) -> None:
+    """Past the threshold in both places the sweep reads: auth's and the janitor's."""
+    await _idle_for_100_days_in_auth(cluster, user_id)
+    await _age_in_the_janitor(cluster, user_id)
+
+
 async def _sweep_from_the_command_line(cluster: Cluster) -> None:
     env = dict(os.environ)
     env["JANITOR_DATABASE_URL"] = cluster.database_url("janitor")
@@ -185,8 +190,7 @@ async def test_a_user_inactive_past_the_threshold_is_swept_and_erased_everywhere
 ) -> None:
     async with cluster.browser() as browser:
         user_id = await _user_with_data(cluster, browser, github_user)
-    await _idle_for_100_days_in_auth(cluster, user_id)
-    await _age_in_the_janitor(cluster, user_id)
+    await _inactive_for_100_days(cluster, user_id)
     await _sweep_from_the_command_line(cluster)
     await _erased(cluster, user_id)
 
@@ -198,8 +202,7 @@ async def test_an_erasure_for_inactivity_revokes_codeflows_grant_at_github(
         # Known to every service first: the janitor ages only a user it has a row for.
         user_id = await _user_with_data(cluster, browser, github_user)
     token = await _github_token(cluster, github_user)
-    await _idle_for_100_days_in_auth(cluster, user_id)
-    await _age_in_the_janitor(cluster, user_id)
+    await _inactive_for_100_days(cluster, user_id)
 
     await _sweep_from_the_command_line(cluster)
 
@@ -292,7 +295,6 @@ async def test_signing_in_again_while_the_old_deletion_is_in_flight_gives_a_fres
     await _erased(cluster, old_id)
     rows = await cluster.rows_of(new_id)
     assert rows == {"auth": 1, "profiles": 1, "repositories": 1, "janitor": 1}
-    async with cluster.browser() as browser:
-        await cluster.sign_in(browser, github_user)
+    async with cluster.signed_in(github_user) as browser:
         mine = (await browser.get("/api/profiles/me")).json()
         assert (mine["user_id"], mine["username"]) == (new_id, github_user.login)

@@ -19,8 +19,7 @@ def assert_problem(response: httpx.Response, status: int, kind: str) -> None:
 async def test_a_cross_site_write_is_refused_and_one_from_the_public_origin_is_carried_out(
     cluster: Cluster, github_user: GitHubUser
 ) -> None:
-    async with cluster.browser() as browser:
-        await cluster.sign_in(browser, github_user)
+    async with cluster.signed_in(github_user) as browser:
         forged = await browser.post(
             "/api/repositories",
             json=await cluster.add_repository(github_user, "sec-1"),
@@ -47,8 +46,7 @@ async def test_a_cross_site_write_is_refused_and_one_from_the_public_origin_is_c
 async def test_auth_s_session_check_cannot_be_asked_for_from_outside(
     cluster: Cluster, github_user: GitHubUser
 ) -> None:
-    async with cluster.browser() as browser:
-        await cluster.sign_in(browser, github_user)
+    async with cluster.signed_in(github_user) as browser:
         answers = [
             await browser.get(path, follow_redirects=False)
             for path in ("/auth/verify", "/auth/verify/", "/auth/%76erify", "/auth/VERIFY")
@@ -62,8 +60,7 @@ async def test_auth_s_session_check_cannot_be_asked_for_from_outside(
 async def test_every_answer_carries_the_security_headers_and_the_session_is_never_cached(
     cluster: Cluster, github_user: GitHubUser
 ) -> None:
-    async with cluster.browser() as browser:
-        await cluster.sign_in(browser, github_user)
+    async with cluster.signed_in(github_user) as browser:
         answers = {
             "session": await browser.get("/auth/session"),
             "csrf": await browser.get("/auth/csrf"),
@@ -81,8 +78,7 @@ async def test_every_answer_carries_the_security_headers_and_the_session_is_neve
 async def test_path_tricks_and_oversized_bodies_are_refused_by_the_gateway(
     cluster: Cluster, github_user: GitHubUser
 ) -> None:
-    async with cluster.browser() as browser:
-        await cluster.sign_in(browser, github_user)
+    async with cluster.signed_in(github_user) as browser:
         tricks = [
             await browser.get(path)
             # (httpx resolves a plain /../ itself, so the tricks are spelt as it sends them.)

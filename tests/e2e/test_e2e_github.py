@@ -39,8 +39,7 @@ async def test_a_person_lists_their_github_repositories_and_monitors_one_by_id(
 ) -> None:
     mine = [await cluster.add_repository(github_user, f"lib-{n}") for n in range(3)]
     secret = await cluster.add_repository(other_github_user, "secret", private=True)
-    async with cluster.browser() as browser:
-        await cluster.sign_in(browser, github_user)
+    async with cluster.signed_in(github_user) as browser:
         monitored = await browser.post("/api/repositories", json=mine[1])
         first = await browser.get("/api/repositories/available", params={"per_page": 2})
         found = await browser.get("/api/repositories/available", params={"q": "LIB-2"})
@@ -64,8 +63,7 @@ async def test_a_refresh_brings_a_rename_and_then_asks_with_the_etag(
     cluster: Cluster, github_user: GitHubUser
 ) -> None:
     repo = await cluster.add_repository(github_user, "before")
-    async with cluster.browser() as browser:
-        await cluster.sign_in(browser, github_user)
+    async with cluster.signed_in(github_user) as browser:
         await browser.post("/api/repositories", json=repo)
         await emulator(
             cluster, "POST", f"/_emulator/repos/{repo['github_id']}/rename", name="after"
@@ -94,8 +92,7 @@ async def test_a_spent_rate_limit_is_a_503_with_retry_after(
     cluster: Cluster, github_user: GitHubUser
 ) -> None:
     repo = await cluster.add_repository(github_user, "limited")
-    async with cluster.browser() as browser:
-        await cluster.sign_in(browser, github_user)
+    async with cluster.signed_in(github_user) as browser:
         await emulator(
             cluster, "POST", "/_emulator/rate-limit", user_id=github_user.id, remaining=0
         )
@@ -120,8 +117,7 @@ async def test_a_revoked_github_token_asks_the_person_to_sign_in_again(
     cluster: Cluster, github_user: GitHubUser
 ) -> None:
     repo = await cluster.add_repository(github_user, "revoked")
-    async with cluster.browser() as browser:
-        await cluster.sign_in(browser, github_user)
+    async with cluster.signed_in(github_user) as browser:
         await emulator(cluster, "DELETE", f"/_emulator/users/{github_user.id}/tokens")
         refused = await browser.post("/api/repositories", json=repo)
         await cluster.sign_in(browser, github_user)

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import subprocess
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -106,6 +107,24 @@ async def wait_for(
 
 
 # --- B3 ---------------------------------------------------------------------------------------
+
+
+async def _keep_own_profile(
+    run: Run,
+    recording: subprocess.Popen[bytes] | None,
+    raw_path: Path,
+    *,
+    what: str,
+    target: str,
+    why: str,
+) -> None:
+    """Summarise the recording of the benchmark's own process, if one was started, into ``run``."""
+    if recording is not None:
+        run.profiles.append(
+            await asyncio.to_thread(
+                profiling.finish_recording, recording, raw_path, what=what, target=target, why=why
+            )
+        )
 
 
 async def seed_profiles(url: str, users: int) -> None:
@@ -232,17 +251,14 @@ async def run_b3(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
         finally:
             await broker.stop()
             await engine.dispose()
-        if recording is not None:
-            run.profiles.append(
-                await asyncio.to_thread(
-                    profiling.finish_recording,
-                    recording,
-                    raw_path,
-                    what="B3, the profiles consumer draining the backlog",
-                    target="the benchmark's own process (the consumer runs in it)",
-                    why="The reliable consumer applies a batch of events per transaction.",
-                )
-            )
+        await _keep_own_profile(
+            run,
+            recording,
+            raw_path,
+            what="B3, the profiles consumer draining the backlog",
+            target="the benchmark's own process (the consumer runs in it)",
+            why="The reliable consumer applies a batch of events per transaction.",
+        )
         rate = done / elapsed if elapsed else 0.0
         if done < plan.b3_events:
             run.notes.append(
@@ -380,17 +396,14 @@ async def run_b4(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await engine.dispose()
-        if recording is not None:
-            run.profiles.append(
-                await asyncio.to_thread(
-                    profiling.finish_recording,
-                    recording,
-                    raw_path,
-                    what="B4, the outbox relay publishing",
-                    target="the benchmark's own process (the relay runs in it)",
-                    why="The relay claims, publishes and marks each batch in turn.",
-                )
-            )
+        await _keep_own_profile(
+            run,
+            recording,
+            raw_path,
+            what="B4, the outbox relay publishing",
+            target="the benchmark's own process (the relay runs in it)",
+            why="The relay claims, publishes and marks each batch in turn.",
+        )
         if done < plan.b4_messages:
             run.notes.append(
                 f"B4: the relay published {done:,} of {plan.b4_messages:,} within "

@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 LABELS = {
     "gateway": "through the gateway (cookie)",
@@ -23,6 +24,14 @@ LABELS = {
 def _points(series: dict[str, Any], key: str) -> tuple[list[int], list[float]]:
     ordered = sorted(series.items(), key=lambda item: int(item[0]))
     return [int(c) for c, _ in ordered], [float(point[key]) for _, point in ordered]
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` to ``path`` as a PNG and release it."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def plot_b1(b1: dict[str, dict[str, Any]], out_dir: Path, stem: str) -> list[Path]:
@@ -43,11 +52,7 @@ def plot_b1(b1: dict[str, dict[str, Any]], out_dir: Path, stem: str) -> list[Pat
     ax.set_title("B1 dashboard read: throughput against concurrency")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
-    path = out_dir / f"{stem}-throughput.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    written.append(path)
+    written.append(_save(fig, out_dir / f"{stem}-throughput.png"))
 
     fig, (p50, p99) = plt.subplots(1, 2, figsize=(11, 5), sharey=True)
     for name, series in b1.items():
@@ -65,9 +70,5 @@ def plot_b1(b1: dict[str, dict[str, Any]], out_dir: Path, stem: str) -> list[Pat
         ax.grid(True, which="both", alpha=0.3)
     p50.set_ylabel("latency (ms, log)")
     p99.legend(fontsize="small")
-    path = out_dir / f"{stem}-latency.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    written.append(path)
+    written.append(_save(fig, out_dir / f"{stem}-latency.png"))
     return written

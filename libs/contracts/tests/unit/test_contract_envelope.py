@@ -1,5 +1,6 @@
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -19,10 +20,23 @@ from codeflow_contracts import (
 
 USER_ID = "clq7z3x0k0000l308f3m9b2qa"
 CREATED_AT = datetime(2024, 3, 14, 9, 26, 53, tzinfo=UTC)
+MESSAGE_ID = UUID("3423c7f0-4315-4e2c-818a-2e9cf7f59c55")
 
 
 def user_created() -> UserCreated:
     return UserCreated(user_id=USER_ID, github_id=583231, login="octocat", created_at=CREATED_AT)
+
+
+def envelope_of_user_created(model: type[Envelope[Any]], message_type: str) -> Envelope[Any]:
+    """An envelope built field by field (not by ``new_envelope``) around ``user_created()``."""
+    return model(
+        id=MESSAGE_ID,
+        source="codeflow/auth",
+        type=message_type,
+        time=CREATED_AT,
+        subject=USER_ID,
+        data=user_created(),
+    )
 
 
 def test_a_new_envelope_is_about_the_user_of_its_message_with_a_fresh_id_and_time() -> None:
@@ -48,13 +62,11 @@ def test_two_new_envelopes_never_share_an_id() -> None:
 
 
 def test_a_new_envelope_takes_the_id_time_and_subject_it_is_given() -> None:
-    message_id = UUID("3423c7f0-4315-4e2c-818a-2e9cf7f59c55")
-
     envelope = new_envelope(
-        user_created(), source="codeflow/auth", subject="someone", id=message_id, time=CREATED_AT
+        user_created(), source="codeflow/auth", subject="someone", id=MESSAGE_ID, time=CREATED_AT
     )
 
-    assert (envelope.id, envelope.time, envelope.subject) == (message_id, CREATED_AT, "someone")
+    assert (envelope.id, envelope.time, envelope.subject) == (MESSAGE_ID, CREATED_AT, "someone")
 
 
 def test_a_new_envelope_is_typed_by_its_payload() -> None:
@@ -65,14 +77,7 @@ def test_a_new_envelope_is_typed_by_its_payload() -> None:
 
 def test_an_envelope_whose_type_does_not_name_its_payload_is_rejected() -> None:
     with pytest.raises(ValidationError, match="does not match its payload"):
-        Envelope[UserCreated](
-            id=UUID("3423c7f0-4315-4e2c-818a-2e9cf7f59c55"),
-            source="codeflow/auth",
-            type="codeflow.user.active.v1",
-            time=CREATED_AT,
-            subject=USER_ID,
-            data=user_created(),
-        )
+        envelope_of_user_created(Envelope[UserCreated], "codeflow.user.active.v1")
 
 
 def test_an_envelope_without_a_time_zone_is_rejected() -> None:
@@ -97,14 +102,7 @@ def test_an_envelope_survives_the_trip_through_json_bytes() -> None:
 
 
 def test_json_bytes_keep_the_payload_of_an_envelope_typed_by_the_base_message() -> None:
-    envelope = Envelope[Message](
-        id=UUID("3423c7f0-4315-4e2c-818a-2e9cf7f59c55"),
-        source="codeflow/auth",
-        type="codeflow.user.created.v1",
-        time=CREATED_AT,
-        subject=USER_ID,
-        data=user_created(),
-    )
+    envelope = envelope_of_user_created(Envelope[Message], "codeflow.user.created.v1")
 
     assert json.loads(to_json_bytes(envelope))["data"]["login"] == "octocat"
 

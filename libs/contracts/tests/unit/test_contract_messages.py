@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from codeflow_contracts import (
     MESSAGE_TYPES,
     DeleteUserData,
+    Message,
     RepositoryMonitoringChanged,
     UserCreated,
     UserDataDeleted,
@@ -18,6 +19,7 @@ from codeflow_contracts.topics import ALL_TOPICS
 
 USER_ID = "clq7z3x0k0000l308f3m9b2qa"
 AT = datetime(2024, 3, 14, 9, 26, 53, tzinfo=UTC)
+DELETION_ID = "9d0ba97f-813e-4b3d-b474-3fe424e388ee"
 PERSONAL_FIELDS = {"email", "name", "image", "avatar_url", "access_token", "refresh_token"}
 
 
@@ -120,16 +122,28 @@ def test_a_user_update_names_what_changed_each_at_most_once() -> None:
             update(invalid)
 
 
-def test_a_deletion_command_states_one_of_the_known_reasons() -> None:
-    with pytest.raises(ValidationError, match="reason"):
-        DeleteUserData.model_validate(
-            {
-                "user_id": USER_ID,
-                "deletion_id": "9d0ba97f-813e-4b3d-b474-3fe424e388ee",
-                "reason": "spite",
-                "requested_at": AT,
-            }
-        )
+@pytest.mark.parametrize(
+    ("model", "fields", "refused"),
+    [
+        pytest.param(
+            DeleteUserData,
+            {"reason": "spite", "requested_at": AT},
+            "reason",
+            id="a deletion command states one of the known reasons",
+        ),
+        pytest.param(
+            UserDataDeleted,
+            {"service": "janitor", "deleted_at": AT},
+            "service",
+            id="only services that hold user data acknowledge a deletion",
+        ),
+    ],
+)
+def test_a_deletion_message_takes_only_the_known_reasons_and_services(
+    model: type[Message], fields: dict[str, Any], refused: str
+) -> None:
+    with pytest.raises(ValidationError, match=refused):
+        model.model_validate({"user_id": USER_ID, "deletion_id": DELETION_ID, **fields})
 
 
 def test_a_deletion_request_may_name_the_deletion_and_one_without_an_id_still_parses() -> None:
@@ -137,25 +151,13 @@ def test_a_deletion_request_may_name_the_deletion_and_one_without_an_id_still_pa
         {
             "user_id": USER_ID,
             "requested_at": AT,
-            "deletion_id": "9d0ba97f-813e-4b3d-b474-3fe424e388ee",
+            "deletion_id": DELETION_ID,
         }
     )
     unnamed = UserDeletionRequested.model_validate({"user_id": USER_ID, "requested_at": AT})
 
-    assert named.deletion_id == UUID("9d0ba97f-813e-4b3d-b474-3fe424e388ee")
+    assert named.deletion_id == UUID(DELETION_ID)
     assert unnamed.deletion_id is None
-
-
-def test_only_services_that_hold_user_data_acknowledge_a_deletion() -> None:
-    with pytest.raises(ValidationError, match="service"):
-        UserDataDeleted.model_validate(
-            {
-                "user_id": USER_ID,
-                "deletion_id": "9d0ba97f-813e-4b3d-b474-3fe424e388ee",
-                "service": "janitor",
-                "deleted_at": AT,
-            }
-        )
 
 
 def test_a_repository_change_says_whether_monitoring_is_active_after_it() -> None:

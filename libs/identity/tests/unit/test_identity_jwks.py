@@ -1,5 +1,5 @@
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -43,8 +43,12 @@ def auth(keyset: KeySet) -> FakeAuth:
 
 @asynccontextmanager
 async def verifier_of(
-    auth: FakeAuth, issuer: TokenIssuer, clock: FakeClock, **options: Any
+    auth: Callable[[httpx.Request], httpx.Response],
+    issuer: TokenIssuer,
+    clock: FakeClock,
+    **options: Any,
 ) -> AsyncIterator[JwksVerifier]:
+    """A verifier of ``issuer``'s tokens that fetches the JWKS from ``auth``."""
     client = httpx.AsyncClient(transport=httpx.MockTransport(auth))
     async with (
         client,
@@ -73,6 +77,14 @@ def token_from_a_stranger(issuer: TokenIssuer, kid: str) -> str:
     return TokenIssuer(stranger, issuer.issuer, issuer.audience).issue("user-1")
 
 
+async def cache_the_keys_then_wait(
+    verifier: JwksVerifier, issuer: TokenIssuer, clock: FakeClock, wait: timedelta
+) -> None:
+    """Verify one token, so that the verifier holds auth's keys, then let ``wait`` pass."""
+    await verifier.verify(issuer.issue("user-1"))
+    clock.advance(wait)
+
+
 async def test_keys_are_fetched_once_and_cached(
     verifier: JwksVerifier, issuer: TokenIssuer, auth: FakeAuth
 ) -> None:
@@ -85,8 +97,7 @@ async def test_keys_are_fetched_once_and_cached(
 async def test_stale_keys_are_fetched_again_after_the_cache_ttl(
     verifier: JwksVerifier, issuer: TokenIssuer, auth: FakeAuth, clock: FakeClock
 ) -> None:
-    await verifier.verify(issuer.issue("user-1"))
-    clock.advance(timedelta(minutes=5))
+    await cache_the_keys_then_wait(verifier, issuer, clock, timedelta(minutes=5))
 
     await verifier.verify(issuer.issue("user-1"))
 
@@ -96,8 +107,7 @@ async def test_stale_keys_are_fetched_again_after_the_cache_ttl(
 async def test_an_unknown_kid_triggers_one_refetch_and_is_refused(
     verifier: JwksVerifier, issuer: TokenIssuer, auth: FakeAuth, clock: FakeClock
 ) -> None:
-    await verifier.verify(issuer.issue("user-1"))
-    clock.advance(timedelta(seconds=10))
+    await cache_the_keys_then_wait(verifier, issuer, clock, timedelta(seconds=10))
 
     with pytest.raises(InvalidToken, match="unknown key"):
         await verifier.verify(token_from_a_stranger(issuer, "made-up"))
@@ -108,8 +118,7 @@ async def test_an_unknown_kid_triggers_one_refetch_and_is_refused(
 async def test_a_flood_of_made_up_kids_fetches_at_most_once_per_interval(
     verifier: JwksVerifier, issuer: TokenIssuer, auth: FakeAuth, clock: FakeClock
 ) -> None:
-    await verifier.verify(issuer.issue("user-1"))
-    clock.advance(timedelta(seconds=10))
+    await cache_the_keys_then_wait(verifier, issuer, clock, timedelta(seconds=10))
 
     for n in range(50):
         with pytest.raises(InvalidToken, match="unknown key"):
@@ -148,9 +157,8 @@ async def test_after_rotation_old_and_new_tokens_both_verify(
 async def test_a_key_removed_from_the_jwks_stops_verifying_once_refetched(
     verifier: JwksVerifier, issuer: TokenIssuer, auth: FakeAuth, clock: FakeClock
 ) -> None:
-    await verifier.verify(issuer.issue("user-1"))
+    await cache_the_keys_then_wait(verifier, issuer, clock, timedelta(minutes=5))
     auth.keyset = KeySet(generate_signing_key())
-    clock.advance(timedelta(minutes=5))
 
     with pytest.raises(InvalidToken, match="unknown key"):
         await verifier.verify(issuer.issue("user-1"))
@@ -168,9 +176,8 @@ async def test_with_auth_down_and_nothing_cached_the_jwks_is_unavailable(
 async def test_with_auth_down_cached_keys_keep_working_after_the_cache_ttl(
     verifier: JwksVerifier, issuer: TokenIssuer, auth: FakeAuth, clock: FakeClock
 ) -> None:
-    await verifier.verify(issuer.issue("user-1"))
+    await cache_the_keys_then_wait(verifier, issuer, clock, timedelta(minutes=6))
     auth.down = True
-    clock.advance(timedelta(minutes=6))
 
     assert (await verifier.verify(issuer.issue("user-1"))).user_id == "user-1"
     assert auth.fetches == 2
@@ -179,9 +186,8 @@ async def test_with_auth_down_cached_keys_keep_working_after_the_cache_ttl(
 async def test_with_auth_down_an_uncached_kid_is_unavailable_not_invalid(
     verifier: JwksVerifier, issuer: TokenIssuer, auth: FakeAuth, clock: FakeClock
 ) -> None:
-    await verifier.verify(issuer.issue("user-1"))
+    await cache_the_keys_then_wait(verifier, issuer, clock, timedelta(seconds=10))
     auth.down = True
-    clock.advance(timedelta(seconds=10))
 
     with pytest.raises(JwksUnavailable):
         await verifier.verify(token_from_a_stranger(issuer, "new-key"))
@@ -202,16 +208,9 @@ async def test_the_verifier_recovers_when_auth_comes_back(
 async def test_a_jwks_that_is_not_json_counts_as_unavailable(
     issuer: TokenIssuer, clock: FakeClock
 ) -> None:
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, text="<html>"))
-    async with httpx.AsyncClient(transport=transport) as client:
-        verifier = JwksVerifier(
-            JWKS_URL,
-            issuer=issuer.issuer,
-            audience=issuer.audience,
-            http_client=client,
-            clock=clock,
-        )
-
+    async with verifier_of(
+        lambda request: httpx.Response(200, text="<html>"), issuer, clock
+    ) as verifier:
         with pytest.raises(JwksUnavailable):
             await verifier.verify(issuer.issue("user-1"))
 
@@ -219,16 +218,9 @@ async def test_a_jwks_that_is_not_json_counts_as_unavailable(
 async def test_hmac_keys_in_the_jwks_are_ignored(issuer: TokenIssuer, clock: FakeClock) -> None:
     kid = issuer.keyset.current.kid
     jwks = {"keys": [{"kty": "oct", "kid": kid, "alg": "HS256", "k": "c2VjcmV0"}]}
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=jwks))
-    async with httpx.AsyncClient(transport=transport) as client:
-        verifier = JwksVerifier(
-            JWKS_URL,
-            issuer=issuer.issuer,
-            audience=issuer.audience,
-            http_client=client,
-            clock=clock,
-        )
-
+    async with verifier_of(
+        lambda request: httpx.Response(200, json=jwks), issuer, clock
+    ) as verifier:
         with pytest.raises(InvalidToken, match="unknown key"):
             await verifier.verify(issuer.issue("user-1"))
 

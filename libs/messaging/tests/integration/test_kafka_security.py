@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -27,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import DeleteUserData, Envelope, new_envelope, parse_envelope
 from codeflow_contracts.topics import USER_DELETION_COMMANDS
-from codeflow_infra import processes
 from codeflow_infra.config import InfraConfig
 from codeflow_infra.kafka_broker import LocalKafka
 from codeflow_messaging import (
@@ -42,6 +40,7 @@ from codeflow_messaging import (
 )
 from codeflow_messaging.kafka import create_consumer
 from codeflow_messaging.security import PLAINTEXT, KafkaSecurity
+from codeflow_testing.ports import free_ports
 from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -49,17 +48,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 PREFERRED_PORTS = (31094, 31095)
 WAIT = 30.0
 """The longest any single step may take (a start, a send, a read)."""
-
-
-def free_ports() -> tuple[int, int]:
-    if not any(processes.port_accepts("127.0.0.1", port) for port in PREFERRED_PORTS):
-        return PREFERRED_PORTS
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(2)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        first, second = (sock.getsockname()[1] for sock in sockets)
-    return first, second
 
 
 @dataclass(frozen=True)
@@ -77,7 +65,7 @@ class SecureKafka:
 @pytest.fixture(scope="module")
 def secure_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKafka]:
     """A broker of this module's own, SCRAM over TLS with the services' ACLs; stopped after."""
-    kafka_port, controller_port = free_ports()
+    kafka_port, controller_port = free_ports(2, PREFERRED_PORTS)
     config = replace(
         InfraConfig.from_env({}),
         local_dir=tmp_path_factory.mktemp("secure-kafka"),

@@ -30,32 +30,24 @@ def _reports(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
 
 
-async def test_a_committed_offset_at_or_after_the_log_start_is_no_gap(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize(
+    ("committed", "log_start", "batch_at"),
+    [
+        pytest.param(7, 7, None, id="a committed offset at or after the log start"),
+        pytest.param(None, 7, 7, id="a new group with no committed offset"),
+        # Offsets may skip without loss (a compacted topic); only the log start says records
+        # expired before the group read them.
+        pytest.param(3, 0, 5, id="a batch that skips records that still exist"),
+    ],
+)
+async def test_no_gap_is_reported(
+    caplog: pytest.LogCaptureFixture, committed: int | None, log_start: int, batch_at: int | None
 ) -> None:
-    watch = RetentionGapWatch("profiles", lambda: _Consumer(committed=7, log_start=7))
-    await watch.on_partitions_assigned({TP})
-    assert _reports(caplog) == []
-
-
-async def test_a_new_group_with_no_committed_offset_is_no_gap(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    watch = RetentionGapWatch("profiles", lambda: _Consumer(committed=None, log_start=7))
-    await watch.on_partitions_assigned({TP})
-    await watch.check({TP: 7})
-    assert _reports(caplog) == []
-
-
-async def test_a_batch_that_skips_records_that_still_exist_is_no_gap(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    # Offsets may skip without loss (a compacted topic); only the log start says records
-    # expired before the group read them.
-    consumer = _Consumer(committed=3, log_start=0)
+    consumer = _Consumer(committed=committed, log_start=log_start)
     watch = RetentionGapWatch("profiles", lambda: consumer)
     await watch.on_partitions_assigned({TP})
-    await watch.check({TP: 5})
+    if batch_at is not None:
+        await watch.check({TP: batch_at})
     assert _reports(caplog) == []
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from faststream.kafka import KafkaBroker
@@ -46,6 +47,21 @@ NOT_MAKE_UPS = (
 )
 
 
+@contextmanager
+def _launched(
+    config: InfraConfig, ensure: Callable[[InfraConfig], bool], server: launcher.Started
+) -> Iterator[None]:
+    """Have the local launcher serve `server` for the session, and stop it at the end if
+    `ensure` started it (a server already running is left as it was found)."""
+    with launcher.exclusive(config):
+        started = ensure(config)
+    try:
+        yield
+    finally:
+        if started:
+            launcher.down(config, only=server)
+
+
 @pytest.fixture(scope="session")
 def infra_config() -> InfraConfig:
     """The launcher's configuration, read from the environment; never `make up`'s."""
@@ -61,13 +77,8 @@ def postgres_url(infra_config: InfraConfig) -> Iterator[str]:
     if infra_config.database_url is not None and launcher.external_postgres(infra_config):
         yield libpq_url(infra_config.database_url)
     elif binaries_available():
-        with launcher.exclusive(infra_config):
-            started = launcher.ensure_postgres(infra_config)
-        try:
+        with _launched(infra_config, launcher.ensure_postgres, launcher.Started(postgres=True)):
             yield infra_config.local_postgres_url
-        finally:
-            if started:
-                launcher.down(infra_config, only=launcher.Started(postgres=True))
     elif containers.docker_available():
         with containers.postgres_container() as url:
             yield url
@@ -81,13 +92,8 @@ def kafka_bootstrap_servers(infra_config: InfraConfig) -> Iterator[str]:
     if infra_config.kafka_bootstrap_servers is not None and launcher.external_kafka(infra_config):
         yield infra_config.kafka_bootstrap_servers
     elif LocalKafka(infra_config).can_run():
-        with launcher.exclusive(infra_config):
-            started = launcher.ensure_kafka(infra_config)
-        try:
+        with _launched(infra_config, launcher.ensure_kafka, launcher.Started(kafka=True)):
             yield infra_config.local_kafka_bootstrap_servers
-        finally:
-            if started:
-                launcher.down(infra_config, only=launcher.Started(kafka=True))
     elif not java_available() and containers.docker_available():
         with containers.kafka_container() as bootstrap_servers:
             yield bootstrap_servers

@@ -99,15 +99,6 @@ async def test_per_page_is_capped_at_one_hundred(
     assert 'page=2>; rel="last"' in capped.headers["link"]
 
 
-async def test_type_cannot_be_combined_with_visibility(
-    client: httpx.AsyncClient, sign_in: SignIn
-) -> None:
-    response = await client.get(
-        "/user/repos?type=owner&visibility=public", headers=bearer(await sign_in())
-    )
-    assert response.status_code == 422
-
-
 async def test_visibility_filters_the_list(client: httpx.AsyncClient, sign_in: SignIn) -> None:
     headers = bearer(await sign_in(scope="repo"))
     private = (await client.get("/user/repos?visibility=private", headers=headers)).json()

@@ -78,12 +78,17 @@ async def test_visibility_and_affiliation_combine(
     assert await names(client, token, query) == ["octo-org/roadmap", "octocat/boysenberry-repo-1"]
 
 
-async def test_type_with_affiliation_is_a_validation_failure(
-    client: httpx.AsyncClient, sign_in: SignIn
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("type=owner&affiliation=owner", id="type with affiliation"),
+        pytest.param("type=owner&visibility=public", id="type with visibility"),
+    ],
+)
+async def test_type_with_affiliation_or_visibility_is_a_validation_failure(
+    client: httpx.AsyncClient, sign_in: SignIn, query: str
 ) -> None:
-    response = await client.get(
-        "/user/repos?type=owner&affiliation=owner", headers=bearer(await sign_in())
-    )
+    response = await client.get(f"/user/repos?{query}", headers=bearer(await sign_in()))
     assert response.status_code == 422
     assert response.json()["message"] == (
         "If you specify visibility or affiliation, you cannot specify type."

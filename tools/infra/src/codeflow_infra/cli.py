@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from codeflow_infra import cluster_cli, launcher, processes
+from codeflow_infra import cluster_cli, launcher, processes, run_cli
 from codeflow_infra.components import ComponentError
 from codeflow_infra.config import ConfigError, InfraConfig
 from codeflow_infra.gateway import GatewayError
@@ -42,13 +42,11 @@ def _parser() -> argparse.ArgumentParser:
         help="print the kafka-acls.sh commands granting each service's principal its ACLs "
         "(deploy/README.md, 'Kafka security')",
     )
-    run = commands.add_parser(
-        "run",
+    run_cli.add_run_parser(
+        commands,
         help="run a command with the infrastructure up, then stop what this started",
         usage="python -m codeflow_infra run -- COMMAND [ARG ...]",
     )
-    add_ephemeral_option(run)
-    run.add_argument("argv", nargs=argparse.REMAINDER, help="the command to run")
     cluster_cli.add_parser(commands)
     return parser
 
@@ -104,22 +102,12 @@ def _dispatch(args: argparse.Namespace, config: InfraConfig) -> int:
         broker.ensure_jars()
         logger.info("Kafka jars in %s", broker.libs_dir)
         return 0
-    command_argv = list(args.argv)
-    if command_argv[:1] == ["--"]:
-        command_argv = command_argv[1:]
-    if not command_argv:
-        logger.error("nothing to run: python -m codeflow_infra run -- COMMAND [ARG ...]")
+    command_argv = run_cli.command_to_run(
+        args.argv, "python -m codeflow_infra run -- COMMAND [ARG ...]"
+    )
+    if command_argv is None:
         return 2
     return run(config, command_argv, ephemeral=args.ephemeral)
-
-
-def add_ephemeral_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--ephemeral",
-        action="store_true",
-        help="start from no data in CODEFLOW_LOCAL_DIR (stopping and deleting what an earlier "
-        "run left there) and delete everything again afterwards, also when the command fails",
-    )
 
 
 def run(config: InfraConfig, argv: list[str], *, ephemeral: bool = False) -> int:

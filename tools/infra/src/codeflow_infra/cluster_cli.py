@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from codeflow_infra import cluster, launcher
+from codeflow_infra import cluster, launcher, run_cli
 from codeflow_infra.cluster_config import SERVICES, ClusterConfig
 from codeflow_infra.components import Component
 
@@ -27,18 +27,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions.add_parser("up", help="start what is not running; return when all is ready")
     actions.add_parser("down", help="stop everything, the infrastructure last")
     actions.add_parser("ps", help=f"show each piece; exit 0 if all run, {EXIT_NOT_RUNNING} if not")
-    run = actions.add_parser(
-        "run",
+    run_cli.add_run_parser(
+        actions,
         help="run a command with the cluster up, then stop what this started",
         usage="python -m codeflow_infra cluster run -- COMMAND [ARG ...]",
     )
-    run.add_argument(
-        "--ephemeral",
-        action="store_true",
-        help="start from no data in CODEFLOW_LOCAL_DIR (stopping and deleting what an earlier "
-        "run left there) and delete everything again afterwards, also when the command fails",
-    )
-    run.add_argument("argv", nargs=argparse.REMAINDER, help="the command to run")
     logs = actions.add_parser("logs", help="show the logs (all, or the named pieces)")
     logs.add_argument("names", nargs="*", metavar="NAME", help=", ".join(LOG_NAMES))
     logs.add_argument("-f", "--follow", action="store_true", help="keep following them")
@@ -58,11 +51,10 @@ def dispatch(args: argparse.Namespace) -> int:
         cluster.down(config)
         return 0
     if action == "run":
-        command = list(args.argv)
-        if command[:1] == ["--"]:
-            command = command[1:]
-        if not command:
-            logger.error("nothing to run: python -m codeflow_infra cluster run -- COMMAND")
+        command = run_cli.command_to_run(
+            args.argv, "python -m codeflow_infra cluster run -- COMMAND"
+        )
+        if command is None:
             return 2
         return cluster.run(config, command, ephemeral=args.ephemeral)
     if action == "ps":

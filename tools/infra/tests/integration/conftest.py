@@ -1,4 +1,5 @@
-"""The gateway's tests share gateway_support (stand-in services, a gateway in front of them)."""
+"""The gateway's tests share gateway_support (stand-in services, a gateway in front of them),
+the launcher's lifecycle tests launcher_support."""
 
 from __future__ import annotations
 

@@ -7,12 +7,10 @@ services' consumer groups never meet those of a cluster someone is using.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http.client
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -22,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from launcher_support import kill_remaining, remaining_processes
 
 from codeflow_infra import gateway, processes
+from codeflow_testing.ports import free_ports
 from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -47,14 +47,6 @@ FOREIGN = {
     "AUTH_URL",
     "NEXTAUTH_URL",
 }
-
-
-def free_ports(count: int) -> list[int]:
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 @dataclass
@@ -90,10 +82,7 @@ class LocalCluster:
             connection.close()
 
     def remaining_processes(self) -> list[str]:
-        return [
-            f"{pid}: {' '.join(processes.cmdline(pid))}"
-            for pid in processes.pids_referencing(self.local_dir)
-        ]
+        return remaining_processes(self.local_dir)
 
 
 @pytest.fixture
@@ -109,8 +98,7 @@ def local_cluster(tmp_path: Path) -> Iterator[LocalCluster]:
         yield cluster
     finally:
         cluster.cli("down")
-        for pid in processes.pids_referencing(local_dir):  # only processes this test started
-            processes.stop_process(pid, signal.SIGKILL, 10)
+        kill_remaining(local_dir)
 
 
 async def test_up_twice_changes_nothing_and_down_leaves_no_process(

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,10 +14,12 @@ from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped, unused-ignore]
 import pytest
+from launcher_support import kill_remaining, remaining_processes
 
 from codeflow_infra import processes
 from codeflow_infra.kafka import metadata_ready, start_broker, stop_broker
 from codeflow_infra.postgres import database_url
+from codeflow_testing.ports import free_ports
 from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -27,17 +27,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 # Ports of their own, so that these tests never meet the infrastructure of the session (or
 # of another checkout). The preferred ones are used when free.
 PREFERRED_PORTS = (15432, 19092, 19093)
-
-
-def free_ports() -> tuple[int, int, int]:
-    if not any(processes.port_accepts("127.0.0.1", port) for port in PREFERRED_PORTS):
-        return PREFERRED_PORTS
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(3)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        first, second, third = (sock.getsockname()[1] for sock in sockets)
-    return first, second, third
 
 
 @dataclass
@@ -83,16 +72,13 @@ class Infra:
         return {name: processes.read_pid(run_dir / f"{name}.pid") for name in ("postgres", "kafka")}
 
     def remaining_processes(self) -> list[str]:
-        return [
-            f"{pid}: {' '.join(processes.cmdline(pid))}"
-            for pid in processes.pids_referencing(self.local_dir)
-        ]
+        return remaining_processes(self.local_dir)
 
 
 @pytest.fixture
 def infra(tmp_path: Path) -> Iterator[Infra]:
     local_dir = tmp_path / "local"
-    postgres_port, kafka_port, controller_port = free_ports()
+    postgres_port, kafka_port, controller_port = free_ports(3, PREFERRED_PORTS)
     env = {
         key: value
         for key, value in os.environ.items()
@@ -109,8 +95,7 @@ def infra(tmp_path: Path) -> Iterator[Infra]:
         yield infra
     finally:
         infra.cli("down")
-        for pid in processes.pids_referencing(local_dir):  # only processes this test started
-            processes.stop_process(pid, signal.SIGKILL, 10)
+        kill_remaining(local_dir)
 
 
 async def query(url: str, sql: str) -> list[asyncpg.Record]:

@@ -4,8 +4,6 @@ on loopback, and its faults are real (the connection waits, or is cut, then come
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -16,19 +14,14 @@ from sqlalchemy.engine import make_url
 from codeflow_infra import processes
 from codeflow_infra.config import InfraConfig
 from codeflow_infra.toxiproxy import Toxiproxy, server
+from codeflow_testing.ports import free_ports
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 
-def free_port() -> int:
-    with contextlib.closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 async def toxiproxy(infra_config: InfraConfig) -> AsyncIterator[Toxiproxy]:
-    component = server(infra_config, free_port(), name="toxiproxy-test")
+    component = server(infra_config, free_ports(1)[0], name="toxiproxy-test")
     await asyncio.to_thread(component.start)
     try:
         await asyncio.to_thread(component.wait_ready, 30)
@@ -54,7 +47,7 @@ async def test_a_proxy_to_postgres_adds_latency_cuts_and_comes_back(
 ) -> None:
     real = make_url(postgres_url)
     listen = await toxiproxy.proxy(
-        "postgres", upstream=f"{real.host}:{real.port}", listen_port=free_port()
+        "postgres", upstream=f"{real.host}:{real.port}", listen_port=free_ports(1)[0]
     )
     host, port = listen.split(":")
     proxied = real.set(host=host, port=int(port)).render_as_string(hide_password=False)
