@@ -13,7 +13,6 @@ user's lock, to the rows that still exist.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from codeflow_repositories.github import (
 )
 from codeflow_repositories.repositories import repository
 from codeflow_repositories.repositories.repository import Stored
-from codeflow_repositories.repositories.service import GITHUB_CONCURRENCY, all_of
+from codeflow_repositories.repositories.service import all_of
 
 logger = logging.getLogger("codeflow.repositories.refresh")
 
@@ -63,14 +62,12 @@ class Counts:
 
 async def check(github: GitHub, user_id: str, stored: Sequence[Stored]) -> list[Check]:
     """Ask GitHub about each of the user's ``stored`` rows, a few at a time."""
-    limit = asyncio.Semaphore(GITHUB_CONCURRENCY)
 
     async def one(row: Stored) -> Check:
-        async with limit:
-            try:
-                return Check(row, await github.repository(user_id, row.github_id, etag=row.etag))
-            except NotOnGitHub:
-                return Check(row, None)
+        try:
+            return Check(row, await github.repository(user_id, row.github_id, etag=row.etag))
+        except NotOnGitHub:
+            return Check(row, None)
 
     return await all_of([one(row) for row in stored])
 

@@ -103,28 +103,35 @@ async def ask_github(github: GitHub, user_id: str, requests: Sequence[Request]) 
     """Each request with what GitHub says of the repository it names to monitor, asked
     ``GITHUB_CONCURRENCY`` at a time; raises ``NotOnGitHub`` with the first such item's index
     in ``index`` for a repository GitHub doesn't show the user."""
-    limit = asyncio.Semaphore(GITHUB_CONCURRENCY)
 
     async def resolve(index: int, request: Request) -> Action:
         if isinstance(request, SetActive):
             return request
-        async with limit:
-            try:
-                fetched = await github.repository(user_id, request.github_id)
-            except NotOnGitHub as exc:
-                exc.index = index
-                raise
+        try:
+            fetched = await github.repository(user_id, request.github_id)
+        except NotOnGitHub as exc:
+            exc.index = index
+            raise
         assert fetched.repository is not None  # asked without an ETag: never a 304
         return Monitor(fetched.repository, fetched.etag)
 
     return await all_of([resolve(i, r) for i, r in enumerate(requests)])
 
 
-async def all_of(calls: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
-    """Every call's result in order; the first failure cancels the rest and is raised as is."""
+async def all_of(
+    calls: Sequence[Coroutine[Any, Any, T]], *, at_once: int = GITHUB_CONCURRENCY
+) -> list[T]:
+    """Every call's result in order, ``at_once`` of them running at a time; the first
+    failure cancels the rest and is raised as is."""
+    limit = asyncio.Semaphore(at_once)
+
+    async def bounded(call: Coroutine[Any, Any, T]) -> T:
+        async with limit:
+            return await call
+
     try:
         async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(call) for call in calls]
+            tasks = [group.create_task(bounded(call)) for call in calls]
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
     return [task.result() for task in tasks]
