@@ -71,8 +71,7 @@ async def octocat_signed_in(auth) -> tuple[str, str, GrantRevoker]:  # type: ign
     return user_id, token, GrantRevoker.from_settings(auth.settings, token_cipher(auth.settings))
 
 
-async def test_deleting_my_account_revokes_codeflows_grant_at_github(start_auth) -> None:
-    auth = await start_auth()
+async def test_deleting_my_account_revokes_codeflows_grant_at_github(auth) -> None:
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
         token = await github_token_of(auth)
@@ -88,8 +87,7 @@ async def test_deleting_my_account_revokes_codeflows_grant_at_github(start_auth)
     await wait_until(revoked, timeout=15, what="the GitHub token to stop working")
 
 
-async def test_an_erasure_revokes_the_erased_accounts_grant_once_it_commits(start_auth) -> None:
-    auth = await start_auth()
+async def test_an_erasure_revokes_the_erased_accounts_grant_once_it_commits(auth) -> None:
     user_id, token, revoker = await octocat_signed_in(auth)
 
     async with transaction(auth.sessions) as s:
@@ -101,8 +99,7 @@ async def test_an_erasure_revokes_the_erased_accounts_grant_once_it_commits(star
     assert await scalar(auth.sessions, "SELECT count(*) FROM users") == 0
 
 
-async def test_an_erasure_that_rolls_back_revokes_nothing(start_auth) -> None:
-    auth = await start_auth()
+async def test_an_erasure_that_rolls_back_revokes_nothing(auth) -> None:
     user_id, token, revoker = await octocat_signed_in(auth)
 
     async def erase_then_fail() -> None:

@@ -19,9 +19,8 @@ async def signed_in_minutes_ago(auth, minutes: float) -> None:
 
 
 async def test_deleting_my_account_long_after_signing_in_asks_me_to_sign_in_again(
-    start_auth,
+    auth,
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
         await signed_in_minutes_ago(auth, 11)

@@ -34,9 +34,8 @@ async def run_sql(auth, sql: str) -> None:
     ids=["verify", "session", "csrf"],
 )
 async def test_an_ended_session_is_refused_and_deleted(
-    start_auth, ended: str, path: str, status: int, body: None
+    auth, ended: str, path: str, status: int, body: None
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
         await run_sql(auth, ended)
@@ -49,8 +48,7 @@ async def test_an_ended_session_is_refused_and_deleted(
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
 
 
-async def test_a_new_session_and_its_cookie_last_the_idle_timeout(start_auth) -> None:
-    auth = await start_auth()
+async def test_a_new_session_and_its_cookie_last_the_idle_timeout(auth) -> None:
     async with auth.browser() as browser:
         started = await start_sign_in(browser, auth.url, callbackUrl="/auth/session")
         callback = await browser.get(started.headers["location"], follow_redirects=False)
@@ -66,8 +64,7 @@ async def test_a_new_session_and_its_cookie_last_the_idle_timeout(start_auth) ->
     assert abs(float(days_left) - 7) < 0.001
 
 
-async def test_a_slide_stops_at_the_absolute_lifetime_and_so_does_the_cookie(start_auth) -> None:
-    auth = await start_auth()
+async def test_a_slide_stops_at_the_absolute_lifetime_and_so_does_the_cookie(auth) -> None:
     async with auth.browser() as browser:
         await sign_in(browser, auth.url, callbackUrl="/auth/csrf")
         # Signed in 29.5 days ago, last slid days ago: a week from now is past its end.

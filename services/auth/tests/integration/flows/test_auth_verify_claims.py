@@ -22,8 +22,7 @@ async def verified_claims(browser: httpx.AsyncClient, auth_url: str, service: st
     return jwt.decode(verified.headers["x-auth-token"], options={"verify_signature": False})
 
 
-async def test_each_service_gets_a_token_for_its_own_audience(start_auth) -> None:
-    auth = await start_auth()
+async def test_each_service_gets_a_token_for_its_own_audience(auth) -> None:
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
         tokens = {
@@ -42,8 +41,7 @@ async def test_each_service_gets_a_token_for_its_own_audience(start_auth) -> Non
         assert (await janitor.verify(tokens["janitor"])).user_id
 
 
-async def test_verify_without_a_known_service_is_refused(start_auth) -> None:
-    auth = await start_auth()
+async def test_verify_without_a_known_service_is_refused(auth) -> None:
     async with auth.browser() as browser:
         await sign_in(browser, auth.url)
         for params in ({}, {"service": "auth"}, {"service": "elsewhere"}):
