@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from auth_flow_support import delete_account, scalar, sign_in
+from auth_flow_support import delete_account, scalar, sign_in, signed_in_browser
 from sqlalchemy import text
 
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
@@ -72,8 +72,7 @@ async def octocat_signed_in(auth) -> tuple[str, str, GrantRevoker]:  # type: ign
 
 
 async def test_deleting_my_account_revokes_codeflows_grant_at_github(auth) -> None:
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         token = await github_token_of(auth)
         assert await works_at_github(auth, token)
 

@@ -17,6 +17,7 @@ from auth_flow_support import (
     outbox_drained,
     scalar,
     sign_in,
+    signed_in_browser,
     types,
     user_events,
     verify,
@@ -67,8 +68,7 @@ async def test_verify_refuses_a_request_without_a_session_or_with_a_made_up_one(
 
 
 async def test_an_expired_session_gets_401_and_its_row_is_deleted(auth) -> None:
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         await execute(
             auth.sessions,
             "UPDATE sessions SET expires = now() AT TIME ZONE 'UTC' - interval '1 minute'",
@@ -117,8 +117,7 @@ async def test_activity_is_emitted_again_once_the_interval_has_passed(
 async def test_sign_out_needs_the_csrf_token_then_ends_the_session_on_the_server(
     auth,
 ) -> None:
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         old_cookie = browser.cookies[SESSION_COOKIE]
         without_token = await browser.post(f"{auth.url}/auth/signout")
         assert without_token.status_code == 403
@@ -328,8 +327,7 @@ async def test_verify_slides_the_expiry_at_most_once_per_update_age(auth) -> Non
             d=days,
         )
 
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         # Written less than a day ago (6.5 of 7 idle days left): not due, left as it is.
         await set_days_left(6.5)
         assert (await verify(browser, auth.url)).status_code == 200

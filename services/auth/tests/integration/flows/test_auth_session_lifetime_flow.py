@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
-from auth_flow_support import SESSION_COOKIE, execute, scalar, sign_in, start_sign_in
+from auth_flow_support import (
+    SESSION_COOKIE,
+    execute,
+    scalar,
+    sign_in,
+    signed_in_browser,
+    start_sign_in,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -36,8 +43,7 @@ async def run_sql(auth, sql: str) -> None:
 async def test_an_ended_session_is_refused_and_deleted(
     auth, ended: str, path: str, status: int, body: None
 ) -> None:
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         await run_sql(auth, ended)
         answer = await browser.get(f"{auth.url}{path}")
     assert answer.status_code == status

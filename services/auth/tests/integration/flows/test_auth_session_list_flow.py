@@ -12,6 +12,7 @@ from auth_flow_support import (
     csrf_header,
     scalar,
     sign_in,
+    signed_in_browser,
     verify,
 )
 
@@ -77,8 +78,7 @@ async def test_ending_another_of_my_sessions_signs_that_device_out(auth) -> None
 
 
 async def test_ending_this_session_signs_me_out_and_clears_the_cookie(auth) -> None:
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         [this] = (await browser.get(f"{auth.url}/auth/sessions")).json()["sessions"]
         old_cookie = browser.cookies[SESSION_COOKIE]
         ended = await browser.delete(

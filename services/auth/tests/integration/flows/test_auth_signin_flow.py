@@ -12,6 +12,7 @@ from auth_flow_support import (
     outbox_drained,
     scalar,
     sign_in,
+    signed_in_browser,
     start_sign_in,
     types,
     user_events,
@@ -222,8 +223,7 @@ async def test_a_callback_url_elsewhere_is_refused_before_going_to_github(auth) 
 async def test_the_database_holds_no_plaintext_github_token_and_no_usable_session_token(
     auth,
 ) -> None:
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         cookie = browser.cookies[SESSION_COOKIE]
     stored_access = await scalar(auth.sessions, "SELECT access_token FROM accounts")
     state = auth.settings
