@@ -52,6 +52,11 @@ def ago(**delta: float) -> datetime:
     return datetime.now(UTC) - timedelta(**delta)
 
 
+def answering(command: Envelope[DeleteUserData]) -> dict[str, Any]:
+    """What every answer to ``command`` carries: its user and its deletion id."""
+    return {"user_id": command.data.user_id, "deletion_id": command.data.deletion_id}
+
+
 @dataclass(frozen=True)
 class Janitor:
     """The running janitor, and the test's view of everything around it."""
@@ -113,8 +118,7 @@ class Janitor:
             if service == "auth":
                 await self.publish(
                     UserDeleted(
-                        user_id=command.data.user_id,
-                        deletion_id=command.data.deletion_id,
+                        **answering(command),
                         reason=command.data.reason,
                         deleted_at=datetime.now(UTC),
                     )
@@ -122,8 +126,7 @@ class Janitor:
                 continue
             await self.publish(
                 UserDataDeleted(
-                    user_id=command.data.user_id,
-                    deletion_id=command.data.deletion_id,
+                    **answering(command),
                     service=service,
                     deleted_at=datetime.now(UTC),
                 ),
@@ -134,8 +137,7 @@ class Janitor:
         """Answer as auth does for a person it saw active after the cutoff."""
         await self.publish(
             UserDeletionCancelled(
-                user_id=command.data.user_id,
-                deletion_id=command.data.deletion_id,
+                **answering(command),
                 active_at=active_at,
                 cancelled_at=datetime.now(UTC),
             )
