@@ -108,6 +108,12 @@ class Janitor:
             )
         )
 
+    async def new_user(self, *, signed_up_at: datetime) -> str:
+        """A person no other test knows, signed up at ``signed_up_at``: their user id."""
+        user_id = new_user_id()
+        await self.sign_up(user_id, at=signed_up_at)
+        return user_id
+
     async def active(self, user_id: str, *, at: datetime) -> Envelope[Any]:
         return await self.publish(UserActive(user_id=user_id, active_at=at))
 
