@@ -131,3 +131,8 @@ def k8s_base() -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def k8s_dev() -> list[dict[str, Any]]:
     return render_kustomization(K8S / "overlays" / "dev")
+
+
+@pytest.fixture(scope="session")
+def k8s_production() -> list[dict[str, Any]]:
+    return render_kustomization(K8S / "overlays" / "production")
