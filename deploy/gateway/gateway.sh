@@ -1,1 +1,0 @@
-../k8s/base/gateway/gateway.sh
