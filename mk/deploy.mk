@@ -23,5 +23,5 @@ $(KUBE_SCORE):
 
 deploy-check: ## hadolint, then every image built and run without Docker, and tests/deploy (<3 min)
 	@$(BOOTSTRAP) uv
-	$(UV) run hadolint deploy/docker/Dockerfile
+	$(UV) run hadolint deploy/docker/Dockerfile deploy/gateway/Dockerfile
 	DEPLOY_CHECK_PORT=$(DEPLOY_CHECK_PORT) timeout 300 $(PYTEST) -m "not integration" --timeout 120 tests/deploy

@@ -308,17 +308,6 @@ def test_the_gateway_routes_to_the_services_by_their_service_names(
         assert services[name]["spec"]["ports"][0]["port"] == port
 
 
-def test_the_gateway_configuration_is_one_copy_that_make_up_and_compose_read(
-    k8s_base: list[dict[str, Any]],
-) -> None:
-    (config,) = (c for n, c in of_kind(k8s_base, "ConfigMap").items() if "gateway" in n)
-    for name in ("nginx.conf.template", "gateway.sh"):
-        link = REPO_ROOT / "deploy" / "gateway" / name
-        assert link.is_symlink(), f"deploy/gateway/{name} should link to the ConfigMap's file"
-        assert link.resolve() == (K8S / "base" / "gateway" / name).resolve()
-        assert config["data"][name] == link.read_text()
-
-
 def test_the_dev_overlay_s_stateful_sets_have_headless_services_and_kafka_a_sub_path(
     k8s_dev: list[dict[str, Any]],
 ) -> None:
