@@ -198,13 +198,19 @@ def test_postgres_gets_one_database_per_service_owned_by_its_own_role(
     compose_config: dict[str, Any],
 ) -> None:
     init = (COMPOSE_DIR / "postgres-init.sql").read_text()
-    owned = dict(re.findall(r"CREATE DATABASE (\w+) OWNER (\w+);", init))
-    assert owned == {f"codeflow_{name}": f"codeflow_{name}" for name in SERVICES}
-    roles = dict(re.findall(r"CREATE ROLE (\w+) (.*?);", init))
-    assert set(roles) == set(owned.values())
-    for options in roles.values():
-        assert "LOGIN" in options
-        assert not re.search(r"\b(SUPERUSER|CREATEDB|CREATEROLE|BYPASSRLS)\b", options)
+    # One row per service, each with the password of its own variable...
+    rows = dict(re.findall(r"\('(\w+)', :'(\w+)_password'\)", init))
+    assert rows == {name: name for name in SERVICES}
+    for name in SERVICES:
+        assert f"\\getenv {name}_password CODEFLOW_{name.upper()}_PASSWORD" in init
+    # ...made a login role with no other privilege, and the owner of its database alone.
+    statements = re.findall(r"SELECT format\('([^']*)'", init)
+    assert statements == [
+        "CREATE ROLE %I LOGIN PASSWORD %L",
+        "CREATE DATABASE %I OWNER %I",
+        "REVOKE ALL ON DATABASE %I FROM PUBLIC",
+    ]
+    assert "'codeflow_' || service, 'codeflow_' || service" in init
     for name in SERVICES:
         url = compose_config["services"][name]["environment"][f"{name.upper()}_DATABASE_URL"]
         assert url.startswith(f"postgresql://codeflow_{name}:"), name

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -134,14 +135,17 @@ def custom_violations(document: dict[str, Any]) -> list[str]:
     ]
 
 
+def violations_by_object(
+    documents: Documents, violations: Callable[[dict[str, Any]], list[str]]
+) -> dict[str, list[str]]:
+    return {
+        f"{d['kind']}/{d['metadata']['name']}": found for d in documents if (found := violations(d))
+    }
+
+
 def test_every_kubernetes_object_is_valid_by_the_api_s_strict_schemas(overlay: Documents) -> None:
     built_in = [d for d in overlay if group_of(d) not in (*CRD_MODULES, *NO_SCHEMA_OFFLINE)]
-    problems = {
-        f"{d['kind']}/{d['metadata']['name']}": found
-        for d in built_in
-        if (found := kubernetes_violations(d))
-    }
-    assert problems == {}
+    assert violations_by_object(built_in, kubernetes_violations) == {}
 
 
 def test_the_kubernetes_schemas_catch_a_misspelt_field_and_a_wrong_type(
@@ -166,12 +170,7 @@ def test_every_custom_resource_is_valid_by_its_crd_s_schema(
 ) -> None:
     resources = [d for d in k8s_production if group_of(d) == group]
     assert resources
-    problems = {
-        f"{d['kind']}/{d['metadata']['name']}": found
-        for d in resources
-        if (found := custom_violations(d))
-    }
-    assert problems == {}
+    assert violations_by_object(resources, custom_violations) == {}
 
 
 def test_the_crd_schemas_catch_a_misspelt_field_and_a_missing_one(
