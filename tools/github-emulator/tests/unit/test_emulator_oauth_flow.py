@@ -15,6 +15,7 @@ from codeflow_github_emulator.testing import (
     open_authorize,
     redirect_query,
     register_app,
+    request_token,
 )
 
 
@@ -30,16 +31,7 @@ async def test_a_full_sign_in_leads_from_authorize_to_token_to_the_user(
     assert query["state"] == "xyz"
     assert re.fullmatch(r"[0-9a-f]{20}", query["code"])
 
-    exchanged = await client.post(
-        "/login/oauth/access_token",
-        data={
-            "client_id": DEV_CLIENT_ID,
-            "client_secret": DEV_CLIENT_SECRET,
-            "code": query["code"],
-            "redirect_uri": CALLBACK,
-        },
-        headers={"Accept": "application/json"},
-    )
+    exchanged = await request_token(client, code=query["code"], redirect_uri=CALLBACK)
     body = exchanged.json()
     assert exchanged.status_code == 200
     assert set(body) == {"access_token", "scope", "token_type"}
@@ -57,10 +49,7 @@ async def test_the_token_answer_is_form_encoded_unless_json_is_asked_for(
     client: httpx.AsyncClient, authorize: Authorize
 ) -> None:
     code = await authorize()
-    response = await client.post(
-        "/login/oauth/access_token",
-        data={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, "code": code},
-    )
+    response = await request_token(client, accept=None, code=code)
     assert response.headers["content-type"].startswith("application/x-www-form-urlencoded")
     fields = parse_qs(response.text)
     assert fields["access_token"][0].startswith("gho_")
@@ -70,11 +59,7 @@ async def test_the_token_answer_is_form_encoded_unless_json_is_asked_for(
 
 async def test_the_token_answer_can_be_xml(client: httpx.AsyncClient, authorize: Authorize) -> None:
     code = await authorize()
-    response = await client.post(
-        "/login/oauth/access_token",
-        data={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, "code": code},
-        headers={"Accept": "application/xml"},
-    )
+    response = await request_token(client, accept="application/xml", code=code)
     assert response.headers["content-type"].startswith("application/xml")
     assert re.fullmatch(
         r"<OAuth><access_token>gho_\w{36}</access_token><scope>read:user,user:email</scope>"
@@ -229,11 +214,7 @@ async def test_an_app_that_expires_tokens_gets_refresh_tokens_that_can_be_used_o
     authorized = await open_authorize(client, client_id="expiring-app", login="octocat")
     code = redirect_query(authorized.headers["location"])["code"]
     credentials = {"client_id": "expiring-app", "client_secret": "expiring-secret"}
-    first = await client.post(
-        "/login/oauth/access_token",
-        data=credentials | {"code": code},
-        headers={"Accept": "application/json"},
-    )
+    first = await request_token(client, **credentials, code=code)
     tokens = first.json()
     assert tokens["expires_in"] == 28800
     assert tokens["refresh_token_expires_in"] == 15897600
@@ -243,13 +224,9 @@ async def test_an_app_that_expires_tokens_gets_refresh_tokens_that_can_be_used_o
         "grant_type": "refresh_token",
         "refresh_token": tokens["refresh_token"],
     }
-    renewed = await client.post(
-        "/login/oauth/access_token", data=refresh, headers={"Accept": "application/json"}
-    )
+    renewed = await request_token(client, **refresh)
     assert renewed.json()["access_token"] != tokens["access_token"]
-    again = await client.post(
-        "/login/oauth/access_token", data=refresh, headers={"Accept": "application/json"}
-    )
+    again = await request_token(client, **refresh)
     assert again.json()["error"] == "bad_refresh_token"
 
 
