@@ -1,6 +1,8 @@
 """The browser half and the happy paths of the token exchange."""
 
 import re
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
@@ -68,27 +70,25 @@ async def test_the_token_answer_can_be_xml(client: httpx.AsyncClient, authorize:
     )
 
 
-async def test_the_token_endpoint_takes_a_json_body_and_basic_client_credentials(
-    client: httpx.AsyncClient, authorize: Authorize
+@pytest.mark.parametrize(
+    "carried",
+    [
+        lambda code: {
+            "json": {"code": code, "redirect_uri": CALLBACK},
+            "auth": (DEV_CLIENT_ID, DEV_CLIENT_SECRET),
+        },
+        lambda code: {
+            "params": {"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, "code": code}
+        },
+    ],
+    ids=["a json body and basic client credentials", "parameters in the query string"],
+)
+async def test_the_token_endpoint_also_takes_its_parameters_outside_a_form_body(
+    client: httpx.AsyncClient, authorize: Authorize, carried: Callable[[str], dict[str, Any]]
 ) -> None:
     code = await authorize()
     response = await client.post(
-        "/login/oauth/access_token",
-        json={"code": code, "redirect_uri": CALLBACK},
-        auth=(DEV_CLIENT_ID, DEV_CLIENT_SECRET),
-        headers={"Accept": "application/json"},
-    )
-    assert response.json()["access_token"].startswith("gho_")
-
-
-async def test_the_token_endpoint_takes_parameters_in_the_query_string(
-    client: httpx.AsyncClient, authorize: Authorize
-) -> None:
-    code = await authorize()
-    response = await client.post(
-        "/login/oauth/access_token",
-        params={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, "code": code},
-        headers={"Accept": "application/json"},
+        "/login/oauth/access_token", headers={"Accept": "application/json"}, **carried(code)
     )
     assert response.json()["access_token"].startswith("gho_")
 
