@@ -166,10 +166,18 @@ def deleting(request: str, body: Any) -> Answer:
     return monitored(request, body)
 
 
+async def delete_the_account_then_monitor(
+    browser: ScriptedBrowser,
+) -> list[tuple[str, str | None, int | None]]:
+    """Sign in, delete the account, monitor a repository: what each operation recorded, as
+    (kind, user, status)."""
+    ops = await follow(browser, SignIn(), DeleteAccount(), Monitor(FIRST))
+    return [(o.kind, o.user_id, o.status) for o in ops]
+
+
 async def test_an_account_deleted_leaves_the_person_signed_out() -> None:
     browser = ScriptedBrowser(["u1", "u2"], deleting)
-    ops = await follow(browser, SignIn(), DeleteAccount(), Monitor(FIRST))
-    assert [(o.kind, o.user_id, o.status) for o in ops] == [
+    assert await delete_the_account_then_monitor(browser) == [
         ("sign_in", "u1", 200),
         ("delete_account", "u1", 202),
         ("sign_in", "u2", 200),
@@ -196,8 +204,7 @@ async def test_told_to_sign_in_again_to_delete_the_account_the_person_does_and_a
         return deleting(request, body)
 
     browser = ScriptedBrowser(["u1", "u1", "u2"], respond)
-    ops = await follow(browser, SignIn(), DeleteAccount(), Monitor(FIRST))
-    assert [(o.kind, o.user_id, o.status) for o in ops] == [
+    assert await delete_the_account_then_monitor(browser) == [
         ("sign_in", "u1", 200),
         ("delete_account", "u1", 403),
         ("sign_in", "u1", 200),
