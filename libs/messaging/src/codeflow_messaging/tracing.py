@@ -10,7 +10,8 @@
 - Consuming: :func:`processing` continues each message's trace in a ``process <topic>``
   span (a CONSUMER), the child of the span that wrote it. A batch of several messages is
   applied in one transaction, so its work is traced in one more span, ``process <group>``,
-  which links to every message's span: a span has one parent, and a batch has many.
+  which links to every message's span: a span has one parent, and a batch has many (when
+  they all come from one trace, it stays in that trace).
 
 Only the OpenTelemetry API is used: with no SDK configured the spans cost next to nothing
 and record nothing, and a caller's context (a ``traceparent`` the gateway passed on) still
@@ -109,7 +110,8 @@ def processing(group_id: str, messages: Sequence[tuple[str, Envelope[Any]]]) -> 
 
     Each message's span continues the trace it was written in. With one message, that span
     is current in the block; with several, a ``process <group_id>`` span linked to each of
-    theirs is.
+    theirs is: in their trace when they all come from one (a sign-in's ``UserCreated`` and
+    ``UserActive``, say), under the first one's span; else at the root of a trace of its own.
     """
     tracer = _tracer()
     with ExitStack() as spans:
@@ -122,9 +124,11 @@ def processing(group_id: str, messages: Sequence[tuple[str, Envelope[Any]]]) -> 
         if len(each) == 1:
             yield
             return
+        first = each[0].get_span_context()
+        one_trace = all(span.get_span_context().trace_id == first.trace_id for span in each)
         batch = tracer.start_span(
             f"process {group_id}",
-            context=Context(),
+            context=trace.set_span_in_context(each[0], Context()) if one_trace else Context(),
             kind=SpanKind.CONSUMER,
             links=[Link(span.get_span_context()) for span in each],
             attributes={

@@ -136,3 +136,21 @@ def test_a_message_written_outside_any_trace_starts_one_in_the_consumer(
 
     [span] = recorded_spans.get_finished_spans()
     assert span.parent is None
+
+
+def test_a_batch_whose_messages_come_from_one_trace_is_processed_in_that_trace(
+    recorded_spans: InMemorySpanExporter,
+) -> None:
+    later = "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01"
+    batch = [(USER_EVENTS, user_created(TRACEPARENT)), (USER_EVENTS, user_created(later))]
+
+    with processing("profiles", batch):
+        pass
+
+    spans = recorded_spans.get_finished_spans()
+    [first] = [s for s in spans if s.parent and s.parent.span_id == SPAN_ID]
+    [whole] = [s for s in spans if s.name == "process profiles"]
+    assert whole.context.trace_id == TRACE_ID
+    assert whole.parent is not None
+    assert whole.parent.span_id == first.context.span_id
+    assert len(whole.links) == 2
