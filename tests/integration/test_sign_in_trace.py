@@ -29,6 +29,7 @@ from codeflow_contracts import parse_envelope
 from codeflow_contracts.topics import ALL_TOPICS, USER_EVENTS
 from codeflow_github_emulator import EmulatorSettings
 from codeflow_github_emulator import create_app as create_emulator
+from codeflow_github_emulator.testing import register_app
 from codeflow_identity.keys import generate_signing_key
 from codeflow_infra.kafka import create_topics
 from codeflow_messaging import SessionFactory
@@ -103,14 +104,12 @@ async def system(
         await stack.enter_async_context(
             serve(create_emulator(EmulatorSettings(auto_login="octocat")), sock=emulator_sock)
         )
-        async with httpx.AsyncClient() as client:
-            registered = await client.post(
-                f"{emulator_url}/_emulator/apps",
-                json={
-                    "client_id": settings.github_client_id,
-                    "client_secret": settings.github_client_secret.get_secret_value(),
-                    "callback_urls": [settings.callback_url],
-                },
+        async with httpx.AsyncClient(base_url=emulator_url) as client:
+            registered = await register_app(
+                client,
+                settings.github_client_id,
+                settings.github_client_secret.get_secret_value(),
+                callback_urls=(settings.callback_url,),
             )
             registered.raise_for_status()
         await stack.enter_async_context(serve(create_auth_app(settings), sock=auth_sock))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from opentelemetry import context, trace
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
@@ -106,21 +107,28 @@ def test_the_consumers_span_is_a_child_of_the_span_that_wrote_the_message(
     assert span.attributes["cloudevents.event_type"] == "codeflow.user.created.v1"
 
 
+def processed_batch(
+    recorded_spans: InMemorySpanExporter, *traceparents: str
+) -> tuple[list[ReadableSpan], ReadableSpan, SpanContext]:
+    """Process a batch of messages written in ``traceparents``: the messages' spans, the
+    batch's span, and what was current while it was applied."""
+    batch = [(USER_EVENTS, user_created(traceparent)) for traceparent in traceparents]
+    with processing("profiles", batch):
+        current = trace.get_current_span().get_span_context()
+    spans = recorded_spans.get_finished_spans()
+    [whole] = [s for s in spans if s.name == "process profiles"]
+    return [s for s in spans if s.name == f"process {USER_EVENTS}"], whole, current
+
+
 def test_a_batch_continues_each_messages_trace_and_its_own_span_links_them_all(
     recorded_spans: InMemorySpanExporter,
 ) -> None:
     other = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-    batch = [(USER_EVENTS, user_created(TRACEPARENT)), (USER_EVENTS, user_created(other))]
 
-    with processing("profiles", batch):
-        current = trace.get_current_span().get_span_context()
+    messages, whole, current = processed_batch(recorded_spans, TRACEPARENT, other)
 
-    spans = recorded_spans.get_finished_spans()
-    messages = [s for s in spans if s.name == f"process {USER_EVENTS}"]
-    [whole] = [s for s in spans if s.name == "process profiles"]
-    assert sorted(traceparent_of(s.parent) for s in messages if s.parent) == sorted(
-        [TRACEPARENT, other]
-    )
+    parents = sorted(traceparent_of(s.parent) for s in messages if s.parent)
+    assert parents == sorted([TRACEPARENT, other])
     assert {link.context.span_id for link in whole.links} == {s.context.span_id for s in messages}
     assert whole.parent is None
     assert whole.attributes is not None
@@ -142,14 +150,10 @@ def test_a_batch_whose_messages_come_from_one_trace_is_processed_in_that_trace(
     recorded_spans: InMemorySpanExporter,
 ) -> None:
     later = "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01"
-    batch = [(USER_EVENTS, user_created(TRACEPARENT)), (USER_EVENTS, user_created(later))]
 
-    with processing("profiles", batch):
-        pass
+    messages, whole, _ = processed_batch(recorded_spans, TRACEPARENT, later)
 
-    spans = recorded_spans.get_finished_spans()
-    [first] = [s for s in spans if s.parent and s.parent.span_id == SPAN_ID]
-    [whole] = [s for s in spans if s.name == "process profiles"]
+    [first] = [s for s in messages if s.parent and s.parent.span_id == SPAN_ID]
     assert whole.context.trace_id == TRACE_ID
     assert whole.parent is not None
     assert whole.parent.span_id == first.context.span_id
