@@ -25,7 +25,7 @@ from codeflow_contracts.users import (
     UserUpdated,
 )
 
-__version__ = "1.2.0"
+__version__ = "1.3.0"
 
 __all__ = [
     "MESSAGE_TYPES",

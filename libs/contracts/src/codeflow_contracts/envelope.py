@@ -10,13 +10,17 @@ from codeflow_contracts.message import Message, UserId
 
 DataT = TypeVar("DataT", bound=Message)
 
+TRACEPARENT_PATTERN = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+"""A W3C Trace Context ``traceparent``: version, trace id, parent span id, flags."""
+
 
 class Envelope(BaseModel, Generic[DataT]):
     """One event or command, with CloudEvents 1.0 attributes around its payload.
 
     `subject` is the user the message is about and the Kafka key, so every message about
-    one user stays in order on one partition. Unknown attributes (CloudEvents extensions)
-    are ignored.
+    one user stays in order on one partition. `traceparent` is CloudEvents' distributed
+    tracing extension: the trace the message was written in, absent from the JSON when
+    there was none. Other unknown attributes (CloudEvents extensions) are ignored.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -43,6 +47,14 @@ class Envelope(BaseModel, Generic[DataT]):
         default="application/json", description="The encoding of `data`."
     )
     data: DataT = Field(description="The event or command itself.")
+    traceparent: str | None = Field(
+        default=None,
+        pattern=TRACEPARENT_PATTERN,
+        exclude_if=lambda value: value is None,
+        description="The W3C Trace Context of the span that wrote the message (CloudEvents' "
+        "distributed tracing extension); a consumer's span continues that trace.",
+        examples=["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
+    )
 
     @model_validator(mode="after")
     def _type_names_payload(self) -> Self:
@@ -72,10 +84,12 @@ def new_envelope(
     subject: str | None = None,
     id: UUID | None = None,
     time: datetime | None = None,
+    traceparent: str | None = None,
 ) -> Envelope[DataT]:
     """Wrap a message in a new envelope: a fresh id and the current time unless given.
 
-    The subject defaults to the message's user id.
+    The subject defaults to the message's user id; ``traceparent`` is the trace the message
+    belongs to, if any.
     """
     return envelope_model(type(data))(
         id=id if id is not None else uuid4(),
@@ -84,6 +98,7 @@ def new_envelope(
         time=time if time is not None else datetime.now(UTC),
         subject=subject if subject is not None else data.user_id,
         data=data,
+        traceparent=traceparent,
     )
 
 

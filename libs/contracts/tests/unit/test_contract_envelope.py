@@ -165,3 +165,31 @@ def test_a_payload_that_does_not_fit_its_type_is_invalid() -> None:
 def test_bytes_that_are_not_json_are_a_value_error() -> None:
     with pytest.raises(ValueError, match="Expecting value"):
         parse_envelope(b"not json")
+
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+def test_an_envelope_carries_the_w3c_traceparent_of_the_cloudevents_tracing_extension() -> None:
+    envelope = new_envelope(user_created(), source="codeflow/auth", traceparent=TRACEPARENT)
+
+    payload = json.loads(to_json_bytes(envelope))
+
+    assert payload["traceparent"] == TRACEPARENT
+    assert parse_envelope(to_json_bytes(envelope)).traceparent == TRACEPARENT
+
+
+def test_an_envelope_without_a_trace_context_leaves_the_attribute_out_of_its_json() -> None:
+    envelope = new_envelope(user_created(), source="codeflow/auth")
+
+    assert envelope.traceparent is None
+    assert "traceparent" not in json.loads(to_json_bytes(envelope))
+
+
+@pytest.mark.parametrize(
+    "traceparent",
+    ["", "not-a-traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7"],
+)
+def test_a_malformed_traceparent_is_refused(traceparent: str) -> None:
+    with pytest.raises(ValidationError):
+        new_envelope(user_created(), source="codeflow/auth", traceparent=traceparent)

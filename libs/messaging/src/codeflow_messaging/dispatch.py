@@ -35,6 +35,7 @@ from codeflow_contracts import Envelope, Message, UnknownMessageType, parse_enve
 from codeflow_messaging.database import SessionFactory, transaction
 from codeflow_messaging.inbox import record_all_processed
 from codeflow_messaging.retries import Record, Retries
+from codeflow_messaging.tracing import processing
 
 logger = logging.getLogger("codeflow.consumer")
 
@@ -125,7 +126,8 @@ class Dispatcher:
             if delivery is not None:
                 deliveries.append(delivery)
         if deliveries:
-            await self._apply_batch(deliveries)
+            with processing(self.group_id, [(d.record.topic, d.envelope) for d in deliveries]):
+                await self._apply_batch(deliveries)
 
     def parse(self, record: Record) -> Delivery | None:
         """The record as a delivery; ``None`` for a message the group doesn't handle.

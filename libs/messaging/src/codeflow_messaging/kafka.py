@@ -29,6 +29,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from faststream.kafka import KafkaBroker
 
 from codeflow_messaging.security import KafkaSecurity, resolve
+from codeflow_messaging.tracing import TRACEPARENT
 
 CONTENT_TYPE = "application/cloudevents+json"
 """The ``content-type`` header of every message: CloudEvents' structured mode for Kafka."""
@@ -136,8 +137,9 @@ class SentBatch:
             self.sending.cancel()
 
 
-Record = tuple[int, str, bytes, bytes, bool]
-"""``(id, topic, key, value, alone)``; ``alone`` sends the record in a batch of its own."""
+Record = tuple[int, str, bytes, bytes, bool, bytes | None]
+"""``(id, topic, key, value, alone, traceparent)``; ``alone`` sends the record in a batch of
+its own; ``traceparent`` (the message's trace, if any) goes into a header of that name."""
 
 
 async def send_batches(
@@ -177,9 +179,9 @@ class _BatchSender:
     async def send(
         self, records: Iterable[Record]
     ) -> tuple[list[SentBatch], dict[int, BaseException]]:
-        for record_id, topic, key, value, alone in records:
+        for record_id, topic, key, value, alone, traceparent in records:
             try:
-                await self._add(record_id, topic, key, value, alone=alone)
+                await self._add(record_id, topic, key, value, record_headers(traceparent), alone)
             except (KafkaError, OSError, RecordRefused) as exc:
                 self._fail(record_id, (topic, key), exc)
         for tp in list(self._filling):
@@ -187,7 +189,7 @@ class _BatchSender:
         return self.sent, self.failed
 
     async def _add(
-        self, record_id: int, topic: str, key: bytes, value: bytes, *, alone: bool
+        self, record_id: int, topic: str, key: bytes, value: bytes, headers: Headers, alone: bool
     ) -> None:
         if (topic, key) in self._failed_keys:
             self.failed[record_id] = HeldBack("an earlier message of its key was not published")
@@ -198,13 +200,13 @@ class _BatchSender:
         if alone:
             await self._close(tp)  # the batch being filled goes first
         batch = self._filling.get(tp)
-        if batch is None or not self._append(batch, record_id, topic, key, value):
+        if batch is None or not self._append(batch, record_id, topic, key, value, headers):
             await self._close(tp)
             if tp in self._broken:  # the full batch could not be queued
                 raise self._broken[tp]
             batch = self._filling[tp] = SentBatch(tp, builder=self._producer.create_batch())
             # An empty batch takes any first record; one too large fails when it is sent.
-            self._append(batch, record_id, topic, key, value)
+            self._append(batch, record_id, topic, key, value, headers)
         if alone:
             await self._close(tp)
 
@@ -226,10 +228,16 @@ class _BatchSender:
         return tp
 
     def _append(
-        self, batch: SentBatch, record_id: int, topic: str, key: bytes, value: bytes
+        self,
+        batch: SentBatch,
+        record_id: int,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Headers,
     ) -> bool:
         try:
-            appended = batch.builder.append(key=key, value=value, timestamp=None, headers=_HEADERS)
+            appended = batch.builder.append(key=key, value=value, timestamp=None, headers=headers)
         except (TypeError, ValueError) as exc:
             raise RecordRefused(f"the record can't be encoded: {exc!r}") from exc
         if appended is None:
@@ -347,8 +355,18 @@ def _failed(future: asyncio.Future[Any]) -> bool:
     return future.cancelled() or future.exception() is not None
 
 
-_HEADERS = [("content-type", CONTENT_TYPE.encode())]
 _PARTITIONER = DefaultPartitioner()
+_CONTENT_TYPE_HEADER = ("content-type", CONTENT_TYPE.encode())
+
+Headers = list[tuple[str, bytes]]
+
+
+def record_headers(traceparent: bytes | None) -> Headers:
+    """The headers of a published record: its content type, and a ``traceparent`` header
+    when the message carries a trace (ADR 0027)."""
+    if traceparent is None:
+        return [_CONTENT_TYPE_HEADER]
+    return [_CONTENT_TYPE_HEADER, (TRACEPARENT, traceparent)]
 
 
 def create_broker(

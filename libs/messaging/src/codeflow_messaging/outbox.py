@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import Envelope, Message, new_envelope, to_json_bytes
+from codeflow_messaging.tracing import writing_to_outbox
 
 _INSERT = text(
     "INSERT INTO outbox (message_id, topic, key, message_type, payload) "
@@ -30,18 +31,19 @@ async def add_to_outbox(
 
     The topic is the message's own unless ``topic`` names another. The Kafka key is the
     envelope's subject (the user id), so every message about one user stays in order on
-    one partition.
+    one partition. The envelope carries the current trace (see :mod:`.tracing`).
     """
-    await session.execute(
-        _INSERT,
-        {
-            "message_id": envelope.id,
-            "topic": topic or type(envelope.data).topic,
-            "key": envelope.subject,
-            "message_type": envelope.type,
-            "payload": to_json_bytes(envelope).decode(),
-        },
-    )
+    with writing_to_outbox([envelope]) as (traced,):
+        await session.execute(
+            _INSERT,
+            {
+                "message_id": traced.id,
+                "topic": topic or type(traced.data).topic,
+                "key": traced.subject,
+                "message_type": traced.type,
+                "payload": to_json_bytes(traced).decode(),
+            },
+        )
 
 
 # WITH ORDINALITY keeps the outbox ids in the given order, which the relay publishes in.
@@ -78,7 +80,8 @@ async def add_all_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope[
     """Queue ``envelopes`` in their order, each on its message's own topic and keyed by its
     subject, as :func:`add_to_outbox` would one by one, with one statement."""
     if envelopes:
-        await session.execute(_INSERT_ALL, _rows(envelopes))
+        with writing_to_outbox(envelopes) as traced:
+            await session.execute(_INSERT_ALL, _rows(traced))
 
 
 async def requeue_in_outbox(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
@@ -90,7 +93,8 @@ async def requeue_in_outbox(session: AsyncSession, envelopes: Sequence[Envelope[
     one already purged is written anew.
     """
     if envelopes:
-        await session.execute(_REQUEUE_ALL, _rows(envelopes))
+        with writing_to_outbox(envelopes) as traced:
+            await session.execute(_REQUEUE_ALL, _rows(traced))
 
 
 class Emitter:

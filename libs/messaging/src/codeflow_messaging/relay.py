@@ -99,7 +99,9 @@ _CLAIM = text(
         coalesce(array_agg(c.topic ORDER BY c.id), '{}') AS topics,
         coalesce(array_agg(convert_to(c.key, 'UTF8') ORDER BY c.id), '{}') AS keys,
         coalesce(array_agg(convert_to(c.payload::text, 'UTF8') ORDER BY c.id), '{}') AS payloads,
-        coalesce(array_agg(c.refusals > 0 ORDER BY c.id), '{}') AS alone
+        coalesce(array_agg(c.refusals > 0 ORDER BY c.id), '{}') AS alone,
+        coalesce(array_agg(convert_to(c.payload->>'traceparent', 'UTF8') ORDER BY c.id), '{}')
+            AS traceparents
     FROM claimed AS c JOIN first_outside AS f ON f.key = c.key
     WHERE f.id IS NULL OR c.id < f.id
     """
@@ -127,6 +129,8 @@ class ClaimedRows:
     payloads: list[bytes]
     alone: list[bool]
     """Whether each row was refused before: it is sent in a batch of its own."""
+    traceparents: list[bytes | None]
+    """Each message's trace (ADR 0027), for its record's ``traceparent`` header."""
 
 
 class PublishFailed(Exception):
@@ -362,7 +366,15 @@ class OutboxRelay:
             producer = await self._started_producer()
             batches, failed = await send_batches(
                 producer,
-                zip(rows.ids, rows.topics, rows.keys, rows.payloads, rows.alone, strict=True),
+                zip(
+                    rows.ids,
+                    rows.topics,
+                    rows.keys,
+                    rows.payloads,
+                    rows.alone,
+                    rows.traceparents,
+                    strict=True,
+                ),
             )
             try:
                 await self._acknowledged(batches)
@@ -395,8 +407,7 @@ class OutboxRelay:
 
     async def _claim(self, session: AsyncSession) -> ClaimedRows:
         result = await session.execute(_CLAIM, {"limit": self.batch_size})
-        ids, topics, keys, payloads, alone = result.one()
-        return ClaimedRows(ids, topics, keys, payloads, alone)
+        return ClaimedRows(*result.one())
 
     async def _acknowledged(self, batches: Sequence[SentBatch]) -> None:
         # An idempotent producer never gives up on a message: while Kafka is down it retries

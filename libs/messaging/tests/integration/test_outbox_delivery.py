@@ -16,6 +16,9 @@ from messaging_support import (
     wait_drained,
     write_to_outbox,
 )
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from sqlalchemy import text
 
 from codeflow_contracts import Envelope, parse_envelope
@@ -146,3 +149,31 @@ async def _outbox_rows(sessions: SessionFactory) -> list[tuple[Any, ...]]:
             )
         )
         return [tuple(row) for row in rows]
+
+
+async def test_a_message_written_in_a_trace_is_published_with_its_traceparent_header(
+    sessions: SessionFactory, topic: str, kafka_bootstrap_servers: str, start_relay
+) -> None:
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    caller = SpanContext(
+        0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7, True, TraceFlags(1)
+    )
+    traced, untraced = activity("user-t", 1), activity("user-t", 2)
+    token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(caller)))
+    try:
+        async with transaction(sessions) as session:
+            await add_to_outbox(session, traced, topic=topic)
+    finally:
+        otel_context.detach(token)
+    async with transaction(sessions) as session:
+        await add_to_outbox(session, untraced, topic=topic)
+
+    start_relay()
+    await wait_drained(sessions, timeout=30)
+
+    records = await read_topic(kafka_bootstrap_servers, topic)
+    headers = {parse_envelope(r.value).id: dict(r.headers) for r in records}
+    assert headers[traced.id]["traceparent"] == traceparent.encode()
+    assert parse_envelope(records[0].value).traceparent == traceparent
+    assert "traceparent" not in headers[untraced.id]
+    assert headers[untraced.id]["content-type"] == b"application/cloudevents+json"

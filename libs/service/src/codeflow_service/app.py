@@ -41,6 +41,7 @@ from codeflow_service.logs import install_request_ids
 from codeflow_service.metrics import install_metrics
 from codeflow_service.settings import RuntimeSettings, ServiceSettings
 from codeflow_service.state import HasRuntime, Runtime, ServiceState, lifespan_state
+from codeflow_service.tracing import install_tracing, trace_engine
 
 logger = logging.getLogger("codeflow.service")
 
@@ -110,6 +111,7 @@ async def messaging_runtime(
     security = resolve(kafka_security)
     security.warn_if_unauthenticated(f"the {name} service")
     engine = create_engine(database_url, pool_size=DATABASE_POOL_SIZE, max_overflow=0)
+    trace_engine(engine)
     sessions = create_session_factory(engine)
     broker = create_broker(kafka_bootstrap_servers, client_id=f"codeflow-{name}", security=security)
     for consumer in consumers(sessions):
@@ -162,7 +164,8 @@ def create_service_app(
     service's own start-up and shut-down, run inside the kit's. With ``own_state``, its
     consumers replace ``consumers`` and its state the kit's. Callers' JWTs are verified
     against auth's JWKS when ``settings`` are :class:`ServiceSettings`. ``problems`` maps
-    the service's domain errors to their problem responses.
+    the service's domain errors to their problem responses. Requests are traced as the
+    ``OTEL_*`` variables say (:mod:`codeflow_service.tracing`).
     """
 
     @asynccontextmanager
@@ -217,6 +220,7 @@ def create_service_app(
     install_api_docs(app, name=name, environment=settings.environment)
     install_metrics(app)
     install_request_ids(app)
+    install_tracing(app, name)
     install_problem_handlers(app)
     install_domain_problems(app, problems or {})
     install_database_problem_handler(app)

@@ -2,7 +2,8 @@
 
 ``json`` writes one object a line for log search: ``time`` (ISO 8601, UTC), ``level``,
 ``service``, ``logger``, ``message``, ``request_id`` (the ``X-Request-ID`` of the HTTP
-request being answered, else null), ``exc_info`` when there is an exception, and any
+request being answered, else null), ``trace_id`` and ``span_id`` (of the current span, as
+traces name them, else null; ADR 0027), ``exc_info`` when there is an exception, and any
 ``extra=`` fields. The formatter is python-json-logger's; the request id is kept by
 asgi-correlation-id's middleware (which reads and echoes the header) and its logging filter.
 """
@@ -16,12 +17,23 @@ from typing import IO
 
 from asgi_correlation_id import CorrelationIdFilter, CorrelationIdMiddleware
 from fastapi import FastAPI
+from opentelemetry import trace
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 LOG_FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 REQUEST_ID_HEADER = "X-Request-ID"
+
+
+class TraceContextFilter(logging.Filter):
+    """Names the current span's trace and span on each record (None outside any)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        span = trace.get_current_span().get_span_context()
+        record.trace_id = f"{span.trace_id:032x}" if span.is_valid else None
+        record.span_id = f"{span.span_id:016x}" if span.is_valid else None
+        return True
 
 
 class LogFormatError(ValueError):
@@ -41,9 +53,10 @@ def log_handler(service: str, log_format: str, stream: IO[str] | None = None) ->
     handler = logging.StreamHandler(stream)
     if log_format == "json":
         handler.addFilter(CorrelationIdFilter())
+        handler.addFilter(TraceContextFilter())
         handler.setFormatter(
             JsonFormatter(
-                "%(levelname)s %(name)s %(message)s %(correlation_id)s",
+                "%(levelname)s %(name)s %(message)s %(correlation_id)s %(trace_id)s %(span_id)s",
                 rename_fields={
                     "levelname": "level",
                     "name": "logger",

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from codeflow_service.app import create_service_app
 from codeflow_service.cli import service_main
@@ -113,3 +115,16 @@ def test_a_request_s_id_is_echoed_and_in_the_json_lines_logged_while_it_runs() -
 
     without = client.get("/example/hello")
     assert without.headers["X-Request-ID"]
+
+
+def test_a_json_line_names_the_trace_and_span_it_was_written_in(
+    recorded_spans: InMemorySpanExporter,
+) -> None:
+    with trace.get_tracer("test").start_as_current_span("GET /profiles/me") as span:
+        [inside] = json_lines(lambda log: log.info("answered"))
+    [outside] = json_lines(lambda log: log.info("idle"))
+
+    assert inside["trace_id"] == f"{span.get_span_context().trace_id:032x}"
+    assert inside["span_id"] == f"{span.get_span_context().span_id:016x}"
+    assert outside["trace_id"] is None
+    assert outside["span_id"] is None

@@ -29,6 +29,7 @@ from codeflow_infra.postgres import libpq_url
 from codeflow_infra.postgres_server import binaries_available
 from codeflow_messaging import ReliableConsumer, create_broker
 from codeflow_testing import containers
+from codeflow_testing.spans import recorded_spans as recorded_spans  # a fixture of this plugin
 
 logger = logging.getLogger("codeflow_infra")
 
