@@ -209,7 +209,7 @@ def create_service_app(
                     metrics=metrics,
                 )
             )
-            state = ServiceState(name, settings, runtime, verifier, metrics)
+            state = ServiceState(name, settings, runtime, verifier, metrics=metrics)
             if lifespan:
                 await stack.enter_async_context(lifespan(app, state))
             logger.info("%s service started (%s)", name, settings.environment)

@@ -52,7 +52,7 @@ class ServiceState:
     settings: RuntimeSettings
     runtime: Runtime
     verifier: JwksVerifier | None
-    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
+    metrics: ServiceMetrics = field(kw_only=True)
 
 
 def lifespan_state(state: HasRuntime) -> dict[str, Any]:
