@@ -93,13 +93,15 @@ class _DeadLetters:
         self.published.append(record)
 
 
+def _retries(metrics: MessagingMetrics) -> Retries:
+    """Profiles' retries: three attempts in all, a millisecond apart."""
+    policy = RetryPolicy(max_attempts=3, backoff=Backoff(initial=0.001, maximum=0.001))
+    return Retries("profiles", policy=policy, metrics=metrics)
+
+
 async def test_a_message_that_keeps_failing_counts_its_retries_then_one_dead_letter() -> None:
     metrics = MessagingMetrics()
-    retries = Retries(
-        "profiles",
-        policy=RetryPolicy(max_attempts=3, backoff=Backoff(initial=0.001, maximum=0.001)),
-        metrics=metrics,
-    )
+    retries = _retries(metrics)
     dead_letters = _DeadLetters()
     retries.dead_letters = dead_letters  # type: ignore[assignment]
     record = received_record()
@@ -119,11 +121,7 @@ async def test_a_message_passing_on_its_second_attempt_counts_one_retry_and_no_d
     None
 ):
     metrics = MessagingMetrics()
-    retries = Retries(
-        "profiles",
-        policy=RetryPolicy(max_attempts=3, backoff=Backoff(initial=0.001, maximum=0.001)),
-        metrics=metrics,
-    )
+    retries = _retries(metrics)
     record = received_record()
 
     async def passes() -> bool:
