@@ -163,7 +163,7 @@ def create_service_app(
     metrics: ServiceMetrics | None = None,
 ) -> FastAPI:
     """The app of service ``name``: its routers under ``/<name>``, health at ``/healthz``,
-    its HTTP metrics at ``/metrics``.
+    its metrics (HTTP, consumers, outbox, its own) at ``/metrics``.
 
     ``publishes`` lists the messages its outbox carries, for the AsyncAPI document at
     ``/<name>/asyncapi.json`` (the consumers describe themselves). ``lifespan`` is the

@@ -1,4 +1,4 @@
-"""``GET /metrics``: the service's HTTP requests in Prometheus' text format, for the
+"""``GET /metrics``: what the service measures, in Prometheus' text format, for the
 platform's scraper (the gateway does not route it from outside).
 
 ``http_requests_total`` counts requests and ``http_request_duration_seconds`` (a histogram)
