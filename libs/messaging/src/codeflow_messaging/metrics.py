@@ -9,8 +9,8 @@ partitions), measured as each batch is handled:
 
 - ``kafka_consumer_lag``: the partition's high-water mark (from the consumer's last fetch)
   minus the group's position once the batch is applied, for each partition in the batch; a
-  partition the member no longer holds is dropped, so another member's lag is not shadowed
-  by a stale number here;
+  partition the member no longer holds is dropped (after each batch and at each scrape), so
+  another member's lag is not shadowed by a stale number here;
 - ``kafka_consumer_batch_records``: how many of a batch's records came from the partition;
 - ``kafka_consumer_batch_duration_seconds`` (``group`` only: one batch spans partitions);
 - ``kafka_consumer_retries_total``: attempts of a message alone after it failed;
@@ -101,6 +101,7 @@ class ConsumerMetrics:
             registry=registry,
         )
         self._measured: dict[str, set[TopicPartition]] = {}
+        self._consumers: dict[str, PartitionPositions] = {}
 
     async def batch_consumed(
         self,
@@ -121,11 +122,9 @@ class ConsumerMetrics:
     async def _note_lag(
         self, group: str, consumer: PartitionPositions, partitions: Iterable[TopicPartition]
     ) -> None:
+        self._consumers[group] = consumer
         assigned = consumer.assignment()
-        measured = self._measured.setdefault(group, set())
-        for tp in measured - assigned:
-            self.lag.remove(group, tp.topic, str(tp.partition))
-            measured.discard(tp)
+        measured = self._drop_unassigned(group, assigned)
         for tp in assigned.intersection(partitions):
             highwater = consumer.highwater(tp)
             if highwater is None:  # no fetch answered for it yet
@@ -136,6 +135,19 @@ class ConsumerMetrics:
                 continue
             self.lag.labels(group, tp.topic, str(tp.partition)).set(max(highwater - position, 0))
             measured.add(tp)
+
+    def drop_revoked(self) -> None:
+        """Drop the lag of every partition its group's consumer no longer holds, also when
+        no batch came since the rebalance took it (a member left with no partition)."""
+        for group, consumer in self._consumers.items():
+            self._drop_unassigned(group, consumer.assignment())
+
+    def _drop_unassigned(self, group: str, assigned: set[TopicPartition]) -> set[TopicPartition]:
+        measured = self._measured.setdefault(group, set())
+        for tp in measured - assigned:
+            self.lag.remove(group, tp.topic, str(tp.partition))
+            measured.discard(tp)
+        return measured
 
     def retried(self, group: str, record: ConsumerRecord[Any, Any]) -> None:
         self.retries.labels(*_labels(group, record)).inc()
@@ -213,3 +225,9 @@ class MessagingMetrics:
         self.registry = registry or CollectorRegistry()
         self.consumers = ConsumerMetrics(self.registry)
         self.outbox = OutboxMetrics(self.registry)
+
+    async def measure(self, sessions: SessionFactory) -> None:
+        """What is measured at scrape time: the outbox's table, and the lag of partitions
+        the consumers lost dropped."""
+        self.consumers.drop_revoked()
+        await self.outbox.measure(sessions)

@@ -83,6 +83,20 @@ async def test_the_lag_of_a_partition_this_member_no_longer_holds_is_dropped() -
     assert _value(metrics.registry, "kafka_consumer_lag", **at, partition="1") == 0
 
 
+async def test_a_partition_a_rebalance_took_is_dropped_at_the_scrape_if_no_batch_came_since() -> (
+    None
+):
+    metrics = MessagingMetrics()
+    consumer = _Consumer(highwater={0: 10}, position={0: 3})
+    await metrics.consumers.batch_consumed("profiles", consumer, [_record(0, 2)], seconds=0.1)
+    consumer.highwaters.clear()  # the member lost every partition: no batch comes any more
+
+    metrics.consumers.drop_revoked()
+
+    at = {"group": "profiles", "topic": TOPIC, "partition": "0"}
+    assert _value(metrics.registry, "kafka_consumer_lag", **at) is None
+
+
 class _DeadLetters:
     def __init__(self) -> None:
         self.published: list[ConsumerRecord[bytes, bytes]] = []

@@ -137,9 +137,9 @@ async def messaging_runtime(
     )
     relay_task = asyncio.create_task(relay.run(), name=f"{name}-outbox-relay")
     settle_the_heap()
-    outbox = partial(metrics.messaging.outbox.measure, runtime.read_sessions)
+    measure = partial(metrics.messaging.measure, runtime.read_sessions)
     try:
-        with metrics.measured_at_scrape(outbox):
+        with metrics.measured_at_scrape(measure):
             yield runtime
     finally:
         relay_task.cancel()
