@@ -20,9 +20,20 @@ PROMTOOL := $(CURDIR)/.local/tools/promtool-$(PROMTOOL_VERSION)
 
 .PHONY: deploy-check
 
-deploy-check: $(PROMTOOL) ## hadolint, every image built and run without Docker, tests/deploy, promtool (<4 min once promtool is built)
+# kube-score for tests/deploy/test_deploy_k8s_validation.py, built once into .local/tools.
+KUBE_SCORE_VERSION := v1.20.0
+KUBE_SCORE := $(CURDIR)/.local/tools/kube-score-$(KUBE_SCORE_VERSION)
+deploy-check: export KUBE_SCORE := $(KUBE_SCORE)
+deploy-check: $(KUBE_SCORE)
+$(KUBE_SCORE):
+	@$(BOOTSTRAP) go
+	mkdir -p $(@D)/build && PATH="$$PATH:/usr/local/go/bin" GOBIN=$(@D)/build timeout 900 \
+		go install github.com/zegl/kube-score/cmd/kube-score@$(KUBE_SCORE_VERSION)
+	mv $(@D)/build/kube-score $@
+
+deploy-check: $(PROMTOOL) ## hadolint, every image built and run without Docker, tests/deploy, promtool (<4 min once the tools are built)
 	@$(BOOTSTRAP) uv
-	$(UV) run hadolint deploy/docker/Dockerfile
+	$(UV) run hadolint deploy/docker/Dockerfile deploy/gateway/Dockerfile
 	DEPLOY_CHECK_PORT=$(DEPLOY_CHECK_PORT) timeout 300 $(PYTEST) -m "not integration" --timeout 120 tests/deploy
 	$(PROMTOOL) check rules deploy/prometheus/alerts.yaml
 	$(PROMTOOL) test rules deploy/prometheus/alerts_test.yaml

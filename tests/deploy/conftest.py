@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 import compose  # type: ignore[import-untyped]
 import pytest
 import yaml  # type: ignore[import-untyped]
+from docker.api.build import process_dockerfile
+from docker.utils.build import tar
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -71,6 +74,24 @@ def run_compose(*args: str, file: Path = COMPOSE_FILE) -> subprocess.CompletedPr
         # No COMPOSE_* or DOCKER_* variables of the caller's: the file alone must suffice.
         env={"PATH": "/usr/bin:/bin", "HOME": str(REPO_ROOT)},
     )
+
+
+def unpack_build_context(dockerfile: str, destination: Path) -> Path:
+    """The files `docker build -f <dockerfile> .` sends from the repository root, read as
+    docker's SDK reads .dockerignore and packed by its own tar, unpacked into
+    ``destination`` (the fixture ``build_context_of`` offers it to the tests)."""
+    ignore = (REPO_ROOT / ".dockerignore").read_text().splitlines()
+    exclude = [line.strip() for line in ignore if line.strip() and line.strip()[0] != "#"]
+    with (
+        tar(
+            str(REPO_ROOT),
+            exclude=exclude,
+            dockerfile=process_dockerfile(dockerfile, str(REPO_ROOT)),
+        ) as archive,
+        tarfile.open(fileobj=archive) as unpacked,
+    ):
+        unpacked.extractall(destination, filter="data")
+    return destination
 
 
 def render_kustomization(path: Path) -> list[dict[str, Any]]:
@@ -131,3 +152,18 @@ def k8s_base() -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def k8s_dev() -> list[dict[str, Any]]:
     return render_kustomization(K8S / "overlays" / "dev")
+
+
+@pytest.fixture(scope="session")
+def k8s_production() -> list[dict[str, Any]]:
+    return render_kustomization(K8S / "overlays" / "production")
+
+
+@pytest.fixture(scope="session")
+def build_context_of(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """``build_context_of("deploy/.../Dockerfile")``: the files that build is sent, unpacked."""
+
+    def unpack(dockerfile: str) -> Path:
+        return unpack_build_context(dockerfile, tmp_path_factory.mktemp("context"))
+
+    return unpack

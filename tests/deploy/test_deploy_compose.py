@@ -23,7 +23,22 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the containers listen on
 SERVICES = {"auth": 8001, "profiles": 8002, "repositories": 8003, "janitor": 8004}
-DEVELOPMENT_ENV = REPO_ROOT / "deploy" / "compose" / "development.env"
+COMPOSE_DIR = REPO_ROOT / "deploy" / "compose"
+DEVELOPMENT_ENV = COMPOSE_DIR / "development.env"
+OWN_SECRETS = {
+    "auth": {
+        "AUTH_DATABASE_URL",
+        "AUTH_SECRET",
+        "AUTH_INTERNAL_TOKEN",
+        "AUTH_JWT_PRIVATE_KEY",
+        "AUTH_TOKEN_KEYS",
+        "GITHUB_CLIENT_SECRET",
+    },
+    "profiles": {"PROFILES_DATABASE_URL"},
+    "repositories": {"REPOSITORIES_DATABASE_URL", "REPOSITORIES_AUTH_INTERNAL_TOKEN"},
+    "janitor": {"JANITOR_DATABASE_URL"},
+}
+"""The secrets each service may see (a development file may leave some out)."""
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE_KEY|_KEYS$|DATABASE_URL$")
 CREDENTIALS_IN_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 
@@ -179,15 +194,92 @@ def test_the_topics_job_creates_every_contract_topic(compose_config: dict[str, A
     assert "--if-not-exists" in script
 
 
-def test_postgres_gets_one_database_per_service(compose_config: dict[str, Any]) -> None:
-    init = (REPO_ROOT / "deploy" / "compose" / "postgres-init.sql").read_text()
-    created = set(re.findall(r"CREATE DATABASE (\w+);", init))
-    assert created == {f"codeflow_{name}" for name in SERVICES}
-    env = read_env_file(DEVELOPMENT_ENV)
+def test_postgres_gets_one_database_per_service_owned_by_its_own_role(
+    compose_config: dict[str, Any],
+) -> None:
+    init = (COMPOSE_DIR / "postgres-init.sql").read_text()
+    # One row per service, each with the password of its own variable...
+    rows = dict(re.findall(r"\('(\w+)', :'(\w+)_password'\)", init))
+    assert rows == {name: name for name in SERVICES}
     for name in SERVICES:
-        assert env[f"{name.upper()}_DATABASE_URL"].endswith(f"@postgres:5432/codeflow_{name}")
-    image = compose_config["services"]["postgres"]["image"]
-    assert re.fullmatch(r"postgres:\d+", image), "pin PostgreSQL's major version"
+        assert f"\\getenv {name}_password CODEFLOW_{name.upper()}_PASSWORD" in init
+    # ...made a login role with no other privilege, and the owner of its database alone.
+    statements = re.findall(r"SELECT format\('([^']*)'", init)
+    assert statements == [
+        "CREATE ROLE %I LOGIN PASSWORD %L",
+        "CREATE DATABASE %I OWNER %I",
+        "REVOKE ALL ON DATABASE %I FROM PUBLIC",
+    ]
+    assert "'codeflow_' || service, 'codeflow_' || service" in init
+    for name in SERVICES:
+        url = compose_config["services"][name]["environment"][f"{name.upper()}_DATABASE_URL"]
+        assert url.startswith(f"postgresql://codeflow_{name}:"), name
+        assert url.endswith(f"@postgres:5432/codeflow_{name}"), name
+
+
+def test_each_service_connects_with_its_own_role_password_as_postgres_made_it(
+    compose_config: dict[str, Any],
+) -> None:
+    postgres = compose_config["services"]["postgres"]["environment"]
+    for name in SERVICES:
+        for container in (name, f"{name}-migrate"):
+            environment = compose_config["services"][container]["environment"]
+            url = environment[f"{name.upper()}_DATABASE_URL"]
+            password = url.partition("://")[2].partition("@")[0].partition(":")[2]
+            assert password == postgres[f"CODEFLOW_{name.upper()}_PASSWORD"], container
+            assert postgres["POSTGRES_PASSWORD"] not in url, container
+
+
+def test_each_container_sees_only_its_own_secrets(
+    compose_config_with_emulator: dict[str, Any],
+) -> None:
+    services = compose_config_with_emulator["services"]
+    for name, own in OWN_SECRETS.items():
+        for container in (name, f"{name}-migrate"):
+            environment = services[container].get("environment", {})
+            seen = {key for key in environment if SECRET_NAME.search(key)}
+            assert seen <= own, f"{container}: {sorted(seen - own)}"
+    for name in services.keys() - {*OWN_SECRETS, *(f"{n}-migrate" for n in OWN_SECRETS)}:
+        environment = services[name].get("environment", {})
+        seen = {key for key in environment if SECRET_NAME.search(key)}
+        if name == "postgres":
+            seen -= {"POSTGRES_PASSWORD", *(f"CODEFLOW_{s.upper()}_PASSWORD" for s in SERVICES)}
+        assert not seen, f"{name}: {sorted(seen)}"
+
+
+def test_every_container_has_a_memory_limit(
+    compose_config_with_emulator: dict[str, Any],
+) -> None:
+    for name, service in compose_config_with_emulator["services"].items():
+        limits = service.get("deploy", {}).get("resources", {}).get("limits", {})
+        assert limits.get("memory"), name
+
+
+def test_every_image_not_built_here_is_pinned_by_its_full_version(
+    compose_config_with_emulator: dict[str, Any],
+) -> None:
+    for name, service in compose_config_with_emulator["services"].items():
+        if "build" in service:
+            assert service["image"].endswith(":dev"), name
+            continue
+        tag = service["image"].partition(":")[2]
+        assert re.fullmatch(r"\d+\.\d+(\.\d+)?(-[a-z0-9]+)?", tag), f"{name}: {service['image']}"
+
+
+def test_the_stand_in_s_profile_is_documented() -> None:
+    readme = (REPO_ROOT / "deploy" / "README.md").read_text()
+    section = readme.partition("## docker compose")[2].partition("\n## ")[0]
+    assert "--profile emulator" in section
+    assert "github.localhost" in section
+
+
+def development_secrets() -> set[str]:
+    return {
+        value
+        for path in COMPOSE_DIR.glob("*.env")
+        for key, value in read_env_file(path).items()
+        if SECRET_NAME.search(key)
+    }
 
 
 def test_the_file_itself_holds_no_secret() -> None:
@@ -198,26 +290,27 @@ def test_the_file_itself_holds_no_secret() -> None:
         environment = service.get("environment", {})
         assert isinstance(environment, dict), name
         assert not [key for key in environment if SECRET_NAME.search(key)], name
-    secrets = {
-        value for key, value in read_env_file(DEVELOPMENT_ENV).items() if SECRET_NAME.search(key)
-    }
+    secrets = development_secrets()
     assert secrets
     assert not [value for value in secrets if value in text]
 
 
-def test_settings_come_from_the_development_file_then_an_ignored_local_one(
+def test_settings_come_from_the_development_files_then_ignored_local_ones(
     compose_config: dict[str, Any],
 ) -> None:
     raw = yaml.safe_load(COMPOSE_FILE.read_text())
-    files = raw["x-settings"]["env_file"]
-    assert files == [
-        {"path": "deploy/compose/development.env"},
-        {"path": "deploy/compose/local.env", "required": False},
-    ]
-    ignored = subprocess.run(
-        ["git", "check-ignore", "-q", "deploy/compose/local.env"], cwd=REPO_ROOT, check=False
-    )
-    assert ignored.returncode == 0, "deploy/compose/local.env must be git-ignored"
+    for name in ("postgres", *SERVICES):
+        files = [entry["path"] for entry in raw["services"][name]["env_file"]]
+        assert files[:2] == ["deploy/compose/development.env", "deploy/compose/local.env"]
+        assert files[2:] == [
+            f"deploy/compose/{name}.development.env",
+            f"deploy/compose/{name}.local.env",
+        ], name
+        for local in (files[1], files[3]):
+            ignored = subprocess.run(
+                ["git", "check-ignore", "-q", local], cwd=REPO_ROOT, check=False
+            )
+            assert ignored.returncode == 0, f"{local} must be git-ignored"
     assert compose_config["services"]["auth"]["environment"]["CODEFLOW_ENV"] == "development"
 
 
@@ -227,8 +320,9 @@ def test_the_development_secrets_are_refused_outside_development(
     for name in list(os.environ):
         if name.startswith(("AUTH_", "GITHUB_", "NEXTAUTH_")) or name == "CODEFLOW_ENV":
             monkeypatch.delenv(name)
-    for name, value in read_env_file(DEVELOPMENT_ENV).items():
-        monkeypatch.setenv(name, value)
+    for path in (DEVELOPMENT_ENV, COMPOSE_DIR / "auth.development.env"):
+        for name, value in read_env_file(path).items():
+            monkeypatch.setenv(name, value)
     AuthSettings().check_secrets()  # accepted as they are: CODEFLOW_ENV=development
     monkeypatch.setenv("CODEFLOW_ENV", "production")
     with pytest.raises(InsecureConfiguration) as refused:

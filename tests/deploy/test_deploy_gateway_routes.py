@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = (REPO_ROOT / "deploy" / "k8s" / "base" / "gateway" / "nginx.conf.template").read_text()
+TEMPLATE = (REPO_ROOT / "deploy" / "gateway" / "nginx.conf.template").read_text()
 # A location's arguments: an optional modifier, then its path or pattern, quoted or bare.
 LOCATION = re.compile(
     r'^\s*location\s+(?P<args>(?:[~=^*@]+\s+)?(?:"[^"]*"|[^\s{]+))\s*\{', re.MULTILINE

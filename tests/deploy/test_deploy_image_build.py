@@ -22,10 +22,9 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tarfile
 import time
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePosixPath
@@ -33,8 +32,6 @@ from typing import Any
 
 import pytest
 import yaml  # type: ignore[import-untyped]
-from docker.api.build import process_dockerfile
-from docker.utils.build import tar
 
 pytestmark = pytest.mark.image
 
@@ -111,19 +108,9 @@ class Image:
 
 
 @pytest.fixture(scope="session")
-def build_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The files `docker build -f deploy/docker/Dockerfile .` sends, read as docker's SDK
-    reads .dockerignore and packed by its own tar, unpacked again."""
-    ignore = (REPO_ROOT / ".dockerignore").read_text().splitlines()
-    exclude = [line.strip() for line in ignore if line.strip() and line.strip()[0] != "#"]
-    dockerfile = process_dockerfile(DOCKERFILE, str(REPO_ROOT))
-    context = tmp_path_factory.mktemp("context")
-    with (
-        tar(str(REPO_ROOT), exclude=exclude, dockerfile=dockerfile) as archive,
-        tarfile.open(fileobj=archive) as unpacked,
-    ):
-        unpacked.extractall(context, filter="data")
-    return context
+def build_context(build_context_of: Callable[[str], Path]) -> Path:
+    """The files `docker build -f deploy/docker/Dockerfile .` sends, unpacked."""
+    return build_context_of(DOCKERFILE)
 
 
 def image_python(root: Path) -> None:

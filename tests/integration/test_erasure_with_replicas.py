@@ -31,7 +31,6 @@ from codeflow_contracts import (
     UserActive,
     UserCreated,
     UserDeleted,
-    UserUpdated,
     new_envelope,
     parse_envelope,
     to_json_bytes,
@@ -44,6 +43,7 @@ from codeflow_profiles.main import create_app as create_profiles_app
 from codeflow_repositories.config import RepositoriesSettings
 from codeflow_repositories.main import create_app as create_repositories_app
 from codeflow_testing.asgi import serve
+from codeflow_testing.auth_events import login_changed
 from codeflow_testing.databases import migrated_database
 from codeflow_testing.github_route import TOKEN as GITHUB_TOKEN
 from codeflow_testing.github_route import GitHubDouble
@@ -156,16 +156,7 @@ def events_for(user: str, github_id: int, erase: bool, rng: random.Random) -> li
         if rng.random() < 0.5:
             story.append(UserActive(user_id=user, active_at=at(minute)))
         else:
-            login = f"login-{user}-{int(minute)}"
-            story.append(
-                UserUpdated(
-                    user_id=user,
-                    github_id=github_id,
-                    login=login,
-                    changed=("login",),
-                    updated_at=at(minute),
-                )
-            )
+            story.append(login_changed(user, github_id, f"login-{user}-{int(minute)}", at(minute)))
     if erase:
         story.append(
             UserDeleted(
@@ -173,15 +164,7 @@ def events_for(user: str, github_id: int, erase: bool, rng: random.Random) -> li
             )
         )
         # Late copies: what a replayed dead letter or a stale producer would deliver.
-        story.append(
-            UserUpdated(
-                user_id=user,
-                github_id=github_id,
-                login=f"late-{user}",
-                changed=("login",),
-                updated_at=at(600),
-            )
-        )
+        story.append(login_changed(user, github_id, f"late-{user}", at(600)))
         story.append(UserActive(user_id=user, active_at=at(601)))
     return story
 

@@ -37,6 +37,11 @@ def _okp_members(public_key: Ed25519PublicKey) -> dict[str, str]:
     return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw)}
 
 
+def _kid_or_thumbprint(kid: str | None, public_key: Ed25519PublicKey) -> str:
+    """``kid`` if given, else the RFC 7638 thumbprint of ``public_key``."""
+    return kid or jwk_thumbprint(_okp_members(public_key))
+
+
 @dataclass(frozen=True)
 class PublicKey:
     """A key that verifies tokens: a retired signing key stays published as one of these."""
@@ -50,7 +55,7 @@ class PublicKey:
         key = serialization.load_pem_public_key(_pem_bytes(pem))
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError("expected an Ed25519 public key")
-        return cls(key, kid or jwk_thumbprint(_okp_members(key)))
+        return cls(key, _kid_or_thumbprint(kid, key))
 
     def jwk(self) -> dict[str, str]:
         """The public JWK, as published in the JWKS."""
@@ -80,7 +85,7 @@ class SigningKey:
         key = serialization.load_pem_private_key(_pem_bytes(pem), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError("expected an Ed25519 private key")
-        return cls(key, kid or jwk_thumbprint(_okp_members(key.public_key())))
+        return cls(key, _kid_or_thumbprint(kid, key.public_key()))
 
     @property
     def public_key(self) -> PublicKey:
@@ -103,7 +108,7 @@ class SigningKey:
 def generate_signing_key(kid: str | None = None) -> SigningKey:
     """A fresh random signing key, for development and tests."""
     key = Ed25519PrivateKey.generate()
-    return SigningKey(key, kid or jwk_thumbprint(_okp_members(key.public_key())))
+    return SigningKey(key, _kid_or_thumbprint(kid, key.public_key()))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ The operator's side (list, retry, discard) is :mod:`codeflow_messaging.outbox_ad
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from uuid import UUID
 
 from sqlalchemy import text
@@ -79,19 +79,12 @@ async def record_refusals(
 def log_set_aside(row: SetAside) -> None:
     """Say at ERROR that ``row`` is set aside, and how to retry or discard it."""
     logger.error(
-        "outbox relay: set aside outbox row %d (message %s, type %s, key %r, topic %s) after "
-        "%d refusal(s): %s. Kafka refuses this record, so it is no longer tried, and its "
-        "key's later messages wait behind it. Once the cause is fixed, publish it with "
-        "`python -m codeflow_messaging outbox retry %d`; or drop it, releasing the messages "
-        "behind it, with `python -m codeflow_messaging outbox discard %d` "
+        "outbox relay: set aside outbox row %(id)d (message %(message_id)s, type "
+        "%(message_type)s, key %(key)r, topic %(topic)s) after %(refusals)d refusal(s): "
+        "%(last_error)s. Kafka refuses this record, so it is no longer tried, and its key's "
+        "later messages wait behind it. Once the cause is fixed, publish it with "
+        "`python -m codeflow_messaging outbox retry %(id)d`; or drop it, releasing the "
+        "messages behind it, with `python -m codeflow_messaging outbox discard %(id)d` "
         "(--database-url, default $DATABASE_URL).",
-        row.id,
-        row.message_id,
-        row.message_type,
-        row.key,
-        row.topic,
-        row.refusals,
-        row.last_error,
-        row.id,
-        row.id,
+        asdict(row),
     )

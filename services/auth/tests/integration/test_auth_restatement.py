@@ -3,9 +3,7 @@ each user, so the projections other services keep can be rebuilt after they lost
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +14,7 @@ from codeflow_auth.signin import repository as signin_repository
 from codeflow_contracts import parse_envelope
 from codeflow_contracts.topics import USER_EVENTS
 from codeflow_messaging import SessionFactory, transaction
+from codeflow_testing.commands import run_module
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -84,18 +83,14 @@ async def test_the_command_restates_the_users_named(
     await new_user(auth_sessions, "octocat", 583231)
     named = await new_user(auth_sessions, "hubot", 480938)
 
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
+    finished = await run_module(
         "codeflow_auth",
         "restate-users",
         named,
         env={"AUTH_DATABASE_URL": auth_database_url, "PATH": ""},
-        stdout=asyncio.subprocess.PIPE,
     )
-    out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
 
-    assert process.returncode == 0
-    assert b"queued UserRestated for 1 user(s)" in out
+    assert finished.returncode == 0
+    assert "queued UserRestated for 1 user(s)" in finished.stdout
     assert [data.user_id for _, _, data in await restatements(auth_sessions)] == [named]  # type: ignore[attr-defined]
     assert timedelta(0) <= datetime.now(UTC) - SEEN

@@ -4,10 +4,8 @@ and a token that doesn't decrypt is counted and left as it was, never deleted.""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
-import sys
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -19,6 +17,7 @@ from codeflow_auth.signin import repository as signin_repository
 from codeflow_auth.token_cipher import TokenCipher, UnknownKey, generate_key
 from codeflow_auth.token_rotation import Reencryption, reencrypt_all
 from codeflow_messaging import SessionFactory, transaction
+from codeflow_testing.commands import run_module
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -138,32 +137,16 @@ async def test_the_command_reencrypts_and_reports_its_counts(
         "AUTH_TOKEN_KEYS": f"k1:{NEW_KEY},k0:{OLD_KEY}",
         "CODEFLOW_ENV": "test",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "codeflow_auth",
-        "tokens",
-        "reencrypt",
-        "--batch-size",
-        "2",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await process.communicate()
+    first = await run_module("codeflow_auth", "tokens", "reencrypt", "--batch-size", "2", env=env)
 
     # One row doesn't decrypt: the command says so and exits 1, so old keys stay for now.
-    assert process.returncode == 1, stderr.decode()
-    assert "2 rewritten, 2 already current, 1 failed to decrypt" in stdout.decode()
-    assert "gho_" not in stdout.decode() + stderr.decode()
+    assert first.returncode == 1, first.stderr
+    assert "2 rewritten, 2 already current, 1 failed to decrypt" in first.stdout
+    assert "gho_" not in first.stdout + first.stderr
     after = await accounts(auth_sessions)
     assert open_token(NEW_ONLY, after["2"], "access_token") == "gho_two"
     async with transaction(auth_sessions) as s:
         await s.execute(text("DELETE FROM accounts WHERE provider_account_id = '5'"))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "codeflow_auth", "tokens", "reencrypt", env=env,
-        stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    stdout, _ = await process.communicate()
-    assert process.returncode == 0
-    assert "0 rewritten, 4 already current, 0 failed to decrypt" in stdout.decode()
+    again = await run_module("codeflow_auth", "tokens", "reencrypt", env=env)
+    assert again.returncode == 0
+    assert "0 rewritten, 4 already current, 0 failed to decrypt" in again.stdout

@@ -6,7 +6,7 @@ migrations create them and ``alembic check`` compares them.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from functools import partial
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,16 +32,15 @@ async def try_lock_sweep(session: AsyncSession) -> bool:
     return bool(locked)
 
 
-async def lock_user(session: AsyncSession, user_id: str) -> None:
-    """Serialise, until the transaction ends, everything the janitor does about one user.
+lock_user = partial(locks.lock_user, lock_class=_USER_LOCK_CLASS)
+"""``await lock_user(session, user_id)``: serialise, until the transaction ends, everything
+the janitor does about one user.
 
-    Activity, deletion requests and acknowledgements for one user arrive on different topics
-    and may be handled by different replicas at once; without this an activity row could be
-    written just after completion removed it.
-    """
-    await locks.lock_user(session, user_id, lock_class=_USER_LOCK_CLASS)
+Activity, deletion requests and acknowledgements for one user arrive on different topics and
+may be handled by different replicas at once; without this an activity row could be written
+just after completion removed it.
+"""
 
-
-async def lock_users(session: AsyncSession, user_ids: Collection[str]) -> None:
-    """:func:`lock_user` for each of ``user_ids``, in one statement."""
-    await locks.lock_users(session, user_ids, lock_class=_USER_LOCK_CLASS)
+lock_users = partial(locks.lock_users, lock_class=_USER_LOCK_CLASS)
+"""``await lock_users(session, user_ids)``: :data:`lock_user` for each of ``user_ids``, in one
+statement."""

@@ -52,6 +52,11 @@ def ago(**delta: float) -> datetime:
     return datetime.now(UTC) - timedelta(**delta)
 
 
+def answering(command: Envelope[DeleteUserData]) -> dict[str, Any]:
+    """What every answer to ``command`` carries: its user and its deletion id."""
+    return {"user_id": command.data.user_id, "deletion_id": command.data.deletion_id}
+
+
 @dataclass(frozen=True)
 class Janitor:
     """The running janitor, and the test's view of everything around it."""
@@ -103,6 +108,12 @@ class Janitor:
             )
         )
 
+    async def new_user(self, *, signed_up_at: datetime) -> str:
+        """A person no other test knows, signed up at ``signed_up_at``: their user id."""
+        user_id = new_user_id()
+        await self.sign_up(user_id, at=signed_up_at)
+        return user_id
+
     async def active(self, user_id: str, *, at: datetime) -> Envelope[Any]:
         return await self.publish(UserActive(user_id=user_id, active_at=at))
 
@@ -113,8 +124,7 @@ class Janitor:
             if service == "auth":
                 await self.publish(
                     UserDeleted(
-                        user_id=command.data.user_id,
-                        deletion_id=command.data.deletion_id,
+                        **answering(command),
                         reason=command.data.reason,
                         deleted_at=datetime.now(UTC),
                     )
@@ -122,8 +132,7 @@ class Janitor:
                 continue
             await self.publish(
                 UserDataDeleted(
-                    user_id=command.data.user_id,
-                    deletion_id=command.data.deletion_id,
+                    **answering(command),
                     service=service,
                     deleted_at=datetime.now(UTC),
                 ),
@@ -134,8 +143,7 @@ class Janitor:
         """Answer as auth does for a person it saw active after the cutoff."""
         await self.publish(
             UserDeletionCancelled(
-                user_id=command.data.user_id,
-                deletion_id=command.data.deletion_id,
+                **answering(command),
                 active_at=active_at,
                 cancelled_at=datetime.now(UTC),
             )

@@ -129,8 +129,7 @@ async def test_a_replayed_request_keeps_one_deletion_and_one_command(
 
 async def test_a_cancelled_erasure_reads_cancelled(start_janitor: StartJanitor) -> None:
     janitor = await start_janitor(inactive_after="P1D")
-    user = new_user_id()
-    await janitor.sign_up(user, at=ago(days=3))
+    user = await janitor.new_user(signed_up_at=ago(days=3))
     await janitor.wait_for_activity(user)
     await janitor.sweep()
     [command] = await janitor.wait_for_commands(user)

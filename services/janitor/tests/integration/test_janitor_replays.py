@@ -48,8 +48,7 @@ async def test_duplicate_requests_and_acknowledgements_complete_one_deletion(
     start_janitor: StartJanitor,
 ) -> None:
     janitor = await start_janitor()
-    user = new_user_id()
-    await janitor.sign_up(user, at=ago(seconds=0))
+    user = await janitor.new_user(signed_up_at=ago(seconds=0))
     request = new_envelope(
         UserDeletionRequested(user_id=user, requested_at=ago(seconds=0)), source="codeflow/auth"
     )
@@ -84,8 +83,7 @@ async def test_a_deleted_user_id_stays_deleted_and_a_returning_user_starts_fresh
     start_janitor: StartJanitor,
 ) -> None:
     janitor = await start_janitor(inactive_after="P30D")
-    old_id = new_user_id()
-    await janitor.sign_up(old_id, at=ago(days=100))
+    old_id = await janitor.new_user(signed_up_at=ago(days=100))
     await janitor.wait_for_activity(old_id)
     [issued] = (await janitor.sweep()).json()["deletion_ids"]
     [command] = await janitor.wait_for_commands(old_id)

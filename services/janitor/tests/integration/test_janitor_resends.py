@@ -45,13 +45,19 @@ async def publish_everything(sessions: SessionFactory) -> None:
         await s.execute(text("UPDATE outbox SET published_at = now() WHERE published_at IS NULL"))
 
 
+async def issued(sessions: SessionFactory, user_id: str) -> Deletion:
+    """A deletion ``user_id`` requested, issued at ``START`` and committed."""
+    async with transaction(sessions) as s:
+        deletion = await issue_deletion(s, user_id, "requested", now=START)
+    assert deletion is not None
+    return deletion
+
+
 async def test_a_command_is_resent_as_itself_a_bounded_number_of_times_over_a_two_day_outage(
     janitor_sessions: SessionFactory,
 ) -> None:
     sessions = janitor_sessions
-    async with transaction(sessions) as s:
-        deletion = await issue_deletion(s, "u-nobody-answers", "requested", now=START)
-    assert deletion is not None
+    deletion = await issued(sessions, "u-nobody-answers")
     [(command_id, _)] = await commands_queued(sessions)
     await publish_everything(sessions)
 
@@ -81,9 +87,8 @@ async def test_a_command_auth_has_answered_is_not_sent_again_while_others_are_la
     janitor_sessions: SessionFactory,
 ) -> None:
     sessions = janitor_sessions
+    deletion = await issued(sessions, "u-auth-answered")
     async with transaction(sessions) as s:
-        deletion = await issue_deletion(s, "u-auth-answered", "requested", now=START)
-        assert deletion is not None
         await record_acknowledgements(
             s,
             [Acknowledgement(deletion.deletion_id, deletion.user_id, "auth", START)],

@@ -5,10 +5,8 @@ at a time.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import sys
 from typing import Any
 
 import pytest
@@ -17,6 +15,7 @@ from janitor_support import Janitor, StartJanitor, ago, new_user_id
 from codeflow_janitor.__main__ import run_sweep
 from codeflow_janitor.db import try_lock_sweep
 from codeflow_messaging import transaction
+from codeflow_testing.commands import run_module
 
 pytestmark = pytest.mark.integration
 
@@ -41,20 +40,9 @@ async def cli_sweep(janitor: Janitor, *args: str) -> tuple[int, dict[str, Any]]:
         "JANITOR_INACTIVE_AFTER": str(settings.inactive_after.total_seconds()),
         "JANITOR_MAX_DELETION_SHARE": str(settings.max_deletion_share),
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "codeflow_janitor",
-        "sweep",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await process.communicate()
-    assert process.returncode is not None
-    assert stdout, stderr.decode()
-    return process.returncode, json.loads(stdout)
+    finished = await run_module("codeflow_janitor", "sweep", *args, env=env)
+    assert finished.stdout, finished.stderr
+    return finished.returncode, json.loads(finished.stdout)
 
 
 async def test_the_share_limit_refuses_a_mass_deletion_and_force_overrides_it(
@@ -108,8 +96,7 @@ async def test_the_command_line_sweep_is_refused_the_same_way_until_forced(
 
 async def test_only_one_sweep_runs_at_a_time(start_janitor: StartJanitor) -> None:
     janitor = await start_janitor()
-    idle = new_user_id()
-    await janitor.sign_up(idle, at=ago(days=120))
+    idle = await janitor.new_user(signed_up_at=ago(days=120))
     await janitor.wait_for_activity(idle)
 
     async with transaction(janitor.sessions) as other_sweep:

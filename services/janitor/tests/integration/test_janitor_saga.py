@@ -20,8 +20,7 @@ async def test_a_deletion_request_issues_a_requested_deletion_at_once(
     start_janitor: StartJanitor,
 ) -> None:
     janitor = await start_janitor(inactive_after="P90D")
-    user = new_user_id()
-    await janitor.sign_up(user, at=ago(seconds=0))
+    user = await janitor.new_user(signed_up_at=ago(seconds=0))
     await janitor.publish(UserDeletionRequested(user_id=user, requested_at=ago(seconds=0)))
 
     [command] = await janitor.wait_for_commands(user)
@@ -75,8 +74,7 @@ async def test_an_erasure_auth_cancels_ends_cancelled_with_the_reason_and_activi
     start_janitor: StartJanitor,
 ) -> None:
     janitor = await start_janitor(inactive_after="P1D")
-    user = new_user_id()
-    await janitor.sign_up(user, at=ago(days=3))
+    user = await janitor.new_user(signed_up_at=ago(days=3))
     await janitor.wait_for_activity(user)
     sweep = (await janitor.sweep()).json()
     [command] = await janitor.wait_for_commands(user)

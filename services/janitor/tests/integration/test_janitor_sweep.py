@@ -20,8 +20,7 @@ async def test_an_inactive_user_is_deleted_once_every_service_acknowledges(
     start_janitor: StartJanitor,
 ) -> None:
     janitor = await start_janitor(inactive_after="PT3S")
-    idle = new_user_id()
-    await janitor.sign_up(idle, at=ago(hours=2))
+    idle = await janitor.new_user(signed_up_at=ago(hours=2))
     await janitor.active(idle, at=ago(hours=1))
     await janitor.wait_for_activity(idle)
 
@@ -71,8 +70,7 @@ async def test_a_user_active_within_the_threshold_is_left_alone(
 
 async def test_sweeping_again_issues_nothing_new(start_janitor: StartJanitor) -> None:
     janitor = await start_janitor()
-    idle = new_user_id()
-    await janitor.sign_up(idle, at=ago(days=100))
+    idle = await janitor.new_user(signed_up_at=ago(days=100))
     await janitor.wait_for_activity(idle)
     first = (await janitor.sweep()).json()
     await janitor.wait_for_commands(idle)
@@ -110,8 +108,7 @@ async def test_the_scheduled_sweep_deletes_a_user_once_they_pass_the_threshold(
 ) -> None:
     caplog.set_level(logging.INFO, logger="codeflow.janitor.sweeps")
     janitor = await start_janitor(inactive_after="PT2S", sweep_interval=0.5)
-    user = new_user_id()
-    await janitor.sign_up(user, at=ago(seconds=0))
+    user = await janitor.new_user(signed_up_at=ago(seconds=0))
     await janitor.wait_for_activity(user)
     assert await janitor.deletions_of(user) == []
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from codeflow_messaging.migrations import create_outbox_and_inbox, drop_outbox_and_inbox
+from codeflow_service.erased_users import create_deleted_users, drop_deleted_users
 
 revision: str = "7c1e2b9a4d05"
 down_revision: str | None = None
@@ -17,12 +18,7 @@ NOW = sa.text("now()")
 
 
 def upgrade() -> None:
-    op.create_table(
-        "deleted_users",
-        sa.Column("user_id", sa.Text(), nullable=False),
-        sa.Column("deleted_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
-        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_deleted_users")),
-    )
+    create_deleted_users()
     op.create_table(
         "login_claims",
         sa.Column("login", sa.Text(), nullable=False),
@@ -54,4 +50,4 @@ def downgrade() -> None:
     drop_outbox_and_inbox()
     op.drop_index(op.f("ix_login_claims_user_id"), table_name="login_claims")
     op.drop_table("login_claims")
-    op.drop_table("deleted_users")
+    drop_deleted_users()

@@ -6,9 +6,8 @@ migrations create them and ``alembic check`` compares them.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
 from codeflow_service import locks
@@ -19,16 +18,13 @@ class Base(DeclarativeBase):
     metadata = service_metadata()
 
 
-# Advisory lock keys are (class, object) pairs of int4; the class keeps these apart from
-# any other user of advisory locks in the same database.
-_USER_LOCK_CLASS = 0x50524F  # "PRO"
+# Advisory lock keys are (class, object) pairs of int4; the class ("PRO") keeps these apart
+# from any other user of advisory locks in the same database.
+lock_users = partial(locks.lock_users, lock_class=0x50524F)
+"""``await lock_users(session, user_ids)``: serialise, until the transaction ends, identity
+updates and deletions of these users.
 
-
-async def lock_users(session: AsyncSession, user_ids: Collection[str]) -> None:
-    """Serialise, until the transaction ends, identity updates and deletions of these users.
-
-    A user's events arrive in order on one partition, but during a rebalance two members may
-    briefly work on the same partition; an update that checked "not deleted" must not write
-    after the deletion committed.
-    """
-    await locks.lock_users(session, user_ids, lock_class=_USER_LOCK_CLASS)
+A user's events arrive in order on one partition, but during a rebalance two members may
+briefly work on the same partition; an update that checked "not deleted" must not write after
+the deletion committed.
+"""

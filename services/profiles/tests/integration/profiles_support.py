@@ -17,7 +17,6 @@ from codeflow_contracts import (
     UserActive,
     UserCreated,
     UserDeleted,
-    UserUpdated,
     new_envelope,
     to_json_bytes,
 )
@@ -27,6 +26,7 @@ from codeflow_messaging import RetryPolicy, SessionFactory, transaction
 from codeflow_messaging.backoff import Backoff
 from codeflow_profiles.profiles import service
 from codeflow_profiles.profiles.domain import GitHubIdentity
+from codeflow_testing.auth_events import login_changed
 from codeflow_testing.kafka import group_lag, read_topic
 from codeflow_testing.waiting import wait_until
 
@@ -68,16 +68,8 @@ def created(user_id: str, github_id: int, login: str, minute: float) -> Envelope
 
 
 def updated(user_id: str, github_id: int, login: str, minute: float) -> Envelope[Any]:
-    return new_envelope(
-        UserUpdated(
-            user_id=user_id,
-            github_id=github_id,
-            login=login,
-            changed=("login",),
-            updated_at=at(minute),
-        ),
-        source="codeflow/auth",
-    )
+    message = login_changed(user_id, github_id, login, at(minute))
+    return new_envelope(message, source="codeflow/auth")
 
 
 def active(user_id: str, minute: float) -> Envelope[Any]:

@@ -37,6 +37,7 @@ from codeflow_messaging import (
 )
 from codeflow_profiles.profiles import service
 from codeflow_testing.databases import migrated_database
+from codeflow_testing.erasures import run_with_a_repeat
 
 pytestmark = pytest.mark.integration
 
@@ -248,13 +249,7 @@ async def test_a_run_of_deletions_is_carried_out_as_one_command_each_would_be(
 ) -> None:
     amy, bob, already_gone, bystander = (new_user_id() for _ in range(4))
     await record_profiles(profiles_sessions, (amy, bob, bystander), first_github_id=800)
-    amys_deletion = uuid.uuid4()
-    run = [
-        (amy, amys_deletion),
-        (bob, uuid.uuid4()),
-        (already_gone, uuid.uuid4()),
-        (amy, amys_deletion),  # re-sent within the same run
-    ]
+    run = run_with_a_repeat(amy, bob, already_gone)
 
     async with transaction(profiles_sessions) as session:
         await service.delete_users_data(session, run)

@@ -6,9 +6,8 @@ migrations create them and ``alembic check`` compares them.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
 from codeflow_service import locks
@@ -19,15 +18,12 @@ class Base(DeclarativeBase):
     metadata = service_metadata()
 
 
-# Advisory lock keys are (class, object) pairs of int4; the class keeps these apart from
-# any other user of advisory locks in the same database.
-_USER_LOCK_CLASS = 0x524550  # "REP"
+# Advisory lock keys are (class, object) pairs of int4; the class ("REP") keeps these apart
+# from any other user of advisory locks in the same database.
+lock_users = partial(locks.lock_users, lock_class=0x524550)
+"""``await lock_users(session, user_ids)``: serialise, until the transaction ends, a user's
+writes and the user's erasure.
 
-
-async def lock_users(session: AsyncSession, user_ids: Collection[str]) -> None:
-    """Serialise, until the transaction ends, a user's writes and the user's erasure.
-
-    A request carrying a JWT that is still valid may land while the user is being erased:
-    it either commits before the erasure (which then deletes what it wrote) or sees it.
-    """
-    await locks.lock_users(session, user_ids, lock_class=_USER_LOCK_CLASS)
+A request carrying a JWT that is still valid may land while the user is being erased: it
+either commits before the erasure (which then deletes what it wrote) or sees it.
+"""

@@ -15,6 +15,7 @@ from repositories_support import outbox_drained, outbox_events, repository, rows
 from codeflow_contracts import Envelope, UserDeleted, new_envelope, parse_envelope, to_json_bytes
 from codeflow_contracts.topics import USER_DELETION_ACKS, USER_EVENTS
 from codeflow_repositories.repositories import service
+from codeflow_testing.erasures import run_with_a_repeat
 from codeflow_testing.kafka import read_topic
 from codeflow_testing.waiting import wait_until
 
@@ -110,13 +111,7 @@ async def test_a_run_of_erasures_is_carried_out_as_one_at_a_time_would_be(
                 await client.post("/repositories", json=repository())
     sessions = repositories_service.sessions
     bystanders_rows = await rows_of(sessions, bystander)
-    deletion_id = uuid.uuid4()
-    run = [
-        (doomed, deletion_id),
-        (also_doomed, uuid.uuid4()),
-        (already_gone, uuid.uuid4()),
-        (doomed, deletion_id),  # re-sent within the same run
-    ]
+    run = run_with_a_repeat(doomed, also_doomed, already_gone)
 
     async with sessions() as session, session.begin():
         await service.delete_users_data(session, run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from repositories_api_support import OPERATIONS
 
 from codeflow_repositories.config import DEVELOPMENT_INTERNAL_TOKEN, RepositoriesSettings
 from codeflow_repositories.main import create_app
@@ -27,15 +28,7 @@ def test_the_openapi_document_lists_the_seven_operations_under_repositories() ->
     operations = {
         (method.upper(), path) for path, methods in document["paths"].items() for method in methods
     }
-    assert operations == {
-        ("GET", "/repositories"),
-        ("POST", "/repositories"),
-        ("PATCH", "/repositories/{repository_id}"),
-        ("DELETE", "/repositories/{repository_id}"),
-        ("POST", "/repositories/bulk"),
-        ("GET", "/repositories/available"),
-        ("POST", "/repositories/refresh"),
-    }
+    assert operations == OPERATIONS
     assert app.openapi_url == "/repositories/openapi.json"
 
 

@@ -159,15 +159,25 @@ async def test_stopping_monitoring_picks_a_repository_the_person_was_told_they_m
     assert ops[-1].github_ids == (FIRST.github_id,)
 
 
-async def test_an_account_deleted_leaves_the_person_signed_out() -> None:
-    def respond(request: str, body: Any) -> Answer:
-        if request == "DELETE /auth/me":
-            return ok(request, 202, {"status": "deletion requested", "userId": "u1"})
-        return monitored(request, body)
+def deleting(request: str, body: Any) -> Answer:
+    """Accepts u1's request to delete their account; monitors what is asked otherwise."""
+    if request == "DELETE /auth/me":
+        return ok(request, 202, {"status": "deletion requested", "userId": "u1"})
+    return monitored(request, body)
 
-    browser = ScriptedBrowser(["u1", "u2"], respond)
+
+async def delete_the_account_then_monitor(
+    browser: ScriptedBrowser,
+) -> list[tuple[str, str | None, int | None]]:
+    """Sign in, delete the account, monitor a repository: what each operation recorded, as
+    (kind, user, status)."""
     ops = await follow(browser, SignIn(), DeleteAccount(), Monitor(FIRST))
-    assert [(o.kind, o.user_id, o.status) for o in ops] == [
+    return [(o.kind, o.user_id, o.status) for o in ops]
+
+
+async def test_an_account_deleted_leaves_the_person_signed_out() -> None:
+    browser = ScriptedBrowser(["u1", "u2"], deleting)
+    assert await delete_the_account_then_monitor(browser) == [
         ("sign_in", "u1", 200),
         ("delete_account", "u1", 202),
         ("sign_in", "u2", 200),
@@ -191,12 +201,10 @@ async def test_told_to_sign_in_again_to_delete_the_account_the_person_does_and_a
                 return Answer(
                     request, 403, content_type="application/problem+json", document=document
                 )
-            return ok(request, 202, {"status": "deletion requested", "userId": "u1"})
-        return monitored(request, body)
+        return deleting(request, body)
 
     browser = ScriptedBrowser(["u1", "u1", "u2"], respond)
-    ops = await follow(browser, SignIn(), DeleteAccount(), Monitor(FIRST))
-    assert [(o.kind, o.user_id, o.status) for o in ops] == [
+    assert await delete_the_account_then_monitor(browser) == [
         ("sign_in", "u1", 200),
         ("delete_account", "u1", 403),
         ("sign_in", "u1", 200),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from codeflow_github_emulator.fixtures import (
     EmailFixture,
@@ -156,19 +157,33 @@ _OCTOCAT_REPOS = [
 ]
 
 
+def _repo(
+    repo_id: int, owner_id: int, name: str, created: str, pushed: str, **details: Any
+) -> RepoFixture:
+    """A repository last changed by its latest push (``updated_at`` is ``pushed_at``)."""
+    return RepoFixture(
+        id=repo_id,
+        owner_id=owner_id,
+        name=name,
+        created_at=_at(created),
+        updated_at=_at(pushed),
+        pushed_at=_at(pushed),
+        **details,
+    )
+
+
 def _repos() -> list[RepoFixture]:
     repos = [
-        RepoFixture(
-            id=repo_id,
-            owner_id=OCTOCAT_ID,
-            name=name,
+        _repo(
+            repo_id,
+            OCTOCAT_ID,
+            name,
+            f"{created}T10:00:00",
+            f"{pushed}T11:00:00",
             private=private,
             language=language,
             description=description,
             default_branch="master" if repo_id < 100_000_000 else "main",
-            created_at=_at(f"{created}T10:00:00"),
-            updated_at=_at(f"{pushed}T11:00:00"),
-            pushed_at=_at(f"{pushed}T11:00:00"),
             stargazers_count=max(0, 3000 - index * 400),
             # private-person was invited to octocat's private repository.
             collaborator_ids=[PRIVATE_PERSON_ID] if private else [],
@@ -178,55 +193,50 @@ def _repos() -> list[RepoFixture]:
         )
     ]
     repos += [
-        RepoFixture(
-            id=3_000_000_101,
-            owner_id=PRIVATE_PERSON_ID,
-            name="diary",
+        _repo(
+            3_000_000_101,
+            PRIVATE_PERSON_ID,
+            "diary",
+            "2020-01-01T00:00:00",
+            "2024-01-01T00:00:00",
             private=True,
             description="Nobody else's business.",
-            created_at=_at("2020-01-01T00:00:00"),
-            updated_at=_at("2024-01-01T00:00:00"),
-            pushed_at=_at("2024-01-01T00:00:00"),
         ),
-        RepoFixture(
-            id=3_000_000_102,
-            owner_id=PRIVATE_PERSON_ID,
-            name="dotfiles",
+        _repo(
+            3_000_000_102,
+            PRIVATE_PERSON_ID,
+            "dotfiles",
+            "2021-01-01T00:00:00",
+            "2024-03-01T00:00:00",
             language="Shell",
-            created_at=_at("2021-01-01T00:00:00"),
-            updated_at=_at("2024-03-01T00:00:00"),
-            pushed_at=_at("2024-03-01T00:00:00"),
         ),
-        RepoFixture(
-            id=900_000_001,
-            owner_id=MONALISA_ID,
-            name="smile",
+        _repo(
+            900_000_001,
+            MONALISA_ID,
+            "smile",
+            "2022-02-02T00:00:00",
+            "2024-04-04T00:00:00",
             language="Python",
             topics=["art", "python"],
             fork=True,
-            created_at=_at("2022-02-02T00:00:00"),
-            updated_at=_at("2024-04-04T00:00:00"),
-            pushed_at=_at("2024-04-04T00:00:00"),
         ),
-        RepoFixture(
-            id=1_296_300,
-            owner_id=OCTO_ORG_ID,
-            name="octo-repo",
+        _repo(
+            1_296_300,
+            OCTO_ORG_ID,
+            "octo-repo",
+            "2012-03-01T00:00:00",
+            "2024-05-20T00:00:00",
             language="Go",
             description="The organisation's open work.",
-            created_at=_at("2012-03-01T00:00:00"),
-            updated_at=_at("2024-05-20T00:00:00"),
-            pushed_at=_at("2024-05-20T00:00:00"),
         ),
-        RepoFixture(
-            id=1_296_301,
-            owner_id=OCTO_ORG_ID,
-            name="roadmap",
+        _repo(
+            1_296_301,
+            OCTO_ORG_ID,
+            "roadmap",
+            "2012-03-02T00:00:00",
+            "2024-05-21T00:00:00",
             private=True,
             description="Plans its members read.",
-            created_at=_at("2012-03-02T00:00:00"),
-            updated_at=_at("2024-05-21T00:00:00"),
-            pushed_at=_at("2024-05-21T00:00:00"),
         ),
     ]
     return repos

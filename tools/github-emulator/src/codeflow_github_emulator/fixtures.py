@@ -24,17 +24,23 @@ class EmailFixture(BaseModel):
     visibility: Literal["public", "private"] | None = None
 
 
-class UserFixture(BaseModel):
-    """A GitHub account. ``email`` is the public profile email: ``None`` keeps it private."""
+class AccountFixture(BaseModel):
+    """What users and organisations have alike. They share GitHub's account ids, so an id
+    (and a login) names one or the other."""
 
     model_config = ConfigDict(extra="forbid")
 
     id: int = Field(gt=0)
     login: str = Field(min_length=1, max_length=39)
     name: str | None = None
+    avatar_url: str | None = None
+
+
+class UserFixture(AccountFixture):
+    """A GitHub account. ``email`` is the public profile email: ``None`` keeps it private."""
+
     email: str | None = None
     emails: list[EmailFixture] = Field(default_factory=list)
-    avatar_url: str | None = None
     company: str | None = None
     blog: str = ""
     location: str | None = None
@@ -52,18 +58,9 @@ class UserFixture(BaseModel):
     updated_at: datetime = _EPOCH
 
 
-class OrgFixture(BaseModel):
-    """An organisation: it owns repositories, and its members see them (it cannot sign in).
+class OrgFixture(AccountFixture):
+    """An organisation: it owns repositories, and its members see them (it cannot sign in)."""
 
-    Organisations and users share GitHub's account ids, so an id names one or the other.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: int = Field(gt=0)
-    login: str = Field(min_length=1, max_length=39)
-    name: str | None = None
-    avatar_url: str | None = None
     member_ids: list[int] = Field(default_factory=list)
 
 
@@ -128,7 +125,7 @@ class Fixtures(BaseModel):
 
     @model_validator(mode="after")
     def _refer_to_known_users_by_unique_keys(self) -> Fixtures:
-        accounts: list[UserFixture | OrgFixture] = [*self.users, *self.orgs]
+        accounts: list[AccountFixture] = [*self.users, *self.orgs]
         account_ids = [account.id for account in accounts]
         logins = [account.login.lower() for account in accounts]
         if len(set(account_ids)) != len(account_ids) or len(set(logins)) != len(logins):

@@ -37,6 +37,7 @@ __all__ = [
     "open_authorize",
     "redirect_query",
     "register_app",
+    "request_token",
     "s256_challenge",
 ]
 
@@ -77,6 +78,17 @@ async def open_authorize(client: httpx.AsyncClient, **params: str) -> httpx.Resp
     """Open the authorize page as a browser would: a GET with ``params`` in the query, for the
     development app unless ``client_id`` names another."""
     return await client.get("/login/oauth/authorize", params={"client_id": DEV_CLIENT_ID} | params)
+
+
+async def request_token(
+    client: httpx.AsyncClient, *, accept: str | None = "application/json", **fields: str
+) -> httpx.Response:
+    """Ask the token endpoint as an app's server does: a form POST of ``fields`` with the
+    development app's credentials (unless ``client_id`` and ``client_secret`` name others),
+    asking for ``accept`` (``None``: GitHub's form-encoded default)."""
+    data = {"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET} | fields
+    headers = {} if accept is None else {"Accept": accept}
+    return await client.post("/login/oauth/access_token", data=data, headers=headers)
 
 
 async def register_app(

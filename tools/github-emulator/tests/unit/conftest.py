@@ -11,12 +11,11 @@ from starlette.applications import Starlette
 from codeflow_github_emulator import EmulatorSettings, ManualClock, create_app
 from codeflow_github_emulator.testing import (
     CALLBACK,
-    DEV_CLIENT_ID,
-    DEV_CLIENT_SECRET,
     Authorize,
     SignIn,
     open_authorize,
     redirect_query,
+    request_token,
 )
 
 
@@ -68,16 +67,7 @@ def sign_in(client: httpx.AsyncClient, authorize: Authorize) -> SignIn:
 
     async def run(login: str = "octocat", scope: str = "read:user user:email") -> str:
         code = await authorize(login=login, scope=scope)
-        response = await client.post(
-            "/login/oauth/access_token",
-            data={
-                "client_id": DEV_CLIENT_ID,
-                "client_secret": DEV_CLIENT_SECRET,
-                "code": code,
-                "redirect_uri": CALLBACK,
-            },
-            headers={"Accept": "application/json"},
-        )
+        response = await request_token(client, code=code, redirect_uri=CALLBACK)
         token = response.json()["access_token"]
         assert isinstance(token, str)
         return token

@@ -1,6 +1,8 @@
 """The browser half and the happy paths of the token exchange."""
 
 import re
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
@@ -15,6 +17,7 @@ from codeflow_github_emulator.testing import (
     open_authorize,
     redirect_query,
     register_app,
+    request_token,
 )
 
 
@@ -30,16 +33,7 @@ async def test_a_full_sign_in_leads_from_authorize_to_token_to_the_user(
     assert query["state"] == "xyz"
     assert re.fullmatch(r"[0-9a-f]{20}", query["code"])
 
-    exchanged = await client.post(
-        "/login/oauth/access_token",
-        data={
-            "client_id": DEV_CLIENT_ID,
-            "client_secret": DEV_CLIENT_SECRET,
-            "code": query["code"],
-            "redirect_uri": CALLBACK,
-        },
-        headers={"Accept": "application/json"},
-    )
+    exchanged = await request_token(client, code=query["code"], redirect_uri=CALLBACK)
     body = exchanged.json()
     assert exchanged.status_code == 200
     assert set(body) == {"access_token", "scope", "token_type"}
@@ -57,10 +51,7 @@ async def test_the_token_answer_is_form_encoded_unless_json_is_asked_for(
     client: httpx.AsyncClient, authorize: Authorize
 ) -> None:
     code = await authorize()
-    response = await client.post(
-        "/login/oauth/access_token",
-        data={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, "code": code},
-    )
+    response = await request_token(client, accept=None, code=code)
     assert response.headers["content-type"].startswith("application/x-www-form-urlencoded")
     fields = parse_qs(response.text)
     assert fields["access_token"][0].startswith("gho_")
@@ -70,11 +61,7 @@ async def test_the_token_answer_is_form_encoded_unless_json_is_asked_for(
 
 async def test_the_token_answer_can_be_xml(client: httpx.AsyncClient, authorize: Authorize) -> None:
     code = await authorize()
-    response = await client.post(
-        "/login/oauth/access_token",
-        data={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, "code": code},
-        headers={"Accept": "application/xml"},
-    )
+    response = await request_token(client, accept="application/xml", code=code)
     assert response.headers["content-type"].startswith("application/xml")
     assert re.fullmatch(
         r"<OAuth><access_token>gho_\w{36}</access_token><scope>read:user,user:email</scope>"
@@ -83,27 +70,25 @@ async def test_the_token_answer_can_be_xml(client: httpx.AsyncClient, authorize:
     )
 
 
-async def test_the_token_endpoint_takes_a_json_body_and_basic_client_credentials(
-    client: httpx.AsyncClient, authorize: Authorize
+@pytest.mark.parametrize(
+    "carried",
+    [
+        lambda code: {
+            "json": {"code": code, "redirect_uri": CALLBACK},
+            "auth": (DEV_CLIENT_ID, DEV_CLIENT_SECRET),
+        },
+        lambda code: {
+            "params": {"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, "code": code}
+        },
+    ],
+    ids=["a json body and basic client credentials", "parameters in the query string"],
+)
+async def test_the_token_endpoint_also_takes_its_parameters_outside_a_form_body(
+    client: httpx.AsyncClient, authorize: Authorize, carried: Callable[[str], dict[str, Any]]
 ) -> None:
     code = await authorize()
     response = await client.post(
-        "/login/oauth/access_token",
-        json={"code": code, "redirect_uri": CALLBACK},
-        auth=(DEV_CLIENT_ID, DEV_CLIENT_SECRET),
-        headers={"Accept": "application/json"},
-    )
-    assert response.json()["access_token"].startswith("gho_")
-
-
-async def test_the_token_endpoint_takes_parameters_in_the_query_string(
-    client: httpx.AsyncClient, authorize: Authorize
-) -> None:
-    code = await authorize()
-    response = await client.post(
-        "/login/oauth/access_token",
-        params={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, "code": code},
-        headers={"Accept": "application/json"},
+        "/login/oauth/access_token", headers={"Accept": "application/json"}, **carried(code)
     )
     assert response.json()["access_token"].startswith("gho_")
 
@@ -229,11 +214,7 @@ async def test_an_app_that_expires_tokens_gets_refresh_tokens_that_can_be_used_o
     authorized = await open_authorize(client, client_id="expiring-app", login="octocat")
     code = redirect_query(authorized.headers["location"])["code"]
     credentials = {"client_id": "expiring-app", "client_secret": "expiring-secret"}
-    first = await client.post(
-        "/login/oauth/access_token",
-        data=credentials | {"code": code},
-        headers={"Accept": "application/json"},
-    )
+    first = await request_token(client, **credentials, code=code)
     tokens = first.json()
     assert tokens["expires_in"] == 28800
     assert tokens["refresh_token_expires_in"] == 15897600
@@ -243,13 +224,9 @@ async def test_an_app_that_expires_tokens_gets_refresh_tokens_that_can_be_used_o
         "grant_type": "refresh_token",
         "refresh_token": tokens["refresh_token"],
     }
-    renewed = await client.post(
-        "/login/oauth/access_token", data=refresh, headers={"Accept": "application/json"}
-    )
+    renewed = await request_token(client, **refresh)
     assert renewed.json()["access_token"] != tokens["access_token"]
-    again = await client.post(
-        "/login/oauth/access_token", data=refresh, headers={"Accept": "application/json"}
-    )
+    again = await request_token(client, **refresh)
     assert again.json()["error"] == "bad_refresh_token"
 
 

@@ -9,11 +9,10 @@ import pytest
 from codeflow_github_emulator import EmulatorSettings, ManualClock
 from codeflow_github_emulator.testing import (
     CALLBACK,
-    DEV_CLIENT_ID,
-    DEV_CLIENT_SECRET,
     Authorize,
     open_authorize,
     register_app,
+    request_token,
     s256_challenge,
 )
 
@@ -25,10 +24,7 @@ TOKEN_ERRORS = (
 
 
 async def exchange(client: httpx.AsyncClient, **fields: str) -> dict[str, Any]:
-    data = {"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET} | fields
-    response = await client.post(
-        "/login/oauth/access_token", data=data, headers={"Accept": "application/json"}
-    )
+    response = await request_token(client, **fields)
     assert response.status_code == 200
     body = response.json()
     assert isinstance(body, dict)
@@ -104,10 +100,7 @@ async def test_an_unknown_client_is_incorrect_client_credentials(
 async def test_errors_are_form_encoded_with_http_200_by_default(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.post(
-        "/login/oauth/access_token",
-        data={"client_id": DEV_CLIENT_ID, "client_secret": DEV_CLIENT_SECRET, "code": "nope"},
-    )
+    response = await request_token(client, accept=None, code="nope")
     assert response.status_code == 200
     assert response.text.startswith(
         "error=bad_verification_code&error_description=The+code+passed+is+incorrect+or+expired."

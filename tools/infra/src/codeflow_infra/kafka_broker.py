@@ -337,14 +337,7 @@ class LocalKafka:
         pid = processes.read_pid(self.pid_file)
         was_running = pid is not None and self.is_running()
         if pid is not None and was_running:
-            logger.info("stopping Kafka (pid %d)", pid)
-            started = time.monotonic()
-            if processes.stop_process(pid, signal.SIGTERM, timeout):
-                logger.info("Kafka stopped in %.1f s", time.monotonic() - started)
-            else:
-                logger.warning("Kafka ignored SIGTERM for %.0f s and was killed", timeout)
-        for leftover in processes.pids_referencing(self.properties_file):
-            logger.warning("killing leftover Kafka process %d", leftover)
-            processes.stop_process(leftover, signal.SIGKILL, 10)
+            processes.stop_server("Kafka", pid, signal.SIGTERM, timeout)
+        processes.kill_leftovers("Kafka", self.properties_file)
         self.pid_file.unlink(missing_ok=True)
         return was_running

@@ -165,9 +165,7 @@ class LocalPostgres:
         self._prepare_user()
         # Backends orphaned by a killed postmaster hold its shared memory; a new one would
         # refuse to start beside them. They work in the data directory, so they are ours.
-        for leftover in processes.pids_referencing(self.data_dir):
-            logger.warning("killing leftover PostgreSQL process %d", leftover)
-            processes.stop_process(leftover, signal.SIGKILL, 10)
+        processes.kill_leftovers("PostgreSQL", self.data_dir)
         # A postmaster.pid left by a killed server would make the new one refuse to start.
         (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
         logger.info("starting PostgreSQL on %s:%d", HOST, self.config.postgres_port)
@@ -209,16 +207,9 @@ class LocalPostgres:
         """Stop the server by a fast shutdown (SIGINT); True if it was running."""
         pid = self.pid()
         if pid is not None:
-            logger.info("stopping PostgreSQL (pid %d)", pid)
-            started = time.monotonic()
-            if processes.stop_process(pid, signal.SIGINT, timeout):
-                logger.info("PostgreSQL stopped in %.1f s", time.monotonic() - started)
-            else:
-                logger.warning("PostgreSQL ignored SIGINT for %.0f s and was killed", timeout)
+            processes.stop_server("PostgreSQL", pid, signal.SIGINT, timeout)
         if self.data_dir.exists():
-            for leftover in processes.pids_referencing(self.data_dir):
-                logger.warning("killing leftover PostgreSQL process %d", leftover)
-                processes.stop_process(leftover, signal.SIGKILL, 10)
+            processes.kill_leftovers("PostgreSQL", self.data_dir)
         self.pid_file.unlink(missing_ok=True)
         return pid is not None
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
+_logger = logging.getLogger("codeflow_infra")
 _PROC = Path("/proc")
 _LOG_ROTATE_BYTES = 20 * 1024 * 1024
 _BANNER = "----- "
@@ -159,6 +160,24 @@ def stop_process(pid: int, sig: signal.Signals, timeout: float) -> bool:
     return False
 
 
+def stop_server(name: str, pid: int, sig: signal.Signals, timeout: float) -> None:
+    """Stop the server `name` running as `pid` by `sig` (SIGKILL after `timeout`), saying
+    how it went."""
+    _logger.info("stopping %s (pid %d)", name, pid)
+    started = time.monotonic()
+    if stop_process(pid, sig, timeout):
+        _logger.info("%s stopped in %.1f s", name, time.monotonic() - started)
+    else:
+        _logger.warning("%s ignored %s for %.0f s and was killed", name, sig.name, timeout)
+
+
+def kill_leftovers(name: str, path: Path) -> None:
+    """SIGKILL every process of the server `name` still working with `path`."""
+    for leftover in pids_referencing(path):
+        _logger.warning("killing leftover %s process %d", name, leftover)
+        stop_process(leftover, signal.SIGKILL, 10)
+
+
 def group_members(pgid: int) -> list[int]:
     """Live processes (zombies excluded) in process group `pgid`."""
     members = []
@@ -241,7 +260,7 @@ def run_foreground(argv: list[str], env: dict[str, str]) -> int:
     try:
         child = subprocess.Popen(argv, env=env)
     except FileNotFoundError:
-        logging.getLogger("codeflow_infra").error("command not found: %s", argv[0])
+        _logger.error("command not found: %s", argv[0])
         return EXIT_COMMAND_NOT_FOUND
 
     def forward(signum: int, _frame: FrameType | None) -> None:

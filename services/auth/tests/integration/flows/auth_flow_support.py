@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -37,6 +39,14 @@ async def sign_in(
     if as_login is not None:
         authorize = authorize.copy_merge_params({"login": as_login})
     return await browser.get(authorize)
+
+
+@asynccontextmanager
+async def signed_in_browser(auth: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser (``auth.browser()``) that has been through :func:`sign_in`, open for the block."""
+    async with auth.browser() as browser:
+        await sign_in(browser, auth.url)
+        yield browser
 
 
 async def csrf_token(browser: httpx.AsyncClient, auth_url: str) -> str:

@@ -106,6 +106,13 @@ async def start_auth(
         await server.__aexit__(None, None, None)
 
 
+@pytest.fixture
+async def auth(start_auth: StartAuth) -> AuthService:
+    """Auth and the emulator as most tests want them: started with the default settings."""
+    service: AuthService = await start_auth()
+    return service
+
+
 def _key() -> str:
     import base64
 

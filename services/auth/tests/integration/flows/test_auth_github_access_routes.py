@@ -55,8 +55,7 @@ def assert_problem(response: httpx.Response, status: int, slug: str) -> None:
     assert response.json()["type"] == f"urn:codeflow:problem:{slug}"
 
 
-async def test_a_persons_repositories_are_listed_page_by_page(start_auth: StartAuth) -> None:
-    auth = await start_auth()
+async def test_a_persons_repositories_are_listed_page_by_page(auth: AuthService) -> None:
     user_id = await signed_in_user(auth, "octocat")
 
     first = await get(auth, f"/internal/github/users/{user_id}/repos?page=1&per_page=2")
@@ -71,8 +70,7 @@ async def test_a_persons_repositories_are_listed_page_by_page(start_auth: StartA
     assert first.headers["etag"]
 
 
-async def test_a_tag_github_still_matches_is_answered_304_with_it(start_auth: StartAuth) -> None:
-    auth = await start_auth()
+async def test_a_tag_github_still_matches_is_answered_304_with_it(auth: AuthService) -> None:
     user_id = await signed_in_user(auth, "octocat")
     listing = f"/internal/github/users/{user_id}/repos"
     one = f"/internal/github/users/{user_id}/repositories/{OCTO_REPO}"
@@ -89,9 +87,8 @@ async def test_a_tag_github_still_matches_is_answered_304_with_it(start_auth: St
 
 
 async def test_a_repository_someone_else_keeps_private_is_not_found(
-    start_auth: StartAuth,
+    auth: AuthService,
 ) -> None:
-    auth = await start_auth()
     user_id = await signed_in_user(auth, "monalisa")
 
     hidden = await get(auth, f"/internal/github/users/{user_id}/repositories/{BOYSENBERRY}")
@@ -99,8 +96,7 @@ async def test_a_repository_someone_else_keeps_private_is_not_found(
     assert_problem(hidden, 404, "github-repository-not-found")
 
 
-async def test_rate_limits_are_503_with_retry_after(start_auth: StartAuth) -> None:
-    auth = await start_auth()
+async def test_rate_limits_are_503_with_retry_after(auth: AuthService) -> None:
     user_id = await signed_in_user(auth, "octocat")
     path = f"/internal/github/users/{user_id}/repos"
 
@@ -115,8 +111,7 @@ async def test_rate_limits_are_503_with_retry_after(start_auth: StartAuth) -> No
     assert 1 <= int(primary.headers["retry-after"]) <= 3600
 
 
-async def test_a_revoked_grant_asks_the_person_to_sign_in_again(start_auth: StartAuth) -> None:
-    auth = await start_auth()
+async def test_a_revoked_grant_asks_the_person_to_sign_in_again(auth: AuthService) -> None:
     user_id = await signed_in_user(auth, "octocat")
     await emulator(auth, "DELETE", f"/_emulator/users/{OCTOCAT_ID}/tokens")
 
@@ -134,9 +129,8 @@ async def test_a_revoked_grant_asks_the_person_to_sign_in_again(start_auth: Star
     ],
 )
 async def test_a_token_auth_cannot_open_asks_the_person_to_sign_in_again(
-    start_auth: StartAuth, damage: str
+    auth: AuthService, damage: str
 ) -> None:
-    auth = await start_auth()
     user_id = await signed_in_user(auth, "octocat")
     await execute(auth.sessions, damage)
 
@@ -146,9 +140,8 @@ async def test_a_token_auth_cannot_open_asks_the_person_to_sign_in_again(
 
 
 async def test_a_user_without_a_github_account_asks_to_sign_in_again(
-    start_auth: StartAuth,
+    auth: AuthService,
 ) -> None:
-    auth = await start_auth()
 
     ended = await get(auth, "/internal/github/users/nobody-of-that-id/repos")
 
@@ -160,9 +153,8 @@ async def test_a_user_without_a_github_account_asks_to_sign_in_again(
     [None, "Bearer wrong-credential", "Basic ZGV2OmRldg==", "Bearer", ""],
 )
 async def test_a_call_without_the_service_credential_is_refused(
-    start_auth: StartAuth, authorization: str | None
+    auth: AuthService, authorization: str | None
 ) -> None:
-    auth = await start_auth()
     user_id = await signed_in_user(auth, "octocat")
     headers = {} if authorization is None else {"Authorization": authorization}
 
@@ -177,9 +169,8 @@ async def test_a_call_without_the_service_credential_is_refused(
 
 
 async def test_the_internal_routes_are_not_in_the_openapi_document(
-    start_auth: StartAuth,
+    auth: AuthService,
 ) -> None:
-    auth = await start_auth()
 
     async with httpx.AsyncClient(base_url=auth.url) as client:
         document = (await client.get("/auth/openapi.json")).json()

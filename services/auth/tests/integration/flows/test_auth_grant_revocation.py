@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from auth_flow_support import delete_account, scalar, sign_in
+from auth_flow_support import delete_account, scalar, sign_in, signed_in_browser
 from sqlalchemy import text
 
 from codeflow_auth.deletion import ActivityEvidence, carry_out_deletions
@@ -71,10 +71,8 @@ async def octocat_signed_in(auth) -> tuple[str, str, GrantRevoker]:  # type: ign
     return user_id, token, GrantRevoker.from_settings(auth.settings, token_cipher(auth.settings))
 
 
-async def test_deleting_my_account_revokes_codeflows_grant_at_github(start_auth) -> None:
-    auth = await start_auth()
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+async def test_deleting_my_account_revokes_codeflows_grant_at_github(auth) -> None:
+    async with signed_in_browser(auth) as browser:
         token = await github_token_of(auth)
         assert await works_at_github(auth, token)
 
@@ -88,8 +86,7 @@ async def test_deleting_my_account_revokes_codeflows_grant_at_github(start_auth)
     await wait_until(revoked, timeout=15, what="the GitHub token to stop working")
 
 
-async def test_an_erasure_revokes_the_erased_accounts_grant_once_it_commits(start_auth) -> None:
-    auth = await start_auth()
+async def test_an_erasure_revokes_the_erased_accounts_grant_once_it_commits(auth) -> None:
     user_id, token, revoker = await octocat_signed_in(auth)
 
     async with transaction(auth.sessions) as s:
@@ -101,8 +98,7 @@ async def test_an_erasure_revokes_the_erased_accounts_grant_once_it_commits(star
     assert await scalar(auth.sessions, "SELECT count(*) FROM users") == 0
 
 
-async def test_an_erasure_that_rolls_back_revokes_nothing(start_auth) -> None:
-    auth = await start_auth()
+async def test_an_erasure_that_rolls_back_revokes_nothing(auth) -> None:
     user_id, token, revoker = await octocat_signed_in(auth)
 
     async def erase_then_fail() -> None:

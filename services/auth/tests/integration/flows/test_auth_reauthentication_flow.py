@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from auth_flow_support import delete_account, execute, scalar, sign_in, verify
+from auth_flow_support import delete_account, execute, scalar, sign_in, signed_in_browser, verify
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -19,11 +19,9 @@ async def signed_in_minutes_ago(auth, minutes: float) -> None:
 
 
 async def test_deleting_my_account_long_after_signing_in_asks_me_to_sign_in_again(
-    start_auth,
+    auth,
 ) -> None:
-    auth = await start_auth()
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         await signed_in_minutes_ago(auth, 11)
         refused = await delete_account(browser, auth.url)
         still_signed_in = await verify(browser, auth.url)
@@ -51,8 +49,7 @@ async def test_deleting_my_account_long_after_signing_in_asks_me_to_sign_in_agai
 
 async def test_after_signing_in_again_the_account_can_be_deleted(start_auth) -> None:
     auth = await start_auth(reauth_window="PT5M")
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         await signed_in_minutes_ago(auth, 6)
         refused = await delete_account(browser, auth.url)
         assert refused.status_code == 403

@@ -17,6 +17,7 @@ from auth_flow_support import (
     outbox_drained,
     scalar,
     sign_in,
+    signed_in_browser,
     types,
     user_events,
     verify,
@@ -34,9 +35,8 @@ CANCELLED = "codeflow.user.deletion-cancelled.v1"
 
 
 async def test_verify_answers_a_valid_cookie_with_a_jwt_that_verifies_against_the_jwks(
-    start_auth,
+    auth,
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as browser:
         user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
         verified = await verify(browser, auth.url)
@@ -57,9 +57,8 @@ async def test_verify_answers_a_valid_cookie_with_a_jwt_that_verifies_against_th
 
 
 async def test_verify_refuses_a_request_without_a_session_or_with_a_made_up_one(
-    start_auth,
+    auth,
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as browser:
         assert (await verify(browser, auth.url)).status_code == 401
         browser.cookies.set(SESSION_COOKIE, "made-up-token")
@@ -68,10 +67,8 @@ async def test_verify_refuses_a_request_without_a_session_or_with_a_made_up_one(
     assert "x-user-id" not in refused.headers
 
 
-async def test_an_expired_session_gets_401_and_its_row_is_deleted(start_auth) -> None:
-    auth = await start_auth()
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+async def test_an_expired_session_gets_401_and_its_row_is_deleted(auth) -> None:
+    async with signed_in_browser(auth) as browser:
         await execute(
             auth.sessions,
             "UPDATE sessions SET expires = now() AT TIME ZONE 'UTC' - interval '1 minute'",
@@ -95,9 +92,8 @@ async def activity_published(auth, bootstrap_servers: str, user_id: str) -> int:
 
 
 async def test_a_hundred_verify_calls_within_the_hour_emit_exactly_one_user_active(
-    start_auth, kafka_bootstrap_servers: str
+    auth, kafka_bootstrap_servers: str
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as browser:
         user_id = await signed_in_without_activity(browser, auth)
         # Then verify a hundred times at once.
@@ -119,11 +115,9 @@ async def test_activity_is_emitted_again_once_the_interval_has_passed(
 
 
 async def test_sign_out_needs_the_csrf_token_then_ends_the_session_on_the_server(
-    start_auth,
+    auth,
 ) -> None:
-    auth = await start_auth()
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         old_cookie = browser.cookies[SESSION_COOKIE]
         without_token = await browser.post(f"{auth.url}/auth/signout")
         assert without_token.status_code == 403
@@ -139,8 +133,7 @@ async def test_sign_out_needs_the_csrf_token_then_ends_the_session_on_the_server
         await assert_signed_out_for_good(browser, auth.url, auth.sessions, old_cookie)
 
 
-async def test_signing_out_everywhere_ends_every_session_of_the_user(start_auth) -> None:
-    auth = await start_auth()
+async def test_signing_out_everywhere_ends_every_session_of_the_user(auth) -> None:
     async with auth.browser() as laptop, auth.browser() as phone:
         await sign_in(laptop, auth.url)
         await sign_in(phone, auth.url)
@@ -153,9 +146,8 @@ async def test_signing_out_everywhere_ends_every_session_of_the_user(start_auth)
 
 
 async def test_deleting_my_account_ends_my_sessions_and_sends_on_the_id_i_follow_it_by(
-    start_auth, kafka_bootstrap_servers: str
+    auth, kafka_bootstrap_servers: str
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as browser:
         user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
         response = await delete_account(browser, auth.url)
@@ -208,9 +200,8 @@ def delete_command(user_id: str, reason: DeletionReason) -> Envelope[DeleteUserD
 
 
 async def test_delete_user_data_removes_the_user_and_tokens_and_a_repeated_command_is_harmless(
-    start_auth, kafka_bootstrap_servers: str
+    auth, kafka_bootstrap_servers: str
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as browser:
         user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
     email = await scalar(auth.sessions, "SELECT email FROM users")
@@ -241,9 +232,8 @@ async def test_delete_user_data_removes_the_user_and_tokens_and_a_repeated_comma
 
 
 async def test_an_erasure_for_inactivity_arriving_after_a_sign_in_is_cancelled(
-    start_auth, kafka_bootstrap_servers: str
+    auth, kafka_bootstrap_servers: str
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as browser:
         user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
         command = delete_command(user_id, "inactive")
@@ -269,9 +259,8 @@ async def test_an_erasure_for_inactivity_arriving_after_a_sign_in_is_cancelled(
 
 
 async def test_the_service_says_it_is_alive_and_ready_when_its_database_and_kafka_answer(
-    start_auth,
+    auth,
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as client:
         assert (await client.get(f"{auth.url}/healthz")).json() == {"status": "ok"}
         ready = await client.get(f"{auth.url}/readyz")
@@ -280,9 +269,8 @@ async def test_the_service_says_it_is_alive_and_ready_when_its_database_and_kafk
 
 
 async def test_signing_in_again_while_the_deletion_is_in_flight_gives_a_fresh_account(
-    start_auth, kafka_bootstrap_servers: str
+    auth, kafka_bootstrap_servers: str
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as browser:
         old_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
         assert (await delete_account(browser, auth.url)).status_code == 202
@@ -308,8 +296,7 @@ async def test_signing_in_again_while_the_deletion_is_in_flight_gives_a_fresh_ac
     assert "codeflow.user.created.v1" in types(await user_events(kafka_bootstrap_servers, new_id))
 
 
-async def test_the_asyncapi_document_lists_what_auth_consumes_and_publishes(start_auth) -> None:
-    auth = await start_auth()
+async def test_the_asyncapi_document_lists_what_auth_consumes_and_publishes(auth) -> None:
     async with auth.browser() as client:
         document = (await client.get(f"{auth.url}/auth/asyncapi.json")).json()
     assert document["asyncapi"].startswith("3.")
@@ -328,8 +315,7 @@ async def test_the_asyncapi_document_lists_what_auth_consumes_and_publishes(star
     }
 
 
-async def test_verify_slides_the_expiry_at_most_once_per_update_age(start_auth) -> None:
-    auth = await start_auth()
+async def test_verify_slides_the_expiry_at_most_once_per_update_age(auth) -> None:
     days_left = (
         "SELECT extract(epoch FROM expires - (now() AT TIME ZONE 'UTC')) / 86400 FROM sessions"
     )
@@ -341,8 +327,7 @@ async def test_verify_slides_the_expiry_at_most_once_per_update_age(start_auth) 
             d=days,
         )
 
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         # Written less than a day ago (6.5 of 7 idle days left): not due, left as it is.
         await set_days_left(6.5)
         assert (await verify(browser, auth.url)).status_code == 200

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
-from auth_flow_support import SESSION_COOKIE, execute, scalar, sign_in, start_sign_in
+from auth_flow_support import (
+    SESSION_COOKIE,
+    execute,
+    scalar,
+    sign_in,
+    signed_in_browser,
+    start_sign_in,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -34,11 +41,9 @@ async def run_sql(auth, sql: str) -> None:
     ids=["verify", "session", "csrf"],
 )
 async def test_an_ended_session_is_refused_and_deleted(
-    start_auth, ended: str, path: str, status: int, body: None
+    auth, ended: str, path: str, status: int, body: None
 ) -> None:
-    auth = await start_auth()
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         await run_sql(auth, ended)
         answer = await browser.get(f"{auth.url}{path}")
     assert answer.status_code == status
@@ -49,8 +54,7 @@ async def test_an_ended_session_is_refused_and_deleted(
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 0
 
 
-async def test_a_new_session_and_its_cookie_last_the_idle_timeout(start_auth) -> None:
-    auth = await start_auth()
+async def test_a_new_session_and_its_cookie_last_the_idle_timeout(auth) -> None:
     async with auth.browser() as browser:
         started = await start_sign_in(browser, auth.url, callbackUrl="/auth/session")
         callback = await browser.get(started.headers["location"], follow_redirects=False)
@@ -66,8 +70,7 @@ async def test_a_new_session_and_its_cookie_last_the_idle_timeout(start_auth) ->
     assert abs(float(days_left) - 7) < 0.001
 
 
-async def test_a_slide_stops_at_the_absolute_lifetime_and_so_does_the_cookie(start_auth) -> None:
-    auth = await start_auth()
+async def test_a_slide_stops_at_the_absolute_lifetime_and_so_does_the_cookie(auth) -> None:
     async with auth.browser() as browser:
         await sign_in(browser, auth.url, callbackUrl="/auth/csrf")
         # Signed in 29.5 days ago, last slid days ago: a week from now is past its end.

@@ -12,6 +12,7 @@ from auth_flow_support import (
     csrf_header,
     scalar,
     sign_in,
+    signed_in_browser,
     verify,
 )
 
@@ -21,9 +22,8 @@ NOT_FOUND = "urn:codeflow:problem:session-not-found"
 
 
 async def test_a_person_sees_their_own_live_sessions_and_which_one_is_theirs_now(
-    start_auth,
+    auth,
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as laptop, auth.browser() as phone, auth.browser() as other:
         await sign_in(laptop, auth.url)
         await sign_in(phone, auth.url)
@@ -51,16 +51,14 @@ async def test_a_person_sees_their_own_live_sessions_and_which_one_is_theirs_now
     assert hashlib.sha256(cookie.encode()).hexdigest() not in listed.text
 
 
-async def test_listing_sessions_takes_a_session(start_auth) -> None:
-    auth = await start_auth()
+async def test_listing_sessions_takes_a_session(auth) -> None:
     async with auth.browser() as browser:
         refused = await browser.get(f"{auth.url}/auth/sessions")
     assert refused.status_code == 401
     assert refused.headers["content-type"] == "application/problem+json"
 
 
-async def test_ending_another_of_my_sessions_signs_that_device_out(start_auth) -> None:
-    auth = await start_auth()
+async def test_ending_another_of_my_sessions_signs_that_device_out(auth) -> None:
     async with auth.browser() as laptop, auth.browser() as phone:
         await sign_in(laptop, auth.url)
         await sign_in(phone, auth.url)
@@ -79,10 +77,8 @@ async def test_ending_another_of_my_sessions_signs_that_device_out(start_auth) -
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 1
 
 
-async def test_ending_this_session_signs_me_out_and_clears_the_cookie(start_auth) -> None:
-    auth = await start_auth()
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+async def test_ending_this_session_signs_me_out_and_clears_the_cookie(auth) -> None:
+    async with signed_in_browser(auth) as browser:
         [this] = (await browser.get(f"{auth.url}/auth/sessions")).json()["sessions"]
         old_cookie = browser.cookies[SESSION_COOKIE]
         ended = await browser.delete(
@@ -93,8 +89,7 @@ async def test_ending_this_session_signs_me_out_and_clears_the_cookie(start_auth
         await assert_signed_out_for_good(browser, auth.url, auth.sessions, old_cookie)
 
 
-async def test_someone_elses_session_answers_404_exactly_as_a_missing_one(start_auth) -> None:
-    auth = await start_auth()
+async def test_someone_elses_session_answers_404_exactly_as_a_missing_one(auth) -> None:
     async with auth.browser() as mine, auth.browser() as theirs:
         await sign_in(mine, auth.url)
         await sign_in(theirs, auth.url, as_login="monalisa")
@@ -113,8 +108,7 @@ async def test_someone_elses_session_answers_404_exactly_as_a_missing_one(start_
     assert await scalar(auth.sessions, "SELECT count(*) FROM sessions") == 2
 
 
-async def test_the_openapi_document_describes_the_session_routes(start_auth) -> None:
-    auth = await start_auth()
+async def test_the_openapi_document_describes_the_session_routes(auth) -> None:
     async with auth.browser() as client:
         paths = (await client.get(f"{auth.url}/auth/openapi.json")).json()["paths"]
     assert set(paths["/auth/sessions"]["get"]["responses"]) >= {"200", "401"}

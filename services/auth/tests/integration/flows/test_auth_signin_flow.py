@@ -12,6 +12,7 @@ from auth_flow_support import (
     outbox_drained,
     scalar,
     sign_in,
+    signed_in_browser,
     start_sign_in,
     types,
     user_events,
@@ -25,9 +26,8 @@ OCTOCAT_GITHUB_ID = 583231
 
 
 async def test_a_first_sign_in_creates_user_account_and_session_and_emits_one_user_created(
-    start_auth, kafka_bootstrap_servers: str
+    auth, kafka_bootstrap_servers: str
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as browser:
         landed = await sign_in(browser, auth.url)
 
@@ -55,9 +55,8 @@ async def test_a_first_sign_in_creates_user_account_and_session_and_emits_one_us
 
 
 async def test_a_second_sign_in_opens_a_new_session_for_the_same_user_and_emits_no_user_created(
-    start_auth, kafka_bootstrap_servers: str
+    auth, kafka_bootstrap_servers: str
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as first, auth.browser() as second:
         user_id = (await sign_in(first, auth.url)).json()["user"]["id"]
         again = await sign_in(second, auth.url)
@@ -71,9 +70,8 @@ async def test_a_second_sign_in_opens_a_new_session_for_the_same_user_and_emits_
 
 
 async def test_a_rename_on_github_is_found_by_github_id_and_emitted_as_user_updated(
-    start_auth, kafka_bootstrap_servers: str
+    auth, kafka_bootstrap_servers: str
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as browser:
         user_id = (await sign_in(browser, auth.url)).json()["user"]["id"]
         renamed = await browser.post(
@@ -137,8 +135,7 @@ async def _refused_without_a_session(auth, response: httpx.Response, detail: str
     assert await _no_session(auth)
 
 
-async def test_a_wrong_state_gets_400_and_no_session(start_auth) -> None:
-    auth = await start_auth()
+async def test_a_wrong_state_gets_400_and_no_session(auth) -> None:
     async with auth.browser() as browser:
         response, _, _ = await _callback_with(auth, browser, state="forged-state")
     assert response.status_code == 400
@@ -147,8 +144,7 @@ async def test_a_wrong_state_gets_400_and_no_session(start_auth) -> None:
     assert await _no_session(auth)
 
 
-async def test_a_missing_state_cookie_gets_400_and_no_session(start_auth) -> None:
-    auth = await start_auth()
+async def test_a_missing_state_cookie_gets_400_and_no_session(auth) -> None:
     async with auth.browser() as browser:
         callback, _ = await _approved_at_github(auth, browser)
         browser.cookies.clear()
@@ -156,8 +152,7 @@ async def test_a_missing_state_cookie_gets_400_and_no_session(start_auth) -> Non
     await _refused_without_a_session(auth, response, "no sign-in in progress")
 
 
-async def test_a_replayed_callback_gets_400_and_opens_no_second_session(start_auth) -> None:
-    auth = await start_auth()
+async def test_a_replayed_callback_gets_400_and_opens_no_second_session(auth) -> None:
     async with auth.browser() as browser:
         callback, _ = await _approved_at_github(auth, browser)
         first = await browser.get(callback, follow_redirects=False)
@@ -181,8 +176,7 @@ async def test_an_expired_state_gets_400_and_no_session(start_auth) -> None:
     await _refused_without_a_session(auth, response, "longer than it may")
 
 
-async def test_an_altered_state_cookie_gets_400_and_no_session(start_auth) -> None:
-    auth = await start_auth()
+async def test_an_altered_state_cookie_gets_400_and_no_session(auth) -> None:
     async with auth.browser() as browser:
         callback, sealed = await _approved_at_github(auth, browser)
         altered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
@@ -197,8 +191,7 @@ async def test_an_altered_state_cookie_gets_400_and_no_session(start_auth) -> No
     await _refused_without_a_session(auth, response, "not ours")
 
 
-async def test_the_state_cookie_carries_no_readable_state_or_landing_place(start_auth) -> None:
-    auth = await start_auth()
+async def test_the_state_cookie_carries_no_readable_state_or_landing_place(auth) -> None:
     async with auth.browser() as browser:
         started = await start_sign_in(browser, auth.url, callbackUrl="/somewhere-private")
     sealed = started.cookies["codeflow.sign-in-state"]
@@ -212,17 +205,15 @@ async def test_the_state_cookie_carries_no_readable_state_or_landing_place(start
 
 
 async def test_githubs_200_with_an_error_for_a_bad_code_gets_a_clear_error_and_no_session(
-    start_auth,
+    auth,
 ) -> None:
-    auth = await start_auth()
     async with auth.browser() as browser:
         response, _, _ = await _callback_with(auth, browser, code="not-a-code-github-issued")
     assert response.json()["type"] == "urn:codeflow:problem:github-refused"
     await _refused_without_a_session(auth, response, "bad_verification_code")
 
 
-async def test_a_callback_url_elsewhere_is_refused_before_going_to_github(start_auth) -> None:
-    auth = await start_auth()
+async def test_a_callback_url_elsewhere_is_refused_before_going_to_github(auth) -> None:
     async with auth.browser() as browser:
         response = await start_sign_in(browser, auth.url, callbackUrl="https://evil.example/")
     assert response.status_code == 400
@@ -230,11 +221,9 @@ async def test_a_callback_url_elsewhere_is_refused_before_going_to_github(start_
 
 
 async def test_the_database_holds_no_plaintext_github_token_and_no_usable_session_token(
-    start_auth,
+    auth,
 ) -> None:
-    auth = await start_auth()
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         cookie = browser.cookies[SESSION_COOKIE]
     stored_access = await scalar(auth.sessions, "SELECT access_token FROM accounts")
     state = auth.settings

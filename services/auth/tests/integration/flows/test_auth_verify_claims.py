@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from auth_flow_support import sign_in, verify
+from auth_flow_support import sign_in, signed_in_browser, verify
 
 from codeflow_github_emulator.defaults import OCTOCAT_ID
 from codeflow_identity import JwksVerifier
@@ -22,10 +22,8 @@ async def verified_claims(browser: httpx.AsyncClient, auth_url: str, service: st
     return jwt.decode(verified.headers["x-auth-token"], options={"verify_signature": False})
 
 
-async def test_each_service_gets_a_token_for_its_own_audience(start_auth) -> None:
-    auth = await start_auth()
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+async def test_each_service_gets_a_token_for_its_own_audience(auth) -> None:
+    async with signed_in_browser(auth) as browser:
         tokens = {
             service: (await verify(browser, auth.url, service)).headers["x-auth-token"]
             for service in ("profiles", "repositories", "janitor")
@@ -42,10 +40,8 @@ async def test_each_service_gets_a_token_for_its_own_audience(start_auth) -> Non
         assert (await janitor.verify(tokens["janitor"])).user_id
 
 
-async def test_verify_without_a_known_service_is_refused(start_auth) -> None:
-    auth = await start_auth()
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+async def test_verify_without_a_known_service_is_refused(auth) -> None:
+    async with signed_in_browser(auth) as browser:
         for params in ({}, {"service": "auth"}, {"service": "elsewhere"}):
             refused = await browser.get(f"{auth.url}/auth/verify", params=params)
             assert refused.status_code == 422, params
@@ -55,8 +51,7 @@ async def test_verify_without_a_known_service_is_refused(start_auth) -> None:
 
 async def test_admins_are_decided_by_github_id_and_only_the_janitor_hears_it(start_auth) -> None:
     auth = await start_auth(admin_github_ids=frozenset({OCTOCAT_ID}))
-    async with auth.browser() as browser:
-        await sign_in(browser, auth.url)
+    async with signed_in_browser(auth) as browser:
         assert (await verified_claims(browser, auth.url, "janitor")).get("admin") is True
         assert "admin" not in await verified_claims(browser, auth.url, "repositories")
 

@@ -186,9 +186,9 @@ async def move_each_last_active_forward(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def delete_profiles(session: AsyncSession, user_ids: Collection[str]) -> set[str]:
+async def delete_profiles(session: AsyncSession, user_ids: Collection[str]) -> dict[str, int]:
     """Delete everything held for ``user_ids`` and remember the deletions, one statement per
-    table; returns the users whose profile went."""
+    table; returns the users whose profile went, each with its one profile."""
     ids = sorted(set(user_ids))
     deleted = await session.execute(
         delete(UserProfile).where(UserProfile.user_id.in_(ids)).returning(UserProfile.user_id)
@@ -199,4 +199,4 @@ async def delete_profiles(session: AsyncSession, user_ids: Collection[str]) -> s
         .values([{"user_id": user_id} for user_id in ids])
         .on_conflict_do_nothing()
     )
-    return set(deleted.scalars())
+    return dict.fromkeys(deleted.scalars(), 1)

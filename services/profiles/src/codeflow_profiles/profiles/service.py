@@ -6,13 +6,12 @@ Functions only flush: the HTTP request or the consumed message owns the transact
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codeflow_contracts import UserDataDeleted
 from codeflow_profiles.db import lock_users
 from codeflow_profiles.events import emit
 from codeflow_profiles.models import UserProfile
@@ -24,6 +23,7 @@ from codeflow_profiles.profiles.domain import (
     decide_github_account,
     latest_activity,
 )
+from codeflow_service.erasure import UserDataEraser
 
 logger = logging.getLogger("codeflow.profiles")
 
@@ -121,30 +121,17 @@ async def delete_user_data(session: AsyncSession, user_id: str, deletion_id: UUI
     await delete_users_data(session, [(user_id, deletion_id)])
 
 
-async def delete_users_data(session: AsyncSession, commands: Sequence[tuple[str, UUID]]) -> None:
-    """:func:`delete_user_data` for each ``(user_id, deletion_id)``, in order, with one
-    statement per table and one for the acknowledgements."""
-    users = {user_id for user_id, _ in commands}
-    await lock_users(session, users)
-    deleted = await repository.delete_profiles(session, users)
-    now = datetime.now(UTC)
-    for user_id, deletion_id in commands:
-        logger.info(
-            "deletion %s: %s profile of %s",
-            deletion_id,
-            "deleted the" if user_id in deleted else "already no",
-            user_id,
-        )
-        deleted.discard(user_id)  # a second command for them finds none
-    await emit.all(
-        session,
-        [
-            UserDataDeleted(
-                deletion_id=deletion_id, user_id=user_id, service="profiles", deleted_at=now
-            )
-            for user_id, deletion_id in commands
-        ],
-    )
+delete_users_data = UserDataEraser(
+    service="profiles",
+    emit=emit,
+    lock_users=lock_users,
+    erase=repository.delete_profiles,
+    counted="profile(s)",
+    logger=logger,
+)
+"""``await delete_users_data(session, commands)``: :func:`delete_user_data` for each
+``(user_id, deletion_id)``, in order, with one statement per table and one for the
+acknowledgements."""
 
 
 async def my_profile(session: AsyncSession, user_id: str) -> UserProfile:

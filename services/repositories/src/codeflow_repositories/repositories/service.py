@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from codeflow_contracts import RepositoryChange, RepositoryMonitoringChanged, UserDataDeleted
+from codeflow_contracts import RepositoryChange, RepositoryMonitoringChanged
 from codeflow_repositories.db import lock_users
 from codeflow_repositories.events import emit
 from codeflow_repositories.github import GitHub, GitHubRepository, NotOnGitHub
@@ -40,6 +40,7 @@ from codeflow_repositories.repositories.errors import (
     UserErased,
 )
 from codeflow_repositories.repositories.repository import DashboardRow
+from codeflow_service.erasure import UserDataEraser
 
 logger = logging.getLogger("codeflow.repositories")
 
@@ -270,38 +271,24 @@ async def _emit_change(
     )
 
 
-async def delete_users_data(
-    session: AsyncSession, commands: Sequence[tuple[str, uuid.UUID]]
-) -> None:
-    """Carry out auth's erasures, each ``(user_id, deletion_id)`` in order: hard-delete every
-    repository row of the users, remember them as erased (so a write racing the erasure is
-    refused, not kept), and acknowledge each with ``UserDataDeleted``.
+delete_users_data = UserDataEraser(
+    service="repositories",
+    emit=emit,
+    lock_users=lock_users,
+    erase=repository.erase,
+    counted="repository row(s)",
+    logger=logger,
+)
+"""``await delete_users_data(session, commands)``: carry out auth's erasures, each
+``(user_id, deletion_id)`` in order: hard-delete every repository row of the users, remember
+them as erased (so a write racing the erasure is refused, not kept), and acknowledge each
+with ``UserDataDeleted``.
 
-    Under the users' locks, one statement deletes the rows of every user concerned. Unlike
-    :func:`stop_monitoring` this removes the rows, and no per-row events go out: they would
-    repeat repository names of a user being erased; the acknowledgement says it all.
-    Idempotent: an erasure of a user with no rows is acknowledged all the same.
-    """
-    users = sorted({user_id for user_id, _ in commands})
-    await lock_users(session, users)
-    deleted = await repository.erase(session, users)
-    now = datetime.now(UTC)
-    for user_id, deletion_id in commands:
-        logger.info(
-            "deletion %s: %d repository row(s) of user %s deleted",
-            deletion_id,
-            deleted.pop(user_id, 0),  # a second command for them finds none
-            user_id,
-        )
-    await emit.all(
-        session,
-        [
-            UserDataDeleted(
-                deletion_id=deletion_id, user_id=user_id, service="repositories", deleted_at=now
-            )
-            for user_id, deletion_id in commands
-        ],
-    )
+Under the users' locks, one statement deletes the rows of every user concerned. Unlike
+:func:`stop_monitoring` this removes the rows, and no per-row events go out: they would
+repeat repository names of a user being erased; the acknowledgement says it all.
+Idempotent: an erasure of a user with no rows is acknowledged all the same.
+"""
 
 
 @dataclass(frozen=True)
