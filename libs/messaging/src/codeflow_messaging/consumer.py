@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
@@ -53,6 +54,7 @@ from codeflow_messaging.database import SessionFactory
 from codeflow_messaging.dead_letter_publisher import DeadLetterPublisher
 from codeflow_messaging.dispatch import Dispatcher, Handles
 from codeflow_messaging.failures import OUTAGE_BACKOFF, RetryPolicy
+from codeflow_messaging.metrics import MessagingMetrics
 from codeflow_messaging.retention_gaps import RetentionGapWatch
 from codeflow_messaging.retries import Record, Retries
 
@@ -118,8 +120,10 @@ class ReliableConsumer:
         self._failures_in_a_row = 0  # batches that could not be finished
         self._gaps: RetentionGapWatch | None = None
 
-    def subscribe(self, broker: KafkaBroker) -> None:
-        """Register the subscriber on ``broker``; it consumes once the broker starts."""
+    def subscribe(self, broker: KafkaBroker, metrics: MessagingMetrics | None = None) -> None:
+        """Register the subscriber on ``broker``; it consumes once the broker starts. Its
+        batches, lag, retries and dead letters are measured in ``metrics``."""
+        self.retries.metrics = metrics or self.retries.metrics
         self.retries.dead_letters = DeadLetterPublisher(
             broker.publish, group_id=self.group_id, backoff=self.retries.outage_backoff
         )
@@ -132,6 +136,7 @@ class ReliableConsumer:
 
         async def consume(body: Any, message: KafkaMessage) -> None:
             records = cast("tuple[Record, ...]", message.raw_message)  # a batch subscriber's
+            started = time.perf_counter()
             try:
                 await gaps.check(_first_offsets(records))
                 await self.dispatch.handle(records)
@@ -144,6 +149,9 @@ class ReliableConsumer:
                 await asyncio.sleep(self.retries.outage_backoff.delay(self._failures_in_a_row))
                 raise
             self._failures_in_a_row = 0
+            await self.retries.metrics.consumers.batch_consumed(
+                self.group_id, message.consumer, records, seconds=time.perf_counter() - started
+            )
             gaps.handled(_next_offsets(records))
             self._uncommitted += len(records)
             if self._uncommitted >= self.commit_every or any(

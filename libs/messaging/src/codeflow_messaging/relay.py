@@ -52,6 +52,7 @@ from codeflow_messaging.backoff import Backoff
 from codeflow_messaging.database import SessionFactory, transaction
 from codeflow_messaging.inbox import purge_processed
 from codeflow_messaging.kafka import HeldBack, SentBatch, is_refusal, send_batches
+from codeflow_messaging.metrics import MessagingMetrics
 from codeflow_messaging.refusals import log_set_aside, record_refusals
 
 logger = logging.getLogger("codeflow.outbox")
@@ -194,6 +195,7 @@ class OutboxRelay:
         ack_warning_interval: float = 5.0,
         max_refusals: int = DEFAULT_MAX_REFUSALS,
         inbox_retention: timedelta = DEFAULT_INBOX_RETENTION,
+        metrics: MessagingMetrics | None = None,
     ) -> None:
         if rounds_in_flight < 1:
             raise ValueError("rounds_in_flight must be at least 1")
@@ -212,6 +214,7 @@ class OutboxRelay:
         self.ack_warning_interval = ack_warning_interval
         self.max_refusals = max_refusals
         self.inbox_retention = inbox_retention
+        self.metrics = (metrics or MessagingMetrics()).outbox
 
     async def run(self) -> None:
         """Publish pending rows forever, backing off while Kafka or the database is down."""
@@ -392,6 +395,7 @@ class OutboxRelay:
                 await self.mark_published(session, published)
             refused = {row: error for row, error in failed.items() if is_refusal(error)}
             set_aside = await record_refusals(session, refused, self.max_refusals)
+        self.metrics.round_ended(published=len(published), failed=failed, set_aside=len(set_aside))
         for row in set_aside:
             log_set_aside(row)
         outages = {

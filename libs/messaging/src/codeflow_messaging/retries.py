@@ -22,6 +22,7 @@ from codeflow_contracts import Envelope
 from codeflow_messaging.backoff import Backoff, retry_while
 from codeflow_messaging.dead_letter_publisher import DeadLetterPublisher
 from codeflow_messaging.failures import OUTAGE_BACKOFF, RetryPolicy, is_transient
+from codeflow_messaging.metrics import MessagingMetrics
 
 logger = logging.getLogger("codeflow.consumer")
 
@@ -39,10 +40,12 @@ class Retries:
         *,
         policy: RetryPolicy | None = None,
         outage_backoff: Backoff = OUTAGE_BACKOFF,
+        metrics: MessagingMetrics | None = None,
     ) -> None:
         self.group_id = group_id
         self.policy = policy or RetryPolicy()
         self.outage_backoff = outage_backoff
+        self.metrics = metrics or MessagingMetrics()
         self.dead_letters: DeadLetterPublisher | None = None  # set once subscribed
 
     async def until_the_database_answers(
@@ -95,6 +98,7 @@ class Retries:
                     delay,
                 )
                 await asyncio.sleep(delay)
+                self.metrics.consumers.retried(self.group_id, record)
             try:
                 fresh = await self.until_the_database_answers(apply, f"handling {envelope.id}")
             except Exception as exc:
@@ -115,3 +119,4 @@ class Retries:
         if self.dead_letters is None:
             raise RuntimeError("ReliableConsumer.subscribe() was not called")
         await self.dead_letters.publish(record, error, attempts=attempts)
+        self.metrics.consumers.dead_lettered(self.group_id, record)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, FastAPI
@@ -38,7 +39,7 @@ from codeflow_service.database_errors import install_database_problem_handler
 from codeflow_service.docs import install_api_docs
 from codeflow_service.health import health_router
 from codeflow_service.logs import install_request_ids
-from codeflow_service.metrics import install_metrics
+from codeflow_service.metrics import ServiceMetrics, install_metrics
 from codeflow_service.settings import RuntimeSettings, ServiceSettings
 from codeflow_service.state import HasRuntime, Runtime, ServiceState, lifespan_state
 from codeflow_service.tracing import install_tracing, trace_engine
@@ -99,6 +100,7 @@ async def messaging_runtime(
     publishes: Sequence[type[Message]] = (),
     relay_poll_interval: float = 0.1,
     kafka_security: KafkaSecurity | None = None,
+    metrics: ServiceMetrics | None = None,
 ) -> AsyncIterator[Runtime]:
     """A service's database and Kafka side, for as long as the block runs.
 
@@ -106,8 +108,10 @@ async def messaging_runtime(
     and yields them as a :class:`Runtime` (what the request dependencies and ``/readyz``
     use). On the way out: the relay, the broker, then the engine. Every Kafka client
     connects with ``kafka_security`` (the environment's when None), and an unauthenticated
-    connection is logged as a WARNING outside development.
+    connection is logged as a WARNING outside development. The consumers and the relay
+    are measured in ``metrics``, and the outbox's pending rows are read at each scrape.
     """
+    metrics = metrics or ServiceMetrics()
     security = resolve(kafka_security)
     security.warn_if_unauthenticated(f"the {name} service")
     engine = create_engine(database_url, pool_size=DATABASE_POOL_SIZE, max_overflow=0)
@@ -115,7 +119,7 @@ async def messaging_runtime(
     sessions = create_session_factory(engine)
     broker = create_broker(kafka_bootstrap_servers, client_id=f"codeflow-{name}", security=security)
     for consumer in consumers(sessions):
-        consumer.subscribe(broker)
+        consumer.subscribe(broker, metrics.messaging)
     declare_publications(broker, publishes, service=name)
     runtime = Runtime(
         engine=engine,
@@ -131,11 +135,14 @@ async def messaging_runtime(
             kafka_bootstrap_servers, client_id=f"codeflow-{name}-relay", security=security
         ),
         poll_interval=relay_poll_interval,
+        metrics=metrics.messaging,
     )
     relay_task = asyncio.create_task(relay.run(), name=f"{name}-outbox-relay")
     settle_the_heap()
+    measure = partial(metrics.messaging.measure, runtime.read_sessions)
     try:
-        yield runtime
+        with metrics.measured_at_scrape(measure):
+            yield runtime
     finally:
         relay_task.cancel()
         with suppress(asyncio.CancelledError):
@@ -155,18 +162,21 @@ def create_service_app(
     lifespan: OwnLifespan | None = None,
     own_state: OwnState[Any] | None = None,
     problems: Problems | None = None,
+    metrics: ServiceMetrics | None = None,
 ) -> FastAPI:
     """The app of service ``name``: its routers under ``/<name>``, health at ``/healthz``,
-    its HTTP metrics at ``/metrics``.
+    its metrics (HTTP, consumers, outbox, its own) at ``/metrics``.
 
     ``publishes`` lists the messages its outbox carries, for the AsyncAPI document at
     ``/<name>/asyncapi.json`` (the consumers describe themselves). ``lifespan`` is the
     service's own start-up and shut-down, run inside the kit's. With ``own_state``, its
     consumers replace ``consumers`` and its state the kit's. Callers' JWTs are verified
     against auth's JWKS when ``settings`` are :class:`ServiceSettings`. ``problems`` maps
-    the service's domain errors to their problem responses. Requests are traced as the
-    ``OTEL_*`` variables say (:mod:`codeflow_service.tracing`).
+    the service's domain errors to their problem responses. ``metrics`` (a new set by
+    default) is what ``/metrics`` shows; the state carries it for the service's own.
+    Requests are traced as the ``OTEL_*`` variables say (:mod:`codeflow_service.tracing`).
     """
+    metrics = metrics or ServiceMetrics()
 
     @asynccontextmanager
     async def kit_lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -199,9 +209,10 @@ def create_service_app(
                     publishes=publishes,
                     relay_poll_interval=settings.relay_poll_interval,
                     kafka_security=settings.kafka_security,
+                    metrics=metrics,
                 )
             )
-            state = ServiceState(name, settings, runtime, verifier)
+            state = ServiceState(name, settings, runtime, verifier, metrics=metrics)
             if lifespan:
                 await stack.enter_async_context(lifespan(app, state))
             logger.info("%s service started (%s)", name, settings.environment)
@@ -218,7 +229,7 @@ def create_service_app(
         redoc_url=None,
     )
     install_api_docs(app, name=name, environment=settings.environment)
-    install_metrics(app)
+    install_metrics(app, metrics)
     install_request_ids(app)
     install_tracing(app, name)
     install_problem_handlers(app)

@@ -1,4 +1,4 @@
-"""``GET /metrics``: the service's HTTP requests in Prometheus' text format, for the
+"""``GET /metrics``: what the service measures, in Prometheus' text format, for the
 platform's scraper (the gateway does not route it from outside).
 
 ``http_requests_total`` counts requests and ``http_request_duration_seconds`` (a histogram)
@@ -8,45 +8,101 @@ route matches is counted as ``handler="none"``, so it adds no label value of its
 ``/metrics``, ``/healthz`` and ``/readyz`` are not counted. Each app has its own registry
 (prometheus-client's), and one process serves one app: with several worker processes each
 would show only its own requests.
+
+The same registry holds the consumers' and the outbox's metrics
+(:mod:`codeflow_messaging.metrics`) and a service's own (:meth:`ServiceMetrics.own`).
+Numbers that live in a database table are read when Prometheus asks
+(:meth:`ServiceMetrics.measured_at_scrape`), each reading bounded by
+``SCRAPE_READING_TIMEOUT``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar, cast
 
 from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from codeflow_messaging.metrics import MessagingMetrics
+
+logger = logging.getLogger("codeflow.metrics")
+
 METRICS_PATH = "/metrics"
 NOT_COUNTED = frozenset({METRICS_PATH, "/healthz", "/readyz"})
 UNMATCHED = "none"
 LABELS = ("handler", "method", "status")
+SCRAPE_READING_TIMEOUT = 3.0
+"""Seconds a reading at scrape time may take; Prometheus gives a scrape 10 by default."""
+
+Reading = Callable[[], Awaitable[None]]
+Own = TypeVar("Own")
 
 
 class HttpMetrics:
-    """The request counter and duration histogram of one app, in their own registry."""
+    """The request counter and duration histogram of one app."""
 
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
             "http_requests_total",
             "HTTP requests answered, by route template, method and status.",
             LABELS,
-            registry=self.registry,
+            registry=registry,
         )
         self.durations = Histogram(
             "http_request_duration_seconds",
             "Time to answer an HTTP request, by route template, method and status.",
             LABELS,
-            registry=self.registry,
+            registry=registry,
         )
 
     def observe(self, handler: str, method: str, status: int, seconds: float) -> None:
         labels = (handler, method, str(status))
         self.requests.labels(*labels).inc()
         self.durations.labels(*labels).observe(seconds)
+
+
+class ServiceMetrics:
+    """Everything one app measures, in one registry: its HTTP requests, its consumers and
+    outbox, what the service adds, and what is read at scrape time."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.http = HttpMetrics(self.registry)
+        self.messaging = MessagingMetrics(self.registry)
+        self._readings: list[Reading] = []
+        self._own: dict[Callable[[CollectorRegistry], Any], Any] = {}
+
+    def own(self, make: Callable[[CollectorRegistry], Own]) -> Own:
+        """A service's own metrics, made by ``make`` in this registry the first time asked."""
+        if make not in self._own:
+            self._own[make] = make(self.registry)
+        return cast("Own", self._own[make])
+
+    @contextmanager
+    def measured_at_scrape(self, reading: Reading) -> Iterator[None]:
+        """Run ``reading`` (which sets gauges) before each exposition, while the block runs."""
+        self._readings.append(reading)
+        try:
+            yield
+        finally:
+            self._readings.remove(reading)
+
+    async def exposition(self) -> bytes:
+        """The registry in Prometheus' text format, once every reading has been taken. A
+        reading that fails is logged and its gauges keep their last values."""
+        for reading in tuple(self._readings):
+            try:
+                await asyncio.wait_for(reading(), timeout=SCRAPE_READING_TIMEOUT)
+            except Exception as exc:  # the scrape still answers with the rest
+                logger.warning("metrics: a reading at scrape time failed: %r", exc)
+        return generate_latest(self.registry)
 
 
 class HttpMetricsMiddleware:
@@ -79,14 +135,13 @@ class HttpMetricsMiddleware:
                 self.metrics.observe(handler, scope["method"], status, elapsed)
 
 
-def install_metrics(app: FastAPI) -> None:
-    """Count and time ``app``'s HTTP requests and serve them at ``GET /metrics``."""
-    metrics = HttpMetrics()
+def install_metrics(app: FastAPI, metrics: ServiceMetrics) -> None:
+    """Count and time ``app``'s HTTP requests and serve ``metrics`` at ``GET /metrics``."""
     router = APIRouter(tags=["metrics"], include_in_schema=False)
 
     @router.get(METRICS_PATH)
     async def exposition() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(await metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(router)
-    app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
+    app.add_middleware(HttpMetricsMiddleware, metrics=metrics.http)

@@ -8,7 +8,7 @@ finds it again as ``request.state.codeflow``: no attributes set on ``app.state``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fastapi import Request
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from codeflow_identity import JwksVerifier
 from codeflow_messaging import SessionFactory
+from codeflow_service.metrics import ServiceMetrics
 from codeflow_service.settings import RuntimeSettings
 
 STATE_KEY = "codeflow"
@@ -41,7 +42,8 @@ class HasRuntime(Protocol):
 
 @dataclass(frozen=True)
 class ServiceState:
-    """A kit service's state: its name and settings, its runtime, the callers' verifier.
+    """A kit service's state: its name and settings, its runtime, the callers' verifier,
+    and the app's metrics (where a service makes its own, :meth:`ServiceMetrics.own`).
 
     ``verifier`` is None in auth, which issues the callers' tokens instead of verifying them.
     """
@@ -50,6 +52,7 @@ class ServiceState:
     settings: RuntimeSettings
     runtime: Runtime
     verifier: JwksVerifier | None
+    metrics: ServiceMetrics = field(kw_only=True)
 
 
 def lifespan_state(state: HasRuntime) -> dict[str, Any]:

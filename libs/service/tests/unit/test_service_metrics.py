@@ -5,15 +5,19 @@ not counted."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi import APIRouter, HTTPException
 from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.parser import text_string_to_metric_families
 
+from codeflow_messaging.metrics import MessagingMetrics
 from codeflow_service.app import create_service_app
+from codeflow_service.metrics import ServiceMetrics
 from codeflow_service.settings import ServiceSettings
 
 
-def example_client() -> TestClient:
+def example_client(metrics: ServiceMetrics | None = None) -> TestClient:
     router = APIRouter(prefix="/example")
 
     @router.get("/items/{item_id}")
@@ -23,7 +27,8 @@ def example_client() -> TestClient:
         return {"id": item_id}
 
     settings = ServiceSettings(environment="test", database_url="postgresql://unused/x")
-    return TestClient(create_service_app(name="example", settings=settings, routers=[router]))
+    app = create_service_app(name="example", settings=settings, routers=[router], metrics=metrics)
+    return TestClient(app)
 
 
 def samples(client: TestClient, name: str) -> list[dict[str, str]]:
@@ -94,3 +99,53 @@ def test_each_app_counts_its_own_requests() -> None:
     first.get("/example/items/1")
 
     assert not samples(second, "http_requests_total")
+
+
+def families(client: TestClient) -> set[str]:
+    return {family.name for family in text_string_to_metric_families(client.get("/metrics").text)}
+
+
+def test_the_consumers_and_the_outbox_are_measured_in_the_apps_registry() -> None:
+    messaging = {family.name for family in MessagingMetrics().registry.collect()}
+
+    assert messaging
+    assert messaging <= families(example_client())
+
+
+def test_what_is_read_at_scrape_time_is_read_before_each_answer() -> None:
+    metrics = ServiceMetrics()
+    reads = Gauge("example_reads", "How often the example was read.", registry=metrics.registry)
+
+    async def read() -> None:
+        reads.inc()
+
+    client = example_client(metrics)
+    with metrics.measured_at_scrape(read):
+        client.get("/metrics")
+        assert samples(client, "example_reads") == [{"value": "2.0"}]
+    assert samples(client, "example_reads") == [{"value": "2.0"}]
+
+
+def test_a_reading_that_fails_is_logged_and_the_scrape_still_answers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    metrics = ServiceMetrics()
+
+    async def broken() -> None:
+        raise ConnectionRefusedError("database down")
+
+    client = example_client(metrics)
+    with metrics.measured_at_scrape(broken):
+        assert "http_requests" in families(client)
+
+    assert "database down" in caplog.text
+
+
+def test_a_service_makes_its_own_metrics_once_per_app() -> None:
+    metrics = ServiceMetrics()
+
+    def make(registry: CollectorRegistry) -> Counter:
+        return Counter("example_things", "Things.", registry=registry)
+
+    assert metrics.own(make) is metrics.own(make)
+    assert ServiceMetrics().own(make) is not metrics.own(make)

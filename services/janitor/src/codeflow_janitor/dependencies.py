@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from codeflow_identity import Identity
 from codeflow_janitor.config import JanitorSettings
 from codeflow_janitor.errors import AdminOnly
+from codeflow_janitor.metrics import JanitorMetrics
 from codeflow_service import CurrentIdentity
 from codeflow_service.state import service_state_of
 
@@ -20,6 +21,13 @@ def janitor_settings(request: Request) -> JanitorSettings:
 
 
 Settings = Annotated[JanitorSettings, Depends(janitor_settings)]
+
+
+def janitor_metrics(request: Request) -> JanitorMetrics:
+    return service_state_of(request).metrics.own(JanitorMetrics)
+
+
+Metrics = Annotated[JanitorMetrics, Depends(janitor_metrics)]
 
 
 def require_admin(identity: CurrentIdentity) -> Identity:

@@ -30,7 +30,12 @@ def create_app(settings: RepositoriesSettings | None = None) -> FastAPI:
             make=lambda: GitHub.connect(settings),
             consumers=lambda sessions, group_id, github: consumers(sessions, group_id),
             state=lambda state, github: RepositoriesState(
-                state.name, state.settings, state.runtime, state.verifier, github
+                state.name,
+                state.settings,
+                state.runtime,
+                state.verifier,
+                github,
+                metrics=state.metrics,
             ),
         ),
         lifespan=lambda app, state: scheduled_refresh(state.runtime.sessions, settings),

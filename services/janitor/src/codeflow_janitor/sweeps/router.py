@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from codeflow_janitor.dependencies import AdminIdentity, Settings
+from codeflow_janitor.dependencies import AdminIdentity, Metrics, Settings
 from codeflow_janitor.errors import SweepInProgress, SweepRefused
 from codeflow_janitor.sweeps.schemas import SweepRequest, SweepResult
 from codeflow_janitor.sweeps.service import SweepPolicy, sweep_inactive_users
@@ -28,6 +28,7 @@ async def sweep(
     session: DbSession,
     admin: AdminIdentity,
     settings: Settings,
+    metrics: Metrics,
     request: Annotated[SweepRequest, Body()],
 ) -> SweepResult:
     """Sweep now. A refusal (409) says why and how many; ``force`` overrides the share limit.
@@ -42,6 +43,7 @@ async def sweep(
         dry_run=request.dry_run,
         force=request.force,
     )
+    metrics.swept(report)
     result = SweepResult.of(report)
     if report.outcome == "refused":
         raise SweepRefused(report.refusal, result.model_dump(mode="json"))
