@@ -319,3 +319,11 @@ def test_each_service_s_database_url_names_its_own_role_and_database_in_the_exam
     role = secrets[f"codeflow-postgres-{name}"]
     assert role["type"] == "kubernetes.io/basic-auth"
     assert role["stringData"]["username"] == f"codeflow_{name}"
+
+
+def test_prometheus_loads_the_alert_rules_promtool_checks(k8s_production: Documents) -> None:
+    """The PrometheusRule holds deploy/prometheus/alerts.yaml's groups as they are: the file
+    `make deploy-check` runs promtool on is the one the Operator loads."""
+    alerts = Path(__file__).resolve().parents[2] / "deploy/prometheus/alerts.yaml"
+    (rule,) = of_kind(k8s_production, "PrometheusRule").values()
+    assert rule["spec"]["groups"] == yaml.safe_load(alerts.read_text())["groups"]
