@@ -4,6 +4,7 @@ trades a code for tokens and reads the profile, against the GitHub stand-in in p
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,17 +27,30 @@ EMULATOR = "http://github.test"
 
 
 class RecordingTransport(httpx2.AsyncBaseTransport):
-    """The stand-in in process, counting the requests sent and whether it was closed."""
+    """The stand-in in process, counting the requests sent and whether it was closed.
+
+    ``/user`` is answered only once ``/user/emails`` has been asked too (or after a second).
+    """
 
     def __init__(self) -> None:
         self.emulator = create_app(EmulatorSettings(fixtures=None))
         self._app = httpx2.ASGITransport(app=self.emulator)
         self.paths: list[str] = []
         self.closed = False
+        self.emails_asked = asyncio.Event()
+        self.user_waited_for_emails = False
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         assert not self.closed, "a request went through a closed transport"
         self.paths.append(request.url.path)
+        if request.url.path == "/user/emails":
+            self.emails_asked.set()
+        if request.url.path == "/user":
+            try:
+                await asyncio.wait_for(self.emails_asked.wait(), timeout=1.0)
+                self.user_waited_for_emails = True
+            except TimeoutError:
+                pass
         return await self._app.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -132,3 +146,13 @@ async def test_the_default_pool_is_made_once_not_per_sign_in(
         assert len(made) == before
     finally:
         await github.aclose()
+
+
+async def test_the_profile_and_its_emails_are_asked_for_at_once(
+    github: GitHub, transport: RecordingTransport
+) -> None:
+    state = SignInState.new("/")
+    code = await code_for(transport, github.authorization_url(state), "monalisa")
+    profile = await github.fetch_profile(await github.exchange_code(code, state))
+    assert transport.user_waited_for_emails
+    assert profile.email is not None

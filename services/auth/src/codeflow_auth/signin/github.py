@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -131,17 +132,19 @@ class GitHub:
         )
 
     async def fetch_profile(self, tokens: GitHubTokens) -> GitHubProfile:
-        """``/user`` and ``/user/emails``; the email kept is the primary one, if verified."""
+        """``/user`` and ``/user/emails``, asked at once; the email kept is the primary one,
+        if verified."""
         bearer = {"access_token": tokens.access_token, "token_type": "bearer"}
         async with self._client(token=bearer) as client:
-            try:
-                user = _json(await client.get(f"{self.api_url}/user", headers=API_HEADERS))
-                emails_response = await client.get(
-                    f"{self.api_url}/user/emails", headers=API_HEADERS
-                )
-            except HTTPError as exc:
-                logger.warning("GitHub's API at %s failed: %r", self.api_url, exc)
-                raise GitHubUnavailable(UNAVAILABLE) from None
+            # Both calls finish before the client closes, whichever of them fails.
+            answers: list[Response | BaseException] = await asyncio.gather(
+                client.get(f"{self.api_url}/user", headers=API_HEADERS),
+                client.get(f"{self.api_url}/user/emails", headers=API_HEADERS),
+                return_exceptions=True,
+            )
+        user_answer, emails_answer = answers
+        user = _json(_answer(user_answer, self.api_url))
+        emails_response = _answer(emails_answer, self.api_url)
         if not isinstance(user, dict) or "id" not in user or "login" not in user:
             logger.warning("GitHub's /user answer has no id or login")
             raise GitHubUnavailable(UNAVAILABLE)
@@ -152,6 +155,15 @@ class GitHub:
             email=_primary_verified_email(emails_response),
             avatar_url=user.get("avatar_url") or None,
         )
+
+
+def _answer(answer: Response | BaseException, api_url: str) -> Response:
+    if isinstance(answer, HTTPError):
+        logger.warning("GitHub's API at %s failed: %r", api_url, answer)
+        raise GitHubUnavailable(UNAVAILABLE) from None
+    if isinstance(answer, BaseException):
+        raise answer
+    return answer
 
 
 def _json(response: Response) -> Any:
