@@ -42,6 +42,7 @@ class GitHubClients:
 
     revoker: GrantRevoker
     api: GitHubApi
+    github: GitHub
 
 
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
@@ -55,10 +56,12 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         # The deletion consumers revoke grants too, so the revoker exists before them.
         revoker = GrantRevoker.from_settings(settings, cipher)
         api = GitHubApi(settings.github_api_base_url)
+        github = GitHub(settings)
         logger.info("auth's public URL is %s", settings.public_url)
         try:
-            yield GitHubClients(revoker, api)
+            yield GitHubClients(revoker, api, github)
         finally:
+            await github.aclose()
             await api.aclose()
             await revoker.aclose()
 
@@ -91,7 +94,7 @@ def build_state(
     return AuthState(
         settings=settings,
         runtime=runtime,
-        github=GitHub(settings),
+        github=clients.github,
         cipher=cipher,
         keyset=keyset,
         issuer=TokenIssuer(keyset, settings.issuer, service_audience("auth"), settings.jwt_ttl),
