@@ -186,6 +186,10 @@ class OutboxRelay:
     one database connection while it waits for Kafka, so the session factory's pool should
     allow ``rounds_in_flight`` connections.
 
+    With ``listen`` (the default), it also listens for the writers' notifications, on a
+    connection of its own outside the pool, and starts a round as soon as one arrives;
+    ``poll_interval`` is then only the fallback.
+
     A row Kafka refuses ``max_refusals`` times is set aside (see the module's docstring);
     housekeeping deletes published rows after ``retention`` and inbox rows after
     ``inbox_retention``, every ``purge_interval`` seconds.
@@ -231,7 +235,7 @@ class OutboxRelay:
 
     def wake(self) -> None:
         """Start a round as soon as the relay is free (however often it is called meanwhile,
-        once); its listener calls it for each notification of new rows."""
+        once), as a notification of new rows does."""
         self._wakeup.notify()
 
     async def run(self) -> None:

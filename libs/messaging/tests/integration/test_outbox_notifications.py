@@ -46,14 +46,19 @@ async def wait_listening(sessions: SessionFactory, *, besides: set[int] | None =
     return next(iter(await listener_pids(sessions) - (besides or set())))
 
 
+@pytest.fixture
+async def listener_pid(start_relay: Callable[..., OutboxRelay], sessions: SessionFactory) -> int:
+    """Start a relay whose poll is far off; once it listens, its listening connection's pid."""
+    start_relay(poll_interval=FAR_OFF)
+    return await wait_listening(sessions)
+
+
 async def test_a_committed_row_is_published_at_once_though_the_fallback_poll_is_far_off(
     sessions: SessionFactory,
     topic: str,
     kafka_bootstrap_servers: str,
-    start_relay: Callable[..., OutboxRelay],
+    listener_pid: int,
 ) -> None:
-    start_relay(poll_interval=FAR_OFF)
-    await wait_listening(sessions)
     message = activity("u1", 1)
 
     await write_to_outbox(sessions, [message], topic=topic)
@@ -95,12 +100,11 @@ async def test_a_killed_listening_connection_comes_back_and_catches_up_on_what_i
     sessions: SessionFactory,
     topic: str,
     kafka_bootstrap_servers: str,
-    start_relay: Callable[..., OutboxRelay],
+    listener_pid: int,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="codeflow.outbox")
-    start_relay(poll_interval=FAR_OFF)
-    killed = await wait_listening(sessions)
+    killed = listener_pid
 
     async with transaction(sessions) as session:
         await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": killed})
@@ -121,10 +125,8 @@ async def test_a_burst_of_committed_rows_is_published_soon_and_in_order_per_key(
     sessions: SessionFactory,
     topic: str,
     kafka_bootstrap_servers: str,
-    start_relay: Callable[..., OutboxRelay],
+    listener_pid: int,
 ) -> None:
-    start_relay(poll_interval=FAR_OFF)
-    await wait_listening(sessions)
     burst = [activity(f"u{n % 5}", n) for n in range(100)]
 
     await write_to_outbox(sessions, burst, topic=topic)
