@@ -5,6 +5,9 @@ A service calls :func:`add_to_outbox` inside the transaction that changes its st
 transaction rolls back, the message was never written, so it is never published.
 :func:`add_all_to_outbox` queues many messages (a sweep's commands, a batch's
 acknowledgements) with one statement instead of a round trip each.
+
+Each write also notifies the relay, on commit, that there is something to publish
+(:mod:`.outbox_notifications`, ADR 0030).
 """
 
 from __future__ import annotations
@@ -12,13 +15,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import Envelope, Message, new_envelope, to_json_bytes
 from codeflow_messaging.tracing import writing_to_outbox
 
-_INSERT = text(
+OUTBOX_CHANNEL = "codeflow_outbox"
+"""The channel every outbox write notifies, in its transaction, and the relay listens on."""
+
+
+def announced(write: str) -> TextClause:
+    """``write`` (an INSERT, UPDATE or DELETE of outbox rows that leaves something to publish)
+    and a ``pg_notify`` on :data:`OUTBOX_CHANNEL`, in one statement (one round trip).
+    PostgreSQL delivers the notification when the transaction commits, never if it rolls
+    back, and folds a transaction's identical notifications into one."""
+    return text(f"WITH written AS ({write} RETURNING 1) SELECT pg_notify('{OUTBOX_CHANNEL}', '')")
+
+
+_INSERT = announced(
     "INSERT INTO outbox (message_id, topic, key, message_type, payload) "
     "VALUES (:message_id, :topic, :key, :message_type, CAST(:payload AS jsonb))"
 )
@@ -56,9 +71,9 @@ _INSERT_ALL_SQL = """
     ) WITH ORDINALITY AS m(message_id, topic, key, message_type, payload, position)
     ORDER BY position
 """
-_INSERT_ALL = text(_INSERT_ALL_SQL)
+_INSERT_ALL = announced(_INSERT_ALL_SQL)
 # The same rows; a message id the outbox still holds is made pending again instead.
-_REQUEUE_ALL = text(
+_REQUEUE_ALL = announced(
     _INSERT_ALL_SQL + "ON CONFLICT (message_id) DO UPDATE"
     " SET published_at = NULL, attempts = 0, refusals = 0, last_error = NULL"
 )

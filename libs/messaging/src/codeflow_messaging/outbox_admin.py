@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_messaging.database import SessionFactory, transaction
+from codeflow_messaging.outbox import announced
 
 _COLUMNS = (
     "id, message_id, message_type, key, topic, created_at, set_aside_at, refusals, "
@@ -30,10 +31,12 @@ _LOCK = text(
     f"SELECT {_COLUMNS} FROM outbox"  # noqa: S608
     " WHERE set_aside_at IS NOT NULL AND (:all OR id = ANY(:ids)) ORDER BY id FOR UPDATE"
 )
-_RETRY = text(
+# Both wake the relay: a retried row is pending again, and a discarded one releases the rows
+# of its key that waited behind it.
+_RETRY = announced(
     "UPDATE outbox SET set_aside_at = NULL, refusals = 0, attempts = 0 WHERE id = ANY(:ids)"
 )
-_DISCARD = text("DELETE FROM outbox WHERE id = ANY(:ids)")
+_DISCARD = announced("DELETE FROM outbox WHERE id = ANY(:ids)")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,12 @@ can overtake a pending row: a key's later rows wait until the round holding its 
 has marked them. A key's rows behind a refused row (set aside or not yet) are not claimed at
 all, so however many of them wait, they never crowd other keys out of a claim.
 
+A round starts as soon as a writer's transaction commits a new row: the writer notifies
+the relay (PostgreSQL ``NOTIFY``), which listens on a connection of its own, and a burst of
+notifications starts one round, not one each (ADR 0030). The relay also polls every
+``poll_interval`` seconds, so a row nobody announced, or one committed while the listening
+connection was down, waits that long at most.
+
 Housekeeping, every ``purge_interval`` seconds: published rows older than ``retention`` and
 inbox rows (``processed_events``) older than ``inbox_retention`` are deleted, in bounded
 chunks.
@@ -53,6 +59,7 @@ from codeflow_messaging.database import SessionFactory, transaction
 from codeflow_messaging.inbox import purge_processed
 from codeflow_messaging.kafka import HeldBack, SentBatch, is_refusal, send_batches
 from codeflow_messaging.metrics import MessagingMetrics
+from codeflow_messaging.outbox_notifications import OutboxListener, Wakeup, listener_connect
 from codeflow_messaging.refusals import log_set_aside, record_refusals
 
 logger = logging.getLogger("codeflow.outbox")
@@ -151,6 +158,9 @@ _PRODUCER_STOP_TIMEOUT = 10.0
 DEFAULT_BATCH_SIZE = 1000
 """Rows a round claims and publishes at most."""
 
+DEFAULT_POLL_INTERVAL = 2.0
+"""Seconds between polls of the outbox: the fallback for rows no notification announced."""
+
 DEFAULT_MAX_REFUSALS = 5
 """Refusals after which a row is set aside."""
 
@@ -176,6 +186,10 @@ class OutboxRelay:
     one database connection while it waits for Kafka, so the session factory's pool should
     allow ``rounds_in_flight`` connections.
 
+    With ``listen`` (the default), it also listens for the writers' notifications, on a
+    connection of its own outside the pool, and starts a round as soon as one arrives;
+    ``poll_interval`` is then only the fallback.
+
     A row Kafka refuses ``max_refusals`` times is set aside (see the module's docstring);
     housekeeping deletes published rows after ``retention`` and inbox rows after
     ``inbox_retention``, every ``purge_interval`` seconds.
@@ -188,7 +202,8 @@ class OutboxRelay:
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         rounds_in_flight: int = 2,
-        poll_interval: float = 0.1,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        listen: bool = True,
         backoff: Backoff = RELAY_BACKOFF,
         retention: timedelta = timedelta(hours=24),
         purge_interval: float = 60.0,
@@ -208,6 +223,8 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.rounds_in_flight = rounds_in_flight
         self.poll_interval = poll_interval
+        self.listen = listen
+        self._wakeup = Wakeup()
         self.backoff = backoff
         self.retention = retention
         self.purge_interval = purge_interval
@@ -216,11 +233,25 @@ class OutboxRelay:
         self.inbox_retention = inbox_retention
         self.metrics = (metrics or MessagingMetrics()).outbox
 
+    def wake(self) -> None:
+        """Start a round as soon as the relay is free (however often it is called meanwhile,
+        once), as a notification of new rows does."""
+        self._wakeup.notify()
+
     async def run(self) -> None:
-        """Publish pending rows forever, backing off while Kafka or the database is down."""
+        """Publish pending rows forever, backing off while Kafka or the database is down.
+
+        With ``listen``, a round starts when a writer's notification arrives (see the
+        module's docstring), else every ``poll_interval`` seconds."""
         failures = 0
         loop = asyncio.get_running_loop()
         next_purge = loop.time() + self.purge_interval
+        connect = listener_connect(self._sessions) if self.listen else None
+        listening = (
+            asyncio.create_task(OutboxListener(connect, self._wakeup).run(), name="outbox-listener")
+            if connect is not None
+            else None
+        )
         try:
             while True:
                 try:
@@ -245,8 +276,11 @@ class OutboxRelay:
                     logger.info("outbox relay: publishing again after %d failure(s)", failures)
                     failures = 0
                 if drained:
-                    await asyncio.sleep(self.poll_interval)
+                    await self._wakeup.wait(self.poll_interval)
         finally:
+            if listening is not None:
+                listening.cancel()
+                await asyncio.gather(listening, return_exceptions=True)
             await self._discard_producer()
 
     async def publish_pending(self) -> int:

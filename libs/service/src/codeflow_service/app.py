@@ -98,7 +98,7 @@ async def messaging_runtime(
     kafka_bootstrap_servers: str,
     consumers: Callable[[SessionFactory], Sequence[ReliableConsumer]],
     publishes: Sequence[type[Message]] = (),
-    relay_poll_interval: float = 0.1,
+    relay_poll_interval: float = 2.0,
     kafka_security: KafkaSecurity | None = None,
     metrics: ServiceMetrics | None = None,
 ) -> AsyncIterator[Runtime]:

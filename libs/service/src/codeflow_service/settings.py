@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from codeflow_messaging.relay import DEFAULT_POLL_INTERVAL
 from codeflow_messaging.security import KafkaSecurity
 
 Environment = Literal["development", "test", "production"]
@@ -37,7 +38,11 @@ class RuntimeSettings(BaseSettings):
     consumer_group: str = Field(
         default="", description="the service's Kafka consumer group; its name when empty"
     )
-    relay_poll_interval: float = 0.1
+    relay_poll_interval: float = Field(
+        default=DEFAULT_POLL_INTERVAL,
+        description="seconds between the outbox relay's polls; a committed row wakes it at "
+        "once (NOTIFY), so the poll only publishes rows no notification announced",
+    )
 
 
 class ServiceSettings(RuntimeSettings):
