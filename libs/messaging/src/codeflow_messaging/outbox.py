@@ -7,7 +7,7 @@ transaction rolls back, the message was never written, so it is never published.
 acknowledgements) with one statement instead of a round trip each.
 
 Each write also notifies the relay, on commit, that there is something to publish
-(:mod:`.outbox_notifications`, ADR 0030).
+(:mod:`.outbox_notifications`, ADR 0029).
 """
 
 from __future__ import annotations

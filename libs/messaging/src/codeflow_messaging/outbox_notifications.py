@@ -1,4 +1,4 @@
-"""How the relay learns of new outbox rows without polling for them (ADR 0030).
+"""How the relay learns of new outbox rows without polling for them (ADR 0029).
 
 Every write to the outbox (:mod:`.outbox`) also issues ``pg_notify`` on
 :data:`~codeflow_messaging.outbox.OUTBOX_CHANNEL` in its transaction; PostgreSQL delivers

@@ -30,7 +30,7 @@ all, so however many of them wait, they never crowd other keys out of a claim.
 
 A round starts as soon as a writer's transaction commits a new row: the writer notifies
 the relay (PostgreSQL ``NOTIFY``), which listens on a connection of its own, and a burst of
-notifications starts one round, not one each (ADR 0030). The relay also polls every
+notifications starts one round, not one each (ADR 0029). The relay also polls every
 ``poll_interval`` seconds, so a row nobody announced, or one committed while the listening
 connection was down, waits that long at most.
 

@@ -1,6 +1,6 @@
 """How long a committed outbox row takes to reach a consumer: printed, never asserted on
 (timings on a shared machine are findings, not pass/fail), for the relay woken by NOTIFY and
-for a relay that polls every 100 ms as the services did before (ADR 0030).
+for a relay that polls every 100 ms as the services did before (ADR 0029).
 
 Run with ``-s`` to see the figures."""
 
