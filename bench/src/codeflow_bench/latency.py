@@ -165,7 +165,9 @@ async def run_b7(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
             )
         )
         await asyncio.sleep(1)  # the load running before the first sample
+        began = time.perf_counter()
         series["under B1"] = await take(renames, plan.b7_samples, until=loaded)
+        logger.info("B7: samples under load took %.1f s", time.perf_counter() - began)
         wrk = await loaded
     for case, summary in series.items():
         run.figures[f"B7 {case} p50 / p99 (ms)"] = (
@@ -178,6 +180,11 @@ async def run_b7(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
             )
     load_name = f"B7 load beside the samples (gateway c={plan.b7_load_concurrency}) req/s"
     run.figures[load_name] = round(wrk.rps, 1)
+    if not wrk.ok:
+        run.notes.append(
+            f"B7's load: {wrk.errors} socket errors and {wrk.non_2xx} responses other than "
+            f"2xx/3xx in {wrk.requests:,} requests."
+        )
     for case in ("at idle", "under B1"):
         for metric in ("p50", "p99"):
             run.compare(

@@ -52,7 +52,7 @@ FULL = Plan(
     profile_seconds=8,
     b7_samples=200,
     b7_timeout=5,
-    b7_load_seconds=90,
+    b7_load_seconds=45,
     b7_load_concurrency=16,
 )
 
