@@ -16,7 +16,7 @@ BENCH_RUN := env $(BENCH_ENV) $(UV) run python -m codeflow_infra cluster run -- 
 
 .PHONY: bench bench-smoke bench-test
 
-bench: ## Benchmarks B1-B6 + memory against bare baselines (~15 min); report in bench/results/
+bench: ## Benchmarks B1-B7 + memory against bare baselines (~15-17 min); report in bench/results/
 	@$(BOOTSTRAP) $(TOOLS_BENCH)
 	$(BENCH_RUN) --mode full
 

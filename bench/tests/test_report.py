@@ -69,3 +69,19 @@ def test_figures_are_formatted_for_reading() -> None:
     assert fmt(True) == "yes"
     assert fmt_ratio(0.5) == "0.50x"
     assert fmt_ratio(None) == "-"
+
+
+def test_b7_latency_is_judged_at_idle_and_under_load() -> None:
+    run = a_run()
+    run.series["B7"] = {
+        "at idle": {"p50_ms": 8.0, "p99_ms": 40.0},
+        "under B1": {"p50_ms": 25.0, "p99_ms": 140.0},
+        "raw produce → consume": {"p50_ms": 6.0, "p99_ms": 12.0},
+    }
+    goals = {goal.name: goal for goal in evaluate_goals(run)}
+    assert goals["B7 at idle, p50"].met is True
+    assert goals["B7 at idle, p99"].met is True
+    assert goals["B7 under B1, p50"].met is False
+    assert goals["B7 under B1, p99"].figure == 140.0
+    assert goals["B7 under B1, p99"].met is False
+    assert "B7 raw produce → consume, p50" not in goals

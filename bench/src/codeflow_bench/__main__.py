@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from codeflow_bench import dashboard, events, machine, plots, signin_bench
+from codeflow_bench import dashboard, events, latency, machine, plots, signin_bench
 from codeflow_bench.cascade import run_b5
 from codeflow_bench.goals import evaluate_goals
 from codeflow_bench.plan import PLANS, Plan
@@ -36,6 +36,7 @@ STEPS: dict[str, Step] = {
     "b4": events.run_b4,
     "b5": run_b5,
     "b6": signin_bench.run_b6,
+    "b7": latency.run_b7,
 }
 
 

@@ -6,6 +6,9 @@ from codeflow_bench.results import Comparison, Goal, Run
 from codeflow_bench.target import SERVICES
 
 IDLE_LIMIT_MB = 150.0
+B7_P50_MS = 20.0
+B7_P99_MS = 100.0
+B7_CASES = ("at idle", "under B1")
 
 
 def _ratio(run: Run, benchmark: str, case: str, metric: str, baseline: str) -> float | None:
@@ -63,6 +66,19 @@ def evaluate_goals(run: Run) -> list[Goal]:
                     at_least=at_least if benchmark != "B5" else False,
                 )
             )
+    b7 = run.series.get("B7", {})
+    for case in B7_CASES:
+        for name, threshold in (("p50", B7_P50_MS), ("p99", B7_P99_MS)):
+            if b7.get(case, {}).get(f"{name}_ms") is not None:
+                goals.append(
+                    Goal(
+                        f"B7 {case}, {name}",
+                        f"auth commit → visible in profiles, {name} ≤ {threshold:.0f} ms",
+                        b7[case][f"{name}_ms"],
+                        threshold,
+                        at_least=False,
+                    )
+                )
     idle = run.memory.get("idle", {})
     for service in SERVICES:
         if idle.get(service) is not None:

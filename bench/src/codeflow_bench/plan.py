@@ -24,6 +24,10 @@ class Plan:
     b6_seconds: float
     b6_concurrency: int
     profile_seconds: float
+    b7_samples: int
+    b7_timeout: float
+    b7_load_seconds: float
+    b7_load_concurrency: int
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,6 +50,10 @@ FULL = Plan(
     b6_seconds=10,
     b6_concurrency=4,
     profile_seconds=8,
+    b7_samples=200,
+    b7_timeout=5,
+    b7_load_seconds=45,
+    b7_load_concurrency=16,
 )
 
 SMOKE = Plan(
@@ -65,6 +73,10 @@ SMOKE = Plan(
     b6_seconds=2,
     b6_concurrency=2,
     profile_seconds=2,
+    b7_samples=10,
+    b7_timeout=5,
+    b7_load_seconds=6,
+    b7_load_concurrency=4,
 )
 
 PLANS = {plan.mode: plan for plan in (FULL, SMOKE)}

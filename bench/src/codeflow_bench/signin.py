@@ -20,6 +20,8 @@ class Session:
     login: str
     user_id: str
     cookie: str
+    committed_at: float = 0.0
+    """``time.perf_counter()`` when auth's callback answered: what it commits is committed."""
 
 
 @functools.cache
@@ -80,6 +82,7 @@ async def sign_in(target: Target, login: str) -> Session:
             raise RuntimeError(f"the stand-in refused: {granted.status_code} {granted.text}")
         callback = httpx.URL(granted.headers["location"])
         landed = await client.get(httpx.URL(auth).join(callback.raw_path.decode()))
+        committed_at = time.perf_counter()
         if landed.status_code not in (302, 303):
             raise RuntimeError(f"callback failed: {landed.status_code} {landed.text}")
         cookie = client.cookies.get(SESSION_COOKIE)
@@ -89,16 +92,18 @@ async def sign_in(target: Target, login: str) -> Session:
         body = session.json() if session.status_code == 200 else None
         if not body or not body.get("user", {}).get("id"):
             raise RuntimeError(f"no session after signing in: {session.text}")
-        return Session(login=login, user_id=str(body["user"]["id"]), cookie=cookie)
+        return Session(
+            login=login, user_id=str(body["user"]["id"]), cookie=cookie, committed_at=committed_at
+        )
 
 
-async def jwt_for(target: Target, session: Session) -> str:
-    """A fresh JWT (5 minutes) for repositories from ``/auth/verify``, as the gateway gets
+async def jwt_for(target: Target, session: Session, service: str = "repositories") -> str:
+    """A fresh JWT (5 minutes) for ``service`` from ``/auth/verify``, as the gateway gets
     one."""
     async with httpx.AsyncClient(timeout=30) as client:
         response = await client.get(
             f"{target.service_urls['auth']}/auth/verify",
-            params={"service": "repositories"},
+            params={"service": service},
             cookies={SESSION_COOKIE: session.cookie},
         )
         response.raise_for_status()

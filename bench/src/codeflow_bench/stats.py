@@ -38,6 +38,17 @@ def ratio(value: float | None, baseline: float | None) -> float | None:
     return value / baseline
 
 
+def latency_summary(samples_ms: Sequence[float], *, timeouts: int) -> dict[str, float | int]:
+    """Count, p50, p99 and max of one-at-a-time latency samples, and how many timed out."""
+    return {
+        "samples": len(samples_ms),
+        "timeouts": timeouts,
+        "p50_ms": percentile(samples_ms, 50),
+        "p99_ms": percentile(samples_ms, 99),
+        "max_ms": float(max(samples_ms)) if samples_ms else math.nan,
+    }
+
+
 _UNITS_TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 _DURATION = re.compile(r"^([0-9.]+)(us|ms|s|m|h)$")
 
