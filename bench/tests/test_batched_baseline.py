@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from codeflow_bench.batched_baseline import end_state_differences, latest_activity
+from codeflow_bench.batched_baseline import (
+    cpu_per_event_us,
+    end_state_differences,
+    latest_activity,
+)
 from codeflow_contracts import UserActive, UserCreated, new_envelope, to_json_bytes
 
 NOON = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -65,3 +69,8 @@ def test_a_user_left_behind_or_missing_is_a_difference_named_once() -> None:
     found = {"a": NOON, "b": NOON - timedelta(days=1), "d": NOON}
 
     assert end_state_differences(expected, found) == ["b", "c", "d"]
+
+
+def test_cpu_per_event_is_in_microseconds_and_missing_without_events() -> None:
+    assert cpu_per_event_us(2.5, 100_000) == 25.0
+    assert cpu_per_event_us(1.0, 0) is None

@@ -66,6 +66,11 @@ def end_state_differences(
     )
 
 
+def cpu_per_event_us(cpu_seconds: float, events: int) -> float | None:
+    """CPU time per event applied, in microseconds; ``None`` when nothing was applied."""
+    return cpu_seconds / events * 1e6 if events else None
+
+
 async def consume_batched(
     bootstrap: str, topic: str, database_url: str, *, group_id: str, max_batch: int
 ) -> None:

@@ -23,7 +23,12 @@ from typing import Any
 from sqlalchemy import MetaData
 
 from codeflow_bench import profiling
-from codeflow_bench.batched_baseline import consume_batched, end_state_differences, latest_activity
+from codeflow_bench.batched_baseline import (
+    consume_batched,
+    cpu_per_event_us,
+    end_state_differences,
+    latest_activity,
+)
 from codeflow_bench.database import connected
 from codeflow_bench.plan import Plan
 from codeflow_bench.results import Comparison, Run
@@ -207,16 +212,19 @@ async def drain(
     start: Callable[[], Awaitable[None]],
     stop: Callable[[], Awaitable[None]],
     name: str,
-    what: str,
+    consumer: str,
 ) -> tuple[int, float]:
     """Start a consumer, wait until its group's committed offsets cover the backlog (or the
     bound passes), stop it; (events committed, seconds). Both B3 consumers are timed, and
-    profiled while they drain, by this same code."""
+    profiled while they drain, by this same code, which also notes the CPU this process spent
+    per event: unlike the rate, that hardly moves with what else the machine runs."""
+    what = f"B3, {consumer} draining the backlog"
     raw_path = profiling.profile_dir(results_dir) / f"{name}.txt"
     raw_path.unlink(missing_ok=True)
     recording = None
     async with committed_offsets(bootstrap, group) as committed:
         began = time.perf_counter()
+        cpu_began = time.process_time()
         try:
             await start()
             if plan.profile_seconds > 0:
@@ -224,8 +232,12 @@ async def drain(
                 recording = profiling.start_recording(os.getpid(), plan.profile_seconds, raw_path)
             done, _ = await wait_for(committed, plan.b3_events, plan.b3_timeout, interval=0.1)
             elapsed = time.perf_counter() - began
+            cpu = time.process_time() - cpu_began
         finally:
             await stop()
+    per_event = cpu_per_event_us(cpu, done)
+    if per_event is not None:
+        run.figures[f"B3 CPU per event, {consumer} (µs)"] = round(per_event, 1)
     await _keep_own_profile(
         run,
         recording,
@@ -236,7 +248,7 @@ async def drain(
     )
     if done < plan.b3_events:
         run.notes.append(
-            f"B3: {what} applied {done:,} of {plan.b3_events:,} events within the "
+            f"B3: {consumer} applied {done:,} of {plan.b3_events:,} events within the "
             f"{plan.b3_timeout:.0f} s bound; the rate is over what it applied."
         )
     return done, elapsed
@@ -285,7 +297,7 @@ async def run_b3(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
             start=start_raw,
             stop=stop_raw,
             name="b3-raw-consumer",
-            what="B3, the batching raw consumer draining the backlog",
+            consumer="the batching raw consumer",
         )
         if raw_done == plan.b3_events:
             await check_end_state(url, expected, "the raw consumer")
@@ -307,7 +319,7 @@ async def run_b3(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
                 start=broker.start,
                 stop=broker.stop,
                 name="b3-profiles-consumer",
-                what="B3, the profiles consumer draining the backlog",
+                consumer="the profiles consumer",
             )
         finally:
             await engine.dispose()
