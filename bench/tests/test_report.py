@@ -85,3 +85,25 @@ def test_b7_latency_is_judged_at_idle_and_under_load() -> None:
     assert goals["B7 under B1, p99"].figure == 140.0
     assert goals["B7 under B1, p99"].met is False
     assert "B7 raw produce → consume, p50" not in goals
+
+
+def test_b3_is_judged_against_the_batching_raw_consumer_at_0_8x() -> None:
+    def b3_at(events_per_s: float) -> Goal:
+        run = a_run()
+        run.compare(
+            Comparison(
+                "B3",
+                "profiles consumer",
+                "ingestion",
+                "events/s",
+                events_per_s,
+                "raw aiokafka + asyncpg, batched",
+                1000.0,
+            )
+        )
+        return next(goal for goal in evaluate_goals(run) if goal.name == "B3")
+
+    assert b3_at(800.0).threshold == 0.8
+    assert b3_at(800.0).met is True
+    assert b3_at(790.0).met is False
+    assert "0.8x" in b3_at(800.0).target

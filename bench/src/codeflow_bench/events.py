@@ -15,15 +15,20 @@ import os
 import subprocess
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from sqlalchemy import MetaData
 
 from codeflow_bench import profiling
+from codeflow_bench.batched_baseline import (
+    consume_batched,
+    cpu_per_event_us,
+    end_state_differences,
+    latest_activity,
+)
 from codeflow_bench.database import connected
 from codeflow_bench.plan import Plan
 from codeflow_bench.results import Comparison, Run
@@ -38,7 +43,7 @@ from codeflow_messaging import (
     create_producer,
     create_session_factory,
 )
-from codeflow_messaging.kafka import CONTENT_TYPE, create_admin, create_consumer
+from codeflow_messaging.kafka import CONTENT_TYPE, create_admin
 from codeflow_messaging.relay import DEFAULT_BATCH_SIZE
 from codeflow_messaging.tables import add_messaging_tables
 from codeflow_profiles.consumers import consumers as profiles_consumers
@@ -49,11 +54,6 @@ B3_PREFIX = "bench-b3-"
 B3_GITHUB_ID_BASE = 8_300_000_000
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 SEND_BATCH = 500
-
-RAW_UPDATE = (
-    "UPDATE user_profiles SET last_active_at = $2, updated_at = now() "
-    "WHERE user_id = $1 AND last_active_at < $2"
-)
 
 
 async def delete_topics(bootstrap: str, topics: list[str]) -> None:
@@ -82,14 +82,23 @@ async def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]
         await producer.stop()
 
 
-async def committed_total(bootstrap: str, group: str) -> int:
+@contextlib.asynccontextmanager
+async def committed_offsets(
+    bootstrap: str, group: str
+) -> AsyncIterator[Callable[[], Awaitable[int]]]:
+    """A reading of how many records ``group`` has committed, over one admin connection for
+    the length of the block (not one per reading)."""
     admin = create_admin(bootstrap)
     await admin.start()
-    try:
+
+    async def committed() -> int:
         offsets = await admin.list_consumer_group_offsets(group)
+        return sum(max(0, meta.offset) for meta in offsets.values())
+
+    try:
+        yield committed
     finally:
         await admin.close()
-    return sum(max(0, meta.offset) for meta in offsets.values())
 
 
 async def wait_for(
@@ -142,17 +151,19 @@ async def seed_profiles(url: str, users: int) -> None:
             LONG_AGO,
             users,
         )
-        await connection.execute("ANALYZE user_profiles")
+        await connection.execute("VACUUM ANALYZE user_profiles")
 
 
 async def rewind_profiles(url: str) -> None:
-    """Back to long ago, so the next consumer's updates change rows as the first one's did."""
+    """Back to long ago, so the next consumer's updates change rows as the first one's did,
+    in a table as freshly vacuumed as the first one found it."""
     async with connected(url) as connection:
         await connection.execute(
             "UPDATE user_profiles SET last_active_at = $2 WHERE user_id LIKE $1",
             f"{B3_PREFIX}%",
             LONG_AGO,
         )
+        await connection.execute("VACUUM ANALYZE user_profiles")
 
 
 def user_active_records(events: int, users: int) -> list[tuple[bytes, bytes]]:
@@ -170,43 +181,77 @@ def user_active_records(events: int, users: int) -> list[tuple[bytes, bytes]]:
     return records
 
 
-async def raw_consume(
-    bootstrap: str, topic: str, database_url: str, total: int, timeout: float
-) -> float:
-    """The baseline: aiokafka's consumer, the same UPDATE per event with asyncpg (autocommit),
-    offsets committed after each batch; returns seconds to apply ``total`` events."""
-    consumer = create_consumer(
-        bootstrap,
-        topic,
-        group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
+async def last_active_by_user(url: str) -> dict[str, datetime]:
+    """The seeded profiles' ``last_active_at``, by user id: the end state both consumers must
+    leave."""
+    async with connected(url) as connection:
+        rows = await connection.fetch(
+            "SELECT user_id, last_active_at FROM user_profiles WHERE user_id LIKE $1",
+            f"{B3_PREFIX}%",
+        )
+    return {row["user_id"]: row["last_active_at"] for row in rows}
+
+
+async def check_end_state(url: str, expected: dict[str, datetime], consumer: str) -> None:
+    """Fail the step unless ``consumer`` left each user's latest activity in the profiles."""
+    wrong = end_state_differences(expected, await last_active_by_user(url))
+    if wrong:
+        raise AssertionError(
+            f"B3: after {consumer}, {len(wrong):,} of {len(expected):,} users' last_active_at "
+            f"is not their latest activity (e.g. {', '.join(wrong[:3])})"
+        )
+
+
+async def drain(
+    plan: Plan,
+    run: Run,
+    results_dir: Path,
+    *,
+    bootstrap: str,
+    group: str,
+    start: Callable[[], Awaitable[None]],
+    stop: Callable[[], Awaitable[None]],
+    name: str,
+    consumer: str,
+) -> tuple[int, float]:
+    """Start a consumer, wait until its group's committed offsets cover the backlog (or the
+    bound passes), stop it; (events committed, seconds). Both B3 consumers are timed, and
+    profiled while they drain, by this same code, which also notes the CPU this process spent
+    per event: unlike the rate, that hardly moves with what else the machine runs."""
+    what = f"B3, {consumer} draining the backlog"
+    raw_path = profiling.profile_dir(results_dir) / f"{name}.txt"
+    raw_path.unlink(missing_ok=True)
+    recording = None
+    async with committed_offsets(bootstrap, group) as committed:
+        began = time.perf_counter()
+        cpu_began = time.process_time()
+        try:
+            await start()
+            if plan.profile_seconds > 0:
+                # Sampling this process while it drains: py-spy doesn't pause it (--nonblocking).
+                recording = profiling.start_recording(os.getpid(), plan.profile_seconds, raw_path)
+            done, _ = await wait_for(committed, plan.b3_events, plan.b3_timeout, interval=0.1)
+            elapsed = time.perf_counter() - began
+            cpu = time.process_time() - cpu_began
+        finally:
+            await stop()
+    per_event = cpu_per_event_us(cpu, done)
+    if per_event is not None:
+        run.figures[f"B3 CPU per event, {consumer} (µs)"] = round(per_event, 1)
+    await _keep_own_profile(
+        run,
+        recording,
+        raw_path,
+        what=what,
+        target="the benchmark's own process (the consumer runs in it)",
+        why="Each consumer applies a batch of events per transaction.",
     )
-    connection = await asyncpg.connect(database_url)
-    update = await connection.prepare(RAW_UPDATE)
-    began = time.perf_counter()
-    await consumer.start()
-    applied = 0
-    try:
-        async with asyncio.timeout(timeout):
-            while applied < total:
-                batches = await consumer.getmany(timeout_ms=500, max_records=500)
-                for records in batches.values():
-                    for record in records:
-                        data = json.loads(record.value)["data"]
-                        await update.fetch(
-                            data["user_id"], datetime.fromisoformat(data["active_at"])
-                        )
-                        applied += 1
-                if batches:
-                    await consumer.commit()
-    except TimeoutError:
-        logger.warning("B3 raw consumer: %d of %d events within %.0f s", applied, total, timeout)
-    finally:
-        elapsed = time.perf_counter() - began
-        await consumer.stop()
-        await connection.close()
-    return applied / elapsed if elapsed else 0.0
+    if done < plan.b3_events:
+        run.notes.append(
+            f"B3: {consumer} applied {done:,} of {plan.b3_events:,} events within the "
+            f"{plan.b3_timeout:.0f} s bound; the rate is over what it applied."
+        )
+    return done, elapsed
 
 
 async def run_b3(target: Target, plan: Plan, run: Run, results_dir: Path) -> None:
@@ -218,64 +263,79 @@ async def run_b3(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
     try:
         await seed_profiles(url, users)
         logger.info("B3: publishing a backlog of %d UserActive events", plan.b3_events)
-        await produce(bootstrap, topic, user_active_records(plan.b3_events, users))
-
-        raw_rate = await raw_consume(bootstrap, topic, url, plan.b3_events, plan.b3_timeout)
-        await rewind_profiles(url)
+        records = user_active_records(plan.b3_events, users)
+        expected = latest_activity(value for _, value in records)
+        await produce(bootstrap, topic, records)
 
         group = f"bench-profiles-{uuid.uuid4().hex[:8]}"
         engine = create_engine(url, pool_size=10, max_overflow=10)
         sessions = create_session_factory(engine)
+        service_consumers = profiles_consumers(sessions, group, topics=[topic])
+        max_batch = service_consumers[0].max_batch
+
+        raw_group = f"bench-raw-{uuid.uuid4().hex[:8]}"
+        raw_task: asyncio.Task[None] | None = None
+
+        async def start_raw() -> None:
+            nonlocal raw_task
+            raw_task = asyncio.create_task(
+                consume_batched(bootstrap, topic, url, group_id=raw_group, max_batch=max_batch)
+            )
+
+        async def stop_raw() -> None:
+            if raw_task is not None:
+                raw_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await raw_task
+
+        raw_done, raw_seconds = await drain(
+            plan,
+            run,
+            results_dir,
+            bootstrap=bootstrap,
+            group=raw_group,
+            start=start_raw,
+            stop=stop_raw,
+            name="b3-raw-consumer",
+            consumer="the batching raw consumer",
+        )
+        if raw_done == plan.b3_events:
+            await check_end_state(url, expected, "the raw consumer")
+        await rewind_profiles(url)
+
         # The per-message access log goes where the services' goes: a file, not the terminal.
         broker = create_broker(
             bootstrap, client_id=group, logger=logging.getLogger("codeflow.consumer.bench")
         )
-        for consumer in profiles_consumers(sessions, group, topics=[topic]):
+        for consumer in service_consumers:
             consumer.subscribe(broker)
-        out = profiling.profile_dir(results_dir)
-        recording = None
-        raw_path = out / "b3-profiles-consumer.txt"
         try:
-            began = time.perf_counter()
-            await broker.start()
-            if plan.profile_seconds > 0:
-                # Sampling this process while it drains: py-spy doesn't pause it (--nonblocking).
-                raw_path.unlink(missing_ok=True)
-                recording = profiling.start_recording(os.getpid(), plan.profile_seconds, raw_path)
-
-            async def progress() -> int:
-                return await committed_total(bootstrap, group)
-
-            done, _ = await wait_for(progress, plan.b3_events, plan.b3_timeout, interval=0.5)
-            elapsed = time.perf_counter() - began
-        finally:
-            await broker.stop()
-            await engine.dispose()
-        await _keep_own_profile(
-            run,
-            recording,
-            raw_path,
-            what="B3, the profiles consumer draining the backlog",
-            target="the benchmark's own process (the consumer runs in it)",
-            why="The reliable consumer applies a batch of events per transaction.",
-        )
-        rate = done / elapsed if elapsed else 0.0
-        if done < plan.b3_events:
-            run.notes.append(
-                f"B3: the profiles consumer applied {done:,} of {plan.b3_events:,} events within "
-                f"the {plan.b3_timeout:.0f} s bound; the rate is over what it applied."
+            done, elapsed = await drain(
+                plan,
+                run,
+                results_dir,
+                bootstrap=bootstrap,
+                group=group,
+                start=broker.start,
+                stop=broker.stop,
+                name="b3-profiles-consumer",
+                consumer="the profiles consumer",
             )
+        finally:
+            await engine.dispose()
         run.compare(
             Comparison(
                 "B3",
                 f"profiles consumer, {plan.b3_events:,} UserActive",
                 "ingestion",
                 "events/s",
-                rate,
-                "raw aiokafka + asyncpg",
-                raw_rate,
+                done / elapsed if elapsed else 0.0,
+                f"raw aiokafka + asyncpg, batches of {max_batch}",
+                raw_done / raw_seconds if raw_seconds else 0.0,
             )
         )
+        if done == plan.b3_events:
+            await check_end_state(url, expected, "the profiles consumer")
         # Clean the consumer's inbox rows: they belong to the benchmark's group only.
         async with connected(url) as connection:
             await connection.execute("DELETE FROM processed_events WHERE consumer = $1", group)
