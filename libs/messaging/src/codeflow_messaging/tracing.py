@@ -13,18 +13,20 @@
   which links to every message's span: a span has one parent, and a batch has many (when
   they all come from one trace, it stays in that trace).
 
-Only the OpenTelemetry API is used: with no SDK configured the spans cost next to nothing
-and record nothing, and a caller's context (a ``traceparent`` the gateway passed on) still
-goes into the envelope unchanged.
+Only the OpenTelemetry API is used. With no tracer provider set, nothing is recorded and no
+span is made: a caller's context (a ``traceparent`` the gateway passed on) still goes into
+the envelope unchanged, and a consumed message is applied in the context it was written in,
+so what it writes and logs stays in its trace. (Making the spans anyway, each to be thrown
+away, cost about 19 µs per consumed message.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, Span, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -44,6 +46,11 @@ def _tracer() -> Tracer:
     return trace.get_tracer("codeflow_messaging")
 
 
+def _recording() -> bool:
+    """Whether spans made now could be recorded: a tracer provider has been set."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
 def current_traceparent() -> str | None:
     """The current span's context as a W3C ``traceparent``; None outside any trace."""
     carrier: dict[str, str] = {}
@@ -59,6 +66,9 @@ def _destination(envelopes: Sequence[Envelope[Any]]) -> str:
 def writing_to_outbox(envelopes: Sequence[Envelope[Any]]) -> Iterator[list[Envelope[Any]]]:
     """Inside a ``create <topic>`` span, ``envelopes`` with its ``traceparent`` (one that
     carries a trace already keeps it), to be written to the outbox in the block."""
+    if not _recording():
+        yield _carrying(envelopes, current_traceparent())
+        return
     destination = _destination(envelopes)
     attributes: Attributes = {
         **_KAFKA,
@@ -69,14 +79,18 @@ def writing_to_outbox(envelopes: Sequence[Envelope[Any]]) -> Iterator[list[Envel
     with _tracer().start_as_current_span(
         f"create {destination}", kind=SpanKind.PRODUCER, attributes=attributes
     ):
-        traceparent = current_traceparent()
-        yield [
-            e
-            if e.traceparent is not None or traceparent is None
-            # Frozen and already validated; only the trace is added.
-            else e.model_copy(update={"traceparent": traceparent})
-            for e in envelopes
-        ]
+        yield _carrying(envelopes, current_traceparent())
+
+
+def _carrying(envelopes: Sequence[Envelope[Any]], traceparent: str | None) -> list[Envelope[Any]]:
+    """``envelopes``, each that carries no trace yet given ``traceparent``."""
+    return [
+        e
+        if e.traceparent is not None or traceparent is None
+        # Frozen and already validated; only the trace is added.
+        else e.model_copy(update={"traceparent": traceparent})
+        for e in envelopes
+    ]
 
 
 def _written_in(envelope: Envelope[Any]) -> Context:
@@ -105,6 +119,22 @@ def _message_span(tracer: Tracer, group_id: str, topic: str, envelope: Envelope[
 
 
 @contextmanager
+def _written_context(envelopes: Iterable[Envelope[Any]]) -> Iterator[None]:
+    """What :func:`processing` makes current when nothing is recorded: the context the
+    messages were written in when they share one trace (the first one's), else none."""
+    contexts = [_written_in(envelope) for envelope in envelopes]
+    first = trace.get_current_span(contexts[0]).get_span_context()
+    one_trace = all(
+        trace.get_current_span(c).get_span_context().trace_id == first.trace_id for c in contexts
+    )
+    token = context.attach(contexts[0] if one_trace else Context())
+    try:
+        yield
+    finally:
+        context.detach(token)
+
+
+@contextmanager
 def processing(group_id: str, messages: Sequence[tuple[str, Envelope[Any]]]) -> Iterator[None]:
     """Trace applying ``messages`` (each with the topic it came from) inside the block.
 
@@ -113,6 +143,10 @@ def processing(group_id: str, messages: Sequence[tuple[str, Envelope[Any]]]) -> 
     theirs is: in their trace when they all come from one (a sign-in's ``UserCreated`` and
     ``UserActive``, say), under the first one's span; else at the root of a trace of its own.
     """
+    if not _recording():
+        with _written_context(envelope for _, envelope in messages):
+            yield
+        return
     tracer = _tracer()
     with ExitStack() as spans:
         each = [

@@ -13,7 +13,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFl
 from codeflow_contracts import Envelope, UserCreated, new_envelope
 from codeflow_contracts.topics import USER_EVENTS
 from codeflow_messaging.kafka import record_headers
-from codeflow_messaging.tracing import processing, writing_to_outbox
+from codeflow_messaging.tracing import current_traceparent, processing, writing_to_outbox
 
 TRACE_ID = 0x4BF92F3577B34DA6A3CE929D0E0E4736
 SPAN_ID = 0x00F067AA0BA902B7
@@ -158,3 +158,32 @@ def test_a_batch_whose_messages_come_from_one_trace_is_processed_in_that_trace(
     assert whole.parent is not None
     assert whole.parent.span_id == first.context.span_id
     assert len(whole.links) == 2
+
+
+def test_without_tracing_a_message_is_applied_in_the_context_it_was_written_in() -> None:
+    with processing("profiles", [(USER_EVENTS, user_created(TRACEPARENT))]):
+        inside = current_traceparent()
+
+    assert inside == TRACEPARENT
+    assert current_traceparent() is None
+
+
+def test_without_tracing_a_batch_from_one_trace_is_applied_in_its_first_messages_context() -> None:
+    later = "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01"
+    batch = [(USER_EVENTS, user_created(TRACEPARENT)), (USER_EVENTS, user_created(later))]
+
+    with processing("profiles", batch):
+        inside = current_traceparent()
+
+    assert inside == TRACEPARENT
+
+
+def test_without_tracing_a_batch_from_several_traces_or_none_is_applied_outside_any() -> None:
+    other = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    mixed = [(USER_EVENTS, user_created(TRACEPARENT)), (USER_EVENTS, user_created(other))]
+    untraced = [(USER_EVENTS, user_created())]
+
+    for batch in (mixed, untraced):
+        with processing("profiles", batch):
+            inside = current_traceparent()
+        assert inside is None
