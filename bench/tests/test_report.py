@@ -21,7 +21,18 @@ def a_run() -> Run:
         Comparison("B2", "direct with JWT c=64", "throughput", "req/s", 360.0, "bare ASGI", 400.0)
     )
     run.compare(Comparison("B5", "saga", "time", "s", 20.0, "one DELETE per database", 2.0, False))
-    run.memory["idle"] = {"auth": 120.0, "profiles": 160.0}
+    run.compare(Comparison("B1", "gateway c=64", "p99", "ms", 60.0, "bare ASGI", 40.0, False))
+    run.memory["idle"] = {"auth": 95.0, "profiles": 160.0}
+    run.figures.update(
+        {
+            "framework floor: FastAPI /healthz / bare /healthz": 0.71,
+            "B5 saga deletions/s": 1_500.0,
+            "B6 sign-in flows/s (auth direct, concurrency 4)": 90.0,
+            "B6 flow p50 (ms)": 50.0,
+            "auth at idle: CPU (% of one core)": 0.2,
+            "profiles at idle: CPU (% of one core)": 1.1,
+        }
+    )
     return run
 
 
@@ -35,11 +46,17 @@ def test_goals_are_judged_from_ratios_latencies_and_memory() -> None:
     assert goals["B1 through the gateway, concurrency 64"].figure == 0.25
     assert goals["B1 through the gateway, concurrency 64"].met is False
     assert goals["B1 called directly, concurrency 64"].met is True
-    assert goals["B1 at concurrency 16 (through the gateway)"].met is False
-    assert goals["B5"].figure == 10.0
+    assert goals["B1 p99 through the gateway, concurrency 64"].figure == 1.5
+    assert goals["B1 p99 through the gateway, concurrency 64"].met is True
+    assert goals["framework floor"].met is True
+    assert goals["B5"].figure == 1_500.0
     assert goals["B5"].met is False
-    assert goals["auth at idle"].met is True
-    assert goals["profiles at idle"].met is False
+    assert goals["B6 flows/s"].met is True
+    assert goals["B6 p50"].met is True
+    assert goals["auth at idle, CPU"].met is True
+    assert goals["profiles at idle, CPU"].met is False
+    assert goals["auth at idle, memory"].met is True
+    assert goals["profiles at idle, memory"].met is False
     assert Goal("x", "t", None, 1.0, at_least=True).met is None
 
 

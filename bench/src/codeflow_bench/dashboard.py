@@ -147,6 +147,10 @@ async def run_b1_b2(target: Target, plan: Plan, run: Run, results_dir: Path) -> 
 
     await asyncio.sleep(2)
     run.memory["idle"] = memory.snapshot(target)
+    run.memory["idle"][memory.LIBRARIES_ALONE] = await asyncio.to_thread(memory.libraries_alone_mb)
+    idle_cpu = await asyncio.to_thread(memory.idle_cpu_percent, target, plan.idle_seconds)
+    for service, share in idle_cpu.items():
+        run.figures[memory.idle_cpu_figure(service)] = share
 
     sql = dashboard_sql()
     port = free_port()

@@ -1,12 +1,17 @@
-"""Resident memory of the cluster's pieces: VmRSS of each pid file's process and its children."""
+"""What the cluster's pieces hold at rest: resident memory (VmRSS of each pid file's process
+and its children), CPU over an idle window, and the memory floor the libraries alone set."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from codeflow_bench.target import PIECES, Target
+from codeflow_bench.target import PIECES, SERVICES, Target
 
 
 def vm_rss_kb(status_text: str) -> int | None:
@@ -78,3 +83,97 @@ class PeakSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+LIBRARIES = (
+    "fastapi",
+    "sqlalchemy.ext.asyncio",
+    "sqlalchemy.orm",
+    "sqlalchemy.dialects.postgresql.asyncpg",
+    "asyncpg",
+    "aiokafka",
+    "faststream.kafka",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "httpx",
+    "pydantic_settings",
+    "prometheus_client",
+    "jwt",
+    "cryptography.hazmat.primitives.asymmetric.ed25519",
+)
+"""What every service imports from outside the project: the floor under its idle memory."""
+
+LIBRARIES_ALONE = "(the services' libraries alone)"
+"""The memory table's row for :func:`libraries_alone_mb`."""
+
+
+def idle_cpu_figure(service: str) -> str:
+    """The figure holding ``service``'s CPU at idle (see :func:`idle_cpu_percent`)."""
+    return f"{service} at idle: CPU (% of one core)"
+
+
+_LIBRARIES_ALONE = """
+import ctypes, ctypes.util, gc, sys
+for name in sys.argv[1:]:
+    __import__(name)
+gc.collect()
+gc.freeze()
+ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
+sys.stdout.write(open("/proc/self/status").read())
+"""
+
+
+def libraries_alone_mb(libraries: Iterable[str] = LIBRARIES) -> float | None:
+    """VmRSS of a process that imports the services' libraries and does nothing else, settled
+    as a service settles after start-up (collected, frozen, the C heap trimmed)."""
+    answered = subprocess.run(
+        [sys.executable, "-c", _LIBRARIES_ALONE, *libraries],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    rss = vm_rss_kb(answered.stdout)
+    return rss / 1024 if rss is not None else None
+
+
+def cpu_seconds(stat_text: str, ticks_per_second: float) -> float:
+    """User plus system CPU time from ``/proc/<pid>/stat`` (fields 14 and 15)."""
+    fields = stat_text[stat_text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / ticks_per_second
+
+
+def _tree_cpu_seconds(pid: int, ticks: float) -> float | None:
+    total, seen, stack = 0.0, False, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            total += cpu_seconds(Path(f"/proc/{current}/stat").read_text(), ticks)
+            seen = True
+        except OSError:
+            continue
+        stack += _children(current)
+    return total if seen else None
+
+
+def idle_cpu_percent(
+    target: Target, seconds: float, pieces: Iterable[str] = SERVICES
+) -> dict[str, float | None]:
+    """Each piece's CPU over ``seconds`` of nothing asked of it, in % of one core."""
+    ticks = float(os.sysconf("SC_CLK_TCK"))
+    pids = {piece: target.pid(piece) for piece in pieces}
+    before = {p: _tree_cpu_seconds(pid, ticks) if pid else None for p, pid in pids.items()}
+    began = time.monotonic()
+    time.sleep(seconds)
+    elapsed = time.monotonic() - began
+    shares: dict[str, float | None] = {}
+    for piece, pid in pids.items():
+        after = _tree_cpu_seconds(pid, ticks) if pid else None
+        start = before[piece]
+        shares[piece] = (
+            round(100 * (after - start) / elapsed, 2)
+            if after is not None and start is not None
+            else None
+        )
+    return shares

@@ -28,6 +28,7 @@ class Plan:
     b7_timeout: float
     b7_load_seconds: float
     b7_load_concurrency: int
+    idle_seconds: float
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,6 +55,7 @@ FULL = Plan(
     b7_timeout=5,
     b7_load_seconds=45,
     b7_load_concurrency=16,
+    idle_seconds=30,
 )
 
 SMOKE = Plan(
@@ -77,6 +79,7 @@ SMOKE = Plan(
     b7_timeout=5,
     b7_load_seconds=6,
     b7_load_concurrency=4,
+    idle_seconds=3,
 )
 
 PLANS = {plan.mode: plan for plan in (FULL, SMOKE)}

@@ -43,7 +43,7 @@ class Goal:
     def met(self) -> bool | None:
         if self.figure is None:
             return None
-        return self.figure >= self.threshold if self.at_least else self.figure < self.threshold
+        return self.figure >= self.threshold if self.at_least else self.figure <= self.threshold
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "met": self.met}

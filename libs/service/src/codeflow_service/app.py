@@ -9,6 +9,8 @@ says how to make it with an :class:`OwnState`.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -88,6 +90,21 @@ def settle_the_heap() -> None:
     gc.collect()
     gc.freeze()
     logger.info("%d objects from startup frozen out of garbage collection", gc.get_freeze_count())
+    give_back_free_memory()
+
+
+def give_back_free_memory() -> None:
+    """Return the C heap's free pages to the system (glibc's ``malloc_trim``).
+
+    Start-up allocates and frees a lot (reading and compiling modules, building schemas);
+    glibc keeps what was freed below the heap's top, resident, for the life of the process.
+    Elsewhere (musl, macOS) there is no such call, and nothing is done.
+    """
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 @asynccontextmanager

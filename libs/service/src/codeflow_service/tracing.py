@@ -22,123 +22,57 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from opentelemetry import context, propagate, trace
-from opentelemetry.instrumentation.asgi import asgi_getter
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
-from opentelemetry.metrics import get_meter
-from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_NAMESPACE, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
-from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
-from opentelemetry.trace import Link, SpanKind
-from opentelemetry.trace.span import TraceState
-from opentelemetry.util.types import Attributes
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 logger = logging.getLogger("codeflow.tracing")
 
 NOT_TRACED = ("/healthz", "/readyz", "/metrics")
 """Paths whose requests make no span: probes and scrapes, many times a minute."""
 
-OTLP_PROTOCOL = "http/protobuf"
-
 
 class TracingConfigError(ValueError):
     """The ``OTEL_*`` variables ask for an exporter or protocol the services don't ship."""
 
 
-def span_exporters(environ: Mapping[str, str] = os.environ) -> list[SpanExporter]:
+def exporter_names(environ: Mapping[str, str] = os.environ) -> list[str]:
     """The exporters ``OTEL_TRACES_EXPORTER`` names (a comma-separated list); none unless it
     names one, or when ``OTEL_SDK_DISABLED`` is ``true``."""
     if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return []
-    names = [n.strip() for n in environ.get("OTEL_TRACES_EXPORTER", "none").split(",")]
-    return [_exporter(name, environ) for name in names if name and name != "none"]
-
-
-def _exporter(name: str, environ: Mapping[str, str]) -> SpanExporter:
-    if name == "console":
-        return ConsoleSpanExporter()
-    if name == "otlp":
-        protocol = environ.get(
-            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-            environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", OTLP_PROTOCOL),
-        )
-        if protocol != OTLP_PROTOCOL:
-            raise TracingConfigError(
-                f"OTLP protocol {protocol!r} is not shipped; use {OTLP_PROTOCOL!r}"
-            )
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        return OTLPSpanExporter()
-    raise TracingConfigError(f"OTEL_TRACES_EXPORTER names {name!r}: use otlp, console or none")
-
-
-class OnlyWithinATrace(Sampler):
-    """Samples as ``delegate`` does, except a client span that begins a trace: a database
-    statement outside any request or message (the outbox relay polls several times a
-    second, periodic jobs query on a schedule) would otherwise be a trace of its own."""
-
-    def __init__(self, delegate: Sampler) -> None:
-        self.delegate = delegate
-
-    def should_sample(
-        self,
-        parent_context: context.Context | None,
-        trace_id: int,
-        name: str,
-        kind: SpanKind | None = None,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        trace_state: TraceState | None = None,
-    ) -> SamplingResult:
-        parent = trace.get_current_span(parent_context).get_span_context()
-        if kind is SpanKind.CLIENT and not parent.is_valid:
-            return SamplingResult(Decision.DROP)
-        return self.delegate.should_sample(
-            parent_context, trace_id, name, kind, attributes, links, trace_state
-        )
-
-    def get_description(self) -> str:
-        return f"OnlyWithinATrace{{{self.delegate.get_description()}}}"
+    names = (n.strip() for n in environ.get("OTEL_TRACES_EXPORTER", "none").split(","))
+    return [name for name in names if name and name != "none"]
 
 
 def configure_tracing(service: str, environ: Mapping[str, str] = os.environ) -> bool:
     """Make the process trace and export as the ``OTEL_*`` variables say; whether it does.
 
     The first call that finds an exporter sets the process's tracer provider; later calls
-    (another app in the same process) and calls that find none change nothing.
+    (another app in the same process) and calls that find none change nothing. The SDK is
+    imported only then: a process that doesn't trace never loads it (about 6 MB).
     """
     if tracing_recorded():
         return True
-    exporters = span_exporters(environ)
-    if not exporters:
+    if not exporter_names(environ):
         return False
-    provider = TracerProvider(
-        resource=Resource.create({SERVICE_NAMESPACE: "codeflow"}).merge(
-            # OTEL_SERVICE_NAME, when set, names the service instead.
-            Resource({SERVICE_NAME: environ.get("OTEL_SERVICE_NAME") or service})
-        )
-    )
-    # The sampler the variables chose (parent-based, always on by default), kept from
-    # tracing lone SQL statements; set before any tracer is made, as tracers copy it.
-    provider.sampler = OnlyWithinATrace(provider.sampler)
-    for exporter in exporters:
-        provider.add_span_processor(BatchSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
-    logger.info("%s: exporting traces (%s)", service, environ.get("OTEL_TRACES_EXPORTER"))
+    from codeflow_service.tracing_sdk import export_traces
+
+    export_traces(service, environ)
     return True
 
 
 def tracing_recorded() -> bool:
     """Whether this process records spans (an SDK tracer provider is set)."""
-    return isinstance(trace.get_tracer_provider(), TracerProvider)
+    sdk = sys.modules.get("opentelemetry.sdk.trace")
+    return sdk is not None and isinstance(trace.get_tracer_provider(), sdk.TracerProvider)
 
 
 class TraceContextMiddleware:
@@ -154,9 +88,10 @@ class TraceContextMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        # asgi_getter reads the scope's headers; its type says dict, a scope is a mapping.
-        carrier = cast("dict[str, Any]", scope)
-        token = context.attach(propagate.extract(carrier, getter=asgi_getter))
+        carrier = {
+            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
+        }
+        token = context.attach(propagate.extract(carrier))
         try:
             await self.app(scope, receive, send)
         finally:
@@ -167,9 +102,9 @@ def install_tracing(app: FastAPI, service: str) -> None:
     """Trace ``app``'s requests if the process traces (see :func:`configure_tracing`, called
     here), else only continue the callers' trace context."""
     if configure_tracing(service):
-        FastAPIInstrumentor.instrument_app(
-            app, excluded_urls=",".join(NOT_TRACED), exclude_spans=["receive", "send"]
-        )
+        from codeflow_service.tracing_sdk import trace_requests
+
+        trace_requests(app)
     else:
         app.add_middleware(TraceContextMiddleware)
 
@@ -178,8 +113,6 @@ def trace_engine(engine: AsyncEngine) -> Any:
     """A span per SQL statement ``engine`` runs, if the process traces; ``None`` otherwise."""
     if not tracing_recorded():
         return None
-    name = "opentelemetry.instrumentation.sqlalchemy"
-    connections = get_meter(name).create_up_down_counter("db.client.connections.usage")
-    return EngineTracer(  # type: ignore[no-untyped-call]
-        trace.get_tracer(name), engine.sync_engine, connections
-    )
+    from codeflow_service.tracing_sdk import trace_statements
+
+    return trace_statements(engine)

@@ -21,13 +21,8 @@ from opentelemetry.trace import SpanKind
 from codeflow_messaging.tracing import current_traceparent
 from codeflow_service.app import create_service_app
 from codeflow_service.settings import ServiceSettings
-from codeflow_service.tracing import (
-    OnlyWithinATrace,
-    TracingConfigError,
-    configure_tracing,
-    install_tracing,
-    span_exporters,
-)
+from codeflow_service.tracing import TracingConfigError, configure_tracing, install_tracing
+from codeflow_service.tracing_sdk import OnlyWithinATrace, span_exporters
 
 TRACE_ID = 0x4BF92F3577B34DA6A3CE929D0E0E4736
 SPAN_ID = 0x00F067AA0BA902B7
