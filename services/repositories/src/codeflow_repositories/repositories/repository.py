@@ -44,23 +44,24 @@ class Stored:
 
 
 DASHBOARD_COLUMNS = (
-    Repository.id,
-    Repository.github_id,
     Repository.full_name,
     Repository.owner,
     Repository.name,
-    Repository.is_active,
     Repository.description,
     Repository.visibility,
     Repository.default_branch,
     Repository.pushed_at,
     Repository.stargazers_count,
     Repository.html_url,
+    Repository.id,
+    Repository.github_id,
+    Repository.is_active,
     Repository.github_state,
     Repository.refreshed_at,
 )
 """What the dashboard shows of a row: everything but the owner's id, the ETag and the
-row's own timestamps."""
+row's own timestamps, in the order of ``DashboardRepository``'s fields, so a row is written
+as JSON as it comes."""
 
 DashboardRow = Row[Any]
 DashboardSelect = Select[*tuple[Any, ...]]
