@@ -42,7 +42,7 @@ from codeflow_service.logs import install_request_ids
 from codeflow_service.metrics import ServiceMetrics, install_metrics
 from codeflow_service.settings import RuntimeSettings, ServiceSettings
 from codeflow_service.state import HasRuntime, Runtime, ServiceState, lifespan_state
-from codeflow_service.tracing import install_tracing, trace_engine
+from codeflow_service.tracing import FASTAPI_TELEMETRY, install_tracing, trace_engine
 
 logger = logging.getLogger("codeflow.service")
 
@@ -227,6 +227,7 @@ def create_service_app(
         openapi_url=f"/{name}/openapi.json",
         docs_url=None,
         redoc_url=None,
+        telemetry=FASTAPI_TELEMETRY,
     )
     install_api_docs(app, name=name, environment=settings.environment)
     install_metrics(app, metrics)
