@@ -229,6 +229,10 @@ def create_service_app(
         redoc_url=None,
         telemetry=FASTAPI_TELEMETRY,
     )
+    # Routes are matched in order: the probes, many times a minute, try the fewest. The
+    # service's routes come after its docs and AsyncAPI document, which they could shadow
+    # (``/<name>/{username}``).
+    app.include_router(health_router())
     install_api_docs(app, name=name, environment=settings.environment)
     install_metrics(app, metrics)
     install_request_ids(app)
@@ -236,7 +240,6 @@ def create_service_app(
     install_problem_handlers(app)
     install_domain_problems(app, problems or {})
     install_database_problem_handler(app)
-    app.include_router(health_router())
     app.include_router(asyncapi_router(name))
     for router in routers:
         app.include_router(router)
