@@ -46,7 +46,12 @@ Own = TypeVar("Own")
 
 
 class HttpMetrics:
-    """The request counter and duration histogram of one app."""
+    """The request counter and duration histogram of one app.
+
+    Each series' pair of children is looked up once and kept: prometheus-client's
+    ``labels()`` checks and joins the values under a lock, about 2 µs a request that a
+    dictionary lookup saves. There are as many pairs as series, which the labels bound.
+    """
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
@@ -62,10 +67,20 @@ class HttpMetrics:
             registry=registry,
         )
 
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
     def observe(self, handler: str, method: str, status: int, seconds: float) -> None:
-        labels = (handler, method, str(status))
-        self.requests.labels(*labels).inc()
-        self.durations.labels(*labels).observe(seconds)
+        key = (handler, method, status)
+        series = self._series.get(key)
+        if series is None:
+            labels = (handler, method, str(status))
+            series = self._series[key] = (
+                self.requests.labels(*labels),
+                self.durations.labels(*labels),
+            )
+        requests, durations = series
+        requests.inc()
+        durations.observe(seconds)
 
 
 class ServiceMetrics:
