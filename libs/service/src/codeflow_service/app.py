@@ -34,10 +34,10 @@ from codeflow_messaging import (
 from codeflow_messaging.asyncapi import declare_publications
 from codeflow_messaging.database import create_read_session_factory, read_only
 from codeflow_messaging.security import KafkaSecurity, resolve
-from codeflow_service.asyncapi import asyncapi_router
+from codeflow_service.asyncapi import install_asyncapi
 from codeflow_service.database_errors import install_database_problem_handler
 from codeflow_service.docs import install_api_docs
-from codeflow_service.health import health_router
+from codeflow_service.health import install_health
 from codeflow_service.logs import install_request_ids
 from codeflow_service.metrics import ServiceMetrics, install_metrics
 from codeflow_service.settings import RuntimeSettings, ServiceSettings
@@ -232,7 +232,7 @@ def create_service_app(
     # Routes are matched in order: the probes, many times a minute, try the fewest. The
     # service's routes come after its docs and AsyncAPI document, which they could shadow
     # (``/<name>/{username}``).
-    app.include_router(health_router())
+    install_health(app)
     install_api_docs(app, name=name, environment=settings.environment)
     install_metrics(app, metrics)
     install_request_ids(app)
@@ -240,7 +240,7 @@ def create_service_app(
     install_problem_handlers(app)
     install_domain_problems(app, problems or {})
     install_database_problem_handler(app)
-    app.include_router(asyncapi_router(name))
+    install_asyncapi(app, name)
     for router in routers:
         app.include_router(router)
     return app

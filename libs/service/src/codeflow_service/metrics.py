@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -152,11 +152,9 @@ class HttpMetricsMiddleware:
 
 def install_metrics(app: FastAPI, metrics: ServiceMetrics) -> None:
     """Count and time ``app``'s HTTP requests and serve ``metrics`` at ``GET /metrics``."""
-    router = APIRouter(tags=["metrics"], include_in_schema=False)
 
-    @router.get(METRICS_PATH)
+    @app.get(METRICS_PATH, tags=["metrics"], include_in_schema=False)
     async def exposition() -> Response:
         return Response(await metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    app.include_router(router)
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics.http)
