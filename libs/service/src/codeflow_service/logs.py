@@ -15,7 +15,6 @@ import logging
 import os
 from collections.abc import Mapping
 from typing import IO
-from uuid import uuid4
 
 from asgi_correlation_id import CorrelationIdFilter
 from asgi_correlation_id.context import correlation_id
@@ -85,6 +84,12 @@ def configure_logging(service: str, environ: Mapping[str, str] = os.environ) -> 
     logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 
+def new_request_id() -> str:
+    """32 random hex digits, as nginx's ``$request_id``: the shape of ``uuid4().hex`` at a
+    tenth of its cost (about 0.3 µs against 4), since no UUID object is built."""
+    return os.urandom(16).hex()
+
+
 class RequestIdMiddleware:
     """Runs each HTTP request with its ``X-Request-ID`` (a new one when it has none) as the
     current request id, and echoes it on the response.
@@ -102,7 +107,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         sent = next((value for name, value in scope["headers"] if name == _REQUEST_ID_KEY), b"")
-        request_id = sent.decode("latin-1") if sent else uuid4().hex
+        request_id = sent.decode("latin-1") if sent else new_request_id()
         echoed = (_REQUEST_ID_KEY, sent or request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
