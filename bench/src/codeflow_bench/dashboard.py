@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from codeflow_bench import load, memory, profiling
 from codeflow_bench.database import connected
+from codeflow_bench.floor import add_plain_fastapi_point
 from codeflow_bench.plan import Plan
 from codeflow_bench.results import Comparison, Run
 from codeflow_bench.signin import SESSION_COOKIE, Session, add_github_users, jwt_for, sign_in
@@ -246,6 +247,15 @@ async def run_b1_b2(target: Target, plan: Plan, run: Run, results_dir: Path) -> 
         run.figures[f"bare /healthz (Starlette, no I/O, c={c}) req/s"] = bare_health.rps
         run.figures["framework floor: FastAPI /healthz / bare /healthz"] = (
             service_health.rps / bare_health.rps if bare_health.rps else 0.0
+        )
+        await add_plain_fastapi_point(
+            run,
+            results_dir,
+            port=free_port(),
+            concurrency=c,
+            measure=measure,
+            service_rps=service_health.rps,
+            bare_rps=bare_health.rps,
         )
 
         # Where the time goes under the heaviest load: the two Python processes on the path.

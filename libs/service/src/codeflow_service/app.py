@@ -36,15 +36,15 @@ from codeflow_messaging import (
 from codeflow_messaging.asyncapi import declare_publications
 from codeflow_messaging.database import create_read_session_factory, read_only
 from codeflow_messaging.security import KafkaSecurity, resolve
-from codeflow_service.asyncapi import asyncapi_router
+from codeflow_service.asyncapi import install_asyncapi
 from codeflow_service.database_errors import install_database_problem_handler
 from codeflow_service.docs import install_api_docs
-from codeflow_service.health import health_router
+from codeflow_service.health import install_health
 from codeflow_service.logs import install_request_ids
 from codeflow_service.metrics import ServiceMetrics, install_metrics
 from codeflow_service.settings import RuntimeSettings, ServiceSettings
 from codeflow_service.state import HasRuntime, Runtime, ServiceState, lifespan_state
-from codeflow_service.tracing import install_tracing, trace_engine
+from codeflow_service.tracing import FASTAPI_TELEMETRY, install_tracing, trace_engine
 
 logger = logging.getLogger("codeflow.service")
 
@@ -244,7 +244,12 @@ def create_service_app(
         openapi_url=f"/{name}/openapi.json",
         docs_url=None,
         redoc_url=None,
+        telemetry=FASTAPI_TELEMETRY,
     )
+    # Routes are matched in order: the probes, many times a minute, try the fewest. The
+    # service's routes come after its docs and AsyncAPI document, which they could shadow
+    # (``/<name>/{username}``).
+    install_health(app)
     install_api_docs(app, name=name, environment=settings.environment)
     install_metrics(app, metrics)
     install_request_ids(app)
@@ -252,8 +257,7 @@ def create_service_app(
     install_problem_handlers(app)
     install_domain_problems(app, problems or {})
     install_database_problem_handler(app)
-    app.include_router(health_router())
-    app.include_router(asyncapi_router(name))
+    install_asyncapi(app, name)
     for router in routers:
         app.include_router(router)
     return app

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Request, Response
+from fastapi import FastAPI, Request, Response
 from faststream.specification import AsyncAPI
 
 from codeflow_service.state import runtime_of
 
 
-def asyncapi_router(name: str, *, version: str = "0.1.0") -> APIRouter:
-    router = APIRouter(tags=["documents"])
+def install_asyncapi(app: FastAPI, name: str, *, version: str = "0.1.0") -> None:
+    """Serve service ``name``'s AsyncAPI document from ``app``, as a route of its own."""
 
-    @router.get(f"/{name}/asyncapi.json", include_in_schema=False)
+    @app.get(f"/{name}/asyncapi.json", tags=["documents"], include_in_schema=False)
     async def asyncapi(request: Request) -> Response:
         """The AsyncAPI 3.0 document: what the service consumes and publishes, and their shape."""
         spec = AsyncAPI(
@@ -25,5 +25,3 @@ def asyncapi_router(name: str, *, version: str = "0.1.0") -> APIRouter:
         ).to_specification()
         body = json.dumps(json.loads(spec.to_json()), separators=(",", ":"))
         return Response(body, media_type="application/json")
-
-    return router

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,7 +46,12 @@ Own = TypeVar("Own")
 
 
 class HttpMetrics:
-    """The request counter and duration histogram of one app."""
+    """The request counter and duration histogram of one app.
+
+    Each series' pair of children is looked up once and kept: prometheus-client's
+    ``labels()`` checks and joins the values under a lock, about 2 µs a request that a
+    dictionary lookup saves. There are as many pairs as series, which the labels bound.
+    """
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
@@ -62,10 +67,20 @@ class HttpMetrics:
             registry=registry,
         )
 
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
     def observe(self, handler: str, method: str, status: int, seconds: float) -> None:
-        labels = (handler, method, str(status))
-        self.requests.labels(*labels).inc()
-        self.durations.labels(*labels).observe(seconds)
+        key = (handler, method, status)
+        series = self._series.get(key)
+        if series is None:
+            labels = (handler, method, str(status))
+            series = self._series[key] = (
+                self.requests.labels(*labels),
+                self.durations.labels(*labels),
+            )
+        requests, durations = series
+        requests.inc()
+        durations.observe(seconds)
 
 
 class ServiceMetrics:
@@ -137,11 +152,9 @@ class HttpMetricsMiddleware:
 
 def install_metrics(app: FastAPI, metrics: ServiceMetrics) -> None:
     """Count and time ``app``'s HTTP requests and serve ``metrics`` at ``GET /metrics``."""
-    router = APIRouter(tags=["metrics"], include_in_schema=False)
 
-    @router.get(METRICS_PATH)
+    @app.get(METRICS_PATH, tags=["metrics"], include_in_schema=False)
     async def exposition() -> Response:
         return Response(await metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    app.include_router(router)
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics.http)

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context, propagate, trace
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -37,6 +38,12 @@ logger = logging.getLogger("codeflow.tracing")
 
 NOT_TRACED = ("/healthz", "/readyz", "/metrics")
 """Paths whose requests make no span: probes and scrapes, many times a minute."""
+
+FASTAPI_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+"""FastAPI's own telemetry, off in every app: the kit traces requests with OpenTelemetry's
+FastAPI instrumentation and measures them with Prometheus, and FastAPI's would measure each
+request a second time wherever a meter provider is set. Off, it costs a request nothing;
+on, it asked the global providers whether to record, on every request (ADR 0030)."""
 
 
 class TracingConfigError(ValueError):

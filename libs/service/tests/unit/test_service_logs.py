@@ -4,14 +4,17 @@ level, service, logger, message, the request's id, the exception, ``extra`` fiel
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from asgi_correlation_id.context import correlation_id
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from opentelemetry import trace
@@ -128,3 +131,56 @@ def test_a_json_line_names_the_trace_and_span_it_was_written_in(
     assert inside["span_id"] == f"{span.get_span_context().span_id:016x}"
     assert outside["trace_id"] is None
     assert outside["span_id"] is None
+
+
+def example_app() -> Any:
+    router = APIRouter(prefix="/example")
+
+    @router.get("/hello")
+    async def hello() -> dict[str, str | None]:
+        logging.getLogger("codeflow.test.logs").warning("saying hello")
+        return {"request_id": correlation_id.get()}
+
+    settings = ServiceSettings(environment="test", database_url="postgresql://unused/x")
+    return create_service_app(name="example", settings=settings, routers=[router])
+
+
+def test_a_request_without_an_id_gets_a_new_one_for_its_lines_and_its_answer() -> None:
+    client = TestClient(example_app())
+
+    first = client.get("/example/hello")
+    second = client.get("/example/hello")
+
+    assert re.fullmatch("[0-9a-f]{32}", first.headers["X-Request-ID"])
+    assert first.json() == {"request_id": first.headers["X-Request-ID"]}
+    assert second.headers["X-Request-ID"] != first.headers["X-Request-ID"]
+
+
+def test_an_answer_carries_the_request_s_id_once_even_when_it_is_a_problem() -> None:
+    client = TestClient(example_app())
+
+    missing = client.get("/example/nowhere", headers={"X-Request-ID": "req-7"})
+
+    assert missing.status_code == 404
+    assert missing.headers.get_list("X-Request-ID") == ["req-7"]
+
+
+def test_the_request_s_id_is_forgotten_once_it_is_answered() -> None:
+    app = example_app()
+
+    async def one_request() -> str | None:
+        scope = {"type": "http", "method": "GET", "path": "/example/hello", "raw_path": b"",
+                 "root_path": "", "query_string": b"", "scheme": "http", "server": None,
+                 "client": None, "http_version": "1.1", "state": {},
+                 "headers": [(b"x-request-id", b"req-8")]}  # fmt: skip
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Any) -> None:
+            pass
+
+        await app(scope, receive, send)
+        return correlation_id.get()
+
+    assert asyncio.run(one_request()) is None

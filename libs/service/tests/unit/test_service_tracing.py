@@ -9,13 +9,15 @@ from collections.abc import Iterator
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
-from opentelemetry import trace
+from opentelemetry import metrics, trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision
-from opentelemetry.test.globals_test import reset_trace_globals
+from opentelemetry.test.globals_test import reset_metrics_globals, reset_trace_globals
 from opentelemetry.trace import SpanKind
 
 from codeflow_messaging.tracing import current_traceparent
@@ -182,3 +184,41 @@ def test_every_service_traces_its_requests_when_the_process_traces(
     [server] = recorded_spans.get_finished_spans()
     assert server.name == "GET /example/trace"
     assert server.context.trace_id == TRACE_ID
+
+
+@pytest.fixture
+def process_meters() -> Iterator[InMemoryMetricReader]:
+    """An OpenTelemetry meter provider for the process, as a platform's agent may set one."""
+    reset_metrics_globals()
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    metrics.set_meter_provider(provider)
+    yield reader
+    provider.shutdown()
+    reset_metrics_globals()
+
+
+def test_requests_are_measured_once_by_the_kit_not_again_by_fastapi(
+    process_meters: InMemoryMetricReader,
+) -> None:
+    client = kit_app()
+
+    client.get("/example/trace")
+
+    assert process_meters.get_metrics_data() is None
+    assert "http_requests_total" in client.get("/metrics").text
+
+
+def test_a_traced_request_is_one_server_span_and_nothing_more(
+    recorded_spans: InMemorySpanExporter,
+) -> None:
+    client = kit_app()
+
+    client.get("/example/trace", headers={"traceparent": TRACEPARENT})
+    client.get("/example/nowhere", headers={"traceparent": TRACEPARENT})
+
+    spans = recorded_spans.get_finished_spans()
+    assert [(span.kind, span.name) for span in spans] == [
+        (SpanKind.SERVER, "GET /example/trace"),
+        (SpanKind.SERVER, "GET"),
+    ]
