@@ -19,6 +19,11 @@ from codeflow_contracts import UserDataDeleted
 from codeflow_contracts.deletions import DataHoldingService
 from codeflow_messaging import Emitter
 
+SAGA_MAX_BATCH = 500
+"""Records at most in one batch of a consumer group the erasure saga goes through (auth's
+commands, repositories' erasures, the janitor's acknowledgements): a sweep's backlog is
+applied 500 messages to a transaction, where the consumers' default is 100 (ADR 0032)."""
+
 LockUsers = Callable[[AsyncSession, Collection[str]], Awaitable[None]]
 """A service's per-user lock (its ``db.lock_users``)."""
 

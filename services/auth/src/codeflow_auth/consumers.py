@@ -11,6 +11,7 @@ from codeflow_auth.revocation import GrantRevoker
 from codeflow_contracts import DeleteUserData, Envelope
 from codeflow_contracts.topics import USER_DELETION_COMMANDS
 from codeflow_messaging import Handles, ReliableConsumer, SessionFactory
+from codeflow_service.erasure import SAGA_MAX_BATCH
 
 GROUP_ID = "auth"
 
@@ -37,5 +38,6 @@ def consumers(
             topics=[USER_DELETION_COMMANDS],
             handlers=[Handles(DeleteUserData, on_delete_user_data)],
             sessions=sessions,
+            max_batch=SAGA_MAX_BATCH,
         )
     ]

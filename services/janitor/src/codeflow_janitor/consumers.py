@@ -29,6 +29,7 @@ from codeflow_janitor.deletions.service import (
     request_deletion,
 )
 from codeflow_messaging import Handles, ReliableConsumer, SessionFactory
+from codeflow_service.erasure import SAGA_MAX_BATCH
 
 GROUP_ID = "janitor"
 
@@ -122,5 +123,6 @@ def consumers(sessions: SessionFactory, group_id: str = GROUP_ID) -> list[Reliab
                 Handles(UserDataDeleted, on_user_data_deleted),
             ],
             sessions=sessions,
+            max_batch=SAGA_MAX_BATCH,
         )
     ]

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from codeflow_janitor.config import JanitorSettings
+from codeflow_janitor.consumers import consumers
 from codeflow_janitor.deletions.schemas import DeletionProgress
 from codeflow_janitor.models import Deletion
 from codeflow_janitor.sweeps.service import SweepPolicy, SweepReport, plan_sweep
@@ -204,3 +206,7 @@ def test_the_progress_of_an_overdue_deletion_reads_pending_and_an_ended_one_its_
     assert DeletionProgress.of(overdue).status == "pending"
     assert DeletionProgress.of(deletion(completed=NOW)).status == "complete"
     assert DeletionProgress.of(deletion(cancelled=NOW)).status == "cancelled"
+
+
+def test_the_saga_consumer_takes_a_backlog_of_acknowledgements_500_at_a_time() -> None:
+    assert [consumer.max_batch for consumer in consumers(async_sessionmaker())] == [500]

@@ -10,6 +10,7 @@ from codeflow_contracts import Envelope, UserDeleted
 from codeflow_contracts.topics import USER_EVENTS
 from codeflow_messaging import Handles, ReliableConsumer, SessionFactory
 from codeflow_repositories.repositories import service
+from codeflow_service.erasure import SAGA_MAX_BATCH
 
 GROUP_ID = "repositories"
 
@@ -31,5 +32,6 @@ def consumers(sessions: SessionFactory, group_id: str = GROUP_ID) -> Sequence[Re
             topics=[USER_EVENTS],
             handlers=[Handles(UserDeleted, on_user_deleted)],
             sessions=sessions,
+            max_batch=SAGA_MAX_BATCH,
         )
     ]

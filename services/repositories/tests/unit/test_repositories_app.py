@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from repositories_api_support import OPERATIONS
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from codeflow_repositories.config import DEVELOPMENT_INTERNAL_TOKEN, RepositoriesSettings
+from codeflow_repositories.consumers import consumers
 from codeflow_repositories.main import create_app
 
 
@@ -48,3 +50,7 @@ def test_a_real_internal_token_is_accepted_outside_development() -> None:
         database_url="postgresql://h/db", auth_internal_token="x" * 40, environment="production"
     )
     assert create_app(settings).title == "CodeFlow repositories"
+
+
+def test_the_erasure_consumer_takes_a_backlog_of_auth_events_500_at_a_time() -> None:
+    assert [consumer.max_batch for consumer in consumers(async_sessionmaker())] == [500]
