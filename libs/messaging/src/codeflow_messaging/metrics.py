@@ -41,7 +41,8 @@ from codeflow_messaging.kafka import HeldBack, is_refusal
 PARTITION = ("group", "topic", "partition")
 
 BATCH_RECORDS_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
-"""Records per partition in a batch: a consumer reads at most ``max_batch`` (100) at once."""
+"""Records per partition in a batch: a consumer reads at most ``max_batch`` at once (100 by
+default, 500 for the erasure saga's groups)."""
 
 _OUTBOX_STATE = text(
     "SELECT count(*) FILTER (WHERE set_aside_at IS NULL),"
