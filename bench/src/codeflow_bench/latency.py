@@ -33,7 +33,7 @@ from codeflow_bench.stats import HttpResult, latency_summary
 from codeflow_bench.target import Target
 from codeflow_infra.kafka import create_topics
 from codeflow_messaging import create_producer
-from codeflow_messaging.kafka import create_consumer
+from codeflow_messaging.kafka import create_consumer, send_batches
 
 logger = logging.getLogger("codeflow.bench")
 
@@ -103,9 +103,10 @@ async def take(
 
 
 async def raw_round_trips(bootstrap: str, count: int, timeout: float) -> dict[str, float | int]:
-    """The baseline: a producer with the services' options (acks=all, idempotent, 5 ms
-    linger) sends one record to a fresh topic; a consumer assigned to its partitions (no
-    group) receives it; one at a time."""
+    """The baseline: a producer with the services' options (acks=all, idempotent) sends one
+    record to a fresh topic as the relay does (a record batch of its own, sent at once, with
+    no linger); a consumer assigned to its partitions (no group) receives it; one at a
+    time."""
     topic = f"bench.b7-raw.{uuid.uuid4().hex[:8]}"
     await create_topics(bootstrap, [topic], 1)
     producer = create_producer(bootstrap, client_id="codeflow-bench-b7")
@@ -119,7 +120,11 @@ async def raw_round_trips(bootstrap: str, count: int, timeout: float) -> dict[st
         async def round_trip() -> float | None:
             value = uuid.uuid4().bytes
             began = time.perf_counter()
-            sent = await producer.send(topic, value, key=b"bench-b7")
+            record = (0, topic, b"bench-b7", value, False, None)
+            batches, failed = await send_batches(producer, [record])
+            if failed:
+                raise failed[0]
+            [sent] = batches
             try:
                 async with asyncio.timeout(timeout):
                     while (await consumer.getone()).value != value:
@@ -127,7 +132,7 @@ async def raw_round_trips(bootstrap: str, count: int, timeout: float) -> dict[st
             except TimeoutError:
                 return None
             finally:
-                await sent
+                await sent.delivered
             return (time.perf_counter() - began) * 1000
 
         return await take(round_trip, count)

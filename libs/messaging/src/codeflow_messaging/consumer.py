@@ -54,6 +54,7 @@ from codeflow_messaging.database import SessionFactory
 from codeflow_messaging.dead_letter_publisher import DeadLetterPublisher
 from codeflow_messaging.dispatch import Dispatcher, Handles
 from codeflow_messaging.failures import OUTAGE_BACKOFF, RetryPolicy
+from codeflow_messaging.fetching import CONSUMER_OPTIONS, fetch_without_pause
 from codeflow_messaging.metrics import MessagingMetrics
 from codeflow_messaging.retention_gaps import RetentionGapWatch
 from codeflow_messaging.retries import Record, Retries
@@ -180,7 +181,9 @@ class ReliableConsumer:
             title=title,
             description=f"Consumer group {self.group_id}: "
             + ", ".join(m.__name__ for m in self.dispatch.message_types),
+            **CONSUMER_OPTIONS,
         )
+        fetch_without_pause(subscriber)
         subscriber(consume)
 
     def _rewind(self, consumer: AIOKafkaConsumer, records: Sequence[Record]) -> None:

@@ -272,6 +272,9 @@ class _BatchSender:
 
     async def _submit(self, batch: SentBatch) -> None:
         tp = batch.partition
+        # Closed, the batch is sent at once: an open one lingers (``linger_ms``) for records
+        # that ``send()`` could add, and nothing here adds to a batch once it is submitted.
+        batch.builder.close()
         try:
             future = await self._producer.send_batch(
                 batch.builder, tp.topic, partition=tp.partition
