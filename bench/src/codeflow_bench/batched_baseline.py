@@ -18,13 +18,10 @@ from datetime import datetime
 import asyncpg
 
 from codeflow_contracts import UserActive
+from codeflow_messaging.fetching import CONSUMER_OPTIONS
 from codeflow_messaging.kafka import create_consumer
 
 logger = logging.getLogger("codeflow.bench")
-
-BATCH_TIMEOUT_MS = 200
-"""How long ``getmany`` waits for a batch to fill: FastStream's default, which the service
-consumer's batch subscriber uses."""
 
 MOVE_EACH_LAST_ACTIVE_FORWARD = """
 UPDATE user_profiles AS profile
@@ -88,7 +85,10 @@ async def consume_batched(
         move = await connection.prepare(MOVE_EACH_LAST_ACTIVE_FORWARD)
         await consumer.start()
         while True:
-            batches = await consumer.getmany(timeout_ms=BATCH_TIMEOUT_MS, max_records=max_batch)
+            # As long as the service's consumers wait: it ends as soon as records are there.
+            batches = await consumer.getmany(
+                timeout_ms=CONSUMER_OPTIONS["batch_timeout_ms"], max_records=max_batch
+            )
             if not batches:
                 continue
             latest = latest_activity(

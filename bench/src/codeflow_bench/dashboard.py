@@ -28,7 +28,7 @@ from codeflow_bench.floor import add_plain_fastapi_point
 from codeflow_bench.plan import Plan
 from codeflow_bench.results import Comparison, Run
 from codeflow_bench.signin import SESSION_COOKIE, Session, add_github_users, jwt_for, sign_in
-from codeflow_bench.stats import HttpResult
+from codeflow_bench.stats import HttpResult, ratio
 from codeflow_bench.target import Target
 from codeflow_repositories.repositories.repository import dashboard_statement
 
@@ -245,8 +245,8 @@ async def run_b1_b2(target: Target, plan: Plan, run: Run, results_dir: Path) -> 
         )
         run.figures[f"repositories /healthz (FastAPI, no I/O, c={c}) req/s"] = service_health.rps
         run.figures[f"bare /healthz (Starlette, no I/O, c={c}) req/s"] = bare_health.rps
-        run.figures["framework floor: FastAPI /healthz / bare /healthz"] = (
-            service_health.rps / bare_health.rps if bare_health.rps else 0.0
+        run.figures["framework floor: FastAPI /healthz / bare /healthz"] = ratio(
+            service_health.rps, bare_health.rps
         )
         await add_plain_fastapi_point(
             run,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from codeflow_bench import load
 from codeflow_bench.results import Run
-from codeflow_bench.stats import HttpResult
+from codeflow_bench.stats import HttpResult, ratio
 
 Measure = Callable[[str, list[str], int], HttpResult]
 """Warms up and loads a URL with headers at a concurrency, as B1 does."""
@@ -49,7 +49,3 @@ async def add_plain_fastapi_point(
     run.figures["the kit's share: service /healthz / plain FastAPI /healthz"] = ratio(
         service_rps, plain.rps
     )
-
-
-def ratio(measured: float, baseline: float) -> float:
-    return measured / baseline if baseline else 0.0

@@ -118,15 +118,18 @@ def _message_span(tracer: Tracer, group_id: str, topic: str, envelope: Envelope[
     )
 
 
+def _one_trace(spans: Sequence[Span]) -> bool:
+    """Whether ``spans`` all belong to the first one's trace."""
+    first = spans[0].get_span_context().trace_id
+    return all(span.get_span_context().trace_id == first for span in spans)
+
+
 @contextmanager
 def _written_context(envelopes: Iterable[Envelope[Any]]) -> Iterator[None]:
     """What :func:`processing` makes current when nothing is recorded: the context the
     messages were written in when they share one trace (the first one's), else none."""
     contexts = [_written_in(envelope) for envelope in envelopes]
-    first = trace.get_current_span(contexts[0]).get_span_context()
-    one_trace = all(
-        trace.get_current_span(c).get_span_context().trace_id == first.trace_id for c in contexts
-    )
+    one_trace = _one_trace([trace.get_current_span(c) for c in contexts])
     token = context.attach(contexts[0] if one_trace else Context())
     try:
         yield
@@ -158,11 +161,10 @@ def processing(group_id: str, messages: Sequence[tuple[str, Envelope[Any]]]) -> 
         if len(each) == 1:
             yield
             return
-        first = each[0].get_span_context()
-        one_trace = all(span.get_span_context().trace_id == first.trace_id for span in each)
+        in_trace = trace.set_span_in_context(each[0], Context()) if _one_trace(each) else Context()
         batch = tracer.start_span(
             f"process {group_id}",
-            context=trace.set_span_in_context(each[0], Context()) if one_trace else Context(),
+            context=in_trace,
             kind=SpanKind.CONSUMER,
             links=[Link(span.get_span_context()) for span in each],
             attributes={
