@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from codeflow_bench.target import PIECES, SERVICES, Target
@@ -32,22 +32,26 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def tree_rss_mb(pid: int) -> float | None:
-    """RSS of ``pid`` and all its descendants, in MB (shared pages counted in each)."""
-    total_kb = 0
-    seen = False
-    stack = [pid]
+def _tree_sum(pid: int, read: Callable[[int], float | None]) -> float | None:
+    """``read`` summed over ``pid`` and all its descendants; None where no process gave one."""
+    total, seen, stack = 0.0, False, [pid]
     while stack:
         current = stack.pop()
         try:
-            rss = vm_rss_kb(Path(f"/proc/{current}/status").read_text())
+            value = read(current)
         except OSError:
             continue
-        if rss is not None:
-            total_kb += rss
+        if value is not None:
+            total += value
             seen = True
         stack += _children(current)
-    return total_kb / 1024 if seen else None
+    return total if seen else None
+
+
+def tree_rss_mb(pid: int) -> float | None:
+    """RSS of ``pid`` and all its descendants, in MB (shared pages counted in each)."""
+    total_kb = _tree_sum(pid, lambda each: vm_rss_kb(Path(f"/proc/{each}/status").read_text()))
+    return total_kb / 1024 if total_kb is not None else None
 
 
 def snapshot(target: Target, pieces: Iterable[str] = PIECES) -> dict[str, float | None]:
@@ -145,16 +149,7 @@ def cpu_seconds(stat_text: str, ticks_per_second: float) -> float:
 
 
 def _tree_cpu_seconds(pid: int, ticks: float) -> float | None:
-    total, seen, stack = 0.0, False, [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            total += cpu_seconds(Path(f"/proc/{current}/stat").read_text(), ticks)
-            seen = True
-        except OSError:
-            continue
-        stack += _children(current)
-    return total if seen else None
+    return _tree_sum(pid, lambda each: cpu_seconds(Path(f"/proc/{each}/stat").read_text(), ticks))
 
 
 def idle_cpu_percent(

@@ -1,0 +1,61 @@
+"""The process-tree sums behind the memory and idle-CPU figures, on real processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from codeflow_bench.memory import _children, _tree_cpu_seconds, cpu_seconds, tree_rss_mb, vm_rss_kb
+
+# Burns a little CPU, so that its own figure is above zero, then waits beside a child.
+PARENT = (
+    "import subprocess, time; sum(range(3_000_000)); "
+    "subprocess.Popen(['sleep', '30']); time.sleep(30)"
+)
+
+
+@pytest.fixture
+def parent_with_child() -> Iterator[tuple[int, int]]:
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not (children := _children(parent.pid)):
+            assert time.monotonic() < deadline, "the child process never appeared"
+            time.sleep(0.05)
+        yield parent.pid, children[0]
+    finally:
+        os.killpg(parent.pid, 9)
+        parent.wait()
+
+
+def test_memory_of_a_tree_counts_the_parent_and_its_child(
+    parent_with_child: tuple[int, int],
+) -> None:
+    parent, child = parent_with_child
+    each_kb = [vm_rss_kb(Path(f"/proc/{pid}/status").read_text()) or 0 for pid in (parent, child)]
+    total = tree_rss_mb(parent)
+    assert total is not None
+    assert total == pytest.approx(sum(each_kb) / 1024, rel=0.1)
+    assert total > each_kb[0] / 1024
+
+
+def test_cpu_of_a_tree_is_at_least_the_parents(parent_with_child: tuple[int, int]) -> None:
+    parent, _ = parent_with_child
+    ticks = float(os.sysconf("SC_CLK_TCK"))
+    alone = cpu_seconds(Path(f"/proc/{parent}/stat").read_text(), ticks)
+    total = _tree_cpu_seconds(parent, ticks)
+    assert total is not None
+    assert total >= alone > 0
+
+
+def test_a_process_that_is_gone_has_no_figure() -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    assert tree_rss_mb(gone.pid) is None
+    assert _tree_cpu_seconds(gone.pid, 100.0) is None
