@@ -35,6 +35,9 @@ async def janitor_process(
         "JANITOR_DATABASE_URL": janitor_database_url,
         "JANITOR_CONSUMER_GROUP": f"janitor-logs-{uuid.uuid4().hex}",
         "JANITOR_SWEEP_INTERVAL": "0",
+        # The user events it reads from the start are shared with every other test: none of
+        # their users may look inactive, or the sweep below is refused (or deletes them).
+        "JANITOR_INACTIVE_AFTER": "36500d",
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
         "CODEFLOW_JWKS_URL": tokens.jwks_url,
         "CODEFLOW_JWT_ISSUER": tokens.issuer.issuer,
