@@ -53,18 +53,22 @@ def service_main(
 
     import uvicorn
 
-    uvicorn.run(
-        f"codeflow_{name}.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        proxy_headers=True,
-        # Only the gateway's X-Forwarded-* headers are believed; in containers it isn't on
-        # loopback, so deployments name it (uvicorn's own variable).
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        access_log=False,
-        # Uvicorn's own lines (errors, start and stop) go through the handler configured
-        # above, in the same format as the service's.
-        log_config=None,
+    from codeflow_service.server import run_server
+
+    run_server(
+        uvicorn.Config(
+            f"codeflow_{name}.main:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            proxy_headers=True,
+            # Only the gateway's X-Forwarded-* headers are believed; in containers it isn't on
+            # loopback, so deployments name it (uvicorn's own variable).
+            forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            access_log=False,
+            # Uvicorn's own lines (errors, start and stop) go through the handler configured
+            # above, in the same format as the service's.
+            log_config=None,
+        )
     )
     return 0
