@@ -8,6 +8,7 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from codeflow_github_emulator.fixtures import UserFixture
 from codeflow_github_emulator.redirects import redirect_uri_allowed
@@ -23,54 +24,41 @@ _DOCS = "https://docs.github.com/apps/managing-oauth-apps"
 _TOKEN_ERRORS_DOC = f"{_DOCS}/troubleshooting-oauth-app-access-token-request-errors/"
 
 
+TokenError = Literal[
+    "bad_verification_code",
+    "incorrect_client_credentials",
+    "redirect_uri_mismatch",
+    "unverified_user_email",
+    "bad_refresh_token",
+]
+
+_DESCRIPTIONS: dict[TokenError, str] = {
+    "bad_verification_code": "The code passed is incorrect or expired.",
+    "incorrect_client_credentials": "The client_id and/or client_secret passed are incorrect.",
+    "redirect_uri_mismatch": (
+        "The redirect_uri MUST match the registered callback URL for this application."
+    ),
+    "unverified_user_email": "The user must have a verified primary email.",
+    "bad_refresh_token": "The refresh token passed is incorrect or expired.",
+}
+
+
+def _documentation_uri(error: TokenError) -> str:
+    """GitHub documents a mismatched redirect_uri with the authorization request errors,
+    every other error with the token request errors."""
+    if error == "redirect_uri_mismatch":
+        return f"{_DOCS}/troubleshooting-authorization-request-errors/#redirect-uri-mismatch2"
+    return f"{_TOKEN_ERRORS_DOC}#{error.replace('_', '-')}"
+
+
 class TokenRequestError(Exception):
     """A refused token request; GitHub answers these with HTTP 200 and an ``error`` field."""
 
-    def __init__(self, error: str, description: str, uri: str) -> None:
+    def __init__(self, error: TokenError) -> None:
         super().__init__(error)
         self.error = error
-        self.description = description
-        self.uri = uri
-
-
-def bad_verification_code() -> TokenRequestError:
-    return TokenRequestError(
-        "bad_verification_code",
-        "The code passed is incorrect or expired.",
-        f"{_TOKEN_ERRORS_DOC}#bad-verification-code",
-    )
-
-
-def incorrect_client_credentials() -> TokenRequestError:
-    return TokenRequestError(
-        "incorrect_client_credentials",
-        "The client_id and/or client_secret passed are incorrect.",
-        f"{_TOKEN_ERRORS_DOC}#incorrect-client-credentials",
-    )
-
-
-def redirect_uri_mismatch() -> TokenRequestError:
-    return TokenRequestError(
-        "redirect_uri_mismatch",
-        "The redirect_uri MUST match the registered callback URL for this application.",
-        f"{_DOCS}/troubleshooting-authorization-request-errors/#redirect-uri-mismatch2",
-    )
-
-
-def unverified_user_email() -> TokenRequestError:
-    return TokenRequestError(
-        "unverified_user_email",
-        "The user must have a verified primary email.",
-        f"{_TOKEN_ERRORS_DOC}#unverified-user-email",
-    )
-
-
-def bad_refresh_token() -> TokenRequestError:
-    return TokenRequestError(
-        "bad_refresh_token",
-        "The refresh token passed is incorrect or expired.",
-        f"{_TOKEN_ERRORS_DOC}#bad-refresh-token",
-    )
+        self.description = _DESCRIPTIONS[error]
+        self.uri = _documentation_uri(error)
 
 
 @dataclass(frozen=True)
@@ -119,7 +107,7 @@ def issue_code(
 def authenticate_client(state: EmulatorState, client_id: str, client_secret: str) -> None:
     app = state.apps.get(client_id)
     if app is None or not secrets.compare_digest(app.client_secret, client_secret):
-        raise incorrect_client_credentials()
+        raise TokenRequestError("incorrect_client_credentials")
 
 
 def exchange_code(
@@ -137,23 +125,23 @@ def exchange_code(
     """
     grant = state.codes.get(code)
     if grant is None or grant.used or grant.client_id != client_id:
-        raise bad_verification_code()
+        raise TokenRequestError("bad_verification_code")
     grant.used = True
     if state.now() >= grant.expires_at:
-        raise bad_verification_code()
+        raise TokenRequestError("bad_verification_code")
     if redirect_uri:
         app = state.apps[client_id]
         if not redirect_uri_allowed(app, redirect_uri):
-            raise redirect_uri_mismatch()
+            raise TokenRequestError("redirect_uri_mismatch")
         if grant.redirect_uri is not None and redirect_uri != grant.redirect_uri:
-            raise redirect_uri_mismatch()
+            raise TokenRequestError("redirect_uri_mismatch")
     if grant.code_challenge is not None and not _verifier_matches(grant, code_verifier):
-        raise bad_verification_code()
+        raise TokenRequestError("bad_verification_code")
     user = state.users.get(grant.user_id)
     if user is None:
-        raise bad_verification_code()
+        raise TokenRequestError("bad_verification_code")
     if state.settings.refuse_unverified_email and not _primary_email_verified(user):
-        raise unverified_user_email()
+        raise TokenRequestError("unverified_user_email")
     return issue_tokens(state, client_id=client_id, user_id=user.id, scopes=grant.scopes)
 
 
@@ -161,10 +149,10 @@ def refresh(state: EmulatorState, *, client_id: str, refresh_token: str) -> Issu
     """Trade a refresh token for a new pair; the old refresh token stops working."""
     grant = state.refresh_grants.get(refresh_token)
     if grant is None or grant.client_id != client_id or grant.user_id not in state.users:
-        raise bad_refresh_token()
+        raise TokenRequestError("bad_refresh_token")
     del state.refresh_grants[refresh_token]
     if state.now() >= grant.expires_at:
-        raise bad_refresh_token()
+        raise TokenRequestError("bad_refresh_token")
     return issue_tokens(state, client_id=client_id, user_id=grant.user_id, scopes=grant.scopes)
 
 

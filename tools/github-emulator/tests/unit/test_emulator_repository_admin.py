@@ -1,6 +1,7 @@
 """``/_emulator/repos/{id}/…`` and token revocation: what changes names and access on GitHub."""
 
 import httpx
+import pytest
 
 from codeflow_github_emulator.testing import BAD_CREDENTIALS, OCTO_ORG_ID, SignIn, bearer
 
@@ -21,11 +22,12 @@ async def test_a_renamed_repository_keeps_its_id_and_changes_its_full_name(
     assert repo["updated_at"] == "2025-01-01T00:00:00Z"
 
 
-async def test_a_name_the_owner_already_uses_is_refused(client: httpx.AsyncClient) -> None:
-    clash = await client.post("/_emulator/repos/2200000001/rename", json={"name": "SPOON-knife"})
-    assert clash.status_code == 422
-    empty = await client.post("/_emulator/repos/2200000001/rename", json={"name": ""})
-    assert empty.status_code == 422
+@pytest.mark.parametrize("name", ["SPOON-knife", ""], ids=["taken", "empty"])
+async def test_a_name_the_owner_already_uses_or_an_empty_one_is_refused(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    refused = await client.post("/_emulator/repos/2200000001/rename", json={"name": name})
+    assert refused.status_code == 422
 
 
 async def test_a_transferred_repository_keeps_its_id_under_its_new_owner(

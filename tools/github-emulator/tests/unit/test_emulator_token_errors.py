@@ -49,12 +49,20 @@ async def test_a_code_works_only_once(client: httpx.AsyncClient, authorize: Auth
     assert_bad_verification_code(await exchange(client, code=code))
 
 
-async def test_a_code_expires_after_ten_minutes(
-    client: httpx.AsyncClient, authorize: Authorize, clock: ManualClock
+@pytest.mark.parametrize(
+    ("settings", "lifetime"),
+    [
+        (EmulatorSettings(fixtures=None, auto_login=None), 600),
+        (EmulatorSettings(fixtures=None, auto_login=None, code_ttl_seconds=5), 5),
+    ],
+    ids=["ten minutes by default", "as configured"],
+)
+async def test_a_code_expires_after_its_lifetime(
+    client: httpx.AsyncClient, authorize: Authorize, clock: ManualClock, lifetime: int
 ) -> None:
     fresh = await authorize()
     stale = await authorize()
-    clock.advance(599)
+    clock.advance(lifetime - 1)
     assert "access_token" in await exchange(client, code=fresh)
     clock.advance(1)
     assert_bad_verification_code(await exchange(client, code=stale))
@@ -65,15 +73,6 @@ async def test_the_admin_clock_also_expires_codes(
 ) -> None:
     code = await authorize()
     await client.post("/_emulator/clock", json={"seconds": 600})
-    assert_bad_verification_code(await exchange(client, code=code))
-
-
-@pytest.mark.parametrize("settings", [EmulatorSettings(code_ttl_seconds=5)])
-async def test_the_code_lifetime_is_configurable(
-    client: httpx.AsyncClient, authorize: Authorize, clock: ManualClock
-) -> None:
-    code = await authorize()
-    clock.advance(5)
     assert_bad_verification_code(await exchange(client, code=code))
 
 
@@ -108,23 +107,20 @@ async def test_errors_are_form_encoded_with_http_200_by_default(
     assert parse_qs(response.text)["error_uri"] == [f"{TOKEN_ERRORS}#bad-verification-code"]
 
 
-async def test_a_redirect_uri_other_than_the_authorized_one_is_a_mismatch(
-    client: httpx.AsyncClient, authorize: Authorize
+@pytest.mark.parametrize(
+    "redirect_uri",
+    ["http://127.0.0.1:8000/elsewhere", "https://evil.example/cb"],
+    ids=["other than the authorized one", "unregistered"],
+)
+async def test_a_redirect_uri_other_than_the_authorized_one_or_unregistered_is_a_mismatch(
+    client: httpx.AsyncClient, authorize: Authorize, redirect_uri: str
 ) -> None:
     code = await authorize()
-    body = await exchange(client, code=code, redirect_uri="http://127.0.0.1:8000/elsewhere")
+    body = await exchange(client, code=code, redirect_uri=redirect_uri)
     assert body["error"] == "redirect_uri_mismatch"
     assert body["error_description"] == (
         "The redirect_uri MUST match the registered callback URL for this application."
     )
-
-
-async def test_an_unregistered_redirect_uri_is_a_mismatch(
-    client: httpx.AsyncClient, authorize: Authorize
-) -> None:
-    code = await authorize()
-    body = await exchange(client, code=code, redirect_uri="https://evil.example/cb")
-    assert body["error"] == "redirect_uri_mismatch"
 
 
 async def test_pkce_with_the_right_verifier_is_accepted(

@@ -94,12 +94,12 @@ def log_files(config: ClusterConfig, names: list[str]) -> list[Path]:
     unknown = [name for name in names if name not in LOG_NAMES]
     if unknown:
         raise SystemExit(f"unknown piece {', '.join(unknown)}; choose from {', '.join(LOG_NAMES)}")
-    logs_dir = config.infra.logs_dir
+    infra = config.infra
     files = []
     for name in names or LOG_NAMES:
-        files.append(logs_dir / f"{name}.log")
+        files.append(infra.log_file(name))
         if name in SERVICES:  # its other replicas' logs
-            files.extend(logs_dir / f"{name}-{n}.log" for n in range(2, config.replicas[name] + 1))
+            files.extend(infra.log_file(f"{name}-{n}") for n in range(2, config.replicas[name] + 1))
         if name == "gateway":
             files.append(config.local_dir / "gateway" / "logs" / "access.log")
     return files

@@ -148,6 +148,14 @@ class InfraConfig:
     def kafka_dir(self) -> Path:
         return self.local_dir / "kafka"
 
+    def pid_file(self, name: str) -> Path:
+        """Where the launcher records the pid of its process ``name``."""
+        return self.run_dir / f"{name}.pid"
+
+    def log_file(self, name: str) -> Path:
+        """Where process ``name`` writes its log."""
+        return self.logs_dir / f"{name}.log"
+
     @property
     def env_file(self) -> Path:
         return self.local_dir / "infra.env"

@@ -97,8 +97,8 @@ class LocalKafka:
         self.properties_file = config.kafka_dir / "server.properties"
         self.cluster_id_file = config.kafka_dir / "cluster.id"
         self.instance_file = config.kafka_dir / "instance.json"
-        self.pid_file = config.run_dir / "kafka.pid"
-        self.log_file = config.logs_dir / "kafka.log"
+        self.pid_file = config.pid_file("kafka")
+        self.log_file = config.log_file("kafka")
         self.secrets = LocalKafkaSecrets.of(config)
 
     @classmethod

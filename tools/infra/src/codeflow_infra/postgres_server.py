@@ -73,8 +73,8 @@ class LocalPostgres:
     def __init__(self, config: InfraConfig) -> None:
         self.config = config
         self.data_dir = config.postgres_dir / "data"
-        self.pid_file = config.run_dir / "postgres.pid"
-        self.log_file = config.logs_dir / "postgres.log"
+        self.pid_file = config.pid_file("postgres")
+        self.log_file = config.log_file("postgres")
         self.user = SERVER_USER_WHEN_ROOT if os.geteuid() == 0 else None
 
     @property

@@ -63,16 +63,19 @@ def test_each_service_gets_its_own_database_and_the_shared_settings() -> None:
     env = config(KAFKA_PORT="19092", AUTH_ADMIN_GITHUB_IDS="583231").service_env("repositories")
 
     own = "postgresql://postgres@127.0.0.1:5432/codeflow_repositories"
-    assert env["REPOSITORIES_DATABASE_URL"] == own
-    assert env["DATABASE_URL"] == own
-    assert env["REPOSITORIES_PORT"] == "8003"
-    assert env["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:19092"
-    assert env["CODEFLOW_ENV"] == "development"
-    assert env["CODEFLOW_JWKS_URL"] == "http://127.0.0.1:8001/auth/.well-known/jwks.json"
-    assert env["CODEFLOW_JWT_ISSUER"] == "http://127.0.0.1:8080/auth"
-    assert env["AUTH_URL"] == "http://127.0.0.1:8080"
-    assert env["AUTH_ADMIN_GITHUB_IDS"] == "583231"
-    assert env["PATH"] == "/usr/bin"
+    expected = {
+        "REPOSITORIES_DATABASE_URL": own,
+        "DATABASE_URL": own,
+        "REPOSITORIES_PORT": "8003",
+        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092",
+        "CODEFLOW_ENV": "development",
+        "CODEFLOW_JWKS_URL": "http://127.0.0.1:8001/auth/.well-known/jwks.json",
+        "CODEFLOW_JWT_ISSUER": "http://127.0.0.1:8080/auth",
+        "AUTH_URL": "http://127.0.0.1:8080",
+        "AUTH_ADMIN_GITHUB_IDS": "583231",
+        "PATH": "/usr/bin",
+    }
+    assert {name: env[name] for name in expected} == expected
 
 
 def test_repositories_reaches_auths_internal_routes_straight_not_through_the_gateway() -> None:
