@@ -49,9 +49,10 @@ ORDER BY 1, 2
 
 
 @asynccontextmanager
-async def sessions_on(database_url: str) -> AsyncIterator[SessionFactory]:
-    """Sessions on ``database_url``; their engine is disposed of afterwards."""
-    engine = create_engine(database_url)
+async def sessions_on(database_url: str, **engine_options: Any) -> AsyncIterator[SessionFactory]:
+    """Sessions on ``database_url``; their engine (made with ``engine_options``, e.g. a pool
+    size) is disposed of afterwards."""
+    engine = create_engine(database_url, **engine_options)
     try:
         yield create_session_factory(engine)
     finally:

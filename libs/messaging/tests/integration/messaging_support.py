@@ -9,6 +9,7 @@ wrote it.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,7 +33,9 @@ from codeflow_messaging import (
     RetryPolicy,
     SessionFactory,
     add_messaging_tables,
+    add_to_outbox,
     create_engine,
+    transaction,
 )
 from codeflow_messaging.backoff import Backoff
 from codeflow_testing.kafka import group_lag, read_topic
@@ -228,11 +231,36 @@ async def write_to_outbox(
     sessions: SessionFactory, envelopes: list[Envelope[Any]], *, topic: str
 ) -> None:
     """Write each envelope through the outbox, one committed transaction each."""
-    from codeflow_messaging import add_to_outbox, transaction
-
     for envelope in envelopes:
         async with transaction(sessions) as session:
             await add_to_outbox(session, envelope, topic=topic)
+
+
+async def write_oversized(
+    sessions: SessionFactory, envelope: Envelope[Any], *, topic: str, padding: int
+) -> int:
+    """Write ``envelope`` to the outbox with ``padding`` bytes more in its body, so that Kafka
+    refuses it as too large; return its outbox row id."""
+    body = json.loads(to_json_bytes(envelope))
+    body["padding"] = "x" * padding
+    async with transaction(sessions) as session:
+        row: int = (
+            await session.execute(
+                text(
+                    "INSERT INTO outbox (message_id, topic, key, message_type, payload) "
+                    "VALUES (:message_id, :topic, :key, :type, CAST(:payload AS jsonb)) "
+                    "RETURNING id"
+                ),
+                {
+                    "message_id": envelope.id,
+                    "topic": topic,
+                    "key": envelope.subject,
+                    "type": envelope.type,
+                    "payload": json.dumps(body),
+                },
+            )
+        ).scalar_one()
+    return row
 
 
 async def lag(bootstrap_servers: str, group_id: str, topic: str) -> int:

@@ -4,6 +4,8 @@ import asyncio
 import signal
 import sys
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -18,14 +20,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 HERE = Path(__file__).parent
 
 
-async def _spawn(script: str, *args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(sys.executable, str(HERE / script), *args)
-
-
-async def _stop(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.kill()
-    await process.wait()
+@asynccontextmanager
+async def _running(script: str, *args: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``script`` (beside this file) in a process of its own, killed on leaving if it still runs."""
+    process = await asyncio.create_subprocess_exec(sys.executable, str(HERE / script), *args)
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
 
 
 async def test_a_relay_killed_between_publishing_and_marking_causes_a_duplicate_the_inbox_drops(
@@ -36,16 +40,13 @@ async def test_a_relay_killed_between_publishing_and_marking_causes_a_duplicate_
     envelopes = [activity(f"user-{n % 3}", n) for n in range(10)]
     await write_to_outbox(group.sessions, envelopes, topic=group.topic)
 
-    doomed = await _spawn(
+    async with _running(
         "relay_process.py",
         f"--database-url={database_url}",
         f"--bootstrap-servers={group.bootstrap_servers}",
         "--die-after-publish",
-    )
-    try:
+    ) as doomed:
         assert await asyncio.wait_for(doomed.wait(), timeout=60) == -signal.SIGKILL
-    finally:
-        await _stop(doomed)
     # Kafka has the messages, the outbox doesn't know: they will be published again.
     assert len(await read_topic(group.bootstrap_servers, group.topic)) == len(envelopes)
     assert await pending(group.sessions) == 10
@@ -84,8 +85,7 @@ async def test_a_consumer_killed_mid_batch_handles_every_message_after_it_restar
         f"--group-id={group.group_id}",
     )
 
-    first = await _spawn("consumer_process.py", *consumer_args, "--delay=0.02")
-    try:
+    async with _running("consumer_process.py", *consumer_args, "--delay=0.02") as first:
 
         async def some_handled() -> bool:
             return await count(group.sessions, "SELECT count(*) FROM effects") >= 40
@@ -93,13 +93,10 @@ async def test_a_consumer_killed_mid_batch_handles_every_message_after_it_restar
         await wait_until(some_handled, timeout=90, what="the first consumer to handle 40")
         first.send_signal(signal.SIGKILL)
         assert await first.wait() == -signal.SIGKILL
-    finally:
-        await _stop(first)
     handled_before_restart = await count(group.sessions, "SELECT count(*) FROM effects")
     assert handled_before_restart < len(envelopes), "the consumer finished before it was killed"
 
-    second = await _spawn("consumer_process.py", *consumer_args)
-    try:
+    async with _running("consumer_process.py", *consumer_args):
 
         async def all_handled() -> bool:
             return await group.lag() == 0 and (
@@ -107,8 +104,6 @@ async def test_a_consumer_killed_mid_batch_handles_every_message_after_it_restar
             )
 
         await wait_until(all_handled, timeout=120, what="the restarted consumer to catch up")
-    finally:
-        await _stop(second)
 
     applied = Counter(message_id for message_id, _, _ in await effects(group.sessions))
     assert set(applied) == {str(e.id) for e in envelopes}

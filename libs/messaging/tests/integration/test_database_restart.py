@@ -36,11 +36,10 @@ from codeflow_messaging import (
     Backoff,
     RetryPolicy,
     SessionFactory,
-    create_engine,
     create_producer,
-    create_session_factory,
     transaction,
 )
+from codeflow_messaging.testing import sessions_on
 from codeflow_testing.kafka import read_topic
 from codeflow_testing.waiting import wait_until
 
@@ -85,9 +84,8 @@ async def own_sessions(own_postgres: LocalPostgres) -> AsyncIterator[SessionFact
     url = await create_database(own_postgres.url, f"restart_{uuid.uuid4().hex[:12]}")
     await prepare_database(url)
     # As the services have it: 20 kept connections, no overflow.
-    engine = create_engine(url, pool_size=20, max_overflow=0)
-    yield create_session_factory(engine)
-    await engine.dispose()
+    async with sessions_on(url, pool_size=20, max_overflow=0) as sessions:
+        yield sessions
 
 
 class SteadyStream:

@@ -9,7 +9,6 @@ made small for the test, with one partition, so every other key shares its parti
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import subprocess
 import sys
@@ -20,11 +19,11 @@ from typing import Any
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from messaging_support import activity, count, wait_drained, write_to_outbox
+from messaging_support import activity, count, wait_drained, write_oversized, write_to_outbox
 from sqlalchemy import text
 
-from codeflow_contracts import Envelope, parse_envelope, to_json_bytes
-from codeflow_messaging import SessionFactory, transaction
+from codeflow_contracts import Envelope, parse_envelope
+from codeflow_messaging import SessionFactory
 from codeflow_testing.kafka import read_topic
 from codeflow_testing.waiting import wait_until
 
@@ -189,25 +188,7 @@ class _Refused:
 
 async def _write_too_large(sessions: SessionFactory, topic: str, key: str, n: int) -> _Refused:
     envelope = activity(key, n)
-    body = json.loads(to_json_bytes(envelope))
-    body["padding"] = "x" * REFUSED_SIZE
-    async with transaction(sessions) as session:
-        row: int = (
-            await session.execute(
-                text(
-                    "INSERT INTO outbox (message_id, topic, key, message_type, payload) "
-                    "VALUES (:message_id, :topic, :key, :type, CAST(:payload AS jsonb)) "
-                    "RETURNING id"
-                ),
-                {
-                    "message_id": envelope.id,
-                    "topic": topic,
-                    "key": key,
-                    "type": envelope.type,
-                    "payload": json.dumps(body),
-                },
-            )
-        ).scalar_one()
+    row = await write_oversized(sessions, envelope, topic=topic, padding=REFUSED_SIZE)
     return _Refused(row, envelope)
 
 

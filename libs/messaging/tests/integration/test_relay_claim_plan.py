@@ -20,11 +20,10 @@ from sqlalchemy import text
 from codeflow_messaging import (
     OutboxRelay,
     SessionFactory,
-    create_engine,
     create_producer,
-    create_session_factory,
     transaction,
 )
+from codeflow_messaging.testing import sessions_on
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -41,11 +40,8 @@ plan (it weighs one after five custom ones)."""
 @pytest.fixture
 async def one_connection(database_url: str) -> AsyncIterator[SessionFactory]:
     """Sessions on a pool of one connection, so every claim reuses one prepared statement."""
-    engine = create_engine(database_url, pool_size=1, max_overflow=0)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
+    async with sessions_on(database_url, pool_size=1, max_overflow=0) as sessions:
+        yield sessions
 
 
 async def test_a_burst_after_polling_an_empty_outbox_is_claimed_as_fast_as_a_fresh_one(

@@ -4,8 +4,6 @@ neither marks nor loses another round's rows."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
@@ -15,13 +13,14 @@ from messaging_support import (
     pending,
     sequence_number,
     wait_drained,
+    write_oversized,
     write_to_outbox,
 )
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codeflow_contracts import parse_envelope, to_json_bytes
-from codeflow_messaging import OutboxRelay, SessionFactory, transaction
+from codeflow_contracts import parse_envelope
+from codeflow_messaging import OutboxRelay, SessionFactory
 from codeflow_messaging.backoff import Backoff
 from codeflow_testing.kafka import read_topic
 from codeflow_testing.waiting import wait_until
@@ -29,6 +28,7 @@ from codeflow_testing.waiting import wait_until
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 FAILED = "SELECT count(*) FROM outbox WHERE last_error IS NOT NULL"
+ABOVE_KAFKA_LIMIT = 1_200_000  # bytes: above Kafka's default 1 MB message limit
 
 
 class RelayHoldingARound(OutboxRelay):
@@ -131,16 +131,15 @@ async def test_a_later_round_that_fails_leaves_its_row_pending_and_the_earlier_r
     # that no other row of its partition waits behind it).
     second = [activity(f"b{n}", 10 + n) for n in range(9)]
     await write_to_outbox(sessions, second, topic=topic)
-    too_large = await _write_too_large(sessions, topic)
+    too_large = await write_oversized(
+        sessions, activity("b-large", 99), topic=topic, padding=ABOVE_KAFKA_LIMIT
+    )
 
     pending_when_it_failed: list[int] = []
 
     async def second_round_failed() -> None:
         async def failure_recorded() -> bool:
-            return (
-                await count(sessions, "SELECT count(*) FROM outbox WHERE last_error IS NOT NULL")
-                == 1
-            )
+            return await count(sessions, FAILED) == 1
 
         await wait_until(
             failure_recorded, timeout=60, what="the second round to fail while the first is held"
@@ -172,25 +171,3 @@ async def test_a_later_round_that_fails_leaves_its_row_pending_and_the_earlier_r
         str(parse_envelope(r.value).id) for r in await read_topic(kafka_bootstrap_servers, topic)
     }
     assert published == {str(e.id) for e in first + second}
-
-
-async def _write_too_large(sessions: SessionFactory, topic: str) -> int:
-    envelope = json.loads(to_json_bytes(activity("b-large", 99)))
-    envelope["padding"] = "x" * 1_200_000  # above Kafka's default 1 MB message limit
-    async with transaction(sessions) as session:
-        row_id: int = (
-            await session.execute(
-                text(
-                    "INSERT INTO outbox (message_id, topic, key, message_type, payload) "
-                    "VALUES (:message_id, :topic, 'b-large', :type, CAST(:payload AS jsonb)) "
-                    "RETURNING id"
-                ),
-                {
-                    "message_id": uuid.uuid4(),
-                    "topic": topic,
-                    "type": envelope["type"],
-                    "payload": json.dumps(envelope),
-                },
-            )
-        ).scalar_one()
-    return row_id
