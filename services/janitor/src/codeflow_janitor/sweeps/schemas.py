@@ -37,17 +37,5 @@ class SweepResult(BaseModel):
 
     @classmethod
     def of(cls, report: SweepReport) -> SweepResult:
-        return cls(
-            outcome=report.outcome,
-            dry_run=report.dry_run,
-            forced=report.forced,
-            cutoff=report.cutoff,
-            known_users=report.known_users,
-            candidates=report.candidates,
-            already_pending=report.already_pending,
-            would_issue=report.would_issue,
-            issued=report.issued,
-            skipped=report.skipped,
-            refusal=report.refusal,
-            deletion_ids=report.deletion_ids,
-        )
+        """The report as the endpoint answers it: the same fields, described for the API."""
+        return cls.model_validate(report, from_attributes=True)
