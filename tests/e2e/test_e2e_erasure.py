@@ -28,23 +28,31 @@ async def _user_with_data(cluster: Cluster, browser, user: GitHubUser) -> str:  
     return user_id
 
 
+async def _one_deletion(
+    cluster: Cluster, user_id: str, condition: str, *, timeout: float, what: str
+) -> None:
+    """Wait until the janitor holds one deletion of ``user_id`` that meets ``condition`` (SQL
+    these tests write, never a value from outside)."""
+
+    async def found() -> bool:
+        sql = "SELECT count(*) FROM deletions WHERE user_id = $1 AND " + condition  # noqa: S608
+        return await cluster.count("janitor", sql, user_id) == 1
+
+    await eventually(found, timeout=timeout, what=what)
+
+
 async def _erased(cluster: Cluster, user_id: str) -> None:
     async def gone() -> bool:
         return not any((await cluster.rows_of(user_id)).values())
 
     await eventually(gone, timeout=90, what="the user's rows to disappear from every service")
-
-    async def complete() -> bool:
-        return (
-            await cluster.count(
-                "janitor",
-                "SELECT count(*) FROM deletions WHERE user_id = $1 AND completed_at IS NOT NULL",
-                user_id,
-            )
-            == 1
-        )
-
-    await eventually(complete, timeout=30, what="the janitor to record the deletion complete")
+    await _one_deletion(
+        cluster,
+        user_id,
+        "completed_at IS NOT NULL",
+        timeout=30,
+        what="the janitor to record the deletion complete",
+    )
 
 
 async def test_deleting_my_account_erases_me_in_every_service_as_i_follow_it_without_a_session(
@@ -220,20 +228,13 @@ async def test_a_person_back_before_the_erasure_starts_keeps_everything(
         # cancels the erasure before anything is deleted.
         await _age_in_the_janitor(cluster, user_id)
         await _sweep_from_the_command_line(cluster)
-
-        async def cancelled() -> bool:
-            return (
-                await cluster.count(
-                    "janitor",
-                    "SELECT count(*) FROM deletions WHERE user_id = $1"
-                    " AND cancelled_at IS NOT NULL AND completed_at IS NULL"
-                    " AND cancellation LIKE 'active at %'",
-                    user_id,
-                )
-                == 1
-            )
-
-        await eventually(cancelled, timeout=60, what="auth to cancel the erasure")
+        await _one_deletion(
+            cluster,
+            user_id,
+            "cancelled_at IS NOT NULL AND completed_at IS NULL AND cancellation LIKE 'active at %'",
+            timeout=60,
+            what="auth to cancel the erasure",
+        )
         assert all((await cluster.rows_of(user_id)).values())
         dashboard = await browser.get("/api/repositories")
         assert dashboard.status_code == 200
@@ -250,20 +251,14 @@ async def test_a_service_stopped_during_a_deletion_catches_up_after_it_restarts(
         try:
             response = await browser.delete("/auth/me", headers=await cluster.csrf(browser))
             assert response.status_code == 202
-
-            async def others_acknowledged() -> bool:
-                return (
-                    await cluster.count(
-                        "janitor",
-                        "SELECT count(*) FROM deletions WHERE user_id = $1"
-                        " AND auth_acked_at IS NOT NULL AND profiles_acked_at IS NOT NULL"
-                        " AND repositories_acked_at IS NULL AND completed_at IS NULL",
-                        user_id,
-                    )
-                    == 1
-                )
-
-            await eventually(others_acknowledged, timeout=60, what="auth and profiles to ack")
+            await _one_deletion(
+                cluster,
+                user_id,
+                "auth_acked_at IS NOT NULL AND profiles_acked_at IS NOT NULL"
+                " AND repositories_acked_at IS NULL AND completed_at IS NULL",
+                timeout=60,
+                what="auth and profiles to ack",
+            )
             assert (await cluster.rows_of(user_id))["repositories"] == 1
         finally:
             await asyncio.to_thread(repositories.start)

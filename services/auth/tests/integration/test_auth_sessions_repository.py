@@ -31,6 +31,15 @@ async def new_user_id(sessions: SessionFactory, email: str | None = None) -> str
         return user.id
 
 
+async def add_sessions(sessions: SessionFactory, user_id: str, *tokens: str) -> None:
+    """A session of ``user_id`` for each of ``tokens``, expiring at ``EXPIRES``."""
+    async with transaction(sessions) as s:
+        for token in tokens:
+            await sessions_repository.create_session(
+                s, session_token=token, user_id=user_id, expires=EXPIRES
+            )
+
+
 async def test_a_session_and_its_user_come_back_together(auth_sessions: SessionFactory) -> None:
     user_id = await new_user_id(auth_sessions, "ada@example.com")
     async with transaction(auth_sessions) as s:
@@ -52,10 +61,7 @@ async def test_session_tokens_are_unique_and_sessions_need_a_user(
     auth_sessions: SessionFactory,
 ) -> None:
     user_id = await new_user_id(auth_sessions)
-    async with transaction(auth_sessions) as s:
-        await sessions_repository.create_session(
-            s, session_token="h", user_id=user_id, expires=EXPIRES
-        )
+    await add_sessions(auth_sessions, user_id, "h")
     async with transaction(auth_sessions) as s:
         with pytest.raises(SessionTokenTaken):
             await sessions_repository.create_session(
@@ -70,10 +76,7 @@ async def test_session_tokens_are_unique_and_sessions_need_a_user(
 async def test_update_session_moves_the_expiry(auth_sessions: SessionFactory) -> None:
     user_id = await new_user_id(auth_sessions)
     later = EXPIRES + timedelta(days=1)
-    async with transaction(auth_sessions) as s:
-        await sessions_repository.create_session(
-            s, session_token="h", user_id=user_id, expires=EXPIRES
-        )
+    await add_sessions(auth_sessions, user_id, "h")
     async with transaction(auth_sessions) as s:
         updated = await sessions_repository.update_session(s, "h", expires=later)
         assert await sessions_repository.update_session(s, "missing", expires=later) is None
@@ -86,11 +89,7 @@ async def test_update_session_moves_the_expiry(auth_sessions: SessionFactory) ->
 
 async def test_delete_session_signs_out_one_session(auth_sessions: SessionFactory) -> None:
     user_id = await new_user_id(auth_sessions)
-    async with transaction(auth_sessions) as s:
-        for token in ("a", "b"):
-            await sessions_repository.create_session(
-                s, session_token=token, user_id=user_id, expires=EXPIRES
-            )
+    await add_sessions(auth_sessions, user_id, "a", "b")
     async with transaction(auth_sessions) as s:
         assert await sessions_repository.delete_session(s, "a") is True
         assert await sessions_repository.delete_session(s, "a") is False
@@ -102,14 +101,8 @@ async def test_delete_sessions_of_user_signs_out_everywhere_and_counts(
     auth_sessions: SessionFactory,
 ) -> None:
     ada, bob = await new_user_id(auth_sessions), await new_user_id(auth_sessions)
-    async with transaction(auth_sessions) as s:
-        for n in range(3):
-            await sessions_repository.create_session(
-                s, session_token=f"a{n}", user_id=ada, expires=EXPIRES
-            )
-        await sessions_repository.create_session(
-            s, session_token="b0", user_id=bob, expires=EXPIRES
-        )
+    await add_sessions(auth_sessions, ada, "a0", "a1", "a2")
+    await add_sessions(auth_sessions, bob, "b0")
 
     async with transaction(auth_sessions) as s:
         assert await sessions_repository.delete_sessions_of_user(s, ada) == 3

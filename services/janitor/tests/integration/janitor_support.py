@@ -114,6 +114,12 @@ class Janitor:
         await self.sign_up(user_id, at=signed_up_at)
         return user_id
 
+    async def recorded_user(self, *, signed_up_at: datetime) -> str:
+        """A ``new_user`` whose activity the janitor has recorded, so a sweep can pick them."""
+        user_id = await self.new_user(signed_up_at=signed_up_at)
+        await self.wait_for_activity(user_id)
+        return user_id
+
     async def active(self, user_id: str, *, at: datetime) -> Envelope[Any]:
         return await self.publish(UserActive(user_id=user_id, active_at=at))
 

@@ -129,8 +129,7 @@ async def test_a_replayed_request_keeps_one_deletion_and_one_command(
 
 async def test_a_cancelled_erasure_reads_cancelled(start_janitor: StartJanitor) -> None:
     janitor = await start_janitor(inactive_after="P1D")
-    user = await janitor.new_user(signed_up_at=ago(days=3))
-    await janitor.wait_for_activity(user)
+    user = await janitor.recorded_user(signed_up_at=ago(days=3))
     await janitor.sweep()
     [command] = await janitor.wait_for_commands(user)
     await janitor.cancel(command, active_at=ago(minutes=1))

@@ -83,8 +83,7 @@ async def test_a_deleted_user_id_stays_deleted_and_a_returning_user_starts_fresh
     start_janitor: StartJanitor,
 ) -> None:
     janitor = await start_janitor(inactive_after="P30D")
-    old_id = await janitor.new_user(signed_up_at=ago(days=100))
-    await janitor.wait_for_activity(old_id)
+    old_id = await janitor.recorded_user(signed_up_at=ago(days=100))
     [issued] = (await janitor.sweep()).json()["deletion_ids"]
     [command] = await janitor.wait_for_commands(old_id)
 

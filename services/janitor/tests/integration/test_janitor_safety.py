@@ -96,8 +96,7 @@ async def test_the_command_line_sweep_is_refused_the_same_way_until_forced(
 
 async def test_only_one_sweep_runs_at_a_time(start_janitor: StartJanitor) -> None:
     janitor = await start_janitor()
-    idle = await janitor.new_user(signed_up_at=ago(days=120))
-    await janitor.wait_for_activity(idle)
+    idle = await janitor.recorded_user(signed_up_at=ago(days=120))
 
     async with transaction(janitor.sessions) as other_sweep:
         assert await try_lock_sweep(other_sweep)

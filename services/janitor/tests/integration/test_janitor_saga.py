@@ -74,8 +74,7 @@ async def test_an_erasure_auth_cancels_ends_cancelled_with_the_reason_and_activi
     start_janitor: StartJanitor,
 ) -> None:
     janitor = await start_janitor(inactive_after="P1D")
-    user = await janitor.new_user(signed_up_at=ago(days=3))
-    await janitor.wait_for_activity(user)
+    user = await janitor.recorded_user(signed_up_at=ago(days=3))
     sweep = (await janitor.sweep()).json()
     [command] = await janitor.wait_for_commands(user)
     assert command.data.reason == "inactive"

@@ -70,8 +70,7 @@ async def test_a_user_active_within_the_threshold_is_left_alone(
 
 async def test_sweeping_again_issues_nothing_new(start_janitor: StartJanitor) -> None:
     janitor = await start_janitor()
-    idle = await janitor.new_user(signed_up_at=ago(days=100))
-    await janitor.wait_for_activity(idle)
+    idle = await janitor.recorded_user(signed_up_at=ago(days=100))
     first = (await janitor.sweep()).json()
     await janitor.wait_for_commands(idle)
 
@@ -108,8 +107,7 @@ async def test_the_scheduled_sweep_deletes_a_user_once_they_pass_the_threshold(
 ) -> None:
     caplog.set_level(logging.INFO, logger="codeflow.janitor.sweeps")
     janitor = await start_janitor(inactive_after="PT2S", sweep_interval=0.5)
-    user = await janitor.new_user(signed_up_at=ago(seconds=0))
-    await janitor.wait_for_activity(user)
+    user = await janitor.recorded_user(signed_up_at=ago(seconds=0))
     assert await janitor.deletions_of(user) == []
 
     async def deleted() -> bool:

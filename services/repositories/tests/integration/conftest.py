@@ -85,3 +85,18 @@ async def repositories_service(
 def new_user() -> Callable[[], str]:
     """Make up a user id no other test uses (cuid-like, as the contracts require)."""
     return lambda: f"user{uuid.uuid4().hex[:20]}"
+
+
+@pytest.fixture
+def user(new_user: Callable[[], str]) -> str:
+    """The user a test acts as (its own, from ``new_user``)."""
+    return new_user()
+
+
+@pytest.fixture
+async def client(
+    repositories_service: RepositoriesService, user: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client calling as ``user``, open for the whole test."""
+    async with repositories_service.client_for(user) as client:
+        yield client

@@ -6,6 +6,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import text
 
 from codeflow_messaging import SessionFactory
@@ -32,6 +33,12 @@ def repository(
     """A public repository put on GitHub, and the body for ``POST /repositories`` naming it."""
     [repo] = GITHUB.publish(github_repository(github_id or new_github_id(), owner=owner, name=name))
     return {"github_id": repo["id"]}
+
+
+async def monitored(client: httpx.AsyncClient) -> dict[str, Any]:
+    """Monitor a new public repository as ``client``'s user: the row the service answers."""
+    row: dict[str, Any] = (await client.post("/repositories", json=repository())).json()
+    return row
 
 
 def full_name(body: dict[str, Any]) -> str:

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from repositories_support import changes, new_github_id, outbox_events, repository, rows_of
+from repositories_support import (
+    changes,
+    monitored,
+    new_github_id,
+    outbox_events,
+    repository,
+    rows_of,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -13,26 +20,24 @@ def monitor(**overrides: object) -> dict[str, object]:
 
 
 async def test_a_bulk_request_applies_every_item_and_emits_one_event_per_changed_row(
-    repositories_service, new_user
+    repositories_service, user, client
 ) -> None:
-    user = new_user()
-    async with repositories_service.client_for(user) as client:
-        on = (await client.post("/repositories", json=repository())).json()
-        off = (await client.post("/repositories", json=repository())).json()
-        await client.patch(f"/repositories/{off['id']}", json={"is_active": False})
-        untouched = (await client.post("/repositories", json=repository())).json()
-        known = {"github_id": untouched["github_id"]}
-        answer = await client.post(
-            "/repositories/bulk",
-            json={
-                "items": [
-                    {"action": "deactivate", "id": on["id"]},
-                    {"action": "activate", "id": off["id"]},
-                    {"action": "monitor", **known},
-                    monitor(),
-                ]
-            },
-        )
+    on = await monitored(client)
+    off = await monitored(client)
+    await client.patch(f"/repositories/{off['id']}", json={"is_active": False})
+    untouched = await monitored(client)
+    known = {"github_id": untouched["github_id"]}
+    answer = await client.post(
+        "/repositories/bulk",
+        json={
+            "items": [
+                {"action": "deactivate", "id": on["id"]},
+                {"action": "activate", "id": off["id"]},
+                {"action": "monitor", **known},
+                monitor(),
+            ]
+        },
+    )
     assert answer.status_code == 200
     result = answer.json()
     assert [r["outcome"] for r in result["results"]] == [
@@ -58,16 +63,14 @@ async def test_a_bulk_request_applies_every_item_and_emits_one_event_per_changed
 
 
 async def test_five_hundred_new_repositories_are_monitored_in_one_request(
-    repositories_service, new_user
+    repositories_service, user, client
 ) -> None:
-    user = new_user()
-    async with repositories_service.client_for(user) as client:
-        answer = await client.post(
-            "/repositories/bulk", json={"items": [monitor() for _ in range(500)]}
-        )
-        too_many = await client.post(
-            "/repositories/bulk", json={"items": [monitor() for _ in range(501)]}
-        )
+    answer = await client.post(
+        "/repositories/bulk", json={"items": [monitor() for _ in range(500)]}
+    )
+    too_many = await client.post(
+        "/repositories/bulk", json={"items": [monitor() for _ in range(501)]}
+    )
     assert answer.status_code == 200
     assert answer.json()["changed"] == 500
     assert len(await rows_of(repositories_service.sessions, user)) == 500
@@ -95,28 +98,24 @@ def identity(repo: dict[str, object]) -> dict[str, object]:
 
 @pytest.mark.parametrize("case", list(BAD_ITEMS))
 async def test_one_bad_item_rolls_back_the_whole_request(
-    repositories_service, new_user, case
+    repositories_service, user, client, case
 ) -> None:
-    user = new_user()
     bad_at, make_bad = BAD_ITEMS[case]
-    async with repositories_service.client_for(user) as client:
-        existing = [
-            (await client.post("/repositories", json=repository())).json() for _ in range(4)
-        ]
-        before = await rows_of(repositories_service.sessions, user)
-        events_before = await outbox_events(repositories_service.sessions, user)
-        items: list[dict[str, object]] = [
-            {"action": "deactivate", "id": existing[0]["id"]},
-            {"action": "deactivate", "id": existing[1]["id"]},
-            monitor(),
-            monitor(),
-            {"action": "deactivate", "id": existing[2]["id"]},
-            monitor(),
-            monitor(),
-            {"action": "deactivate", "id": existing[3]["id"]},
-        ]
-        items[bad_at] = make_bad(existing, items)
-        answer = await client.post("/repositories/bulk", json={"items": items})
+    existing = [await monitored(client) for _ in range(4)]
+    before = await rows_of(repositories_service.sessions, user)
+    events_before = await outbox_events(repositories_service.sessions, user)
+    items: list[dict[str, object]] = [
+        {"action": "deactivate", "id": existing[0]["id"]},
+        {"action": "deactivate", "id": existing[1]["id"]},
+        monitor(),
+        monitor(),
+        {"action": "deactivate", "id": existing[2]["id"]},
+        monitor(),
+        monitor(),
+        {"action": "deactivate", "id": existing[3]["id"]},
+    ]
+    items[bad_at] = make_bad(existing, items)
+    answer = await client.post("/repositories/bulk", json={"items": items})
 
     assert answer.status_code == 422
     problem = answer.json()
@@ -130,7 +129,6 @@ async def test_one_bad_item_rolls_back_the_whole_request(
     assert await outbox_events(repositories_service.sessions, user) == events_before
 
 
-async def test_an_empty_bulk_request_is_refused(repositories_service, new_user) -> None:
-    async with repositories_service.client_for(new_user()) as client:
-        answer = await client.post("/repositories/bulk", json={"items": []})
+async def test_an_empty_bulk_request_is_refused(client) -> None:
+    answer = await client.post("/repositories/bulk", json={"items": []})
     assert answer.status_code == 422

@@ -24,9 +24,8 @@ async def pages(client, **params: object) -> list[list[dict[str, object]]]:
 
 
 async def test_keyset_pages_return_every_active_row_exactly_once(
-    repositories_service, new_user
+    repositories_service, user, client
 ) -> None:
-    user = new_user()
     items = []
     for n in range(130):
         github_id = new_github_id()
@@ -35,17 +34,16 @@ async def test_keyset_pages_return_every_active_row_exactly_once(
         name = f"r{n // 5 * 5 if n % 5 == 0 else n:03d}"
         owner = "zeta" if n % 2 else "Alpha"
         items.append({"action": "monitor", **repository(github_id, owner=owner, name=name)})
-    async with repositories_service.client_for(user) as client:
-        created = (await client.post("/repositories/bulk", json={"items": items})).json()
-        ids = [r["id"] for r in created["results"]]
-        inactive = set(ids[::3])
-        await client.post(
-            "/repositories/bulk",
-            json={"items": [{"action": "deactivate", "id": i} for i in sorted(inactive)]},
-        )
-        active_pages = await pages(client, limit=7)
-        all_pages = await pages(client, limit=50, include_inactive="true")
-        default_page = (await client.get("/repositories")).json()
+    created = (await client.post("/repositories/bulk", json={"items": items})).json()
+    ids = [r["id"] for r in created["results"]]
+    inactive = set(ids[::3])
+    await client.post(
+        "/repositories/bulk",
+        json={"items": [{"action": "deactivate", "id": i} for i in sorted(inactive)]},
+    )
+    active_pages = await pages(client, limit=7)
+    all_pages = await pages(client, limit=50, include_inactive="true")
+    default_page = (await client.get("/repositories")).json()
 
     active_ids = [r["id"] for page in active_pages for r in page]
     assert len(active_ids) == len(set(active_ids)) == 130 - len(inactive)

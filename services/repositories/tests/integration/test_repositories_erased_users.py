@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from repositories_support import repository, rows_of
+from repositories_support import monitored, repository, rows_of
 
 from codeflow_repositories.repositories import service
 
@@ -21,27 +21,24 @@ async def erase(repositories_service, user_id: str) -> None:  # type: ignore[no-
 
 
 async def test_monitoring_with_the_token_of_an_erased_user_is_refused_and_stores_nothing(
-    repositories_service, new_user
+    repositories_service, user, client
 ) -> None:
-    leaving = new_user()
-    async with repositories_service.client_for(leaving) as client:
-        kept = (await client.post("/repositories", json=repository())).json()
-    await erase(repositories_service, leaving)
+    kept = await monitored(client)
+    await erase(repositories_service, user)
 
-    async with repositories_service.client_for(leaving) as client:
-        single = await client.post("/repositories", json=repository())
-        bulk = await client.post(
-            "/repositories/bulk",
-            json={"items": [{"action": "monitor", **repository()}]},
-        )
-        switch = await client.patch(f"/repositories/{kept['id']}", json={"is_active": False})
+    single = await client.post("/repositories", json=repository())
+    bulk = await client.post(
+        "/repositories/bulk",
+        json={"items": [{"action": "monitor", **repository()}]},
+    )
+    switch = await client.patch(f"/repositories/{kept['id']}", json={"is_active": False})
 
     for response in (single, bulk):
         assert response.status_code == 410, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["type"] == ERASED
     assert switch.status_code in {404, 410}
-    assert await rows_of(repositories_service.sessions, leaving) == {}
+    assert await rows_of(repositories_service.sessions, user) == {}
 
 
 async def test_other_users_keep_writing_while_someone_is_erased(

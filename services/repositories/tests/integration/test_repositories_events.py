@@ -13,19 +13,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
 async def test_every_change_reaches_kafka_once_in_order_and_no_change_emits_nothing(
-    repositories_service, new_user, kafka_bootstrap_servers: str
+    repositories_service, user, client, kafka_bootstrap_servers: str
 ) -> None:
-    user = new_user()
     body = repository()
-    async with repositories_service.client_for(user) as client:
-        repo_id = (await client.post("/repositories", json=body)).json()["id"]
-        await client.post("/repositories", json=body)  # no change
-        await client.patch(f"/repositories/{repo_id}", json={"is_active": False})
-        await client.patch(f"/repositories/{repo_id}", json={"is_active": False})  # no change
-        await client.post(
-            "/repositories/bulk", json={"items": [{"action": "activate", "id": repo_id}]}
-        )
-        await client.delete(f"/repositories/{repo_id}")
+    repo_id = (await client.post("/repositories", json=body)).json()["id"]
+    await client.post("/repositories", json=body)  # no change
+    await client.patch(f"/repositories/{repo_id}", json={"is_active": False})
+    await client.patch(f"/repositories/{repo_id}", json={"is_active": False})  # no change
+    await client.post("/repositories/bulk", json={"items": [{"action": "activate", "id": repo_id}]})
+    await client.delete(f"/repositories/{repo_id}")
     await outbox_drained(repositories_service.sessions)
 
     records = await read_topic(kafka_bootstrap_servers, REPOSITORY_EVENTS)

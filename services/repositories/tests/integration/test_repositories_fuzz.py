@@ -91,17 +91,15 @@ async def openapi_of(base_url: str) -> dict[str, Any]:
 
 
 async def test_fuzzing_every_operation_with_a_valid_token_finds_no_server_error(
-    repositories_service, new_user
+    repositories_service, user, client
 ) -> None:
-    user = new_user()
     schema = schemathesis.openapi.from_dict(await openapi_of(repositories_service.url))
     headers = dict(repositories_service.tokens.headers_for(user))
     # Real ids of the caller's own rows, so PATCH and DELETE reach the database too.
-    async with repositories_service.client_for(user) as client:
-        known_ids = [
-            (await client.post("/repositories", json=repository(owner="o"))).json()["id"]
-            for _ in (1, 2, 3)
-        ]
+    known_ids = [
+        (await client.post("/repositories", json=repository(owner="o"))).json()["id"]
+        for _ in (1, 2, 3)
+    ]
     answers = await asyncio.to_thread(fuzz, schema, repositories_service.url, headers, known_ids)
     assert [answer for answer in answers if answer[2] >= 500] == []
     # Not only refusals: every operation got through to the database at least once.

@@ -26,10 +26,7 @@ def github() -> Iterator[GitHubDouble]:
     GITHUB.rate_limited, GITHUB.unavailable = None, False
 
 
-async def test_monitoring_by_id_stores_what_github_says(
-    repositories_service, new_user, github
-) -> None:
-    user = new_user()
+async def test_monitoring_by_id_stores_what_github_says(user, client, github) -> None:
     [repo] = github.add(
         user,
         github_repository(
@@ -41,9 +38,8 @@ async def test_monitoring_by_id_stores_what_github_says(
             stargazers_count=80,
         ),
     )
-    async with repositories_service.client_for(user) as client:
-        created = await client.post("/repositories", json={"github_id": repo["id"]})
-        dashboard = (await client.get("/repositories")).json()["items"]
+    created = await client.post("/repositories", json={"github_id": repo["id"]})
+    dashboard = (await client.get("/repositories")).json()["items"]
 
     assert created.status_code == 201
     answer = created.json()
@@ -64,16 +60,14 @@ async def test_monitoring_by_id_stores_what_github_says(
 
 
 async def test_a_repository_the_person_cannot_see_is_a_404_and_nothing_is_stored(
-    repositories_service, new_user, github
+    repositories_service, user, client, github
 ) -> None:
-    user = new_user()
     [private] = github.add("someone-else", github_repository(visibility="private"))
-    async with repositories_service.client_for(user) as client:
-        answer = await client.post("/repositories", json={"github_id": private["id"]})
-        bulk = await client.post(
-            "/repositories/bulk",
-            json={"items": [{"action": "monitor", "github_id": private["id"]}]},
-        )
+    answer = await client.post("/repositories", json={"github_id": private["id"]})
+    bulk = await client.post(
+        "/repositories/bulk",
+        json={"items": [{"action": "monitor", "github_id": private["id"]}]},
+    )
 
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/problem+json"
@@ -94,9 +88,8 @@ async def test_a_repository_the_person_cannot_see_is_a_404_and_nothing_is_stored
     ],
 )
 async def test_githubs_refusals_are_problems_that_say_what_to_do(
-    repositories_service, new_user, github, fault, status, kind, retry_after
+    repositories_service, user, client, github, fault, status, kind, retry_after
 ) -> None:
-    user = new_user()
     [repo] = github.add(user, github_repository())
     if fault == "rate_limited":
         github.rate_limited = 1800
@@ -104,15 +97,14 @@ async def test_githubs_refusals_are_problems_that_say_what_to_do(
         github.unavailable = True
     else:
         github.ended.add(user)
-    async with repositories_service.client_for(user) as client:
-        answers = [
-            await client.post("/repositories", json={"github_id": repo["id"]}),
-            await client.post(
-                "/repositories/bulk",
-                json={"items": [{"action": "monitor", "github_id": repo["id"]}]},
-            ),
-            await client.get("/repositories/available"),
-        ]
+    answers = [
+        await client.post("/repositories", json={"github_id": repo["id"]}),
+        await client.post(
+            "/repositories/bulk",
+            json={"items": [{"action": "monitor", "github_id": repo["id"]}]},
+        ),
+        await client.get("/repositories/available"),
+    ]
 
     for answer in answers:
         assert answer.status_code == status, answer.text
@@ -124,15 +116,13 @@ async def test_githubs_refusals_are_problems_that_say_what_to_do(
 
 
 async def test_the_available_list_pages_as_github_does_and_marks_what_is_monitored(
-    repositories_service, new_user, github
+    user, client, github
 ) -> None:
-    user = new_user()
     repos = github.add(user, *(github_repository(name=f"r{n}") for n in range(5)))
-    async with repositories_service.client_for(user) as client:
-        await client.post("/repositories", json={"github_id": repos[1]["id"]})
-        first = await client.get("/repositories/available", params={"per_page": 2})
-        second = await client.get("/repositories/available", params={"per_page": 2, "page": 2})
-        last = await client.get("/repositories/available", params={"per_page": 2, "page": 3})
+    await client.post("/repositories", json={"github_id": repos[1]["id"]})
+    first = await client.get("/repositories/available", params={"per_page": 2})
+    second = await client.get("/repositories/available", params={"per_page": 2, "page": 2})
+    last = await client.get("/repositories/available", params={"per_page": 2, "page": 3})
 
     body = first.json()
     assert [(i["name"], i["monitored"]) for i in body["items"]] == [("r0", False), ("r1", True)]
@@ -148,18 +138,14 @@ async def test_the_available_list_pages_as_github_does_and_marks_what_is_monitor
     assert last.json()["next_page"] is None
 
 
-async def test_the_available_list_is_searchable_by_name(
-    repositories_service, new_user, github
-) -> None:
-    user = new_user()
+async def test_the_available_list_is_searchable_by_name(user, client, github) -> None:
     github.add(
         user,
         github_repository(name="api-server"),
         github_repository(name="web"),
         github_repository(name="API-client"),
     )
-    async with repositories_service.client_for(user) as client:
-        found = await client.get("/repositories/available", params={"q": "api", "per_page": 1})
+    found = await client.get("/repositories/available", params={"q": "api", "per_page": 1})
 
     body = found.json()
     assert [i["name"] for i in body["items"]] == ["API-client"]
@@ -168,20 +154,18 @@ async def test_the_available_list_is_searchable_by_name(
 
 
 async def test_a_refresh_brings_renames_and_marks_what_github_no_longer_shows(
-    repositories_service, new_user, github
+    repositories_service, user, client, github
 ) -> None:
-    user = new_user()
     renamed, deleted, hidden, same = github.add(user, *(github_repository() for _ in range(4)))
-    async with repositories_service.client_for(user) as client:
-        for repo in (renamed, deleted, hidden, same):
-            await client.post("/repositories", json={"github_id": repo["id"]})
-        events_before = await outbox_events(repositories_service.sessions, user)
-        github.rename(renamed["id"], "new-name")
-        github.delete(deleted["id"])
-        github.visible[user].remove(hidden["id"])
-        hidden["visibility"] = "private"
-        counts = await client.post("/repositories/refresh")
-        dashboard = (await client.get("/repositories")).json()["items"]
+    for repo in (renamed, deleted, hidden, same):
+        await client.post("/repositories", json={"github_id": repo["id"]})
+    events_before = await outbox_events(repositories_service.sessions, user)
+    github.rename(renamed["id"], "new-name")
+    github.delete(deleted["id"])
+    github.visible[user].remove(hidden["id"])
+    hidden["visibility"] = "private"
+    counts = await client.post("/repositories/refresh")
+    dashboard = (await client.get("/repositories")).json()["items"]
 
     assert counts.status_code == 200
     assert counts.json() == {"refreshed": 1, "unchanged": 1, "unavailable": 2}
@@ -196,16 +180,12 @@ async def test_a_refresh_brings_renames_and_marks_what_github_no_longer_shows(
     assert await outbox_events(repositories_service.sessions, user) == events_before
 
 
-async def test_a_second_refresh_asks_with_the_etag_and_gets_304s(
-    repositories_service, new_user, github
-) -> None:
-    user = new_user()
+async def test_a_second_refresh_asks_with_the_etag_and_gets_304s(user, client, github) -> None:
     [repo] = github.add(user, github_repository())
     path = f"/internal/github/users/{user}/repositories/{repo['id']}"
-    async with repositories_service.client_for(user) as client:
-        await client.post("/repositories", json={"github_id": repo["id"]})
-        first = (await client.post("/repositories/refresh")).json()
-        second = (await client.post("/repositories/refresh")).json()
+    await client.post("/repositories", json={"github_id": repo["id"]})
+    first = (await client.post("/repositories/refresh")).json()
+    second = (await client.post("/repositories/refresh")).json()
 
     assert first == second == {"refreshed": 0, "unchanged": 1, "unavailable": 0}
     asked = [(etag is not None, status) for p, etag, status in github.asked if p == path]
@@ -213,16 +193,14 @@ async def test_a_second_refresh_asks_with_the_etag_and_gets_304s(
 
 
 async def test_a_refresh_github_refuses_changes_nothing(
-    repositories_service, new_user, github
+    repositories_service, user, client, github
 ) -> None:
-    user = new_user()
     [repo] = github.add(user, github_repository())
-    async with repositories_service.client_for(user) as client:
-        await client.post("/repositories", json={"github_id": repo["id"]})
-        before = await rows_of(repositories_service.sessions, user)
-        github.rename(repo["id"], "renamed")
-        github.rate_limited = 60
-        answer = await client.post("/repositories/refresh")
+    await client.post("/repositories", json={"github_id": repo["id"]})
+    before = await rows_of(repositories_service.sessions, user)
+    github.rename(repo["id"], "renamed")
+    github.rate_limited = 60
+    answer = await client.post("/repositories/refresh")
 
     assert (answer.status_code, answer.headers["retry-after"]) == (503, "60")
     assert await rows_of(repositories_service.sessions, user) == before
