@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from codeflow_bench.memory import _children, _tree_cpu_seconds, cpu_seconds, tree_rss_mb, vm_rss_kb
+from codeflow_bench.memory import (
+    _children,
+    _tree_cpu_seconds,
+    cpu_seconds,
+    idle_cpu_percent,
+    tree_rss_mb,
+    vm_rss_kb,
+)
 
 # Burns a little CPU, so that its own figure is above zero, then waits beside a child.
 PARENT = (
@@ -59,3 +66,24 @@ def test_a_process_that_is_gone_has_no_figure() -> None:
     gone.wait()
     assert tree_rss_mb(gone.pid) is None
     assert _tree_cpu_seconds(gone.pid, 100.0) is None
+
+
+class NothingRunning:
+    def pid(self, piece: str) -> int | None:
+        return None
+
+
+def test_idle_cpu_measures_a_process_beside_the_pieces_in_the_same_window(
+    parent_with_child: tuple[int, int],
+) -> None:
+    parent, _ = parent_with_child
+    shares = idle_cpu_percent(
+        NothingRunning(),  # type: ignore[arg-type]
+        0.3,
+        pieces=["auth"],
+        beside={"baseline": parent},
+    )
+    assert shares["auth"] is None
+    share = shares["baseline"]
+    assert share is not None
+    assert 0 <= share < 100

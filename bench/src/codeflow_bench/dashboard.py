@@ -146,13 +146,6 @@ async def run_b1_b2(target: Target, plan: Plan, run: Run, results_dir: Path) -> 
     cookies = [f"Cookie: {SESSION_COOKIE}={s.cookie}" for s in sessions]
     user_headers = [f"X-User-Id: {s.user_id}" for s in sessions]
 
-    await asyncio.sleep(2)
-    run.memory["idle"] = memory.snapshot(target)
-    run.memory["idle"][memory.LIBRARIES_ALONE] = await asyncio.to_thread(memory.libraries_alone_mb)
-    idle_cpu = await asyncio.to_thread(memory.idle_cpu_percent, target, plan.idle_seconds)
-    for service, share in idle_cpu.items():
-        run.figures[memory.idle_cpu_figure(service)] = share
-
     sql = dashboard_sql()
     port = free_port()
     gateway_url = f"{target.gateway_url}/api/repositories"
@@ -182,7 +175,21 @@ async def run_b1_b2(target: Target, plan: Plan, run: Run, results_dir: Path) -> 
         port=port,
         env=env,
         log=results_dir / "logs" / "bare_app.log",
-    ):
+    ) as bare:
+        # At rest, the services beside the bare app: the same window on the same machine.
+        await asyncio.sleep(2)
+        run.memory["idle"] = memory.snapshot(target)
+        run.memory["idle"][memory.LIBRARIES_ALONE] = await asyncio.to_thread(
+            memory.libraries_alone_mb
+        )
+        idle_cpu = await asyncio.to_thread(
+            memory.idle_cpu_percent,
+            target,
+            plan.idle_seconds,
+            beside={memory.IDLE_BASELINE: bare.pid},
+        )
+        for piece, share in idle_cpu.items():
+            run.figures[memory.idle_cpu_figure(piece)] = share
         await expect_page(bare_url, user_headers[0], plan.repos_per_user)
         await expect_page(gateway_url, cookies[0], plan.repos_per_user)
         await expect_page(direct_url, (await tokens())[0], plan.repos_per_user)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from codeflow_bench.target import PIECES, SERVICES, Target
@@ -108,6 +108,9 @@ LIBRARIES = (
 )
 """What every service imports from outside the project: the floor under its idle memory."""
 
+IDLE_BASELINE = "the bare ASGI app (plain uvicorn)"
+"""The idle-CPU baseline: B1's bare app, measured in the same window as the services."""
+
 LIBRARIES_ALONE = "(the services' libraries alone)"
 """The memory table's row for :func:`libraries_alone_mb`."""
 
@@ -153,11 +156,17 @@ def _tree_cpu_seconds(pid: int, ticks: float) -> float | None:
 
 
 def idle_cpu_percent(
-    target: Target, seconds: float, pieces: Iterable[str] = SERVICES
+    target: Target,
+    seconds: float,
+    pieces: Iterable[str] = SERVICES,
+    *,
+    beside: Mapping[str, int] | None = None,
 ) -> dict[str, float | None]:
-    """Each piece's CPU over ``seconds`` of nothing asked of it, in % of one core."""
+    """Each piece's CPU over ``seconds`` of nothing asked of it, in % of one core; and, in
+    the same window, that of each process in ``beside`` (a name → its pid)."""
     ticks = float(os.sysconf("SC_CLK_TCK"))
-    pids = {piece: target.pid(piece) for piece in pieces}
+    pids: dict[str, int | None] = {piece: target.pid(piece) for piece in pieces}
+    pids.update(beside or {})
     before = {p: _tree_cpu_seconds(pid, ticks) if pid else None for p, pid in pids.items()}
     began = time.monotonic()
     time.sleep(seconds)
