@@ -45,7 +45,7 @@ RAW_AFTER_IDLE = "raw produce → consume, each after 0.1 s idle"
 IDLE_GAP = 0.1
 """How long the raw baseline waits before each of its spaced samples. B7's events come one
 at a time to a path that idled since the last (a sign-in apart); on this machine a round
-trip after such a pause took 5-9 ms at the median against 1-2 ms back to back, the same
+trip after such a pause took 3-9 ms at the median against 1-2 ms back to back, the same
 produce and fetch woken from idle."""
 
 Sample = Callable[[], Awaitable[float | None]]
