@@ -41,12 +41,12 @@ B7_GITHUB_ID = 8_700_000_000
 POLL_INTERVAL = 0.002
 TOKEN_LIFETIME = 240.0  # /auth/verify's JWTs live 5 minutes; a new one well before that
 RAW = "raw produce → consume"
-RAW_AFTER_IDLE = "raw produce → consume, each after 0.1 s idle"
 IDLE_GAP = 0.1
 """How long the raw baseline waits before each of its spaced samples. B7's events come one
 at a time to a path that idled since the last (a sign-in apart); on this machine a round
 trip after such a pause took 3-9 ms at the median against 1-2 ms back to back, the same
 produce and fetch woken from idle."""
+RAW_AFTER_IDLE = f"{RAW}, each after {IDLE_GAP:g} s idle"
 
 Sample = Callable[[], Awaitable[float | None]]
 
