@@ -45,7 +45,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.message import KafkaMessage
 from faststream.message import StreamMessage
 
 from codeflow_messaging.asyncapi import documented_as
@@ -135,7 +135,13 @@ class ReliableConsumer:
 
         title = f"{self.group_id}:{','.join(self.topics)}"
 
-        async def consume(body: Any, message: KafkaMessage) -> None:
+        context = broker.context
+
+        async def consume(body: Any) -> None:
+            # The message is taken from FastStream's context, not asked for as a parameter:
+            # fast_depends resolves such a parameter in a worker thread, two thread wake-ups
+            # per batch (ADR 0036).
+            message: KafkaMessage = context.get_local("message")
             records = cast("tuple[Record, ...]", message.raw_message)  # a batch subscriber's
             started = time.perf_counter()
             try:
@@ -166,7 +172,6 @@ class ReliableConsumer:
         # in the signature, because annotations are strings in this module.
         consume.__annotations__ = {
             "body": documented_as(self.dispatch.message_types, title=f"{title}:Envelope"),
-            "message": KafkaMessage,
             "return": None,
         }
         subscriber = broker.subscriber(

@@ -7,8 +7,10 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
+import anyio.to_thread
 import pytest
 from messaging_support import (
     FAST_RETRIES,
@@ -42,6 +44,27 @@ async def test_a_backlog_is_applied_in_order_in_batches_of_at_most_max_batch_eac
     assert sum(per_transaction) == 250
     assert max(per_transaction) == 100, "a waiting backlog fills the batches"
     assert all(n <= 100 for n in per_transaction)
+
+
+async def test_a_batch_is_handled_on_the_event_loop_without_a_worker_thread(
+    group: ConsumerGroup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A hop to a worker thread and back costs two thread wake-ups per batch, which is the
+    # larger part of an idle consumer's time to an event (B7).
+    in_threads: list[Any] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def noted(func: Any, *args: Any, **options: Any) -> Any:
+        in_threads.append(func)
+        return await run_sync(func, *args, **options)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", noted)
+    await group.publish([activity("user-t", n) for n in range(1, 4)])
+    await group.start()
+    await group.caught_up()
+
+    assert await group.applied() == [1, 2, 3]
+    assert in_threads == []
 
 
 async def test_a_poison_record_in_a_batch_is_dead_lettered_alone_and_the_others_applied_once(
