@@ -303,10 +303,7 @@ async def run_b3(target: Target, plan: Plan, run: Run, results_dir: Path) -> Non
             await check_end_state(url, expected, "the raw consumer")
         await rewind_profiles(url)
 
-        # The per-message access log goes where the services' goes: a file, not the terminal.
-        broker = create_broker(
-            bootstrap, client_id=group, logger=logging.getLogger("codeflow.consumer.bench")
-        )
+        broker = create_broker(bootstrap, client_id=group)
         for consumer in service_consumers:
             consumer.subscribe(broker)
         try:

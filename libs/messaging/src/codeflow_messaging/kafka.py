@@ -372,6 +372,10 @@ def record_headers(traceparent: bytes | None) -> Headers:
     return [_CONTENT_TYPE_HEADER, (TRACEPARENT, traceparent)]
 
 
+BROKER_LOGGER = "codeflow.kafka"
+"""The logger FastStream's lines go to."""
+
+
 def create_broker(
     bootstrap_servers: str,
     *,
@@ -380,10 +384,16 @@ def create_broker(
     security: KafkaSecurity | None = None,
 ) -> KafkaBroker:
     """A FastStream broker whose own publishing (dead letters) is idempotent with ``acks=all``;
-    its consumers and producer connect with ``security``."""
-    options: dict[str, Any] = {}
-    if logger is not None:
-        options["logger"] = logger
+    its consumers and producer connect with ``security``.
+
+    FastStream's own lines go to ``logger`` (:data:`BROKER_LOGGER` by default), and so through
+    the process's logging like every other line (JSON where that is the format), instead of
+    to a handler of FastStream's on stdout; its line for each message received and processed
+    is DEBUG, its warnings and errors keep their levels (ADR 0036)."""
+    options: dict[str, Any] = {
+        "logger": logger or logging.getLogger(BROKER_LOGGER),
+        "log_level": logging.DEBUG,
+    }
     security = resolve(security)
     faststream_security = security.faststream_security()
     if faststream_security is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -52,15 +52,6 @@ async def _publish(bootstrap: str, topic: str, envelopes: Sequence[Envelope[Any]
         await producer.stop()
 
 
-@pytest.fixture
-def framework_log(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """FastStream's own log (it doesn't propagate), where a handler's exception is reported."""
-    framework = logging.getLogger("faststream.access.kafka")
-    framework.addHandler(caplog.handler)
-    yield
-    framework.removeHandler(caplog.handler)
-
-
 def _assignment(broker: KafkaBroker) -> set[TopicPartition]:
     [subscriber] = broker.subscribers
     consumer = getattr(subscriber, "consumer", None)
@@ -74,7 +65,6 @@ async def test_a_member_joining_while_another_is_mid_batch_applies_every_message
     kafka_bootstrap_servers: str,
     start_consumers,
     caplog: pytest.LogCaptureFixture,
-    framework_log: None,
 ) -> None:
     caplog.set_level(logging.INFO)
     first_batch = FirstBatchHeld()

@@ -10,8 +10,10 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -22,8 +24,14 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
+def stdout_path(tmp_path: Path) -> Path:
+    """Where the janitor's standard output goes: nothing should."""
+    return tmp_path / "janitor.stdout"
+
+
+@pytest.fixture
 async def janitor_process(
-    janitor_database_url: str, kafka_bootstrap_servers: str, tokens: TestTokens
+    janitor_database_url: str, kafka_bootstrap_servers: str, tokens: TestTokens, stdout_path: Path
 ) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
     """The janitor's own process on a free loopback port, logging JSON to its stderr."""
     with reserve_port() as sock:
@@ -42,14 +50,15 @@ async def janitor_process(
         "CODEFLOW_JWKS_URL": tokens.jwks_url,
         "CODEFLOW_JWT_ISSUER": tokens.issuer.issuer,
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", "codeflow_janitor", "serve", "--port", str(port)),
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    with stdout_path.open("wb") as stdout:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "codeflow_janitor", "serve", "--port", str(port)),
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=asyncio.subprocess.PIPE,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=url) as client, asyncio.timeout(60):
@@ -105,3 +114,19 @@ async def test_a_request_s_id_is_in_the_json_lines_the_service_writes_and_echoed
     [during] = [line for line in lines if line.get("request_id") == request_id]
     assert during["service"] == "janitor"
     assert {"time", "level", "logger", "message"} <= set(during)
+
+
+async def test_every_line_the_service_writes_while_consuming_is_json_on_stderr(
+    janitor_process: tuple[str, asyncio.subprocess.Process], stdout_path: Path
+) -> None:
+    # Its consumers read the shared user events from the start, and the messaging library
+    # logs on their behalf too (FastStream's own lines, Kafka's errors): all of it must
+    # reach the collector as JSON, none as text on stdout.
+    _, process = janitor_process
+    process.terminate()
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+
+    lines = [json.loads(line) for line in stderr.decode().splitlines()]
+    assert any(line["message"] == "janitor service stopped" for line in lines)
+    assert all(line["service"] == "janitor" for line in lines)
+    assert await anyio.Path(stdout_path).read_text() == ""
