@@ -163,7 +163,7 @@ def test_a_payload_that_does_not_fit_its_type_is_invalid() -> None:
 
 
 def test_bytes_that_are_not_json_are_a_value_error() -> None:
-    with pytest.raises(ValueError, match="Expecting value"):
+    with pytest.raises(ValueError, match="Invalid JSON"):
         parse_envelope(b"not json")
 
 
