@@ -60,48 +60,46 @@ from codeflow_messaging.inbox import purge_processed
 from codeflow_messaging.kafka import HeldBack, SentBatch, is_refusal, send_batches
 from codeflow_messaging.metrics import MessagingMetrics
 from codeflow_messaging.outbox_notifications import OutboxListener, Wakeup, listener_connect
-from codeflow_messaging.plans import plan_each_execution
+from codeflow_messaging.plans import plan_for_any_backlog
 from codeflow_messaging.refusals import log_set_aside, record_refusals
 
 logger = logging.getLogger("codeflow.outbox")
 
-# ``claimed`` locks the round's rows, leaving out set-aside rows and every row of a key that
-# has an earlier refused row still pending (the NOT EXISTS: one probe of the small partial
-# index ix_outbox_refused_key, almost always empty). ``first_outside`` finds, for each key
-# among them, the earliest pending row of that key that this claim does not hold (locked by
-# another round or relay, or beyond the limit): one short walk of the (key, id) index per
-# key. A claimed row is published only if it comes before that row. Both CTEs are
-# materialized so the planner can't fold the check back into a join that scans every pending
-# row. The answer is one row of arrays, keys and payloads already encoded: the driver decodes
-# arrays in C, which costs far less than a thousand result rows.
+# ``refused`` is each key's earliest refused row still pending (the small partial index
+# ix_outbox_refused_key; almost always empty). ``claimed`` locks the round's rows, leaving out
+# set-aside rows and every row of a key with an earlier refused row. ``held_back`` is, for each
+# key among them, the earliest pending row of that key that this claim does not hold (locked
+# by another round or relay, or skipped), found in one pass over the pending rows below the
+# claim's last one. A claimed row is published only if it comes before that row. Each CTE is
+# computed once and materialized, and the claim's transaction plans without nested loops
+# (:func:`~codeflow_messaging.plans.plan_for_any_backlog`): so no plan, however wrong the
+# statistics of the moment (an outbox analyzed at rest has no pending row), checks every
+# claimed row against every pending one (ADR 0037). The answer is one row of arrays, keys and
+# payloads already encoded: the driver decodes arrays in C, which costs far less than a
+# thousand result rows.
 _CLAIM = text(
     """
-    WITH claimed AS MATERIALIZED (
+    WITH refused AS MATERIALIZED (
+        SELECT DISTINCT ON (key) key, id FROM outbox
+        WHERE published_at IS NULL AND refusals > 0
+        ORDER BY key, id
+    ),
+    claimed AS MATERIALIZED (
         SELECT id, topic, key, payload, refusals FROM outbox AS o
         WHERE published_at IS NULL
           AND set_aside_at IS NULL
-          AND NOT EXISTS (
-              SELECT FROM outbox AS refused
-              WHERE refused.key = o.key
-                AND refused.id < o.id
-                AND refused.published_at IS NULL
-                AND refused.refusals > 0
-          )
+          AND NOT EXISTS (SELECT FROM refused AS r WHERE r.key = o.key AND r.id < o.id)
         ORDER BY id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
     ),
-    first_outside AS MATERIALIZED (
-        SELECT k.key, (
-            SELECT other.id FROM outbox AS other
-            WHERE other.key = k.key
-              AND other.published_at IS NULL
-              AND other.id < k.last_id
-              AND other.id NOT IN (SELECT id FROM claimed)
-            ORDER BY other.id
-            LIMIT 1
-        ) AS id
-        FROM (SELECT key, max(id) AS last_id FROM claimed GROUP BY key) AS k
+    held_back AS MATERIALIZED (
+        SELECT DISTINCT ON (other.key) other.key, other.id FROM outbox AS other
+        WHERE other.published_at IS NULL
+          AND other.id < (SELECT max(id) FROM claimed)
+          AND other.id NOT IN (SELECT id FROM claimed)
+          AND other.key IN (SELECT key FROM claimed)
+        ORDER BY other.key, other.id
     )
     SELECT
         coalesce(array_agg(c.id ORDER BY c.id), '{}') AS ids,
@@ -111,8 +109,8 @@ _CLAIM = text(
         coalesce(array_agg(c.refusals > 0 ORDER BY c.id), '{}') AS alone,
         coalesce(array_agg(convert_to(c.payload->>'traceparent', 'UTF8') ORDER BY c.id), '{}')
             AS traceparents
-    FROM claimed AS c JOIN first_outside AS f ON f.key = c.key
-    WHERE f.id IS NULL OR c.id < f.id
+    FROM claimed AS c
+    WHERE NOT EXISTS (SELECT FROM held_back AS h WHERE h.key = c.key AND h.id < c.id)
     """
 )
 _MARK_PUBLISHED = text(
@@ -447,7 +445,7 @@ class OutboxRelay:
     async def _claim(self, session: AsyncSession) -> ClaimedRows:
         # Planned for the backlog it finds: a generic plan made while the outbox was empty
         # scans it once per pending row (ADR 0032).
-        await plan_each_execution(session)
+        await plan_for_any_backlog(session)
         result = await session.execute(_CLAIM, {"limit": self.batch_size})
         return ClaimedRows(*result.one())
 
