@@ -60,22 +60,23 @@ from codeflow_messaging.inbox import purge_processed
 from codeflow_messaging.kafka import HeldBack, SentBatch, is_refusal, send_batches
 from codeflow_messaging.metrics import MessagingMetrics
 from codeflow_messaging.outbox_notifications import OutboxListener, Wakeup, listener_connect
-from codeflow_messaging.plans import plan_for_any_backlog
+from codeflow_messaging.plans import plan_each_execution
 from codeflow_messaging.refusals import log_set_aside, record_refusals
 
 logger = logging.getLogger("codeflow.outbox")
 
 # ``refused`` is each key's earliest refused row still pending (the small partial index
 # ix_outbox_refused_key; almost always empty). ``claimed`` locks the round's rows, leaving out
-# set-aside rows and every row of a key with an earlier refused row. ``held_back`` is, for each
-# key among them, the earliest pending row of that key that this claim does not hold (locked
-# by another round or relay, or skipped), found in one pass over the pending rows below the
-# claim's last one. A claimed row is published only if it comes before that row. Each CTE is
-# computed once and materialized, and the claim's transaction plans without nested loops
-# (:func:`~codeflow_messaging.plans.plan_for_any_backlog`): so no plan, however wrong the
-# statistics of the moment (an outbox analyzed at rest has no pending row), checks every
-# claimed row against every pending one (ADR 0037). The answer is one row of arrays, keys and
-# payloads already encoded: the driver decodes arrays in C, which costs far less than a
+# set-aside rows and every row of a key with an earlier refused row. ``held_back`` is the
+# claimed rows that come after a pending row of their key which this claim does not hold
+# (locked by another round or relay, or skipped): one pass, sorted by key, over the claimed
+# rows and their keys' other pending rows below the claim's last one (found through the
+# (key, id) index, published rows never visited). What is claimed and not held back is
+# published. Each CTE is computed once, and none is joined with another: the checks are
+# against ``refused`` (almost always empty) and a hashed list of ids, so no plan, however
+# wrong the statistics of the moment (an outbox analyzed at rest has no pending row), compares
+# every claimed row with every pending one (ADR 0037). The answer is one row of arrays, keys
+# and payloads already encoded: the driver decodes arrays in C, which costs far less than a
 # thousand result rows.
 _CLAIM = text(
     """
@@ -94,12 +95,19 @@ _CLAIM = text(
         FOR UPDATE SKIP LOCKED
     ),
     held_back AS MATERIALIZED (
-        SELECT DISTINCT ON (other.key) other.key, other.id FROM outbox AS other
-        WHERE other.published_at IS NULL
-          AND other.id < (SELECT max(id) FROM claimed)
-          AND other.id NOT IN (SELECT id FROM claimed)
-          AND other.key IN (SELECT key FROM claimed)
-        ORDER BY other.key, other.id
+        SELECT id FROM (
+            SELECT id, outside, bool_or(outside) OVER (PARTITION BY key ORDER BY id) AS behind
+            FROM (
+                SELECT id, key, false AS outside FROM claimed
+                UNION ALL
+                SELECT id, key, true FROM outbox
+                WHERE published_at IS NULL
+                  AND key = ANY (ARRAY(SELECT DISTINCT key FROM claimed))
+                  AND id < (SELECT max(id) FROM claimed)
+                  AND id NOT IN (SELECT id FROM claimed)
+            ) AS pending
+        ) AS marked
+        WHERE behind AND NOT outside
     )
     SELECT
         coalesce(array_agg(c.id ORDER BY c.id), '{}') AS ids,
@@ -110,7 +118,7 @@ _CLAIM = text(
         coalesce(array_agg(convert_to(c.payload->>'traceparent', 'UTF8') ORDER BY c.id), '{}')
             AS traceparents
     FROM claimed AS c
-    WHERE NOT EXISTS (SELECT FROM held_back AS h WHERE h.key = c.key AND h.id < c.id)
+    WHERE c.id NOT IN (SELECT id FROM held_back)
     """
 )
 _MARK_PUBLISHED = text(
@@ -445,7 +453,7 @@ class OutboxRelay:
     async def _claim(self, session: AsyncSession) -> ClaimedRows:
         # Planned for the backlog it finds: a generic plan made while the outbox was empty
         # scans it once per pending row (ADR 0032).
-        await plan_for_any_backlog(session)
+        await plan_each_execution(session)
         result = await session.execute(_CLAIM, {"limit": self.batch_size})
         return ClaimedRows(*result.one())
 

@@ -24,7 +24,7 @@ from codeflow_messaging import (
     create_producer,
     transaction,
 )
-from codeflow_messaging.plans import plan_for_any_backlog
+from codeflow_messaging.plans import plan_each_execution
 from codeflow_messaging.relay import _CLAIM
 from codeflow_messaging.testing import sessions_on
 
@@ -129,7 +129,7 @@ async def test_a_claim_handles_each_pending_row_a_bounded_number_of_times_whatev
                 {"limit": CLAIMED},
             )
         async with transaction(sessions) as session:
-            await plan_for_any_backlog(session)  # as the relay's round does
+            await plan_each_execution(session)  # as the relay's round does
             explained = await session.scalar(
                 text(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {_CLAIM.text}"),
                 {"limit": CLAIMED},
