@@ -380,18 +380,17 @@ def create_broker(
     bootstrap_servers: str,
     *,
     client_id: str,
-    logger: logging.Logger | None = None,
     security: KafkaSecurity | None = None,
 ) -> KafkaBroker:
     """A FastStream broker whose own publishing (dead letters) is idempotent with ``acks=all``;
     its consumers and producer connect with ``security``.
 
-    FastStream's own lines go to ``logger`` (:data:`BROKER_LOGGER` by default), and so through
-    the process's logging like every other line (JSON where that is the format), instead of
+    FastStream's own lines go to the logger :data:`BROKER_LOGGER`, and so through the
+    process's logging like every other line (JSON where that is the format), instead of
     to a handler of FastStream's on stdout; its line for each message received and processed
     is DEBUG, its warnings and errors keep their levels (ADR 0036)."""
     options: dict[str, Any] = {
-        "logger": logger or logging.getLogger(BROKER_LOGGER),
+        "logger": logging.getLogger(BROKER_LOGGER),
         "log_level": logging.DEBUG,
     }
     security = resolve(security)

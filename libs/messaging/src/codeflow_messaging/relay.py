@@ -72,12 +72,12 @@ logger = logging.getLogger("codeflow.outbox")
 # (locked by another round or relay, or skipped): one pass, sorted by key, over the claimed
 # rows and their keys' other pending rows below the claim's last one (found through the
 # (key, id) index, published rows never visited). What is claimed and not held back is
-# published. Each CTE is computed once, and none is joined with another: the checks are
-# against ``refused`` (almost always empty) and a hashed list of ids, so no plan, however
-# wrong the statistics of the moment (an outbox analyzed at rest has no pending row), compares
-# every claimed row with every pending one (ADR 0037). The answer is one row of arrays, keys
-# and payloads already encoded: the driver decodes arrays in C, which costs far less than a
-# thousand result rows.
+# published. Each CTE is computed once, and no two that grow with the backlog are joined: the
+# claimed rows are checked against ``refused`` (almost always empty) and against a hashed list
+# of ids, so no plan, however wrong the statistics of the moment (an outbox analyzed at rest
+# has no pending row), compares every claimed row with every pending one (ADR 0037). The
+# answer is one row of arrays, keys and payloads already encoded: the driver decodes arrays
+# in C, which costs far less than a thousand result rows.
 _CLAIM = text(
     """
     WITH refused AS MATERIALIZED (
