@@ -54,13 +54,13 @@ async def record_identity(
     await repository.release_login(session, identity.login, holder=holder)
     username = identity.username_given(holder)
 
-    profile = await repository.lock_profile(session, user_id)
-    if profile is not None and not identity.is_newer_than(profile.identity_updated_at):
+    shown_since = await repository.lock_profile(session, user_id)
+    if shown_since is not None and not identity.is_newer_than(shown_since):
         await repository.widen_times(session, user_id, active_at)
         return
     github_id = await _github_id_for(session, identity)
     shown = ShownIdentity(user_id, github_id, username, identity.seen_at, active_at)
-    if profile is None:
+    if shown_since is None:
         await repository.add_profile(session, shown)
     else:
         await repository.set_identity(session, shown)
