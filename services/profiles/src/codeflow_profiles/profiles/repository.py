@@ -6,26 +6,37 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Result, Text, bindparam, delete, func, select, update
+from sqlalchemy import Executable, Result, Row, Text, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from codeflow_profiles.models import TIMESTAMPTZ, DeletedUser, LoginClaim, UserProfile
 from codeflow_profiles.profiles.domain import Claim, ShownIdentity
 
+# The two reads of the API, built once and run on a Core connection: the profile's columns
+# as a row, without the ORM's object (ADR 0038).
+_PROFILE_OF = select(*UserProfile.__table__.columns).where(
+    UserProfile.user_id == bindparam("user", type_=Text)
+)
+_PROFILE_NAMED = select(*UserProfile.__table__.columns).where(
+    UserProfile.username == bindparam("login_name", type_=Text),
+    UserProfile.github_id.is_not(None),
+)
 
-async def profile_of(session: AsyncSession, user_id: str) -> UserProfile | None:
+ProfileRow = Row[Any]
+"""A profile's columns, by name."""
+
+
+async def profile_of(connection: AsyncConnection | AsyncSession, user_id: str) -> ProfileRow | None:
     """The profile of ``user_id``, if there is one."""
-    return await session.scalar(select(UserProfile).where(UserProfile.user_id == user_id))
+    return (await connection.execute(_PROFILE_OF, {"user": user_id})).first()
 
 
-async def profile_named(session: AsyncSession, username: str) -> UserProfile | None:
+async def profile_named(
+    connection: AsyncConnection | AsyncSession, username: str
+) -> ProfileRow | None:
     """The profile that holds ``username`` and a GitHub account now, if any."""
-    return await session.scalar(
-        select(UserProfile).where(
-            UserProfile.username == username, UserProfile.github_id.is_not(None)
-        )
-    )
+    return (await connection.execute(_PROFILE_NAMED, {"login_name": username})).first()
 
 
 # The statements of an identity update, built once: a consumer runs nine of them per event,

@@ -1,6 +1,7 @@
 """``/profiles``: the caller's own profile, and the public view of a username.
 
-Every request needs a valid JWT, the public view included: 401 otherwise.
+Every request needs a valid JWT, the public view included: 401 otherwise. Each is one query
+of plain columns, so it reads through ``ReadConnection`` (Core, no transaction around it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from codeflow_profiles.profiles.schemas import (
     Problem,
     PublicProfile,
 )
-from codeflow_service import CurrentIdentity, ReadSession
+from codeflow_service import CurrentIdentity, ReadConnection
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -37,9 +38,9 @@ router = APIRouter(prefix="/profiles", tags=["profiles"], responses=ERRORS)
 
 
 @router.get("/me")
-async def read_my_profile(session: ReadSession, caller: CurrentIdentity) -> MyProfile:
+async def read_my_profile(connection: ReadConnection, caller: CurrentIdentity) -> MyProfile:
     """The caller's own profile; 404 until auth's ``UserCreated`` has been applied."""
-    return MyProfile.model_validate(await service.my_profile(session, caller.user_id))
+    return MyProfile.model_validate(await service.my_profile(connection, caller.user_id))
 
 
 @router.get("/{username}", responses={422: _problem("The username is not a GitHub login.")})
@@ -47,8 +48,8 @@ async def read_public_profile(
     username: Annotated[
         str, Path(min_length=1, max_length=USERNAME_MAX_LENGTH, pattern=USERNAME_PATTERN)
     ],
-    session: ReadSession,
+    connection: ReadConnection,
     caller: CurrentIdentity,  # any signed-in user may look, but only signed-in users
 ) -> PublicProfile:
     """The public view of whoever holds ``username`` now."""
-    return PublicProfile.model_validate(await service.public_profile(session, username))
+    return PublicProfile.model_validate(await service.public_profile(connection, username))

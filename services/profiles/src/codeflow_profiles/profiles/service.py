@@ -10,11 +10,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from codeflow_profiles.db import lock_users
 from codeflow_profiles.events import emit
-from codeflow_profiles.models import UserProfile
 from codeflow_profiles.profiles import repository
 from codeflow_profiles.profiles.domain import (
     GitHubIdentity,
@@ -23,6 +22,7 @@ from codeflow_profiles.profiles.domain import (
     decide_github_account,
     latest_activity,
 )
+from codeflow_profiles.profiles.repository import ProfileRow
 from codeflow_service.erasure import UserDataEraser
 
 logger = logging.getLogger("codeflow.profiles")
@@ -134,17 +134,17 @@ delete_users_data = UserDataEraser(
 acknowledgements."""
 
 
-async def my_profile(session: AsyncSession, user_id: str) -> UserProfile:
+async def my_profile(connection: AsyncConnection, user_id: str) -> ProfileRow:
     """The caller's own profile; :class:`ProfileNotFound` if there is none (yet)."""
-    profile = await repository.profile_of(session, user_id)
+    profile = await repository.profile_of(connection, user_id)
     if profile is None:
         raise ProfileNotFound("no profile for this user yet")
     return profile
 
 
-async def public_profile(session: AsyncSession, username: str) -> UserProfile:
+async def public_profile(connection: AsyncConnection, username: str) -> ProfileRow:
     """The profile holding ``username``; :class:`ProfileNotFound` if none does."""
-    profile = await repository.profile_named(session, username)
+    profile = await repository.profile_named(connection, username)
     if profile is None:
         raise ProfileNotFound("no profile with this username")
     return profile
