@@ -120,13 +120,14 @@ async def test_update_account_tokens_changes_only_the_given_tokens(
         updated = await signin_repository.update_account_tokens(
             s, "github", "9", access_token="new", expires_at=1_800_000_000
         )
-        assert (
-            await signin_repository.update_account_tokens(s, "github", "10", access_token="x")
-            is None
+        assert not await signin_repository.update_account_tokens(
+            s, "github", "10", access_token="x"
         )
         with pytest.raises(ValueError, match="user_id"):
             await signin_repository.update_account_tokens(s, "github", "9", user_id="someone-else")
-    assert updated is not None
+        with pytest.raises(ValueError, match="no account token fields"):
+            await signin_repository.update_account_tokens(s, "github", "9")
+    assert updated
 
     async with auth_sessions() as s:
         row = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth.constraints import constraints_as_errors
@@ -37,15 +37,17 @@ async def create_session(
     return session
 
 
+# Built once: every request that brings a session cookie asks it (ADR 0038).
+_SESSION_AND_USER = (
+    select(Session, User)
+    .join(User, User.id == Session.user_id)
+    .where(Session.session_token == bindparam("token"))
+)
+
+
 async def get_session_and_user(s: AsyncSession, session_token: str) -> tuple[Session, User] | None:
     """The session and its user, in one query. Expiry is the caller's to check."""
-    row = (
-        await s.execute(
-            select(Session, User)
-            .join(User, User.id == Session.user_id)
-            .where(Session.session_token == session_token)
-        )
-    ).one_or_none()
+    row = (await s.execute(_SESSION_AND_USER, {"token": session_token})).one_or_none()
     return None if row is None else (row[0], row[1])
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth.constraints import constraints_as_errors
@@ -60,19 +60,27 @@ async def get_user_by_email(s: AsyncSession, email: str) -> User | None:
     return user
 
 
+_USER_BY_ACCOUNT = (
+    select(User)
+    .join(Account, Account.user_id == User.id)
+    .where(
+        Account.provider == bindparam("of_provider"),
+        Account.provider_account_id == bindparam("of_provider_account"),
+    )
+)
+# Built once, as every sign-in asks (ADR 0038).
+_USERS_BY_ACCOUNT = {False: _USER_BY_ACCOUNT, True: _USER_BY_ACCOUNT.with_for_update(of=User)}
+
+
 async def get_user_by_account(
     s: AsyncSession, provider: str, provider_account_id: str, *, lock: bool = False
 ) -> User | None:
     """The user linked to the account; ``lock``: and hold their row until the transaction
     ends (waiting for whoever holds it, as an erasure does; ``None`` if it erased them)."""
-    query = (
-        select(User)
-        .join(Account, Account.user_id == User.id)
-        .where(Account.provider == provider, Account.provider_account_id == provider_account_id)
+    user: User | None = await s.scalar(
+        _USERS_BY_ACCOUNT[lock],
+        {"of_provider": provider, "of_provider_account": provider_account_id},
     )
-    if lock:
-        query = query.with_for_update(of=User)
-    user: User | None = await s.scalar(query)
     return user
 
 
@@ -126,26 +134,32 @@ async def link_account(
     return account
 
 
-async def _find_account(s: AsyncSession, provider: str, provider_account_id: str) -> Account | None:
-    account: Account | None = await s.scalar(
-        select(Account).where(
-            Account.provider == provider, Account.provider_account_id == provider_account_id
-        )
+# One statement, built once: the SET clause is the token columns each call passes (SQLAlchemy
+# compiles, and caches, one form per set of them). Sign-in runs it on every sign-in; through
+# the ORM it was a SELECT of the account and a flush of the changed object (ADR 0038).
+_UPDATE_ACCOUNT_TOKENS = (
+    update(Account)
+    .where(
+        Account.provider == bindparam("of_provider"),
+        Account.provider_account_id == bindparam("of_provider_account"),
     )
-    return account
+    .returning(Account.id)
+)
 
 
 async def update_account_tokens(
     s: AsyncSession, provider: str, provider_account_id: str, **tokens: Any
-) -> Account | None:
-    """Set the given token columns (any of :data:`ACCOUNT_TOKEN_FIELDS`)."""
+) -> bool:
+    """Set the given token columns (any of :data:`ACCOUNT_TOKEN_FIELDS`, at least one);
+    whether the account exists."""
     unknown = tokens.keys() - ACCOUNT_TOKEN_FIELDS
     if unknown:
         raise ValueError(f"not account token fields: {', '.join(sorted(unknown))}")
-    account = await _find_account(s, provider, provider_account_id)
-    if account is None:
-        return None
-    for field, value in tokens.items():
-        setattr(account, field, value)
-    await s.flush()
-    return account
+    if not tokens:
+        raise ValueError("no account token fields given")
+    connection = await s.connection()
+    updated = await connection.execute(
+        _UPDATE_ACCOUNT_TOKENS,
+        {"of_provider": provider, "of_provider_account": provider_account_id, **tokens},
+    )
+    return updated.first() is not None
