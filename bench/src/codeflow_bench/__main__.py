@@ -25,6 +25,7 @@ from codeflow_bench.goals import evaluate_goals
 from codeflow_bench.plan import PLANS, Plan
 from codeflow_bench.report import render
 from codeflow_bench.results import Run
+from codeflow_bench.settle import cluster_busy, settle
 from codeflow_bench.target import Target
 
 logger = logging.getLogger("codeflow.bench")
@@ -49,6 +50,16 @@ async def measure(plan: Plan, only: list[str], results_dir: Path) -> Run:
         settings=plan.to_json(),
     )
     for name in only:
+        settling = await settle(cluster_busy(target), longest=plan.settle_longest)
+        run.figures[f"{name.upper()} began after the cluster settled for (s)"] = settling.waited
+        run.figures[f"{name.upper()} cluster CPU as it began (% of one core)"] = settling.busy
+        if not settling.settled:
+            logger.warning(
+                "%s: the cluster still uses %.0f%% of a core after %.0f s; starting anyway",
+                name.upper(),
+                settling.busy,
+                settling.waited,
+            )
         began = time.monotonic()
         logger.info("%s: starting", name.upper())
         try:

@@ -29,6 +29,7 @@ class Plan:
     b7_load_seconds: float
     b7_load_concurrency: int
     idle_seconds: float
+    settle_longest: float
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,6 +57,7 @@ FULL = Plan(
     b7_load_seconds=45,
     b7_load_concurrency=16,
     idle_seconds=30,
+    settle_longest=90,
 )
 
 # The same steps, small enough for CI: only what shrinks is named.
@@ -79,6 +81,7 @@ SMOKE = replace(
     b7_load_seconds=6,
     b7_load_concurrency=4,
     idle_seconds=3,
+    settle_longest=10,
 )
 
 PLANS = {plan.mode: plan for plan in (FULL, SMOKE)}
