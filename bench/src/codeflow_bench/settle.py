@@ -1,10 +1,8 @@
 """Each benchmark begins on a settled cluster, not in the wake of the one before it.
 
-A step leaves work behind that outlives it: after B4 and B5 the relays purge what they
+A step can leave work behind that outlives it: after B4 and B5 the relays purge what they
 published, autovacuum goes through the rows the saga deleted, the consumers of the other
-services skip what they didn't handle. A step that began at once measured that work with its
-own, B6 most of all (65-72 sign-in flows/s in full runs, where it began as B5 ended, against
-95-113 on the same machine alone). So before each step the bench waits until the whole
+services skip what they didn't handle. So before each step the bench waits until the whole
 cluster (the services, the stand-in, the gateway, PostgreSQL and Kafka with their children)
 uses at most ``SETTLED_SHARE`` of one core over a window of ``WINDOW_SECONDS``, for at most the
 plan's ``settle_longest`` seconds, and reports how long it waited and how busy the cluster
