@@ -52,8 +52,9 @@ async def settle(
     while True:
         busy = await cluster_busy()
         waited = clock() - began
-        if busy <= SETTLED_SHARE or waited >= longest:
-            return Settling(round(waited, 1), busy)
+        settling = Settling(round(waited, 1), busy)
+        if settling.settled or waited >= longest:
+            return settling
 
 
 def cluster_busy(target: Target) -> Callable[[], Awaitable[float]]:

@@ -60,14 +60,18 @@ async def get_user_by_email(s: AsyncSession, email: str) -> User | None:
     return user
 
 
-_USER_BY_ACCOUNT = (
-    select(User)
-    .join(Account, Account.user_id == User.id)
-    .where(
-        Account.provider == bindparam("of_provider"),
-        Account.provider_account_id == bindparam("of_provider_account"),
-    )
+# One account, by provider and the provider's id for it: the parameters of :func:`_account`.
+_THE_ACCOUNT = (
+    Account.provider == bindparam("of_provider"),
+    Account.provider_account_id == bindparam("of_provider_account"),
 )
+
+
+def _account(provider: str, provider_account_id: str) -> dict[str, str]:
+    return {"of_provider": provider, "of_provider_account": provider_account_id}
+
+
+_USER_BY_ACCOUNT = select(User).join(Account, Account.user_id == User.id).where(*_THE_ACCOUNT)
 # Built once, as every sign-in asks (ADR 0038).
 _USERS_BY_ACCOUNT = {False: _USER_BY_ACCOUNT, True: _USER_BY_ACCOUNT.with_for_update(of=User)}
 
@@ -78,8 +82,7 @@ async def get_user_by_account(
     """The user linked to the account; ``lock``: and hold their row until the transaction
     ends (waiting for whoever holds it, as an erasure does; ``None`` if it erased them)."""
     user: User | None = await s.scalar(
-        _USERS_BY_ACCOUNT[lock],
-        {"of_provider": provider, "of_provider_account": provider_account_id},
+        _USERS_BY_ACCOUNT[lock], _account(provider, provider_account_id)
     )
     return user
 
@@ -137,14 +140,7 @@ async def link_account(
 # One statement, built once: the SET clause is the token columns each call passes (SQLAlchemy
 # compiles, and caches, one form per set of them). Sign-in runs it on every sign-in; through
 # the ORM it was a SELECT of the account and a flush of the changed object (ADR 0038).
-_UPDATE_ACCOUNT_TOKENS = (
-    update(Account)
-    .where(
-        Account.provider == bindparam("of_provider"),
-        Account.provider_account_id == bindparam("of_provider_account"),
-    )
-    .returning(Account.id)
-)
+_UPDATE_ACCOUNT_TOKENS = update(Account).where(*_THE_ACCOUNT).returning(Account.id)
 
 
 async def update_account_tokens(
@@ -159,7 +155,6 @@ async def update_account_tokens(
         raise ValueError("no account token fields given")
     connection = await s.connection()
     updated = await connection.execute(
-        _UPDATE_ACCOUNT_TOKENS,
-        {"of_provider": provider, "of_provider_account": provider_account_id, **tokens},
+        _UPDATE_ACCOUNT_TOKENS, _account(provider, provider_account_id) | tokens
     )
     return updated.first() is not None

@@ -27,14 +27,12 @@ ProfileRow = Row[Any]
 """A profile's columns, by name."""
 
 
-async def profile_of(connection: AsyncConnection | AsyncSession, user_id: str) -> ProfileRow | None:
+async def profile_of(connection: AsyncConnection, user_id: str) -> ProfileRow | None:
     """The profile of ``user_id``, if there is one."""
     return (await connection.execute(_PROFILE_OF, {"user": user_id})).first()
 
 
-async def profile_named(
-    connection: AsyncConnection | AsyncSession, username: str
-) -> ProfileRow | None:
+async def profile_named(connection: AsyncConnection, username: str) -> ProfileRow | None:
     """The profile that holds ``username`` and a GitHub account now, if any."""
     return (await connection.execute(_PROFILE_NAMED, {"login_name": username})).first()
 
