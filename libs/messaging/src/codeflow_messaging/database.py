@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from codeflow_messaging.pool import FairPool
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
@@ -42,7 +44,11 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     ``DBAPIError`` with ``connection_invalidated`` set, and SQLAlchemy then replaces every
     connection the pool held, so one database restart fails the statements in flight and no
     more. Callers treat it as transient: consumers retry, HTTP answers 503.
+
+    Its pool (:class:`~codeflow_messaging.pool.FairPool`) gives a connection that comes back
+    to the request that has waited longest for one.
     """
+    options.setdefault("poolclass", FairPool)
     return create_async_engine(async_database_url(url), **options)
 
 
