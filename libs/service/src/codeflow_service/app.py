@@ -126,7 +126,8 @@ async def messaging_runtime(
     use). On the way out: the relay, the broker, then the engine. Every Kafka client
     connects with ``kafka_security`` (the environment's when None), and an unauthenticated
     connection is logged as a WARNING outside development. The consumers and the relay
-    are measured in ``metrics``, and the outbox's pending rows are read at each scrape.
+    are measured in ``metrics``; the outbox's pending rows and the database pool's state
+    are read at each scrape.
     """
     metrics = metrics or ServiceMetrics()
     security = resolve(kafka_security)
@@ -158,7 +159,7 @@ async def messaging_runtime(
     settle_the_heap()
     measure = partial(metrics.messaging.measure, runtime.read_sessions)
     try:
-        with metrics.measured_at_scrape(measure):
+        with metrics.measured_at_scrape(measure), metrics.pool_of(engine):
             yield runtime
     finally:
         relay_task.cancel()

@@ -14,6 +14,12 @@ The same registry holds the consumers' and the outbox's metrics
 Numbers that live in a database table are read when Prometheus asks
 (:meth:`ServiceMetrics.measured_at_scrape`), each reading bounded by
 ``SCRAPE_READING_TIMEOUT``.
+
+The database pool's state is read from the pool when Prometheus asks
+(:class:`PoolCollector`): ``db_pool_size``, ``db_pool_connections_in_use``,
+``db_pool_waiting_requests``, and two counters, ``db_pool_waits_total`` (requests that found
+no connection free and waited) and ``db_pool_wait_seconds_total`` (how long they waited in
+all). Their ratio is the mean wait; a pool that is too small for the load shows both rising.
 """
 
 from __future__ import annotations
@@ -27,10 +33,14 @@ from typing import Any, TypeVar, cast
 
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codeflow_messaging.metrics import MessagingMetrics
+from codeflow_messaging.pool import FairPool, HandingOnQueue
 
 logger = logging.getLogger("codeflow.metrics")
 
@@ -109,6 +119,16 @@ class ServiceMetrics:
         finally:
             self._readings.remove(reading)
 
+    @contextmanager
+    def pool_of(self, engine: AsyncEngine) -> Iterator[None]:
+        """Show ``engine``'s pool (:class:`PoolCollector`) while the block runs."""
+        collector = PoolCollector(engine)
+        self.registry.register(collector)
+        try:
+            yield
+        finally:
+            self.registry.unregister(collector)
+
     async def exposition(self) -> bytes:
         """The registry in Prometheus' text format, once every reading has been taken. A
         reading that fails is logged and its gauges keep their last values."""
@@ -118,6 +138,63 @@ class ServiceMetrics:
             except Exception as exc:  # the scrape still answers with the rest
                 logger.warning("metrics: a reading at scrape time failed: %r", exc)
         return generate_latest(self.registry)
+
+
+class PoolCollector(Collector):
+    """The state of an engine's pool, read from it at each scrape (nothing per checkout).
+
+    It reads the engine's pool of the moment, so a pool SQLAlchemy replaces (on
+    ``dispose()``) is followed; the counters then start again from zero, as a restarted
+    process's do.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def describe(self) -> Iterator[Metric]:
+        return self._families(size=None, in_use=None, queue=None)
+
+    def collect(self) -> Iterator[Metric]:
+        pool = self._engine.pool
+        if not isinstance(pool, FairPool):
+            return iter(())
+        queue = pool._pool
+        assert isinstance(queue, HandingOnQueue)
+        return self._families(size=pool.size(), in_use=pool.checkedout(), queue=queue)
+
+    @staticmethod
+    def _families(
+        *, size: int | None, in_use: int | None, queue: HandingOnQueue[Any] | None
+    ) -> Iterator[Metric]:
+        def gauge(name: str, documentation: str, value: float | None) -> Metric:
+            family = GaugeMetricFamily(name, documentation)
+            if value is not None:
+                family.add_metric([], value)
+            return family
+
+        def counter(name: str, documentation: str, value: float | None) -> Metric:
+            family = CounterMetricFamily(name, documentation)
+            if value is not None:
+                family.add_metric([], value)
+            return family
+
+        yield gauge("db_pool_size", "Connections the database pool keeps.", size)
+        yield gauge("db_pool_connections_in_use", "Pool connections checked out right now.", in_use)
+        yield gauge(
+            "db_pool_waiting_requests",
+            "Requests waiting for a pool connection right now.",
+            None if queue is None else queue.waiting(),
+        )
+        yield counter(
+            "db_pool_waits",
+            "Requests that found no pool connection free and waited for one.",
+            None if queue is None else queue.waits,
+        )
+        yield counter(
+            "db_pool_wait_seconds",
+            "Seconds requests spent waiting for a pool connection, in all.",
+            None if queue is None else queue.seconds_waited,
+        )
 
 
 class HttpMetricsMiddleware:
