@@ -34,6 +34,10 @@ class Stub:
     seen: list[dict[str, Any]] = field(default_factory=list)
     verify_delay: float = 0.0
     """Seconds auth's stub takes to answer a session check."""
+    ended: set[str] = field(default_factory=set)
+    """Cookies (any part of the header) whose session has ended: auth's stub refuses them."""
+    failing: bool = False
+    """Auth's stub answers every session check with a 500, as an auth that lost its database."""
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -53,7 +57,10 @@ class Stub:
         status, extra = 200, []
         if scope["path"] == "/auth/verify":
             await asyncio.sleep(self.verify_delay)
-            if GOOD_COOKIE in headers.get("cookie", ""):
+            cookie = headers.get("cookie", "")
+            if self.failing:
+                status = 500
+            elif GOOD_COOKIE in cookie and not any(part in cookie for part in self.ended):
                 extra = [(b"x-user-id", b"user-1"), (b"x-auth-token", b"jwt-of-user-1")]
             else:
                 status = 401
@@ -96,6 +103,10 @@ class Gateway:
         return await asyncio.to_thread(
             self._request, method, path, dict(headers or {}), timeout, body, source
         )
+
+    def end_session(self, cookie: Mapping[str, str]) -> None:
+        """From now on auth refuses ``cookie`` (a :func:`session_cookie`), as after a sign-out."""
+        self.stubs["auth"].ended.add(cookie["Cookie"])
 
     def verifications(self) -> int:
         """How many session checks reached auth so far."""

@@ -28,6 +28,9 @@ from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
+EXPIRED = 2.1
+"""Seconds after which a check kept for 1 s has surely expired: nginx keeps whole seconds."""
+
 
 @pytest.fixture(scope="module")
 async def gw(nginx: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
@@ -301,6 +304,52 @@ async def test_a_refused_session_is_checked_every_time(gw: Gateway) -> None:
     for _ in range(3):
         assert_problem(await gw.get("/api/profiles/me", cookie), 401, "not-signed-in")
     assert gw.verifications() == before + 3
+
+
+async def test_a_kept_check_is_not_used_past_its_window_while_auth_fails(
+    nginx: str, tmp_path: Path
+) -> None:
+    # Auth can't check sessions (it answers 500s): once the window has passed, no read is
+    # let through on the old answer, however many arrive together, since the session may
+    # have ended meanwhile. (Serving the expired answer while one request renews it,
+    # proxy_cache_use_stale updating, let 24 of these 30 through: ADR 0040.)
+    async with running_gateway(
+        nginx, tmp_path, up=("auth", "profiles"), auth_cache_seconds=1, verify_delay=0.2
+    ) as short:
+        cookie = session_cookie()
+        assert (await short.get("/api/profiles/me", cookie)).status == 200
+        short.stubs["auth"].failing = True
+        await asyncio.sleep(EXPIRED)
+
+        statuses: list[int] = []
+        for _ in range(6):
+            answers = await asyncio.gather(
+                *(short.get("/api/profiles/me", cookie) for _ in range(5))
+            )
+            statuses += [answer.status for answer in answers]
+        assert statuses == [503] * 30  # the session could not be checked
+
+
+async def test_a_session_that_ended_is_refused_once_its_kept_check_expires(
+    nginx: str, tmp_path: Path
+) -> None:
+    async with running_gateway(
+        nginx, tmp_path, up=("auth", "profiles"), auth_cache_seconds=1
+    ) as short:
+        cookie = session_cookie()
+        assert (await short.get("/api/profiles/me", cookie)).status == 200
+        short.end_session(cookie)
+        started = time.monotonic()
+
+        async def refused() -> bool:
+            return (await short.get("/api/profiles/me", cookie)).status == 401
+
+        await wait_until(refused, timeout=10, what="the ended session to be refused")
+        # Within the window, which nginx counts in whole seconds (so up to 2 s for 1), and a
+        # poll of the wait's.
+        assert time.monotonic() - started < 1 + EXPIRED
+        for _ in range(3):
+            assert_problem(await short.get("/api/profiles/me", cookie), 401, "not-signed-in")
 
 
 async def test_a_kept_check_expires_after_its_window(nginx: str, tmp_path: Path) -> None:
