@@ -6,8 +6,12 @@ import argparse
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codeflow_service.logs import LogFormatError, configure_logging
+
+if TYPE_CHECKING:
+    import uvicorn
 
 Command = Callable[[argparse.Namespace], int]
 Extension = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], dict[str, Command]]
@@ -51,24 +55,30 @@ def service_main(
         command.upgrade(config, "head")
         return 0
 
-    import uvicorn
-
     from codeflow_service.server import run_server
 
-    run_server(
-        uvicorn.Config(
-            f"codeflow_{name}.main:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            proxy_headers=True,
-            # Only the gateway's X-Forwarded-* headers are believed; in containers it isn't on
-            # loopback, so deployments name it (uvicorn's own variable).
-            forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-            access_log=False,
-            # Uvicorn's own lines (errors, start and stop) go through the handler configured
-            # above, in the same format as the service's.
-            log_config=None,
-        )
-    )
+    run_server(server_config(name, host=args.host, port=args.port))
     return 0
+
+
+def server_config(name: str, *, host: str, port: int) -> uvicorn.Config:
+    """How ``serve`` runs service ``name``: uvicorn on its app factory, behind the gateway."""
+    import uvicorn
+
+    from codeflow_service.server import KEEP_ALIVE_SECONDS
+
+    return uvicorn.Config(
+        f"codeflow_{name}.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        # Only the gateway's X-Forwarded-* headers are believed; in containers it isn't on
+        # loopback, so deployments name it (uvicorn's own variable).
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        # Uvicorn's own lines (errors, start and stop) go through the handler configured
+        # above, in the same format as the service's.
+        log_config=None,
+    )

@@ -16,6 +16,13 @@ from types import FrameType
 
 import uvicorn
 
+KEEP_ALIVE_SECONDS = 75
+"""How long a service keeps an idle HTTP connection open: longer than any client of its keeps
+one (the gateway's upstream connections 60 s, nginx's default; httpx 5 s), so the client
+always closes first. A server closing a connection as a request arrives on it leaves that
+request unanswered: httpx raises ``ReadError``, and nginx answers 502 to a request it may
+not send twice. uvicorn's own default is 5 s."""
+
 TICK_SECONDS = 1.0
 """How often an idle server looks round; uvicorn refreshes ``date`` at this pace too."""
 

@@ -10,6 +10,11 @@ from typing import Any
 
 import uvicorn
 
+KEEP_ALIVE_SECONDS = 75
+"""How long a served app keeps an idle connection open: as long as the services do
+(``codeflow_service.server.KEEP_ALIVE_SECONDS``), longer than httpx keeps one, so a client
+never sends on a connection the server is closing."""
+
 
 def reserve_port() -> socket.socket:
     """A listening-ready socket on a free loopback port (the server takes it over)."""
@@ -26,7 +31,13 @@ async def serve(
     """Run ``app`` (lifespan included) with uvicorn until the block ends; yields its base URL."""
     sock = sock or reserve_port()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
