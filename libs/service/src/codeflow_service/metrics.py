@@ -101,6 +101,8 @@ class ServiceMetrics:
         self.registry = CollectorRegistry()
         self.http = HttpMetrics(self.registry)
         self.messaging = MessagingMetrics(self.registry)
+        self.pool = PoolCollector()
+        self.registry.register(self.pool)
         self._readings: list[Reading] = []
         self._own: dict[Callable[[CollectorRegistry], Any], Any] = {}
 
@@ -122,12 +124,11 @@ class ServiceMetrics:
     @contextmanager
     def pool_of(self, engine: AsyncEngine) -> Iterator[None]:
         """Show ``engine``'s pool (:class:`PoolCollector`) while the block runs."""
-        collector = PoolCollector(engine)
-        self.registry.register(collector)
+        self.pool.engine = engine
         try:
             yield
         finally:
-            self.registry.unregister(collector)
+            self.pool.engine = None
 
     async def exposition(self) -> bytes:
         """The registry in Prometheus' text format, once every reading has been taken. A
@@ -143,21 +144,22 @@ class ServiceMetrics:
 class PoolCollector(Collector):
     """The state of an engine's pool, read from it at each scrape (nothing per checkout).
 
-    It reads the engine's pool of the moment, so a pool SQLAlchemy replaces (on
-    ``dispose()``) is followed; the counters then start again from zero, as a restarted
-    process's do.
+    Its series are described from the start, with no samples until an engine is given (the
+    service's, once it has started), so what reads ``/metrics`` knows them. It reads the
+    engine's pool of the moment, so a pool SQLAlchemy replaces (on ``dispose()``) is
+    followed; the counters then start again from zero, as a restarted process's do.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self) -> None:
+        self.engine: AsyncEngine | None = None
 
     def describe(self) -> Iterator[Metric]:
         return self._families(size=None, in_use=None, queue=None)
 
     def collect(self) -> Iterator[Metric]:
-        pool = self._engine.pool
+        pool = None if self.engine is None else self.engine.pool
         if not isinstance(pool, FairPool):
-            return iter(())
+            return self.describe()
         queue = pool._pool
         assert isinstance(queue, HandingOnQueue)
         return self._families(size=pool.size(), in_use=pool.checkedout(), queue=queue)

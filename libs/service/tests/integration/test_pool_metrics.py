@@ -74,8 +74,10 @@ async def test_the_pool_shows_who_holds_who_waits_and_for_how_long(engine: Async
         assert after["db_pool_waits_total"] == 1
         assert after["db_pool_wait_seconds_total"] >= HELD
 
-    # Gone from the registry with the block.
-    assert _samples(await metrics.exposition()) == {}
+    # No samples once the block has ended, and the series still described.
+    exposition = (await metrics.exposition()).decode()
+    assert _samples(exposition) == {}
+    assert "# TYPE db_pool_waits_total counter" in exposition
 
 
 async def _connect(engine: AsyncEngine) -> AsyncConnection:
