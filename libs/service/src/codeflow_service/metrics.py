@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
@@ -141,6 +141,27 @@ class ServiceMetrics:
         return generate_latest(self.registry)
 
 
+_POOL_SERIES: tuple[tuple[type[GaugeMetricFamily | CounterMetricFamily], str, str], ...] = (
+    (GaugeMetricFamily, "db_pool_size", "Connections the database pool keeps."),
+    (GaugeMetricFamily, "db_pool_connections_in_use", "Pool connections checked out right now."),
+    (
+        GaugeMetricFamily,
+        "db_pool_waiting_requests",
+        "Requests waiting for a pool connection right now.",
+    ),
+    (
+        CounterMetricFamily,
+        "db_pool_waits",
+        "Requests that found no pool connection free and waited for one.",
+    ),
+    (
+        CounterMetricFamily,
+        "db_pool_wait_seconds",
+        "Seconds requests spent waiting for a pool connection, in all.",
+    ),
+)
+
+
 class PoolCollector(Collector):
     """The state of an engine's pool, read from it at each scrape (nothing per checkout).
 
@@ -154,7 +175,7 @@ class PoolCollector(Collector):
         self.engine: AsyncEngine | None = None
 
     def describe(self) -> Iterator[Metric]:
-        return self._families(size=None, in_use=None, queue=None)
+        return self._families(None)
 
     def collect(self) -> Iterator[Metric]:
         pool = None if self.engine is None else self.engine.pool
@@ -162,41 +183,18 @@ class PoolCollector(Collector):
             return self.describe()
         queue = pool._pool
         assert isinstance(queue, HandingOnQueue)
-        return self._families(size=pool.size(), in_use=pool.checkedout(), queue=queue)
+        return self._families(
+            (pool.size(), pool.checkedout(), queue.waiting(), queue.waits, queue.seconds_waited)
+        )
 
     @staticmethod
-    def _families(
-        *, size: int | None, in_use: int | None, queue: HandingOnQueue[Any] | None
-    ) -> Iterator[Metric]:
-        def gauge(name: str, documentation: str, value: float | None) -> Metric:
-            family = GaugeMetricFamily(name, documentation)
-            if value is not None:
-                family.add_metric([], value)
-            return family
-
-        def counter(name: str, documentation: str, value: float | None) -> Metric:
-            family = CounterMetricFamily(name, documentation)
-            if value is not None:
-                family.add_metric([], value)
-            return family
-
-        yield gauge("db_pool_size", "Connections the database pool keeps.", size)
-        yield gauge("db_pool_connections_in_use", "Pool connections checked out right now.", in_use)
-        yield gauge(
-            "db_pool_waiting_requests",
-            "Requests waiting for a pool connection right now.",
-            None if queue is None else queue.waiting(),
-        )
-        yield counter(
-            "db_pool_waits",
-            "Requests that found no pool connection free and waited for one.",
-            None if queue is None else queue.waits,
-        )
-        yield counter(
-            "db_pool_wait_seconds",
-            "Seconds requests spent waiting for a pool connection, in all.",
-            None if queue is None else queue.seconds_waited,
-        )
+    def _families(values: Sequence[float] | None) -> Iterator[Metric]:
+        """Each of ``_POOL_SERIES``, with its value from ``values`` when there are values."""
+        for index, (family_type, name, documentation) in enumerate(_POOL_SERIES):
+            family = family_type(name, documentation)
+            if values is not None:
+                family.add_metric([], values[index])
+            yield family
 
 
 class HttpMetricsMiddleware:

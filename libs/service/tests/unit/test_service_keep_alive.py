@@ -20,6 +20,8 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 GATEWAY_TEMPLATE = REPO_ROOT / "deploy" / "gateway" / "nginx.conf.template"
 NGINX_UPSTREAM_KEEPALIVE_DEFAULT = 60.0
 """nginx's ``keepalive_timeout`` in an ``upstream`` block when none is given."""
+SERVED = server_config("example", host="127.0.0.1", port=8000).timeout_keep_alive
+"""How long a service keeps an idle connection."""
 
 
 def _gateway_upstream_idle_seconds() -> list[float]:
@@ -33,21 +35,18 @@ def _gateway_upstream_idle_seconds() -> list[float]:
 
 
 def test_a_service_keeps_an_idle_connection_longer_than_the_gateway_does() -> None:
-    served = server_config("example", host="127.0.0.1", port=8000).timeout_keep_alive
-    assert all(served > kept for kept in _gateway_upstream_idle_seconds())
+    assert all(kept < SERVED for kept in _gateway_upstream_idle_seconds())
 
 
 def test_a_service_keeps_an_idle_connection_longer_than_an_httpx_client_does() -> None:
     # The repositories service's GitHub client (to auth) and the JWKS client use httpx's
     # default limits.
-    served = server_config("example", host="127.0.0.1", port=8000).timeout_keep_alive
     client_keeps = httpx.Limits().keepalive_expiry
     assert client_keeps is not None
-    assert served > client_keeps
+    assert client_keeps < SERVED
 
 
 def test_the_tests_servers_keep_idle_connections_as_the_services_do() -> None:
     # Stand-ins (GitHub's, a service replica) served in tests close idle connections no
     # sooner than the services, or their clients meet the race the services avoid.
-    served = server_config("example", host="127.0.0.1", port=8000).timeout_keep_alive
-    assert served == asgi.KEEP_ALIVE_SECONDS
+    assert SERVED == asgi.KEEP_ALIVE_SECONDS
