@@ -81,7 +81,7 @@ async def test_a_stored_expiry_beyond_the_absolute_lifetime_does_not_keep_a_sess
     # Written under longer settings: 45 days after its sign-in.
     token = await open_session(auth_sessions, expires=T + 45 * DAY)
     async with auth_sessions() as s:
-        found = await service.peek_session(s, token)
+        found = await service.peek_session(await s.connection(), token)
     assert found is not None
     assert service.writes_due(found, POLICY, T + 30 * DAY)
 
@@ -96,11 +96,11 @@ async def test_a_session_within_both_bounds_is_found_and_left_alone(
     token = await open_session(auth_sessions)
     now = T + timedelta(hours=20)
     async with auth_sessions() as s:
-        found = await service.peek_session(s, token)
+        found = await service.peek_session(await s.connection(), token)
         assert found is not None
-        await signin_repository.update_user(s, found[1].id, last_active_at=now)
+        await signin_repository.update_user(s, found.user_id, last_active_at=now)
         await s.commit()
-        found = await service.peek_session(s, token)
+        found = await service.peek_session(await s.connection(), token)
     assert found is not None
     assert not service.writes_due(found, POLICY, now)
     active = await use(auth_sessions, token, now)
@@ -147,9 +147,9 @@ async def test_a_persons_list_leaves_out_ended_sessions_and_only_they_can_end_th
 ) -> None:
     old = await open_session(auth_sessions, created_at=T - 29 * DAY, expires=T + 2 * DAY)
     async with transaction(auth_sessions) as s:
-        found = await service.peek_session(s, old)
+        found = await service.peek_session(await s.connection(), old)
         assert found is not None
-        user_id = found[1].id
+        user_id = found.user_id
         for opened in (T - DAY, T):
             await sessions_repository.create_session(
                 s,
@@ -162,7 +162,7 @@ async def test_a_persons_list_leaves_out_ended_sessions_and_only_they_can_end_th
 
     async with auth_sessions() as s:
         listed = await service.list_sessions(s, user_id, POLICY, now=T + DAY + timedelta(seconds=1))
-        theirs = await service.peek_session(s, someone_else)
+        theirs = await service.peek_session(await s.connection(), someone_else)
     # The oldest ends a day after T (its absolute lifetime): at T + 1 day it is gone.
     assert [(row.created_at, ends) for row, ends in listed] == [
         (T, T + 7 * DAY),
@@ -171,6 +171,6 @@ async def test_a_persons_list_leaves_out_ended_sessions_and_only_they_can_end_th
     assert theirs is not None
     async with transaction(auth_sessions) as s:
         with pytest.raises(SessionNotFound):
-            await service.end_session(s, user_id, theirs[0].id)
+            await service.end_session(s, user_id, theirs.session_id)
         await service.end_session(s, user_id, listed[0][0].id)
     assert await session_rows(auth_sessions) == 3

@@ -8,9 +8,10 @@ constraints refuse raises a :class:`~codeflow_auth.constraints.ConstraintViolati
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from codeflow_auth.constraints import constraints_as_errors
 from codeflow_auth.db import utc_millis
@@ -51,7 +52,41 @@ async def get_session_and_user(s: AsyncSession, session_token: str) -> tuple[Ses
     return None if row is None else (row[0], row[1])
 
 
-async def github_id_of(s: AsyncSession, user_id: str) -> int | None:
+class Standing(NamedTuple):
+    """What deciding on a session takes, read as plain values: its lifetimes, and who it is."""
+
+    session_id: str
+    created_at: datetime
+    expires: datetime
+    user_id: str
+    login: str | None
+    last_active_at: datetime | None
+
+
+# Built once, read on a Core connection: the gateway asks it for every request whose kept
+# answer has run out (ADR 0042).
+_STANDING = (
+    select(
+        Session.id,
+        Session.created_at,
+        Session.expires,
+        User.id,
+        User.login,
+        User.last_active_at,
+    )
+    .join(User, User.id == Session.user_id)
+    .where(Session.session_token == bindparam("token"))
+)
+
+
+async def get_standing(c: AsyncConnection, session_token: str) -> Standing | None:
+    """The session's lifetimes and its user, in one query, without loading either object.
+    Expiry is the caller's to check."""
+    row = (await c.execute(_STANDING, {"token": session_token})).one_or_none()
+    return None if row is None else Standing(*row)
+
+
+async def github_id_of(s: AsyncSession | AsyncConnection, user_id: str) -> int | None:
     """GitHub's numeric id of the account linked to ``user_id``, if one is."""
     found = await s.scalar(
         select(Account.provider_account_id)

@@ -18,7 +18,7 @@ from codeflow_auth.sessions import repository, service
 from codeflow_auth.sessions.schemas import DeletionRequested, SessionList, SessionSummary, iso
 from codeflow_identity import service_audience
 from codeflow_messaging import transaction
-from codeflow_service import ReadSession
+from codeflow_service import ReadConnection
 
 router = APIRouter(prefix="/auth", tags=["sessions"])
 
@@ -251,7 +251,9 @@ Service = Annotated[
     response_model=Verified,
     responses={401: {"description": "No valid session"}},
 )
-async def verify(request: Request, state: State, reader: ReadSession, target: Service) -> Response:
+async def verify(
+    request: Request, state: State, reader: ReadConnection, target: Service
+) -> Response:
     """For the gateway: is this request's session valid, and who is it?
 
     200 carries ``X-User-Id`` and a JWT (``X-Auth-Token``) valid for a few minutes, whose
@@ -259,45 +261,50 @@ async def verify(request: Request, state: State, reader: ReadSession, target: Se
     session's row is deleted. Only the janitor's tokens may say ``admin``: for a user whose
     GitHub account's numeric id is in ``AUTH_ADMIN_GITHUB_IDS``.
 
-    Most calls only read (one query, no transaction); a transaction is opened only when
-    something is due: deleting an expired session, sliding the expiry, recording activity.
+    Most calls only read (one query on a Core connection, no transaction); a transaction is
+    opened only when something is due: deleting an expired session, sliding the expiry,
+    recording activity.
     """
     token = state.session_cookie.read(request)
     now = datetime.now(UTC)
     found = await service.peek_session(reader, token)
-    active: service.ActiveSession | None = None
+    # Asked before any write, while the read connection is held: it is given back below.
+    admin = found is not None and target == "janitor" and await _is_admin(reader, state, found)
+    who: tuple[str, str | None] | None = None
     if found is not None and service.writes_due(found, state.policy, now):
         await reader.close()  # give its connection back before taking one to write
         async with transaction(state.sessions) as db:
             active = await service.use_session(db, token, state.policy, now=now)
+        if active is not None:
+            who = (active.user.id, active.user.login)
     elif found is not None:
-        db_session, user = found
-        active = service.ActiveSession(db_session, user, db_session.expires, refreshed=False)
-    if active is None:
+        who = (found.user_id, found.login)
+    if who is None:
         return PROBLEMS[NotSignedIn].response(
             headers={"WWW-Authenticate": 'Cookie realm="codeflow"'}
         )
+    user_id, login = who
     claims: dict[str, Any] = {}
-    if active.user.login:
-        claims["login"] = active.user.login
-    if target == "janitor" and await _is_admin(reader, state, active.user.id):
+    if login:
+        claims["login"] = login
+    if admin:
         claims["admin"] = True
-    jwt = state.issuer.issue(active.user.id, extra_claims=claims, audience=service_audience(target))
+    jwt = state.issuer.issue(user_id, extra_claims=claims, audience=service_audience(target))
     ttl = int(state.issuer.ttl.total_seconds())
     return JSONResponse(
-        Verified(userId=active.user.id, token=jwt, expiresIn=ttl).model_dump(),
+        Verified(userId=user_id, token=jwt, expiresIn=ttl).model_dump(),
         headers={
-            "X-User-Id": active.user.id,
+            "X-User-Id": user_id,
             "X-Auth-Token": jwt,
             "Cache-Control": "no-store",
         },
     )
 
 
-async def _is_admin(reader: ReadSession, state: State, user_id: str) -> bool:
+async def _is_admin(reader: ReadConnection, state: State, found: repository.Standing) -> bool:
     """Decided by GitHub's numeric user id: a login passes to whoever registers it next."""
     admins = state.settings.admin_github_ids
-    return bool(admins) and await repository.github_id_of(reader, user_id) in admins
+    return bool(admins) and await repository.github_id_of(reader, found.user_id) in admins
 
 
 @router.get("/.well-known/jwks.json", tags=["keys"])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from codeflow_auth.errors import ReauthenticationRequired, SessionNotFound
 from codeflow_auth.events import emit
@@ -16,6 +16,7 @@ from codeflow_auth.models import Account, Session, User
 from codeflow_auth.revocation import GrantRevoker
 from codeflow_auth.sessions import repository
 from codeflow_auth.sessions.lifetimes import SessionPolicy
+from codeflow_auth.sessions.repository import Standing
 from codeflow_auth.sessions.tokens import stored_form
 from codeflow_auth.signin import repository as signin_repository
 from codeflow_contracts import UserActive, UserDeletionRequested
@@ -31,7 +32,7 @@ class ActiveSession:
     refreshed: bool
 
 
-def _expired(db_session: Session, policy: SessionPolicy, now: datetime) -> bool:
+def _expired(db_session: Session | Standing, policy: SessionPolicy, now: datetime) -> bool:
     return policy.expired(created_at=db_session.created_at, expires=db_session.expires, now=now)
 
 
@@ -53,14 +54,14 @@ async def find_session(
     return found
 
 
-async def peek_session(session: AsyncSession, token: str | None) -> tuple[Session, User] | None:
-    """The session of ``token`` and its user as stored, expired or not; writes nothing."""
+async def peek_session(connection: AsyncConnection, token: str | None) -> Standing | None:
+    """The session of ``token`` as stored, expired or not, as plain values; writes nothing."""
     if not token:
         return None
-    return await repository.get_session_and_user(session, stored_form(token))
+    return await repository.get_standing(connection, stored_form(token))
 
 
-def _slide_due(db_session: Session, policy: SessionPolicy, now: datetime) -> bool:
+def _slide_due(db_session: Session | Standing, policy: SessionPolicy, now: datetime) -> bool:
     return policy.slide_due(created_at=db_session.created_at, expires=db_session.expires, now=now)
 
 
@@ -68,14 +69,13 @@ def _activity_due(last_active_at: datetime | None, policy: SessionPolicy, now: d
     return last_active_at is None or last_active_at <= now - policy.activity_interval
 
 
-def writes_due(found: tuple[Session, User], policy: SessionPolicy, now: datetime) -> bool:
+def writes_due(found: Standing, policy: SessionPolicy, now: datetime) -> bool:
     """Whether :func:`use_session` would write for this session now (delete it as expired,
     slide its expiry, or record activity). Most requests write nothing."""
-    db_session, user = found
     return (
-        _expired(db_session, policy, now)
-        or _slide_due(db_session, policy, now)
-        or _activity_due(user.last_active_at, policy, now)
+        _expired(found, policy, now)
+        or _slide_due(found, policy, now)
+        or _activity_due(found.last_active_at, policy, now)
     )
 
 

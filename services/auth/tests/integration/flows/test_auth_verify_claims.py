@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from auth_flow_support import sign_in, signed_in_browser, verify
+from auth_flow_support import execute, scalar, sign_in, signed_in_browser, verify
 
 from codeflow_github_emulator.defaults import OCTOCAT_ID
 from codeflow_identity import JwksVerifier
@@ -54,6 +54,17 @@ async def test_admins_are_decided_by_github_id_and_only_the_janitor_hears_it(sta
     async with signed_in_browser(auth) as browser:
         assert (await verified_claims(browser, auth.url, "janitor")).get("admin") is True
         assert "admin" not in await verified_claims(browser, auth.url, "repositories")
+
+
+async def test_a_check_that_records_activity_still_names_the_admin(start_auth) -> None:
+    # The check reads on its own connection and gives it back before a write; the admin
+    # question is answered either way.
+    auth = await start_auth(admin_github_ids=frozenset({OCTOCAT_ID}))
+    async with signed_in_browser(auth) as browser:
+        await execute(auth.sessions, "UPDATE users SET last_active_at = NULL")
+        assert (await verified_claims(browser, auth.url, "janitor")).get("admin") is True
+    unrecorded = "SELECT count(*) FROM users WHERE last_active_at IS NULL"
+    assert await scalar(auth.sessions, unrecorded) == 0
 
 
 async def test_a_new_account_with_an_admins_former_login_is_not_an_admin(start_auth) -> None:
