@@ -31,6 +31,10 @@ case "$auth_cache_seconds" in
 esac
 [ "$auth_cache_seconds" -le 10 ] ||
     fail "GATEWAY_AUTH_CACHE_SECONDS=$auth_cache_seconds: give 0 (off) to at most 10 seconds"
+# A check's answer is kept the whole window, or one or two seconds less but at least 1 s.
+auth_cache_floor=$((auth_cache_seconds < 1 ? auth_cache_seconds : 1))
+auth_cache_shorter=$((auth_cache_seconds - 1 > auth_cache_floor ? auth_cache_seconds - 1 : auth_cache_floor))
+auth_cache_shortest=$((auth_cache_seconds - 2 > auth_cache_floor ? auth_cache_seconds - 2 : auth_cache_floor))
 
 public_url="${AUTH_URL:-${NEXTAUTH_URL:-http://127.0.0.1:8080}}"
 public_origin="$(printf '%s' "$public_url" | sed -E 's|^(https?://[^/?#]+).*$|\1|')"
@@ -87,6 +91,8 @@ sed \
     -e "s|{{ *write_burst *}}|${GATEWAY_WRITE_BURST:-40}|g" \
     -e "s|{{ *connection_limit *}}|${GATEWAY_CONNECTION_LIMIT:-100}|g" \
     -e "s|{{ *auth_cache_seconds *}}|$auth_cache_seconds|g" \
+    -e "s|{{ *auth_cache_shorter *}}|$auth_cache_shorter|g" \
+    -e "s|{{ *auth_cache_shortest *}}|$auth_cache_shortest|g" \
     -e "s|{{ *auth_upstream *}}|${AUTH_UPSTREAM:-auth:8001}|g" \
     -e "s|{{ *profiles_upstream *}}|${PROFILES_UPSTREAM:-profiles:8002}|g" \
     -e "s|{{ *repositories_upstream *}}|${REPOSITORIES_UPSTREAM:-repositories:8003}|g" \

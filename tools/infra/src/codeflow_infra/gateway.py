@@ -147,6 +147,8 @@ class GatewaySettings:
             "write_burst": str(self.write_burst),
             "connection_limit": str(self.connection_limit),
             "auth_cache_seconds": str(self.auth_cache_seconds),
+            "auth_cache_shorter": str(_kept_less(self.auth_cache_seconds, 1)),
+            "auth_cache_shortest": str(_kept_less(self.auth_cache_seconds, 2)),
             "user_directive": f"user {self.worker_user};" if self.worker_user else "",
             **{f"{name}_upstream": servers[name][0] for name in UPSTREAMS},
             # The replicas beyond the first, as more `server` lines of the same upstream.
@@ -157,6 +159,12 @@ class GatewaySettings:
                 for name in UPSTREAMS
             },
         }
+
+
+def _kept_less(window: int, seconds: int) -> int:
+    """How long a session check is kept when kept ``seconds`` less than the ``window``: at
+    least 1 s (nothing when the window is 0). nginx picks among these per check."""
+    return max(window - seconds, min(window, 1))
 
 
 def _real_ip(proxies: Sequence[str]) -> str:

@@ -8,7 +8,9 @@ prefix.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -365,6 +367,44 @@ async def test_a_kept_check_expires_after_its_window(nginx: str, tmp_path: Path)
             return short.verifications() == 2
 
         await wait_until(checked_again, timeout=10, what="the session to be checked again")
+
+
+async def test_sessions_checked_together_are_not_all_checked_again_together(
+    nginx: str, tmp_path: Path
+) -> None:
+    # nginx ends a kept answer on a whole second. Sessions first checked within one second
+    # and each kept equally long would expire at the same moment, every time, and all
+    # their requests in flight would wait on auth together (ADR 0043). Each answer is kept
+    # for whole seconds picked at random up to the window: 1, 2 or 3 here.
+    async with running_gateway(
+        nginx, tmp_path, up=("auth", "profiles"), auth_cache_seconds=3
+    ) as gw:
+        cookies = [session_cookie()["Cookie"] for _ in range(24)]
+        started = time.monotonic()
+        checked_again: dict[str, float] = {}
+
+        async def every_session_checked_again() -> bool:
+            answers = await asyncio.gather(
+                *(gw.get("/api/profiles/me", {"Cookie": cookie}) for cookie in cookies)
+            )
+            assert [answer.status for answer in answers] == [200] * len(cookies)
+            checks = Counter(
+                seen["cookie"] for seen in gw.stubs["auth"].seen if seen["path"] == "/auth/verify"
+            )
+            for cookie in cookies:
+                if checks[cookie] >= 2:
+                    checked_again.setdefault(cookie, time.monotonic() - started)
+            return len(checked_again) == len(cookies)
+
+        await wait_until(
+            every_session_checked_again, timeout=15, what="every session to be checked again"
+        )
+
+    moments = sorted(checked_again.values())
+    # Requests arrive every ~0.1 s, so checks made on one expiry fall within a few of them.
+    expiries = 1 + sum(1 for a, b in itertools.pairwise(moments) if b - a > 0.5)
+    assert expiries >= 3, moments
+    assert moments[-1] < 3 + EXPIRED  # none kept past the window
 
 
 async def test_with_the_cache_off_every_request_is_checked(nginx: str, tmp_path: Path) -> None:

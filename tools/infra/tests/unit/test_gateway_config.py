@@ -88,14 +88,18 @@ def test_no_route_reaches_a_service_s_metrics_or_health_endpoints() -> None:
 def test_api_calls_are_checked_by_auth_verify_and_carry_its_token() -> None:
     config = rendered()
     api = block(config, "location /api/")
-    verify = block(config, "location = /_verify")
+    verify = block(config, "location /_verify/")
 
     assert "auth_request /_verify;" in api
     assert "auth_request_set $codeflow_token $upstream_http_x_auth_token;" in api
     assert "auth_request_set $codeflow_user_id $upstream_http_x_user_id;" in api
     assert "error_page 401 /_problem/401;" in api
-    assert "internal;" in verify
-    assert "proxy_pass http://auth/auth/verify?service=$codeflow_service;" in verify
+    assert "internal;" in block(config, "location = /_verify")
+    assert "rewrite ^ /_verify/$codeflow_verify_keep last;" in block(config, "location = /_verify")
+    for kept in ("shortest", "shorter", "window"):
+        inner = block(verify, f"location = /_verify/{kept}")
+        assert "internal;" in inner
+        assert "proxy_pass http://auth/auth/verify?service=$codeflow_service;" in inner
     assert "proxy_pass_request_body off;" in verify
     assert "proxy_set_header Cookie $http_cookie;" in verify
     authorization = block(config, "map $codeflow_token $codeflow_authorization")
@@ -168,13 +172,36 @@ def test_nginx_accepts_the_rendered_configuration(tmp_path: Path) -> None:
 
 def test_session_checks_are_reused_for_safe_requests_only_for_the_configured_window() -> None:
     config = rendered(auth_cache_seconds=7)
-    verify = block(config, "location = /_verify")
+    verify = block(config, "location /_verify/")
 
     assert "proxy_cache verify;" in verify
     assert 'proxy_cache_key "$codeflow_service $http_cookie";' in verify
-    assert "proxy_cache_valid 200 7s;" in verify  # 200 only: a 401 is never kept
+    assert "proxy_ignore_headers Cache-Control Expires X-Accel-Expires;" in verify
+    # 200 only: a 401 is never kept. The window, or one or two seconds less (ADR 0043).
+    kept = {
+        name: re.findall(r"proxy_cache_valid (.*);", block(verify, f"location = /_verify/{name}"))
+        for name in ("shortest", "shorter", "window")
+    }
+    assert kept == {"shortest": ["200 5s"], "shorter": ["200 6s"], "window": ["200 7s"]}
+    keep = block(config, "split_clients $request_id $codeflow_verify_keep")
+    assert re.findall(r"(\S+)\s+(\w+);", keep) == [
+        ("33.3%", "shortest"),
+        ("33.3%", "shorter"),
+        ("*", "window"),
+    ]
     assert "proxy_no_cache $codeflow_verify_fresh;" in verify
     assert re.search(r"map \$request_method \$codeflow_verify_fresh \{\s*GET 0;\s*HEAD 0;", config)
+
+
+@pytest.mark.parametrize(
+    ("window", "kept"), [(0, ["0s", "0s", "0s"]), (1, ["1s", "1s", "1s"]), (2, ["1s", "1s", "2s"])]
+)
+def test_a_short_window_keeps_checks_at_least_a_second_and_none_when_off(
+    window: int, kept: list[str]
+) -> None:
+    verify = block(rendered(auth_cache_seconds=window), "location /_verify/")
+
+    assert re.findall(r"proxy_cache_valid 200 (\w+);", verify) == kept
 
 
 def test_the_auth_cache_window_is_bounded_and_read_from_the_environment() -> None:
