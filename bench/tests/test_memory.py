@@ -14,6 +14,12 @@ def test_cpu_time_is_user_plus_system_ticks() -> None:
     assert cpu_seconds(STAT, 100.0) == 2.0
 
 
+def test_cpu_time_of_ended_children_is_added_when_asked() -> None:
+    waited_for = STAT.replace(" 150 50 0 0 ", " 150 50 30 20 ")
+    assert cpu_seconds(waited_for, 100.0) == 2.0
+    assert cpu_seconds(waited_for, 100.0, ended_children=True) == 2.5
+
+
 def test_the_resident_set_is_read_in_kilobytes() -> None:
     assert vm_rss_kb("Name:\tpython\nVmRSS:\t  104112 kB\nThreads:\t5\n") == 104112
     assert vm_rss_kb("Name:\tkthreadd\n") is None

@@ -61,6 +61,40 @@ def test_cpu_of_a_tree_is_at_least_the_parents(parent_with_child: tuple[int, int
     assert total >= alone > 0
 
 
+# Starts a child that burns about 0.6 s of CPU, waits for it to end, then stays.
+PARENT_OF_A_BUSY_CHILD = (
+    "import subprocess, sys, time; "
+    "burn = 'import time\\nend = time.process_time() + 0.6\\n"
+    "while time.process_time() < end: pass'; "
+    "subprocess.Popen([sys.executable, '-c', burn]).wait(); time.sleep(30)"
+)
+
+
+def test_cpu_of_a_tree_keeps_what_a_child_that_ended_used() -> None:
+    # PostgreSQL's backends and autovacuum workers come and go: a tree's CPU must not fall
+    # when one ends, or a window over it reads a negative share (B7 once began on -20.5%).
+    ticks = float(os.sysconf("SC_CLK_TCK"))
+    parent = subprocess.Popen([sys.executable, "-c", PARENT_OF_A_BUSY_CHILD])
+    try:
+        deadline = time.monotonic() + 10
+        while not (children := _children(parent.pid)) or (
+            cpu_seconds(Path(f"/proc/{children[0]}/stat").read_text(), ticks) < 0.3
+        ):
+            assert time.monotonic() < deadline, "the busy child never got going"
+            time.sleep(0.02)
+        during = _tree_cpu_seconds(parent.pid, ticks)
+        while _children(parent.pid):
+            assert time.monotonic() < deadline, "the busy child never ended"
+            time.sleep(0.02)
+        after = _tree_cpu_seconds(parent.pid, ticks)
+    finally:
+        parent.kill()
+        parent.wait()
+    assert during is not None
+    assert after is not None
+    assert after >= during >= 0.3
+
+
 def test_a_process_that_is_gone_has_no_figure() -> None:
     gone = subprocess.Popen(["true"])
     gone.wait()

@@ -145,14 +145,26 @@ def libraries_alone_mb(libraries: Iterable[str] = LIBRARIES) -> float | None:
     return rss / 1024 if rss is not None else None
 
 
-def cpu_seconds(stat_text: str, ticks_per_second: float) -> float:
-    """User plus system CPU time from ``/proc/<pid>/stat`` (fields 14 and 15)."""
+def cpu_seconds(stat_text: str, ticks_per_second: float, *, ended_children: bool = False) -> float:
+    """User plus system CPU time from ``/proc/<pid>/stat`` (fields 14 and 15); with
+    ``ended_children``, also that of the children it has waited for (16 and 17)."""
     fields = stat_text[stat_text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / ticks_per_second
+    used = int(fields[11]) + int(fields[12])
+    if ended_children:
+        used += int(fields[13]) + int(fields[14])
+    return used / ticks_per_second
 
 
 def _tree_cpu_seconds(pid: int, ticks: float) -> float | None:
-    return _tree_sum(pid, lambda each: cpu_seconds(Path(f"/proc/{each}/stat").read_text(), ticks))
+    """The CPU ``pid`` and its descendants have used, those that ended included: a child's
+    time passes to its parent's count when the parent waits for it (as PostgreSQL's
+    postmaster does for its backends), so the sum never falls as processes come and go."""
+    return _tree_sum(
+        pid,
+        lambda each: cpu_seconds(
+            Path(f"/proc/{each}/stat").read_text(), ticks, ended_children=True
+        ),
+    )
 
 
 def idle_cpu_percent(
