@@ -24,11 +24,11 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from codeflow_bench import load, memory, profiling
 from codeflow_bench.database import connected
-from codeflow_bench.floor import add_plain_fastapi_point
+from codeflow_bench.floor import BARE, ROUNDS, SERVICE, measure_the_floor
 from codeflow_bench.plan import Plan
 from codeflow_bench.results import Comparison, Run
 from codeflow_bench.signin import SESSION_COOKIE, Session, add_github_users, jwt_for, sign_in
-from codeflow_bench.stats import HttpResult, ratio
+from codeflow_bench.stats import HttpResult
 from codeflow_bench.target import Target
 from codeflow_repositories.repositories.repository import dashboard_statement
 
@@ -230,7 +230,7 @@ async def run_b1_b2(target: Target, plan: Plan, run: Run, results_dir: Path) -> 
                 "non_2xx": 0,
             }
 
-        floor = await asyncio.to_thread(
+        nginx_alone = await asyncio.to_thread(
             load.wrk,
             f"{target.gateway_url}/healthz",
             ["Accept: */*"],
@@ -238,31 +238,21 @@ async def run_b1_b2(target: Target, plan: Plan, run: Run, results_dir: Path) -> 
             seconds=plan.http_seconds,
         )
         run.figures[f"gateway alone (nginx /healthz, c={max(plan.concurrencies)}) req/s"] = (
-            floor.rps
+            nginx_alone.rps
         )
-        # The web framework's own share: a health check does no I/O on either side, so this
+        # The web framework's own share: a health check does no I/O on any side, so this
         # is FastAPI (dependencies, validation, response model) against bare Starlette.
-        c = max(plan.concurrencies)
-        health = ["Accept: */*"]
-        service_health = await asyncio.to_thread(
-            measure, f"{target.service_urls['repositories']}/healthz", health, c
-        )
-        bare_health = await asyncio.to_thread(
-            measure, f"http://127.0.0.1:{port}/healthz", health, c
-        )
-        run.figures[f"repositories /healthz (FastAPI, no I/O, c={c}) req/s"] = service_health.rps
-        run.figures[f"bare /healthz (Starlette, no I/O, c={c}) req/s"] = bare_health.rps
-        run.figures["framework floor: FastAPI /healthz / bare /healthz"] = ratio(
-            service_health.rps, bare_health.rps
-        )
-        await add_plain_fastapi_point(
+        await measure_the_floor(
             run,
             results_dir,
+            urls={
+                SERVICE: f"{target.service_urls['repositories']}/healthz",
+                BARE: f"http://127.0.0.1:{port}/healthz",
+            },
             port=free_port(),
-            concurrency=c,
-            measure=measure,
-            service_rps=service_health.rps,
-            bare_rps=bare_health.rps,
+            concurrency=max(plan.concurrencies),
+            warmup_seconds=plan.warmup_seconds,
+            window_seconds=max(1.0, plan.http_seconds / ROUNDS),
         )
 
         # Where the time goes under the heaviest load: the two Python processes on the path.
