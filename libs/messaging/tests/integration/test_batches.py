@@ -4,7 +4,9 @@ at fault is dead-lettered; duplicates are skipped; a lost connection retries the
 
 from __future__ import annotations
 
+import itertools
 import logging
+import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +21,7 @@ from messaging_support import (
     activity,
     count,
     headers_of,
+    publish_backlog,
     record_effects,
     transactions,
 )
@@ -44,6 +47,31 @@ async def test_a_backlog_is_applied_in_order_in_batches_of_at_most_max_batch_eac
     assert sum(per_transaction) == 250
     assert max(per_transaction) == 100, "a waiting backlog fills the batches"
     assert all(n <= 100 for n in per_transaction)
+
+
+async def test_a_backlog_on_one_partition_is_not_held_up_by_the_idle_others(
+    group: ConsumerGroup,
+) -> None:
+    # aiokafka keeps one fetch in flight per broker. Once a partition's fetched records have
+    # waited 100 ms, it fetches the topic's other partitions without it, and Kafka holds that
+    # fetch as long as `fetch_max_wait_ms` while they have nothing; the backlog's partition,
+    # its records handed over meanwhile, waits for that fetch's answer before it is fetched
+    # again. The backlog is more than one fetch of its partition holds (1 MB).
+    handled_at: list[float] = []
+
+    async def timed(session: AsyncSession, envelopes: Sequence[Envelope[UserActive]]) -> None:
+        handled_at.append(time.monotonic())
+        await record_effects(session, envelopes)
+
+    backlog = [activity(f"user-{n % 50}", n) for n in range(4_000)]
+    assert sum(len(to_json_bytes(e)) for e in backlog) > 1_048_576
+    await publish_backlog(group.bootstrap_servers, group.topic, backlog)
+    await group.start(handler=timed)
+    await group.caught_up(timeout=90)
+
+    assert await group.applied() == list(range(4_000))
+    longest = max(later - earlier for earlier, later in itertools.pairwise(handled_at))
+    assert longest < 2.5, f"the backlog stood still for {longest:.1f} s between two batches"
 
 
 async def test_a_batch_is_handled_on_the_event_loop_without_a_worker_thread(

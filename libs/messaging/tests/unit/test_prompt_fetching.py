@@ -59,17 +59,17 @@ async def test_a_consumer_hands_over_what_it_fetched_at_once_partition_by_partit
     assert kafka.calls == [{"timeout_ms": CONSUMER_OPTIONS["batch_timeout_ms"], "max_records": 7}]
 
 
-def test_an_idle_consumer_waits_long_for_records_while_failure_detection_keeps_its_pace() -> None:
+def test_an_empty_fetch_is_held_briefly_and_the_loop_looks_round_seldom() -> None:
     options = _subscriber()._connection_args
 
-    # Kafka answers a fetch as soon as a record arrives; the wait only spaces out empty ones.
-    assert options["fetch_max_wait_ms"] >= 5_000
+    # Kafka answers a fetch as soon as a record arrives, but a fetch it holds for idle
+    # partitions also holds up the refill of a partition with a backlog (aiokafka keeps one
+    # fetch in flight per broker): Kafka's own half second, not more.
+    assert options["fetch_max_wait_ms"] <= 500
     assert options["consumer_timeout_ms"] >= 1_000
     # Heartbeats and the session timeout are aiokafka's, as ADR 0010 assumes.
     assert options["session_timeout_ms"] == 10_000
     assert options["heartbeat_interval_ms"] == 3_000
-    # A fetch held by the broker must end well before the client gives up on it.
-    assert options["fetch_max_wait_ms"] < 40_000
 
 
 async def test_the_relay_sends_its_batches_closed_so_the_producer_does_not_linger_on_them() -> None:
