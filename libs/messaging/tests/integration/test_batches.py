@@ -14,6 +14,7 @@ from uuid import UUID
 
 import anyio.to_thread
 import pytest
+from aiokafka import AIOKafkaConsumer
 from messaging_support import (
     FAST_RETRIES,
     ConsumerGroup,
@@ -47,6 +48,29 @@ async def test_a_backlog_is_applied_in_order_in_batches_of_at_most_max_batch_eac
     assert sum(per_transaction) == 250
     assert max(per_transaction) == 100, "a waiting backlog fills the batches"
     assert all(n <= 100 for n in per_transaction)
+
+
+async def test_a_backlog_does_not_pay_an_offset_commit_per_batch(
+    group: ConsumerGroup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each commit is a round trip to the group coordinator; a backlog of several batches is
+    # committed every `commit_every` records and when caught up, not after every batch.
+    commits: list[object] = []
+    commit = AIOKafkaConsumer.commit
+
+    async def noted(consumer: AIOKafkaConsumer, *args: Any, **options: Any) -> None:
+        commits.append(args)
+        await commit(consumer, *args, **options)
+
+    monkeypatch.setattr(AIOKafkaConsumer, "commit", noted)
+    await group.publish([activity(f"user-{n % 5}", n) for n in range(600)])
+    await group.start()
+    await group.caught_up()
+
+    batches = len(await transactions(group.sessions))
+    assert batches >= 6, "the backlog was read in batches of at most 100"
+    assert await group.applied() == list(range(600))
+    assert len(commits) <= batches // 2, f"{len(commits)} commits for {batches} batches"
 
 
 async def test_a_backlog_on_one_partition_is_not_held_up_by_the_idle_others(

@@ -111,19 +111,29 @@ class _Consumer:
         return self._highwater
 
 
-def test_a_record_is_the_last_of_its_partition_when_the_next_offset_is_the_highwater() -> None:
+HELD = TopicPartition("auth.user-events", 2)
+OTHER = TopicPartition("auth.user-events", 1)
+
+
+def test_a_batch_is_caught_up_when_a_partition_s_records_end_at_its_highwater() -> None:
     from codeflow_messaging.consumer import _caught_up
 
-    record = received_record()  # offset 41
-    assert _caught_up(_Consumer(42), record)
-    assert not _caught_up(_Consumer(50), record)
-    assert _caught_up(_Consumer(None), record), "unknown highwater: commit, to be safe"
+    assert _caught_up(_Consumer(42), {HELD: 42})
+    assert not _caught_up(_Consumer(50), {HELD: 42})
+    assert _caught_up(_Consumer(None), {HELD: 42}), "unknown highwater: commit, to be safe"
 
 
-def test_a_record_of_a_partition_revoked_mid_batch_is_not_taken_for_caught_up() -> None:
+def test_a_partition_revoked_mid_batch_is_not_taken_for_caught_up() -> None:
     from codeflow_messaging.consumer import _caught_up
 
-    assert not _caught_up(_Consumer(42, holds=False), received_record())
+    assert not _caught_up(_Consumer(42, holds=False), {HELD: 42})
+
+
+def test_one_caught_up_partition_is_enough_and_one_it_no_longer_holds_is_passed_over() -> None:
+    from codeflow_messaging.consumer import _caught_up
+
+    assert _caught_up(_Consumer(42), {OTHER: 7, HELD: 42}), "OTHER is no longer held"
+    assert not _caught_up(_Consumer(50), {OTHER: 7, HELD: 42})
 
 
 @pytest.mark.parametrize("option", ["commit_every", "max_batch"])
