@@ -69,10 +69,18 @@ def cpu_per_event_us(cpu_seconds: float, events: int) -> float | None:
 
 
 async def consume_batched(
-    bootstrap: str, topic: str, database_url: str, *, group_id: str, max_batch: int
+    bootstrap: str,
+    topic: str,
+    database_url: str,
+    *,
+    group_id: str,
+    max_batch: int,
+    commit_every: int,
 ) -> None:
     """Apply ``topic``'s ``UserActive`` records to ``user_profiles``, a batch per transaction,
-    committing offsets after each, until cancelled."""
+    until cancelled; the offsets are committed after a transaction, as the service's consumer
+    commits them: once ``commit_every`` records wait for it, or at once when a batch ends
+    where one of its partitions did."""
     consumer = create_consumer(
         bootstrap,
         topic,
@@ -81,6 +89,7 @@ async def consume_batched(
         auto_offset_reset="earliest",
     )
     connection = await asyncpg.connect(database_url)
+    uncommitted = 0
     try:
         move = await connection.prepare(MOVE_EACH_LAST_ACTIVE_FORWARD)
         await consumer.start()
@@ -96,7 +105,13 @@ async def consume_batched(
             )
             async with connection.transaction():
                 await move.fetch(list(latest), list(latest.values()))
-            await consumer.commit()
+            uncommitted += sum(len(records) for records in batches.values())
+            if uncommitted >= commit_every or any(
+                records[-1].offset + 1 >= (consumer.highwater(tp) or 0)
+                for tp, records in batches.items()
+            ):
+                await consumer.commit()
+                uncommitted = 0
     finally:
         await consumer.stop()
         await connection.close()
