@@ -16,14 +16,17 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # One statement for any number of messages, one or a whole batch: the same text every time,
-# so the driver prepares it once.
+# so the driver prepares it once. The new ids come back as one array in one row: a row each
+# cost the consumer more than the statement did.
 _RECORD_MANY = text(
+    "WITH recorded AS ("
     "INSERT INTO processed_events (consumer, message_id, message_type) "
     "SELECT :consumer, message_id, message_type "
     "FROM unnest(CAST(:message_ids AS uuid[]), CAST(:message_types AS text[])) "
     "AS batch (message_id, message_type) "
     "ON CONFLICT (consumer, message_id) DO NOTHING "
-    "RETURNING message_id"
+    "RETURNING message_id) "
+    "SELECT coalesce(array_agg(message_id), '{}') FROM recorded"
 )
 
 
@@ -54,7 +57,7 @@ async def record_all_processed(
     unique = dict(messages)
     if not unique:
         return set()
-    inserted = await session.scalars(
+    inserted = await session.scalar(
         _RECORD_MANY,
         {
             "consumer": consumer,
