@@ -60,7 +60,9 @@ async def test_an_erasure_removes_only_that_user_and_is_acknowledged_once(
             parse_envelope,
             [r.value for r in await read_topic(kafka_bootstrap_servers, USER_DELETION_ACKS)],
         )
-        if envelope.data.deletion_id == deletion_id
+        # Another service consuming the same topic in the same test session (repositories'
+        # is served for the whole session) acknowledges the same deletion for itself.
+        if envelope.data.deletion_id == deletion_id and envelope.data.service == "profiles"
     ]
     assert len(acks) == 1  # the duplicate was dropped by the inbox
-    assert (acks[0].subject, acks[0].data.service) == (leaving, "profiles")
+    assert acks[0].subject == leaving
