@@ -6,7 +6,18 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Result, Row, Text, bindparam, delete, func, select, update
+from sqlalchemy import (
+    Executable,
+    Result,
+    Row,
+    Text,
+    any_,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -229,17 +240,26 @@ async def move_each_last_active_forward(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+# An erasure's statements, built once for any number of users (the saga's batches are up to
+# 500): a list of ids written into the SQL made a new statement, and a new prepared one, for
+# every count of users.
+_ERASED = bindparam("erased", type_=ARRAY(Text))
+_DELETE_PROFILES = (
+    delete(UserProfile).where(UserProfile.user_id == any_(_ERASED)).returning(UserProfile.user_id)
+)
+_DELETE_LOGIN_CLAIMS = delete(LoginClaim).where(LoginClaim.user_id == any_(_ERASED))
+_REMEMBER_ERASED = (
+    insert(DeletedUser)
+    .from_select([DeletedUser.user_id], select(func.unnest(_ERASED)))
+    .on_conflict_do_nothing()
+)
+
+
 async def delete_profiles(session: AsyncSession, user_ids: Collection[str]) -> dict[str, int]:
     """Delete everything held for ``user_ids`` and remember the deletions, one statement per
     table; returns the users whose profile went, each with its one profile."""
     ids = sorted(set(user_ids))
-    deleted = await session.execute(
-        delete(UserProfile).where(UserProfile.user_id.in_(ids)).returning(UserProfile.user_id)
-    )
-    await session.execute(delete(LoginClaim).where(LoginClaim.user_id.in_(ids)))
-    await session.execute(
-        insert(DeletedUser)
-        .values([{"user_id": user_id} for user_id in ids])
-        .on_conflict_do_nothing()
-    )
-    return dict.fromkeys(deleted.scalars(), 1)
+    deleted = (await _run(session, _DELETE_PROFILES, erased=ids)).scalars().all()
+    await _run(session, _DELETE_LOGIN_CLAIMS, erased=ids)
+    await _run(session, _REMEMBER_ERASED, erased=ids)
+    return dict.fromkeys(deleted, 1)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     Text,
     Uuid,
+    any_,
     bindparam,
     delete,
     func,
@@ -23,7 +24,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from codeflow_repositories.github import GitHubRepository
@@ -285,18 +286,29 @@ async def is_erased(session: AsyncSession, user_id: str) -> bool:
     return found is not None
 
 
+# An erasure's statements, built once for any number of users (the saga's batches are up to
+# 500): a list of ids written into the SQL made a new statement, and a new prepared one, for
+# every count of users.
+_ERASED = bindparam("erased", type_=ARRAY(Text))
+_GONE = (
+    delete(Repository)
+    .where(Repository.user_id == any_(_ERASED))
+    .returning(Repository.user_id)
+    .cte("gone")
+)
+_ERASE_COUNTING = select(_GONE.c.user_id, func.count()).group_by(_GONE.c.user_id)
+_REMEMBER_ERASED = (
+    insert(DeletedUser)
+    .from_select([DeletedUser.user_id], select(func.unnest(_ERASED)))
+    .on_conflict_do_nothing()
+)
+
+
 async def erase(session: AsyncSession, user_ids: Collection[str]) -> dict[str, int]:
     """Hard-delete every row of ``user_ids`` with one statement and remember the users as
     erased with another; how many rows each user who had any lost."""
     users = sorted(set(user_ids))
-    gone = (
-        delete(Repository)
-        .where(Repository.user_id.in_(users))
-        .returning(Repository.user_id)
-        .cte("gone")
-    )
-    counts = await session.execute(select(gone.c.user_id, func.count()).group_by(gone.c.user_id))
-    await session.execute(
-        insert(DeletedUser).values([{"user_id": u} for u in users]).on_conflict_do_nothing()
-    )
+    connection = await session.connection()
+    counts = (await connection.execute(_ERASE_COUNTING, {"erased": users})).all()
+    await connection.execute(_REMEMBER_ERASED, {"erased": users})
     return {user_id: int(count) for user_id, count in counts}
