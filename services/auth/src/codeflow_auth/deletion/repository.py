@@ -5,11 +5,43 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import Executable, Result, Text, any_, bindparam, delete, exists, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth.models import Account, Session, User, VerificationToken
+
+# An erasure's statements, built once for any number of users (the saga's batches are up to
+# 500): ids written into the SQL as an IN list made a new statement, compiled and prepared
+# anew, for every count of users. They run on the session's connection, as the SQL they are.
+_USERS = bindparam("users", type_=ARRAY(Text))
+_LOCK_USERS = (
+    select(User.id, User.email).where(User.id == any_(_USERS)).order_by(User.id).with_for_update()
+)
+_SESSIONS_OPENED = (
+    select(Session.user_id, func.max(Session.created_at).label("opened"))
+    .where(Session.user_id == any_(_USERS))
+    .group_by(Session.user_id)
+    .subquery()
+)
+_LAST_SEEN = (
+    select(User.id, User.last_active_at, _SESSIONS_OPENED.c.opened)
+    .outerjoin(_SESSIONS_OPENED, _SESSIONS_OPENED.c.user_id == User.id)
+    .where(User.id == any_(_USERS), exists().where(Account.user_id == User.id))
+)
+_DELETE_USERS = delete(User).where(User.id == any_(_USERS))
+_DELETE_TOKENS = (
+    delete(VerificationToken)
+    .where(VerificationToken.identifier == any_(bindparam("addresses", type_=ARRAY(Text))))
+    .returning(VerificationToken.token)
+)
+
+
+async def _run(session: AsyncSession, statement: Executable, **params: Any) -> Result[Any]:
+    connection = await session.connection()
+    return await connection.execute(statement, params)
 
 
 async def lock_users(session: AsyncSession, user_ids: Collection[str]) -> dict[str, str | None]:
@@ -18,12 +50,7 @@ async def lock_users(session: AsyncSession, user_ids: Collection[str]) -> dict[s
     A session check that would record activity waits for the lock, so it either landed
     before the decision (and counts) or finds the user gone.
     """
-    rows = await session.execute(
-        select(User.id, User.email)
-        .where(User.id.in_(sorted(user_ids)))
-        .order_by(User.id)
-        .with_for_update()
-    )
+    rows = await _run(session, _LOCK_USERS, users=sorted(user_ids))
     return {row.id: row.email for row in rows}
 
 
@@ -40,34 +67,20 @@ async def last_seen_of_those_who_can_return(
     """
     if not users:
         return {}
-    sessions_seen = (
-        select(Session.user_id, func.max(Session.created_at).label("opened"))
-        .where(Session.user_id.in_(users))
-        .group_by(Session.user_id)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(User.id, User.last_active_at, sessions_seen.c.opened)
-        .outerjoin(sessions_seen, sessions_seen.c.user_id == User.id)
-        .where(User.id.in_(users), exists().where(Account.user_id == User.id))
-    )
+    rows = await _run(session, _LAST_SEEN, users=list(users))
     seen: dict[str, datetime | None] = {}
-    for user_id, last_active_at, opened in rows:
-        moments = [m for m in (last_active_at, opened) if m is not None]
-        seen[user_id] = max(moments) if moments else None
+    for row in rows:
+        moments = [m for m in (row.last_active_at, row.opened) if m is not None]
+        seen[row.id] = max(moments) if moments else None
     return seen
 
 
 async def delete_users(session: AsyncSession, users: dict[str, str | None]) -> int:
     """Delete the users (accounts and sessions cascade) and their emails' verification
     tokens, one statement each; how many tokens went."""
-    await session.execute(delete(User).where(User.id.in_(users)))
+    await _run(session, _DELETE_USERS, users=list(users))
     addresses = [email for email in users.values() if email]
     if not addresses:
         return 0
-    used = await session.execute(
-        delete(VerificationToken)
-        .where(VerificationToken.identifier.in_(addresses))
-        .returning(VerificationToken.token)
-    )
+    used = await _run(session, _DELETE_TOKENS, addresses=addresses)
     return len(used.all())
