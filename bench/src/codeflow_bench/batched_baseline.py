@@ -18,7 +18,7 @@ from datetime import datetime
 import asyncpg
 
 from codeflow_contracts import UserActive
-from codeflow_messaging.fetching import CONSUMER_OPTIONS
+from codeflow_messaging.fetching import CONSUMER_OPTIONS, hold_fetches_while_records_wait
 from codeflow_messaging.kafka import create_consumer
 
 logger = logging.getLogger("codeflow.bench")
@@ -93,6 +93,9 @@ async def consume_batched(
     try:
         move = await connection.prepare(MOVE_EACH_LAST_ACTIVE_FORWARD)
         await consumer.start()
+        # Fetched as the service's consumers fetch: not the idle partitions alone while a
+        # backlog's records wait (ADR 0044).
+        hold_fetches_while_records_wait(consumer)
         while True:
             # As long as the service's consumers wait: it ends as soon as records are there.
             batches = await consumer.getmany(
