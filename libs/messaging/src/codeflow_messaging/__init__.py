@@ -19,6 +19,7 @@ from codeflow_messaging.database import (
     async_database_url,
     create_engine,
     create_session_factory,
+    run_on_connection,
     transaction,
 )
 from codeflow_messaging.dead_letter_publisher import DeadLetterRefused
@@ -66,5 +67,6 @@ __all__ = [
     "record_processed",
     "replay_dead_letters",
     "requeue_in_outbox",
+    "run_on_connection",
     "transaction",
 ]

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy import Executable, Result
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -77,3 +78,13 @@ async def transaction(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
     """One session in one transaction: committed when the block ends, rolled back if it raises."""
     async with sessions() as session, session.begin():
         yield session
+
+
+async def run_on_connection(
+    session: AsyncSession, statement: Executable, **params: Any
+) -> Result[Any]:
+    """Run ``statement`` (built once, with named ``bindparam()``s) on ``session``'s
+    connection, in its transaction, as the SQL it is: no ORM processing around it (ADR 0038).
+    For statements whose results need no objects loaded or brought up to date."""
+    connection = await session.connection()
+    return await connection.execute(statement, params)

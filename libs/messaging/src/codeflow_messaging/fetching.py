@@ -81,16 +81,18 @@ def fetch_without_pause(subscriber: Any) -> None:
     ):
         raise TypeError(f"not a FastStream batch subscriber: {subscriber!r}")
 
-    unheld: set[int] = set()
+    held: Any = None  # the consumer whose fetcher was set: once, not on every batch
 
     async def get_msg(consumer: Any) -> tuple[Any, ...]:
-        if not hold_fetches_while_records_wait(consumer) and id(consumer) not in unheld:
-            unheld.add(id(consumer))
-            logger.error(
-                "%r has no fetcher to hold while fetched records wait (has aiokafka changed?): "
-                "a backlog on one partition may stand still behind idle ones",
-                consumer,
-            )
+        nonlocal held
+        if consumer is not held:
+            held = consumer
+            if not hold_fetches_while_records_wait(consumer):
+                logger.error(
+                    "%r has no fetcher to hold while fetched records wait (has aiokafka "
+                    "changed?): a backlog on one partition may stand still behind idle ones",
+                    consumer,
+                )
         fetched = await consumer.getmany(
             timeout_ms=subscriber.batch_timeout_ms, max_records=subscriber.max_records
         )

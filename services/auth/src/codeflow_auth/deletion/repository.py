@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Executable, Result, Text, any_, bindparam, delete, exists, func, select
+from sqlalchemy import Text, any_, bindparam, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_auth.models import Account, Session, User, VerificationToken
+from codeflow_messaging import run_on_connection
 
 # An erasure's statements, built once for any number of users (the saga's batches are up to
 # 500): ids written into the SQL as an IN list made a new statement, compiled and prepared
-# anew, for every count of users. They run on the session's connection, as the SQL they are.
+# anew, for every count of users. They run on the session's connection (run_on_connection).
 _USERS = bindparam("users", type_=ARRAY(Text))
 _LOCK_USERS = (
     select(User.id, User.email).where(User.id == any_(_USERS)).order_by(User.id).with_for_update()
@@ -39,18 +39,13 @@ _DELETE_TOKENS = (
 )
 
 
-async def _run(session: AsyncSession, statement: Executable, **params: Any) -> Result[Any]:
-    connection = await session.connection()
-    return await connection.execute(statement, params)
-
-
 async def lock_users(session: AsyncSession, user_ids: Collection[str]) -> dict[str, str | None]:
     """Lock the users' rows (in id order, so two runs can't deadlock); their emails by id.
 
     A session check that would record activity waits for the lock, so it either landed
     before the decision (and counts) or finds the user gone.
     """
-    rows = await _run(session, _LOCK_USERS, users=sorted(user_ids))
+    rows = await run_on_connection(session, _LOCK_USERS, users=sorted(user_ids))
     return {row.id: row.email for row in rows}
 
 
@@ -67,7 +62,7 @@ async def last_seen_of_those_who_can_return(
     """
     if not users:
         return {}
-    rows = await _run(session, _LAST_SEEN, users=list(users))
+    rows = await run_on_connection(session, _LAST_SEEN, users=list(users))
     seen: dict[str, datetime | None] = {}
     for row in rows:
         moments = [m for m in (row.last_active_at, row.opened) if m is not None]
@@ -78,9 +73,9 @@ async def last_seen_of_those_who_can_return(
 async def delete_users(session: AsyncSession, users: dict[str, str | None]) -> int:
     """Delete the users (accounts and sessions cascade) and their emails' verification
     tokens, one statement each; how many tokens went."""
-    await _run(session, _DELETE_USERS, users=list(users))
+    await run_on_connection(session, _DELETE_USERS, users=list(users))
     addresses = [email for email in users.values() if email]
     if not addresses:
         return 0
-    used = await _run(session, _DELETE_TOKENS, addresses=addresses)
+    used = await run_on_connection(session, _DELETE_TOKENS, addresses=addresses)
     return len(used.all())

@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Executable,
-    Result,
     Row,
     Text,
     any_,
@@ -21,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from codeflow_messaging import run_on_connection
 from codeflow_profiles.models import TIMESTAMPTZ, DeletedUser, LoginClaim, UserProfile
 from codeflow_profiles.profiles.domain import Claim, ShownIdentity
 
@@ -122,65 +121,60 @@ _SET_IDENTITY = (
 )
 
 
-async def _run(session: AsyncSession, statement: Executable, **params: Any) -> Result[Any]:
-    connection = await session.connection()
-    return await connection.execute(statement, params)
-
-
 async def lock_profile(session: AsyncSession, user_id: str) -> datetime | None:
     """Lock the profile of ``user_id`` until the transaction ends; when the identity it shows
     was stored (``None`` if there is no profile)."""
-    return (await _run(session, _LOCK_PROFILE, user=user_id)).scalar()
+    return (await run_on_connection(session, _LOCK_PROFILE, user=user_id)).scalar()
 
 
 async def is_deleted(session: AsyncSession, user_id: str) -> bool:
     """Whether this service has deleted the data of ``user_id``."""
-    return (await _run(session, _IS_DELETED, user=user_id)).first() is not None
+    return (await run_on_connection(session, _IS_DELETED, user=user_id)).first() is not None
 
 
 async def claim_login(session: AsyncSession, login: str, claim: Claim) -> str:
     """Record ``claim`` on ``login`` unless a newer one is known; return the login's holder."""
     claimed = {"login_name": login, "user": claim.user_id, "at": claim.at}
-    if (await _run(session, _INSERT_LOGIN_CLAIM, **claimed)).first() is not None:
+    if (await run_on_connection(session, _INSERT_LOGIN_CLAIM, **claimed)).first() is not None:
         return claim.user_id
     # The row exists (a concurrent insert has committed by now): compare under its lock.
-    known = (await _run(session, _LOCK_LOGIN_CLAIM, login_name=login)).one()
+    known = (await run_on_connection(session, _LOCK_LOGIN_CLAIM, login_name=login)).one()
     if not claim.supersedes(Claim(known.claimed_at, known.user_id)):
         return str(known.user_id)
-    await _run(session, _SET_LOGIN_CLAIM, **claimed)
+    await run_on_connection(session, _SET_LOGIN_CLAIM, **claimed)
     return claim.user_id
 
 
 async def release_login(session: AsyncSession, login: str, *, holder: str) -> None:
     """Take ``login`` away from every profile but the ``holder``'s (they have moved on)."""
-    await _run(session, _RELEASE_LOGIN, login_name=login, holder=holder)
+    await run_on_connection(session, _RELEASE_LOGIN, login_name=login, holder=holder)
 
 
 async def github_account_claim(session: AsyncSession, github_id: int) -> Claim | None:
     """The claim of the profile holding GitHub account ``github_id``, locked, if any."""
-    row = (await _run(session, _LOCK_GITHUB_ACCOUNT, github=github_id)).one_or_none()
+    row = (await run_on_connection(session, _LOCK_GITHUB_ACCOUNT, github=github_id)).one_or_none()
     return None if row is None else Claim(row.identity_updated_at, row.user_id)
 
 
 async def release_github_account(session: AsyncSession, user_id: str) -> None:
     """Detach ``user_id``'s profile from its GitHub account (a newer user holds it)."""
-    await _run(session, _RELEASE_GITHUB_ACCOUNT, user=user_id)
+    await run_on_connection(session, _RELEASE_GITHUB_ACCOUNT, user=user_id)
 
 
 async def add_profile(session: AsyncSession, shown: ShownIdentity) -> None:
     """A new profile showing ``shown``; it was created, and last active, no later than
     ``shown.active_at``."""
-    await _run(session, _ADD_PROFILE, **_shown(shown))
+    await run_on_connection(session, _ADD_PROFILE, **_shown(shown))
 
 
 async def widen_times(session: AsyncSession, user_id: str, seen_at: datetime) -> None:
     """Let ``seen_at`` move the profile's creation back and its last activity forward."""
-    await _run(session, _WIDEN_TIMES, user=user_id, active=seen_at)
+    await run_on_connection(session, _WIDEN_TIMES, user=user_id, active=seen_at)
 
 
 async def set_identity(session: AsyncSession, shown: ShownIdentity) -> None:
     """Replace what the profile shows of the user's identity with ``shown``."""
-    await _run(session, _SET_IDENTITY, **_shown(shown))
+    await run_on_connection(session, _SET_IDENTITY, **_shown(shown))
 
 
 def _shown(shown: ShownIdentity) -> dict[str, Any]:
@@ -231,7 +225,7 @@ async def move_each_last_active_forward(
     matched twice."""
     if not latest:
         return 0
-    result = await _run(
+    result = await run_on_connection(
         session,
         _MOVE_EACH_LAST_ACTIVE_FORWARD,
         users=list(latest),
@@ -259,7 +253,7 @@ async def delete_profiles(session: AsyncSession, user_ids: Collection[str]) -> d
     """Delete everything held for ``user_ids`` and remember the deletions, one statement per
     table; returns the users whose profile went, each with its one profile."""
     ids = sorted(set(user_ids))
-    deleted = (await _run(session, _DELETE_PROFILES, erased=ids)).scalars().all()
-    await _run(session, _DELETE_LOGIN_CLAIMS, erased=ids)
-    await _run(session, _REMEMBER_ERASED, erased=ids)
+    deleted = (await run_on_connection(session, _DELETE_PROFILES, erased=ids)).scalars().all()
+    await run_on_connection(session, _DELETE_LOGIN_CLAIMS, erased=ids)
+    await run_on_connection(session, _REMEMBER_ERASED, erased=ids)
     return dict.fromkeys(deleted, 1)

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from codeflow_messaging import run_on_connection
 from codeflow_repositories.github import GitHubRepository
 from codeflow_repositories.models import DeletedUser, Repository
 from codeflow_repositories.repositories.actions import Monitor
@@ -296,7 +297,7 @@ _GONE = (
     .returning(Repository.user_id)
     .cte("gone")
 )
-_ERASE_COUNTING = select(_GONE.c.user_id, func.count()).group_by(_GONE.c.user_id)
+_ERASE_COUNTING = select(_GONE.c.user_id, func.count().label("rows")).group_by(_GONE.c.user_id)
 _REMEMBER_ERASED = (
     insert(DeletedUser)
     .from_select([DeletedUser.user_id], select(func.unnest(_ERASED)))
@@ -308,7 +309,6 @@ async def erase(session: AsyncSession, user_ids: Collection[str]) -> dict[str, i
     """Hard-delete every row of ``user_ids`` with one statement and remember the users as
     erased with another; how many rows each user who had any lost."""
     users = sorted(set(user_ids))
-    connection = await session.connection()
-    counts = (await connection.execute(_ERASE_COUNTING, {"erased": users})).all()
-    await connection.execute(_REMEMBER_ERASED, {"erased": users})
-    return {user_id: int(count) for user_id, count in counts}
+    counts = (await run_on_connection(session, _ERASE_COUNTING, erased=users)).all()
+    await run_on_connection(session, _REMEMBER_ERASED, erased=users)
+    return {row.user_id: int(row.rows) for row in counts}
