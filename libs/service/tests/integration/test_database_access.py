@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from sqlalchemy import text
+from sqlalchemy import Integer, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -20,6 +20,7 @@ from codeflow_messaging import create_engine, create_session_factory, transactio
 from codeflow_messaging.database import create_read_session_factory, read_only
 from codeflow_service import DbSession, ReadConnection, ReadSession
 from codeflow_service.database_errors import DATABASE_UNAVAILABLE, install_database_problem_handler
+from codeflow_service.plain_reads import PlainQuery
 from codeflow_service.state import STATE_KEY, Runtime
 from codeflow_testing.asgi import reserve_port
 
@@ -72,6 +73,9 @@ async def test_a_read_session_sees_what_a_transaction_commits(engine: AsyncEngin
         assert await session.scalar(text("SELECT n FROM seen")) == 7
 
 
+_PLAIN = PlainQuery(select(bindparam("n", type_=Integer).label("n")))
+
+
 def _app(engine: AsyncEngine) -> ASGIApp:
     runtime = Runtime(
         engine=engine,
@@ -92,6 +96,11 @@ def _app(engine: AsyncEngine) -> ASGIApp:
     @app.get("/rows")
     async def rows(connection: ReadConnection) -> dict[str, int]:
         return {"n": (await connection.execute(text("SELECT 1"))).scalar() or 0}
+
+    @app.get("/plain")
+    async def plain(connection: ReadConnection) -> dict[str, int]:
+        [row] = await _PLAIN.rows(connection, {"n": 1})
+        return {"n": row["n"]}
 
     @app.get("/write")
     async def write(session: DbSession) -> dict[str, int]:
@@ -117,8 +126,9 @@ async def _terminate_other_backends(database_url: str) -> int:
     return int(killed)
 
 
+@pytest.mark.parametrize("met_first", ["/write", "/plain"])
 async def test_after_the_database_drops_connections_one_request_gets_503_then_all_recover(
-    engine: AsyncEngine, database_url: str
+    engine: AsyncEngine, database_url: str, met_first: str
 ) -> None:
     transport = httpx.ASGITransport(app=_app(engine))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -128,7 +138,7 @@ async def test_after_the_database_drops_connections_one_request_gets_503_then_al
         assert engine.pool.checkedin() == 3
         assert await _terminate_other_backends(database_url) == 3
 
-        failed = await client.get("/write")
+        failed = await client.get(met_first)
         assert failed.status_code == 503
         assert failed.headers["content-type"] == "application/problem+json"
         assert failed.headers["retry-after"] == "2"
@@ -139,6 +149,7 @@ async def test_after_the_database_drops_connections_one_request_gets_503_then_al
         assert [r.status_code for r in after] == [200, 200, 200]
         assert (await client.get("/write")).status_code == 200
         assert (await client.get("/rows")).status_code == 200
+        assert (await client.get("/plain")).json() == {"n": 1}
 
 
 async def test_a_database_that_refuses_connections_answers_503() -> None:
@@ -148,8 +159,10 @@ async def test_a_database_that_refuses_connections_answers_503() -> None:
         try:
             transport = httpx.ASGITransport(app=_app(engine))
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                answers = [await client.get(path) for path in ("/write", "/read", "/rows")]
+                answers = [
+                    await client.get(path) for path in ("/write", "/read", "/rows", "/plain")
+                ]
         finally:
             await engine.dispose()
-    assert [answer.status_code for answer in answers] == [503, 503, 503]
+    assert [answer.status_code for answer in answers] == [503, 503, 503, 503]
     assert {answer.json()["type"] for answer in answers} == {DATABASE_UNAVAILABLE}

@@ -21,8 +21,9 @@ from codeflow_repositories.repositories.schemas import (
 Row = namedtuple("Row", [column.key for column in DASHBOARD_COLUMNS])  # type: ignore[misc]
 
 
-def rows(count: int) -> list[Any]:
-    """Rows as the dashboard query returns them, with every kind of value and of null."""
+def rows(count: int) -> list[dict[str, Any]]:
+    """Rows as the dashboard query returns them (mappings, columns in the query's order), with
+    every kind of value and of null."""
     now = datetime(2026, 12, 7, 2, 30, 15, 123456, tzinfo=UTC)
     return [
         Row(
@@ -40,7 +41,7 @@ def rows(count: int) -> list[Any]:
             html_url=f"https://github.com/owner/repo-{n}",
             github_state="unavailable" if n == 4 else "available",
             refreshed_at=None if n == 5 else now,
-        )
+        )._asdict()
         for n in range(count)
     ]
 

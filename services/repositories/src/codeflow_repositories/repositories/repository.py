@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Integer,
-    Row,
     Select,
     Text,
     Uuid,
@@ -32,6 +31,7 @@ from codeflow_repositories.github import GitHubRepository
 from codeflow_repositories.models import DeletedUser, Repository
 from codeflow_repositories.repositories.actions import Monitor
 from codeflow_repositories.repositories.cursor import Position
+from codeflow_service.plain_reads import PlainQuery
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ DASHBOARD_COLUMNS = (
 row's own timestamps, in the order of ``DashboardRepository``'s fields, so a row is written
 as JSON as it comes."""
 
-DashboardRow = Row[Any]
+DashboardRow = Mapping[str, Any]
 DashboardSelect = Select[*tuple[Any, ...]]
 
 
@@ -94,13 +94,11 @@ _DASHBOARD_QUERIES = {
 }
 
 
-def _dashboard_query_and_parameters(
-    user_id: str, *, include_inactive: bool, after: Position | None, limit: int
-) -> tuple[DashboardSelect, dict[str, object]]:
+def _dashboard_parameters(user_id: str, after: Position | None, limit: int) -> dict[str, object]:
     parameters: dict[str, object] = {"user_id": user_id, "limit": limit}
     if after is not None:
         parameters |= {"after_full_name": after.full_name, "after_id": after.id}
-    return _DASHBOARD_QUERIES[include_inactive, after is not None], parameters
+    return parameters
 
 
 def dashboard_statement(
@@ -110,25 +108,26 @@ def dashboard_statement(
 
     With ``is_active`` pinned it is a range scan of the dashboard index, already in order.
     """
-    statement, parameters = _dashboard_query_and_parameters(
-        user_id, include_inactive=include_inactive, after=after, limit=limit
-    )
-    return statement.params(parameters)
+    statement = _DASHBOARD_QUERIES[include_inactive, after is not None]
+    return statement.params(_dashboard_parameters(user_id, after, limit))
+
+
+# Run by the driver itself (ADR 0045): the rows go into the page as they come.
+_DASHBOARD_READS = {key: PlainQuery(statement) for key, statement in _DASHBOARD_QUERIES.items()}
 
 
 async def dashboard_page(
-    session: AsyncConnection | AsyncSession,
+    connection: AsyncConnection,
     user_id: str,
     *,
     include_inactive: bool,
     after: Position | None,
     limit: int,
 ) -> Sequence[DashboardRow]:
-    """Up to ``limit`` rows after ``after`` (the statement of :func:`dashboard_statement`)."""
-    statement, parameters = _dashboard_query_and_parameters(
-        user_id, include_inactive=include_inactive, after=after, limit=limit
-    )
-    return (await session.execute(statement, parameters)).all()
+    """Up to ``limit`` rows after ``after`` (the statement of :func:`dashboard_statement`),
+    each a mapping of the columns of :data:`DASHBOARD_COLUMNS`."""
+    read = _DASHBOARD_READS[include_inactive, after is not None]
+    return await read.rows(connection, _dashboard_parameters(user_id, after, limit))
 
 
 async def lock_rows(

@@ -7,9 +7,9 @@ dashboard shows, is what GitHub says (ADR 0023).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from typing_extensions import TypedDict
@@ -113,11 +113,9 @@ class RepositoryPage(_Response):
     )
 
 
-class PageRow(Protocol):
-    """A row of the dashboard query: its columns are :class:`DashboardRepository`'s fields,
-    in the same order."""
-
-    def _asdict(self) -> dict[str, Any]: ...
+PageRow = Mapping[str, Any]
+"""A row of the dashboard query: its columns are :class:`DashboardRepository`'s fields, in
+the same order."""
 
 
 def _as_dicts(model: type[BaseModel], **nested: Any) -> Any:
@@ -139,7 +137,7 @@ _DASHBOARD_PAGE = TypeAdapter(
 def dashboard_page_json(rows: Sequence[PageRow], next_cursor: str | None) -> bytes:
     """A :class:`RepositoryPage` of ``rows`` as JSON, byte for byte as the model writes it."""
     return _DASHBOARD_PAGE.dump_json(
-        {"items": [row._asdict() for row in rows], "next_cursor": next_cursor}
+        {"items": [dict(row) for row in rows], "next_cursor": next_cursor}
     )
 
 

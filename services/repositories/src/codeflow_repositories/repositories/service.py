@@ -71,7 +71,7 @@ class Applied:
 
 
 async def list_repositories(
-    session: AsyncConnection | AsyncSession,
+    connection: AsyncConnection,
     user_id: str,
     *,
     include_inactive: bool = False,
@@ -80,12 +80,12 @@ async def list_repositories(
 ) -> Page:
     """The user's repositories (active ones only unless asked), one keyset page at a time."""
     rows = await repository.dashboard_page(
-        session, user_id, include_inactive=include_inactive, after=after, limit=limit + 1
+        connection, user_id, include_inactive=include_inactive, after=after, limit=limit + 1
     )
     if len(rows) <= limit:
         return Page(rows, None)
     last = rows[limit - 1]
-    return Page(rows[:limit], Position(last.full_name, last.id))
+    return Page(rows[:limit], Position(last["full_name"], last["id"]))
 
 
 async def monitor_repository(
