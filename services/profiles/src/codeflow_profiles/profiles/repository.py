@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Row,
     Text,
     any_,
     bindparam,
@@ -22,29 +21,42 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from codeflow_messaging import run_on_connection
 from codeflow_profiles.models import TIMESTAMPTZ, DeletedUser, LoginClaim, UserProfile
 from codeflow_profiles.profiles.domain import Claim, ShownIdentity
+from codeflow_service.plain_reads import PlainQuery
 
-# The two reads of the API, built once and run on a Core connection: the profile's columns
-# as a row, without the ORM's object (ADR 0038).
-_PROFILE_OF = select(*UserProfile.__table__.columns).where(
-    UserProfile.user_id == bindparam("user", type_=Text)
+# The two reads of the API, built once and run by the driver on a Core connection: the
+# profile's columns as a mapping, without the ORM's object (ADR 0038) or SQLAlchemy's
+# rows (ADR 0045).
+_PROFILE_OF = PlainQuery(
+    select(*UserProfile.__table__.columns).where(
+        UserProfile.user_id == bindparam("user", type_=Text)
+    )
 )
-_PROFILE_NAMED = select(*UserProfile.__table__.columns).where(
-    UserProfile.username == bindparam("login_name", type_=Text),
-    UserProfile.github_id.is_not(None),
+_PROFILE_NAMED = PlainQuery(
+    select(*UserProfile.__table__.columns).where(
+        UserProfile.username == bindparam("login_name", type_=Text),
+        UserProfile.github_id.is_not(None),
+    )
 )
 
-ProfileRow = Row[Any]
+ProfileRow = dict[str, Any]
 """A profile's columns, by name."""
+
+
+async def _one(
+    query: PlainQuery, connection: AsyncConnection, **parameters: Any
+) -> ProfileRow | None:
+    rows = await query.rows(connection, parameters)
+    return dict(rows[0]) if rows else None
 
 
 async def profile_of(connection: AsyncConnection, user_id: str) -> ProfileRow | None:
     """The profile of ``user_id``, if there is one."""
-    return (await connection.execute(_PROFILE_OF, {"user": user_id})).first()
+    return await _one(_PROFILE_OF, connection, user=user_id)
 
 
 async def profile_named(connection: AsyncConnection, username: str) -> ProfileRow | None:
     """The profile that holds ``username`` and a GitHub account now, if any."""
-    return (await connection.execute(_PROFILE_NAMED, {"login_name": username})).first()
+    return await _one(_PROFILE_NAMED, connection, login_name=username)
 
 
 # The statements of an identity update, built once: a consumer runs nine of them per event,
