@@ -5,7 +5,8 @@ partition over) may apply a user's ``UserUpdated`` and the user's deletion at th
 moment. Whatever the interleaving, once the deletion has committed the profile is gone for
 good. The test pins the worst interleaving in place with PostgreSQL's own locks: the update
 is held after it has looked for the user's deletion and before it writes, while the deletion
-runs; then the update is let go.
+runs; then the update is let go. And the other way round: an update that arrives while the
+deletion is under way waits for it, and then writes nothing.
 """
 
 from __future__ import annotations
@@ -92,3 +93,42 @@ async def test_an_identity_update_held_up_while_the_user_is_deleted_does_not_bri
             text("SELECT count(*) FROM login_claims WHERE user_id = :user"), {"user": leaving}
         )
     assert (profile, claims) == (0, 0), "the deleted user's profile came back"
+
+
+async def test_an_identity_update_that_waits_for_a_deletion_in_progress_writes_nothing(
+    profiles_sessions: SessionFactory,
+) -> None:
+    # The update's first claim on a login nobody held, and its check for the user's
+    # deletion, are one statement after the user's lock: had they shared the lock's
+    # statement, they would see the database as it was before the lock was granted.
+    sessions = profiles_sessions
+    leaving = f"u{uuid.uuid4().hex[:20]}"
+    async with transaction(sessions) as s:
+        await service.record_identity(s, identity_of(created(leaving, 303, "first-name", 1)))
+    fresh_login = f"n{uuid.uuid4().hex[:20]}"
+    rename = identity_of(updated(leaving, 303, fresh_login, 2))
+
+    async with sessions() as deleting, deleting.begin():
+        await service.delete_users_data(deleting, [(leaving, uuid.uuid4())])
+
+        async def apply_rename() -> None:
+            async with transaction(sessions) as s:
+                await service.record_identity(s, rename)
+
+        renaming = asyncio.create_task(apply_rename())
+
+        async def rename_held() -> bool:
+            return await waiting_on_locks(sessions) >= 1
+
+        await wait_until(rename_held, timeout=20, what="the rename to wait on the user's lock")
+    # The deletion has committed; the rename goes on.
+    await asyncio.wait_for(renaming, timeout=20)
+
+    async with sessions() as s:
+        profile = await s.scalar(
+            text("SELECT count(*) FROM user_profiles WHERE user_id = :user"), {"user": leaving}
+        )
+        claims = await s.scalar(
+            text("SELECT count(*) FROM login_claims WHERE login = :login"), {"login": fresh_login}
+        )
+    assert (profile, claims) == (0, 0), "the rename wrote after the user's deletion"

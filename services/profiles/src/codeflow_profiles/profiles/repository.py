@@ -11,7 +11,9 @@ from sqlalchemy import (
     any_,
     bindparam,
     delete,
+    exists,
     func,
+    or_,
     select,
     update,
 )
@@ -59,21 +61,43 @@ async def profile_named(connection: AsyncConnection, username: str) -> ProfileRo
     return await _one(_PROFILE_NAMED, connection, login_name=username)
 
 
-# The statements of an identity update, built once: a consumer runs nine of them per event,
-# and building each anew through the ORM cost more CPU than PostgreSQL spends on all of them
-# (ADR 0038). They are executed on the session's connection, as the SQL they are.
-_LOCK_PROFILE = (
-    select(UserProfile.identity_updated_at)
-    .where(UserProfile.user_id == bindparam("user"))
-    .with_for_update()
-)
-_IS_DELETED = select(DeletedUser.user_id).where(DeletedUser.user_id == bindparam("user"))
-_INSERT_LOGIN_CLAIM = (
+# The statements of an identity update, built once: a consumer runs them for every identity
+# event, and building each anew through the ORM cost more CPU than PostgreSQL spends on all
+# of them (ADR 0038). They are executed on the session's connection, as the SQL they are.
+# Each one is a round trip, so what doesn't depend on an answer in between shares one
+# (ADR 0046).
+_USER = bindparam("user", type_=Text)
+_LOGIN = bindparam("login_name", type_=Text)
+_CLAIMED_AT = bindparam("at", type_=TIMESTAMPTZ)
+
+# Whether this service erased the user; if not, their claim on the login when it is the
+# login's first, and then the login taken from every other profile. Run under the user's
+# lock, after it is granted: a statement sees the rows committed when it starts, so in the
+# lock's own statement the check could miss an erasure committed while it waited.
+_WAS_ERASED = select(exists().where(DeletedUser.user_id == _USER).label("erased")).cte("erased")
+_FIRST_CLAIM = (
     insert(LoginClaim)
-    .values(login=bindparam("login_name"), user_id=bindparam("user"), claimed_at=bindparam("at"))
+    .from_select(
+        [LoginClaim.login, LoginClaim.user_id, LoginClaim.claimed_at],
+        select(_LOGIN, _USER, _CLAIMED_AT).where(~_WAS_ERASED.c.erased),
+    )
     .on_conflict_do_nothing(index_elements=[LoginClaim.login])
     .returning(LoginClaim.user_id)
+    .cte("first_claim")
 )
+_RELEASED_TO_FIRST_CLAIM = (
+    update(UserProfile)
+    .where(
+        UserProfile.username == _LOGIN,
+        UserProfile.user_id != _USER,
+        exists(select(_FIRST_CLAIM.c.user_id)),
+    )
+    .values(username=None, updated_at=func.now())
+    .cte("released")
+)
+_CLAIM_UNLESS_ERASED = select(
+    _WAS_ERASED.c.erased, exists(select(_FIRST_CLAIM.c.user_id)).label("first")
+).add_cte(_RELEASED_TO_FIRST_CLAIM)
 _LOCK_LOGIN_CLAIM = (
     select(LoginClaim.user_id, LoginClaim.claimed_at)
     .where(LoginClaim.login == bindparam("login_name"))
@@ -92,9 +116,13 @@ _RELEASE_LOGIN = (
     )
     .values(username=None, updated_at=func.now())
 )
-_LOCK_GITHUB_ACCOUNT = (
-    select(UserProfile.identity_updated_at, UserProfile.user_id)
-    .where(UserProfile.github_id == bindparam("github"))
+# The user's profile and the one holding their GitHub account (the same row, usually),
+# locked in user order: two updates that lock the same two rows take them in the same order,
+# so neither can hold one while waiting for the other's.
+_LOCK_PROFILE_AND_GITHUB_HOLDER = (
+    select(UserProfile.user_id, UserProfile.github_id, UserProfile.identity_updated_at)
+    .where(or_(UserProfile.user_id == _USER, UserProfile.github_id == bindparam("github")))
+    .order_by(UserProfile.user_id)
     .with_for_update()
 )
 _RELEASE_GITHUB_ACCOUNT = (
@@ -133,39 +161,44 @@ _SET_IDENTITY = (
 )
 
 
-async def lock_profile(session: AsyncSession, user_id: str) -> datetime | None:
-    """Lock the profile of ``user_id`` until the transaction ends; when the identity it shows
-    was stored (``None`` if there is no profile)."""
-    return (await run_on_connection(session, _LOCK_PROFILE, user=user_id)).scalar()
-
-
-async def is_deleted(session: AsyncSession, user_id: str) -> bool:
-    """Whether this service has deleted the data of ``user_id``."""
-    return (await run_on_connection(session, _IS_DELETED, user=user_id)).first() is not None
-
-
-async def claim_login(session: AsyncSession, login: str, claim: Claim) -> str:
-    """Record ``claim`` on ``login`` unless a newer one is known; return the login's holder."""
+async def claim_login(session: AsyncSession, login: str, claim: Claim) -> str | None:
+    """Record ``claim`` on ``login`` unless a newer one is known, and take the login from
+    every profile but its holder's; return the holder. ``None``, with nothing written, when
+    this service erased the claimant's data. Call it holding the claimant's lock."""
     claimed = {"login_name": login, "user": claim.user_id, "at": claim.at}
-    if (await run_on_connection(session, _INSERT_LOGIN_CLAIM, **claimed)).first() is not None:
+    outcome = (await run_on_connection(session, _CLAIM_UNLESS_ERASED, **claimed)).one()
+    if outcome.erased:
+        return None
+    if outcome.first:  # the login was taken from the others in the same statement
         return claim.user_id
     # The row exists (a concurrent insert has committed by now): compare under its lock.
     known = (await run_on_connection(session, _LOCK_LOGIN_CLAIM, login_name=login)).one()
-    if not claim.supersedes(Claim(known.claimed_at, known.user_id)):
-        return str(known.user_id)
-    await run_on_connection(session, _SET_LOGIN_CLAIM, **claimed)
-    return claim.user_id
-
-
-async def release_login(session: AsyncSession, login: str, *, holder: str) -> None:
-    """Take ``login`` away from every profile but the ``holder``'s (they have moved on)."""
+    holder = claim.user_id
+    if claim.supersedes(Claim(known.claimed_at, known.user_id)):
+        await run_on_connection(session, _SET_LOGIN_CLAIM, **claimed)
+    else:
+        holder = str(known.user_id)
     await run_on_connection(session, _RELEASE_LOGIN, login_name=login, holder=holder)
+    return holder
 
 
-async def github_account_claim(session: AsyncSession, github_id: int) -> Claim | None:
-    """The claim of the profile holding GitHub account ``github_id``, locked, if any."""
-    row = (await run_on_connection(session, _LOCK_GITHUB_ACCOUNT, github=github_id)).one_or_none()
-    return None if row is None else Claim(row.identity_updated_at, row.user_id)
+async def lock_profile_and_github_account(
+    session: AsyncSession, user_id: str, github_id: int
+) -> tuple[datetime | None, Claim | None]:
+    """Lock, until the transaction ends, the profile of ``user_id`` and the profile holding
+    GitHub account ``github_id``; when the identity the first shows was stored (``None`` if
+    there is no profile) and the claim of the second (``None`` if nobody holds the account)."""
+    rows = (
+        await run_on_connection(
+            session, _LOCK_PROFILE_AND_GITHUB_HOLDER, user=user_id, github=github_id
+        )
+    ).all()
+    shown_since = next((row.identity_updated_at for row in rows if row.user_id == user_id), None)
+    holder = next(
+        (Claim(row.identity_updated_at, row.user_id) for row in rows if row.github_id == github_id),
+        None,
+    )
+    return shown_since, holder
 
 
 async def release_github_account(session: AsyncSession, user_id: str) -> None:

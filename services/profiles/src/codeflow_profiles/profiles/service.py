@@ -45,35 +45,29 @@ async def record_identity(
     # Held until the transaction ends: the user's deletion waits for this update, or this
     # update sees the deletion, never the two halfway through each other.
     await lock_users(session, [user_id])
-    if await repository.is_deleted(session, user_id):
-        logger.info("ignoring the identity of %s: their data was deleted", user_id)
-        return
     # The claim is recorded even when the event is stale for its own user: it still proves
     # that whoever held the login before that moment has moved on.
     holder = await repository.claim_login(session, identity.login, identity.claim)
-    await repository.release_login(session, identity.login, holder=holder)
+    if holder is None:
+        logger.info("ignoring the identity of %s: their data was deleted", user_id)
+        return
     username = identity.username_given(holder)
 
-    shown_since = await repository.lock_profile(session, user_id)
+    shown_since, github_holder = await repository.lock_profile_and_github_account(
+        session, user_id, identity.github_id
+    )
     if shown_since is not None and not identity.is_newer_than(shown_since):
         await repository.widen_times(session, user_id, active_at)
         return
-    github_id = await _github_id_for(session, identity)
-    shown = ShownIdentity(user_id, github_id, username, identity.seen_at, active_at)
+    # The GitHub id the profile may hold, taken from an older profile that still holds it.
+    decision = decide_github_account(identity, github_holder)
+    if decision.taken_from is not None:
+        await repository.release_github_account(session, decision.taken_from)
+    shown = ShownIdentity(user_id, decision.github_id, username, identity.seen_at, active_at)
     if shown_since is None:
         await repository.add_profile(session, shown)
     else:
         await repository.set_identity(session, shown)
-
-
-async def _github_id_for(session: AsyncSession, identity: GitHubIdentity) -> int | None:
-    """The GitHub id the profile may hold (see :func:`decide_github_account`), taking it
-    from an older profile that still holds it."""
-    holder = await repository.github_account_claim(session, identity.github_id)
-    decision = decide_github_account(identity, holder)
-    if decision.taken_from is not None:
-        await repository.release_github_account(session, decision.taken_from)
-    return decision.github_id
 
 
 async def restore_user(
