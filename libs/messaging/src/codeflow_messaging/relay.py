@@ -60,7 +60,6 @@ from codeflow_messaging.inbox import purge_processed
 from codeflow_messaging.kafka import HeldBack, SentBatch, is_refusal, send_batches
 from codeflow_messaging.metrics import MessagingMetrics
 from codeflow_messaging.outbox_notifications import OutboxListener, Wakeup, listener_connect
-from codeflow_messaging.plans import plan_each_execution
 from codeflow_messaging.refusals import log_set_aside, record_refusals
 
 logger = logging.getLogger("codeflow.outbox")
@@ -451,9 +450,10 @@ class OutboxRelay:
         return len(published)
 
     async def _claim(self, session: AsyncSession) -> ClaimedRows:
-        # Planned for the backlog it finds: a generic plan made while the outbox was empty
-        # scans it once per pending row (ADR 0032).
-        await plan_each_execution(session)
+        # Whatever plan PostgreSQL keeps for it, made while the outbox was empty or not, the
+        # claim's work grows with the rows it claims, not with the backlog (ADR 0037), so it
+        # is no longer planned at each execution, which cost the round a statement of its
+        # own before the claim (ADR 0046).
         result = await session.execute(_CLAIM, {"limit": self.batch_size})
         return ClaimedRows(*result.one())
 

@@ -5,6 +5,7 @@ neither marks nor loses another round's rows."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import pytest
 from messaging_support import (
@@ -16,7 +17,7 @@ from messaging_support import (
     write_oversized,
     write_to_outbox,
 )
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import parse_envelope
@@ -171,3 +172,35 @@ async def test_a_later_round_that_fails_leaves_its_row_pending_and_the_earlier_r
         str(parse_envelope(r.value).id) for r in await read_topic(kafka_bootstrap_servers, topic)
     }
     assert published == {str(e.id) for e in first + second}
+
+
+async def test_a_round_claims_with_the_first_statement_of_its_transaction(
+    start_relay: Callable[..., OutboxRelay], sessions: SessionFactory, topic: str
+) -> None:
+    # Each statement before the claim is a round trip between a commit and its message
+    # reaching Kafka (ADR 0046).
+    engine = sessions.kw["bind"].sync_engine
+    just_began: set[int] = set()  # connections whose transaction has sent nothing yet
+    claims: list[str] = []  # for each claim: "first", or what its transaction sent before
+
+    def began(conn: Any) -> None:
+        just_began.add(id(conn))
+
+    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        first = id(conn) in just_began
+        just_began.discard(id(conn))
+        if sql.lstrip().startswith("WITH refused"):
+            claims.append("first" if first else "after another statement")
+
+    event.listen(engine, "begin", began)
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        await write_to_outbox(sessions, [activity("u-first", 1)], topic=topic)
+        start_relay()
+        await wait_drained(sessions, "the row to be published")
+    finally:
+        event.remove(engine, "begin", began)
+        event.remove(engine, "before_cursor_execute", statement)
+
+    assert claims, "the relay claimed nothing"
+    assert set(claims) == {"first"}, claims
