@@ -72,6 +72,14 @@ def updated(user_id: str, github_id: int, login: str, minute: float) -> Envelope
     return new_envelope(message, source="codeflow/auth")
 
 
+def identity_of(envelope: Envelope[Any]) -> GitHubIdentity:
+    """The GitHub identity a ``UserCreated`` or ``UserUpdated`` carries, as the consumer
+    passes it to :func:`codeflow_profiles.profiles.service.record_identity`."""
+    event = envelope.data
+    seen_at = getattr(event, "updated_at", None) or event.created_at
+    return GitHubIdentity(event.user_id, event.github_id, event.login, seen_at)
+
+
 def active(user_id: str, minute: float) -> Envelope[Any]:
     return new_envelope(UserActive(user_id=user_id, active_at=at(minute)), source="codeflow/auth")
 

@@ -15,7 +15,7 @@ import asyncio
 import uuid
 
 import pytest
-from profiles_support import created, updated
+from profiles_support import created, identity_of, updated
 from sqlalchemy import text
 
 from codeflow_messaging import SessionFactory, transaction
@@ -26,21 +26,42 @@ from codeflow_testing.waiting import wait_until
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 
-def identity_of(envelope) -> GitHubIdentity:  # type: ignore[no-untyped-def]
-    event = envelope.data
-    seen_at = getattr(event, "updated_at", None) or event.created_at
-    return GitHubIdentity(event.user_id, event.github_id, event.login, seen_at)
-
-
 async def waiting_on_locks(sessions: SessionFactory) -> int:
+    return await count(sessions, WAITING_ON_LOCKS)
+
+
+WAITING_ON_LOCKS = (
+    "SELECT count(*) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
+PROFILES_OF = "SELECT count(*) FROM user_profiles WHERE user_id = :user"
+CLAIMS_OF = "SELECT count(*) FROM login_claims WHERE user_id = :user"
+CLAIMS_ON = "SELECT count(*) FROM login_claims WHERE login = :login"
+
+
+async def count(sessions: SessionFactory, sql: str, **params: object) -> int:
+    """What the ``SELECT count(*)`` in ``sql`` answers now."""
     async with sessions() as s:
-        count = await s.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        )
-    return int(count or 0)
+        return int(await s.scalar(text(sql), params) or 0)
+
+
+async def held_rename(
+    sessions: SessionFactory, rename: GitHubIdentity, *, waiting_on: str
+) -> asyncio.Task[None]:
+    """Start applying ``rename`` in a transaction of its own; return once it waits on a lock
+    (``waiting_on`` names which, for the timeout's message)."""
+
+    async def apply_rename() -> None:
+        async with transaction(sessions) as s:
+            await service.record_identity(s, rename)
+
+    renaming = asyncio.create_task(apply_rename())
+
+    async def rename_held() -> bool:
+        return await waiting_on_locks(sessions) >= 1
+
+    await wait_until(rename_held, timeout=20, what=f"the rename to wait on {waiting_on}")
+    return renaming
 
 
 async def test_an_identity_update_held_up_while_the_user_is_deleted_does_not_bring_the_profile_back(
@@ -59,17 +80,7 @@ async def test_an_identity_update_held_up_while_the_user_is_deleted_does_not_bri
         await holder.execute(
             text("SELECT login FROM login_claims WHERE login = 'new-name' FOR UPDATE")
         )
-
-        async def apply_rename() -> None:
-            async with transaction(sessions) as s:
-                await service.record_identity(s, rename)
-
-        renaming = asyncio.create_task(apply_rename())
-
-        async def rename_held() -> bool:
-            return await waiting_on_locks(sessions) >= 1
-
-        await wait_until(rename_held, timeout=20, what="the rename to wait on the claim's lock")
+        renaming = await held_rename(sessions, rename, waiting_on="the claim's lock")
 
         async def delete() -> None:
             async with transaction(sessions) as s:
@@ -85,13 +96,8 @@ async def test_an_identity_update_held_up_while_the_user_is_deleted_does_not_bri
 
     await asyncio.wait_for(asyncio.gather(renaming, deleting), timeout=20)
 
-    async with sessions() as s:
-        profile = await s.scalar(
-            text("SELECT count(*) FROM user_profiles WHERE user_id = :user"), {"user": leaving}
-        )
-        claims = await s.scalar(
-            text("SELECT count(*) FROM login_claims WHERE user_id = :user"), {"user": leaving}
-        )
+    profile = await count(sessions, PROFILES_OF, user=leaving)
+    claims = await count(sessions, CLAIMS_OF, user=leaving)
     assert (profile, claims) == (0, 0), "the deleted user's profile came back"
 
 
@@ -110,25 +116,10 @@ async def test_an_identity_update_that_waits_for_a_deletion_in_progress_writes_n
 
     async with sessions() as deleting, deleting.begin():
         await service.delete_users_data(deleting, [(leaving, uuid.uuid4())])
-
-        async def apply_rename() -> None:
-            async with transaction(sessions) as s:
-                await service.record_identity(s, rename)
-
-        renaming = asyncio.create_task(apply_rename())
-
-        async def rename_held() -> bool:
-            return await waiting_on_locks(sessions) >= 1
-
-        await wait_until(rename_held, timeout=20, what="the rename to wait on the user's lock")
+        renaming = await held_rename(sessions, rename, waiting_on="the user's lock")
     # The deletion has committed; the rename goes on.
     await asyncio.wait_for(renaming, timeout=20)
 
-    async with sessions() as s:
-        profile = await s.scalar(
-            text("SELECT count(*) FROM user_profiles WHERE user_id = :user"), {"user": leaving}
-        )
-        claims = await s.scalar(
-            text("SELECT count(*) FROM login_claims WHERE login = :login"), {"login": fresh_login}
-        )
+    profile = await count(sessions, PROFILES_OF, user=leaving)
+    claims = await count(sessions, CLAIMS_ON, login=fresh_login)
     assert (profile, claims) == (0, 0), "the rename wrote after the user's deletion"

@@ -9,21 +9,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from profiles_support import created, updated
+from profiles_support import created, identity_of, updated
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from codeflow_messaging import SessionFactory, transaction
 from codeflow_profiles.profiles import service
-from codeflow_profiles.profiles.domain import GitHubIdentity
 
 pytestmark = pytest.mark.integration
-
-
-def identity_of(envelope: Any) -> GitHubIdentity:
-    event_ = envelope.data
-    seen_at = getattr(event_, "updated_at", None) or event_.created_at
-    return GitHubIdentity(event_.user_id, event_.github_id, event_.login, seen_at)
 
 
 @contextmanager
