@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from opentelemetry import trace
@@ -25,7 +24,6 @@ from sqlalchemy import (
     Text,
     Uuid,
     bindparam,
-    event,
     select,
     text,
     tuple_,
@@ -38,6 +36,7 @@ from codeflow_messaging import create_engine
 from codeflow_messaging.database import read_only
 from codeflow_service.plain_reads import PlainQuery
 from codeflow_service.tracing_sdk import trace_statements
+from codeflow_testing.databases import statements_sent
 
 pytestmark = pytest.mark.integration
 
@@ -94,14 +93,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def statements_through_sqlalchemy(engine: AsyncEngine) -> Iterator[list[str]]:
     """The SQL of each statement SQLAlchemy's execution sends (what its instrumentation sees)."""
-    sent: list[str] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", before)
-    yield sent
-    event.remove(engine.sync_engine, "before_cursor_execute", before)
+    with statements_sent(engine) as sent:
+        yield sent
 
 
 async def test_a_plain_read_returns_the_rows_sqlalchemy_returns_by_the_driver_alone(

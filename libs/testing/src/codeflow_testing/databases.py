@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from codeflow_infra.postgres import create_database, drop_database
 from codeflow_messaging import create_engine
@@ -85,3 +86,19 @@ async def public_tables(database_url: str) -> set[str]:
     """The names of the tables in the database's ``public`` schema."""
     sql = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
     return {name for (name,) in await query_rows(database_url, sql)}
+
+
+@contextmanager
+def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL of each statement SQLAlchemy's execution sends through ``engine`` meanwhile
+    (what its instrumentation sees; the driver's own statements, such as ``BEGIN``, not)."""
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", note)

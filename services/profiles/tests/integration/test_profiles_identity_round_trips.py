@@ -4,35 +4,15 @@ waiting for the one before: what needs no answer in between shares a statement (
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
 from profiles_support import created, identity_of, updated
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from codeflow_messaging import SessionFactory, transaction
 from codeflow_profiles.profiles import service
+from codeflow_testing.databases import statements_sent
 
 pytestmark = pytest.mark.integration
-
-
-@contextmanager
-def statements_of(sessions: SessionFactory) -> Iterator[list[str]]:
-    """The first words of every statement ``sessions``' engine sends meanwhile."""
-    engine: AsyncEngine = sessions.kw["bind"]
-    sent: list[str] = []
-
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        sent.append(" ".join(statement.split()[:2]))
-
-    event.listen(engine.sync_engine, "before_cursor_execute", note)
-    try:
-        yield sent
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", note)
 
 
 async def test_a_rename_to_a_new_login_is_four_statements(
@@ -42,9 +22,10 @@ async def test_a_rename_to_a_new_login_is_four_statements(
     async with transaction(profiles_sessions) as s:
         await service.record_identity(s, identity_of(created(user, 404, f"a{user}", 1)))
 
-    with statements_of(profiles_sessions) as sent:
+    with statements_sent(profiles_sessions.kw["bind"]) as sql:
         async with transaction(profiles_sessions) as s:
             await service.record_identity(s, identity_of(updated(user, 404, f"b{user}", 2)))
+    sent = [" ".join(statement.split()[:2]) for statement in sql]
 
     # The user's lock; whether they were erased, with the new login's first claim; their
     # profile's lock, with that of the profile holding their GitHub account; the update.

@@ -85,36 +85,25 @@ _FIRST_CLAIM = (
     .returning(LoginClaim.user_id)
     .cte("first_claim")
 )
-_RELEASED_TO_FIRST_CLAIM = (
+# The login taken from every profile but its holder's.
+_RELEASE_LOGIN = (
     update(UserProfile)
-    .where(
-        UserProfile.username == _LOGIN,
-        UserProfile.user_id != _USER,
-        exists(select(_FIRST_CLAIM.c.user_id)),
-    )
+    .where(UserProfile.username == _LOGIN, UserProfile.user_id != bindparam("holder"))
     .values(username=None, updated_at=func.now())
-    .cte("released")
 )
-_CLAIM_UNLESS_ERASED = select(
-    _WAS_ERASED.c.erased, exists(select(_FIRST_CLAIM.c.user_id)).label("first")
-).add_cte(_RELEASED_TO_FIRST_CLAIM)
+_CLAIMED_FIRST = exists(select(_FIRST_CLAIM.c.user_id))
+_CLAIM_UNLESS_ERASED = select(_WAS_ERASED.c.erased, _CLAIMED_FIRST.label("first")).add_cte(
+    _RELEASE_LOGIN.where(_CLAIMED_FIRST).cte("released")
+)
 _LOCK_LOGIN_CLAIM = (
     select(LoginClaim.user_id, LoginClaim.claimed_at)
-    .where(LoginClaim.login == bindparam("login_name"))
+    .where(LoginClaim.login == _LOGIN)
     .with_for_update()
 )
 _SET_LOGIN_CLAIM = (
     update(LoginClaim)
-    .where(LoginClaim.login == bindparam("login_name"))
-    .values(user_id=bindparam("user"), claimed_at=bindparam("at"))
-)
-_RELEASE_LOGIN = (
-    update(UserProfile)
-    .where(
-        UserProfile.username == bindparam("login_name"),
-        UserProfile.user_id != bindparam("holder"),
-    )
-    .values(username=None, updated_at=func.now())
+    .where(LoginClaim.login == _LOGIN)
+    .values(user_id=_USER, claimed_at=_CLAIMED_AT)
 )
 # The user's profile and the one holding their GitHub account (the same row, usually),
 # locked in user order: two updates that lock the same two rows take them in the same order,
@@ -166,7 +155,9 @@ async def claim_login(session: AsyncSession, login: str, claim: Claim) -> str | 
     every profile but its holder's; return the holder. ``None``, with nothing written, when
     this service erased the claimant's data. Call it holding the claimant's lock."""
     claimed = {"login_name": login, "user": claim.user_id, "at": claim.at}
-    outcome = (await run_on_connection(session, _CLAIM_UNLESS_ERASED, **claimed)).one()
+    outcome = (
+        await run_on_connection(session, _CLAIM_UNLESS_ERASED, **claimed, holder=claim.user_id)
+    ).one()
     if outcome.erased:
         return None
     if outcome.first:  # the login was taken from the others in the same statement
