@@ -25,9 +25,9 @@ help: ## List the targets
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
 
 .PHONY: sync
-sync: ## Install the workspace (every package and the dev tools) into .venv
+sync: ## Install the workspace (every package and the dev tools) into .venv, compiled to bytecode
 	@$(BOOTSTRAP) uv
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
 
 .PHONY: lint
 lint: ## ruff (lint and format) and mypy --strict over the whole workspace
@@ -37,7 +37,7 @@ lint: ## ruff (lint and format) and mypy --strict over the whole workspace
 	$(UV) run mypy libs/*/src services/*/src tools/*/src bench/src
 
 .PHONY: test
-test: bootstrap-test test-unit test-integration test-e2e ## Unit, integration (real PostgreSQL and Kafka), then end-to-end tests
+test: bootstrap-test sync test-unit test-integration test-e2e ## Unit, integration (real PostgreSQL and Kafka), then end-to-end tests
 
 .PHONY: test-unit
 test-unit: ## Tests with no I/O

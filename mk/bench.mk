@@ -16,11 +16,11 @@ BENCH_RUN := env $(BENCH_ENV) $(UV) run python -m codeflow_infra cluster run -- 
 
 .PHONY: bench bench-smoke bench-test
 
-bench: ## Benchmarks B1-B7 + memory against bare baselines (~15-17 min); report in bench/results/
+bench: sync ## Benchmarks B1-B7 + memory against bare baselines (~15-17 min); report in bench/results/
 	@$(BOOTSTRAP) $(TOOLS_BENCH)
 	$(BENCH_RUN) --mode full
 
-bench-smoke: bench-test ## Every benchmark for a few seconds on small data (CI: they run, not how fast)
+bench-smoke: sync bench-test ## Every benchmark for a few seconds on small data (CI: they run, not how fast)
 	@$(BOOTSTRAP) $(TOOLS_BENCH)
 	$(BENCH_RUN) --mode smoke
 

@@ -10,10 +10,10 @@ CHAOS := $(UV) run python -m codeflow_chaos run --seed $(CHAOS_SEED)
 
 .PHONY: chaos chaos-smoke
 
-chaos: ## ~10 min: 200 people, 30 faults of every kind, then the checker; report in chaos-results/
+chaos: sync ## ~10 min: 200 people, 30 faults of every kind, then the checker; report in chaos-results/
 	@$(BOOTSTRAP) $(TOOLS_TEST)
 	$(CHAOS) --people 200 --duration 540 --faults-per-kind 30 --settle-timeout 180
 
-chaos-smoke: ## <3 min: 30 people, one fault of every kind, then the checker (CI)
+chaos-smoke: sync ## <3 min: 30 people, one fault of every kind, then the checker (CI)
 	@$(BOOTSTRAP) $(TOOLS_TEST)
 	$(CHAOS) --people 30 --duration 70 --faults-per-kind 1 --settle-timeout 60

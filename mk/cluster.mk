@@ -11,7 +11,7 @@ F ?= 1
 
 .PHONY: up down ps logs
 
-up: ## Start the whole local cluster (infrastructure, services, GitHub stand-in, gateway on :8080)
+up: sync ## Start the whole local cluster (infrastructure, services, GitHub stand-in, gateway on :8080)
 	@$(BOOTSTRAP) $(TOOLS_CLUSTER)
 	$(CLUSTER) up
 
