@@ -4,10 +4,12 @@ neither marks nor loses another round's rows."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from messaging_support import (
     activity,
     count,
@@ -21,7 +23,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codeflow_contracts import parse_envelope
-from codeflow_messaging import OutboxRelay, SessionFactory
+from codeflow_messaging import OutboxRelay, SessionFactory, add_to_outbox, transaction
 from codeflow_messaging.backoff import Backoff
 from codeflow_testing.kafka import read_topic
 from codeflow_testing.waiting import wait_until
@@ -204,3 +206,35 @@ async def test_a_round_claims_with_the_first_statement_of_its_transaction(
 
     assert claims, "the relay claimed nothing"
     assert set(claims) == {"first"}, claims
+
+
+async def test_a_round_of_a_thousand_rows_goes_to_kafka_in_one_batch_per_partition(
+    start_relay: Callable[..., OutboxRelay],
+    sessions: SessionFactory,
+    topic: str,
+    kafka_bootstrap_servers: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An idempotent producer keeps one batch per partition in flight, so each batch more of a
+    # partition is a produce round trip more, one after the other (ADR 0048).
+    batches: Counter[int] = Counter()
+    send_batch = AIOKafkaProducer.send_batch
+
+    async def counted(producer: AIOKafkaProducer, *args: Any, **options: Any) -> Any:
+        batches[options["partition"]] += 1
+        return await send_batch(producer, *args, **options)
+
+    monkeypatch.setattr(AIOKafkaProducer, "send_batch", counted)
+    envelopes = [activity(f"user-{n}", n) for n in range(1000)]
+    async with transaction(sessions) as session:
+        for envelope in envelopes:
+            await add_to_outbox(session, envelope, topic=topic)
+    start_relay(batch_size=1000)
+    await wait_drained(sessions, "the thousand rows to be published")
+
+    records = await read_topic(kafka_bootstrap_servers, topic)
+    assert sorted(str(parse_envelope(r.value).id) for r in records) == sorted(
+        str(e.id) for e in envelopes
+    )
+    assert set(batches) == {0, 1, 2}, "the keys spread over the topic's three partitions"
+    assert dict(batches) == {0: 1, 1: 1, 2: 1}, dict(batches)
