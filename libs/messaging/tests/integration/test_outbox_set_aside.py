@@ -29,8 +29,8 @@ from codeflow_testing.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
-# Above the producer's 16 KB batches, so a batch of ordinary messages always fits; far below
-# the refused message.
+# Above a round's ten ordinary messages (BATCH_SIZE) together, so their batch always fits,
+# whatever the producer's batch limit (512 KiB, ADR 0048); far below the refused message.
 SMALL_LIMIT = 50_000
 REFUSED_SIZE = 100_000
 HELD = 25  # the refused key's later messages: more than a claim (batch_size=10) holds
